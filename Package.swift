@@ -1,0 +1,43 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// Layers, bottom to top: WireDecoding (bytes in, values out) -> TraceModel (groups, calls)
+// -> TraceOutput (text/JSON renderings) and CaptureIngest (files, streams) -> the `hepscope`
+// executable, which only parses the command line and wires them together.
+let package = Package(
+    name: "hepscope",
+    products: [
+        .executable(name: "hepscope", targets: ["hepscope"]),
+        .library(name: "WireDecoding", targets: ["WireDecoding"]),
+        .library(name: "TraceModel", targets: ["TraceModel"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // zlib, for HEP compressed payloads (chunk 0x10) and gzip-compressed capture files.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // ncursesw, the only place the terminal front end touches C (used by the UI layer).
+        .systemLibrary(name: "CNCursesW", pkgConfig: "ncursesw", providers: [.apt(["libncurses-dev"])]),
+
+        .target(name: "WireDecoding", dependencies: ["CZlib"]),
+        .target(name: "TraceModel", dependencies: ["WireDecoding"]),
+        .target(name: "TraceOutput", dependencies: ["TraceModel", "WireDecoding"]),
+        .target(name: "CaptureIngest", dependencies: ["WireDecoding", "TraceModel"]),
+        .executableTarget(
+            name: "hepscope",
+            dependencies: [
+                "CaptureIngest", "TraceModel", "TraceOutput", "WireDecoding",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        .target(name: "TestSupport", dependencies: ["WireDecoding"], path: "Tests/TestSupport"),
+        .testTarget(name: "WireDecodingTests", dependencies: ["WireDecoding", "TestSupport"]),
+        .testTarget(name: "TraceModelTests", dependencies: ["TraceModel", "CaptureIngest", "TestSupport"]),
+        .testTarget(
+            name: "HepscopeCommandTests",
+            dependencies: ["CaptureIngest", "TraceModel", "TraceOutput", "TestSupport", "hepscope"]
+        ),
+    ]
+)
