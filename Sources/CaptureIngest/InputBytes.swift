@@ -1,0 +1,128 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import WireDecoding
+
+public struct InputError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// The bytes of one input file or stream, held for as long as messages may point into them:
+/// regular files are memory-mapped (payloads stay on disk until read), pipes and stdin are read
+/// whole, and gzip-compressed input is inflated first.
+public final class InputBytes: @unchecked Sendable {
+    public let name: String
+    public let wasCompressed: Bool
+    private let base: UnsafeRawPointer?
+    public let count: Int
+    private let mappedLength: Int
+    private var owned: [UInt8]?
+
+    /// Largest input a gzip file may inflate to.
+    public static let maximumInflatedSize = 64 << 30
+
+    public static func open(_ path: String) throws(InputError) -> InputBytes {
+        if path == "-" { return try fromDescriptor(0, name: "stdin") }
+        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw InputError("\(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw InputError("\(path): \(String(cString: strerror(errno)))") }
+        if (st.st_mode & S_IFMT) == S_IFDIR { throw InputError("\(path): is a directory") }
+        guard (st.st_mode & S_IFMT) == S_IFREG else { return try fromDescriptor(fd, name: path) }
+        let size = Int(st.st_size)
+        if size == 0 { return try InputBytes(name: path, bytes: []) }
+        guard let map = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), map != MAP_FAILED else {
+            throw InputError("\(path): cannot map file: \(String(cString: strerror(errno)))")
+        }
+        madvise(map, size, MADV_SEQUENTIAL)
+        let mapped = InputBytes(name: path, base: UnsafeRawPointer(map), count: size, mappedLength: size)
+        if mapped.isGzip {
+            let inflated = try gunzip(UnsafeRawBufferPointer(start: mapped.base, count: size), name: path)
+            return InputBytes(name: path, owned: inflated, compressed: true)
+        }
+        return mapped
+    }
+
+    /// Reads a pipe, FIFO or stdin to its end.
+    static func fromDescriptor(_ fd: Int32, name: String) throws(InputError) -> InputBytes {
+        var data: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw InputError("\(name): \(String(cString: strerror(errno)))")
+            }
+            if n == 0 { break }
+            data.append(contentsOf: chunk[0..<n])
+        }
+        return try InputBytes(name: name, bytes: data)
+    }
+
+    /// Wraps bytes already in memory (tests, decompressed data).
+    public convenience init(name: String, bytes: [UInt8]) throws(InputError) {
+        var data = bytes
+        var compressed = false
+        if data.count >= 2, data[0] == 0x1f, data[1] == 0x8b {
+            data = try InputBytes.gunzip(data, name: name)
+            compressed = true
+        }
+        self.init(name: name, owned: data, compressed: compressed)
+    }
+
+    private init(name: String, base: UnsafeRawPointer?, count: Int, mappedLength: Int) {
+        self.name = name
+        self.base = base
+        self.count = count
+        self.mappedLength = mappedLength
+        self.wasCompressed = false
+    }
+
+    private init(name: String, owned: [UInt8], compressed: Bool) {
+        self.name = name
+        self.owned = owned
+        self.base = nil
+        self.count = owned.count
+        self.mappedLength = 0
+        self.wasCompressed = compressed
+    }
+
+    deinit {
+        if mappedLength > 0, let b = base { munmap(UnsafeMutableRawPointer(mutating: b), mappedLength) }
+    }
+
+    public func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        if let owned { return try owned.withUnsafeBytes(body) }
+        return try body(UnsafeRawBufferPointer(start: base, count: count))
+    }
+
+    fileprivate var isGzip: Bool { withBytes { $0.count >= 2 && $0[0] == 0x1f && $0[1] == 0x8b } }
+
+    private static func gunzip(_ data: [UInt8], name: String) throws(InputError) -> [UInt8] {
+        let copy = data
+        return try copy.withUnsafeBytes { b in Result { try gunzip(b, name: name) } }.get()
+    }
+
+    private static func gunzip(_ b: UnsafeRawBufferPointer, name: String) throws(InputError) -> [UInt8] {
+        let stream = InflateStream(format: .gzip)
+        var out: [UInt8] = []
+        do {
+            let done = try stream.feed(b, into: &out, limit: maximumInflatedSize)
+            if !done, out.isEmpty { throw InputError("\(name): gzip data truncated before any content") }
+            // A cut gzip file still yields what inflated; the capture reader reports the cut.
+        } catch let e as InflateError {
+            switch e {
+            case .tooLarge: throw InputError("\(name): gzip content larger than \(maximumInflatedSize >> 30) GiB")
+            case .corrupt(let why): if out.isEmpty { throw InputError("\(name): corrupt gzip data (\(why))") }
+            default: break
+            }
+        } catch let e as InputError {
+            throw e
+        } catch {
+            throw InputError("\(name): \(error)")
+        }
+        return out
+    }
+}

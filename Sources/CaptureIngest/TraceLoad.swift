@@ -1,0 +1,29 @@
+import TraceModel
+import WireDecoding
+
+/// Loads several inputs into one trace model, collecting per-input reports and failures, so the
+/// command line and the tests share one path.
+public struct TraceLoad {
+    public var store = TraceStore()
+    public let decoder = TraceDecoder()
+    public private(set) var reports: [LoadReport] = []
+    /// One line per input that could not be read at all.
+    public private(set) var failures: [String] = []
+
+    public init() {}
+
+    public mutating func load(path: String) {
+        do {
+            let input = try InputBytes.open(path)
+            reports.append(try CaptureLoader.load(input, into: &store, decoder: decoder))
+        } catch {
+            failures.append("\(error)")
+        }
+    }
+
+    public mutating func load(paths: [String]) {
+        for p in paths { load(path: p) }
+    }
+
+    public var warnings: [String] { reports.flatMap(\.warnings) }
+}

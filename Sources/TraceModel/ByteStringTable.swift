@@ -1,0 +1,101 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import WireDecoding
+
+/// Interns byte strings (Call-IDs, correlation ids, node names) without allocating per lookup:
+/// the bytes live once in one growing arena and an open-addressing table maps them to small ids.
+/// Ids start at 1 so that 0 can mean "none" in compact records.
+public struct ByteStringTable: Sendable {
+    private var arena: [UInt8] = []
+    private var starts: [UInt32] = [0]   // starts[id]..<starts[id+1]; id 0 is the empty "none"
+    private var slots: [UInt32]          // 0 = empty, else id
+    private var hashes: [UInt32] = [0]
+    private var mask: Int
+
+    public init(capacity: Int = 1024) {
+        var size = 16
+        while size < capacity * 2 { size <<= 1 }
+        slots = [UInt32](repeating: 0, count: size)
+        mask = size - 1
+        starts.append(0)
+    }
+
+    public var count: Int { starts.count - 2 }
+    /// Bytes held (arena plus tables), for the memory figures.
+    public var memoryBytes: Int { arena.capacity + starts.capacity * 4 + slots.capacity * 4 + hashes.capacity * 4 }
+
+    /// The id of `bytes`, adding them when new.
+    public mutating func intern(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
+        let h = ByteStringTable.hash(bytes)
+        var i = Int(h) & mask
+        while true {
+            let id = slots[i]
+            if id == 0 { break }
+            if hashes[Int(id)] == h, equals(Int(id), bytes) { return id }
+            i = (i + 1) & mask
+        }
+        let id = UInt32(starts.count - 1)
+        arena.append(contentsOf: bytes)
+        starts.append(UInt32(truncatingIfNeeded: arena.count))
+        hashes.append(h)
+        slots[i] = id
+        if count * 2 > slots.count { grow() }
+        return id
+    }
+
+    public mutating func intern(_ string: String) -> UInt32 {
+        var s = string
+        return s.withUTF8 { intern(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// The id of `bytes` if already interned.
+    public func lookup(_ bytes: UnsafeRawBufferPointer) -> UInt32? {
+        let h = ByteStringTable.hash(bytes)
+        var i = Int(h) & mask
+        while true {
+            let id = slots[i]
+            if id == 0 { return nil }
+            if hashes[Int(id)] == h, equals(Int(id), bytes) { return id }
+            i = (i + 1) & mask
+        }
+    }
+
+    public func withBytes<R>(_ id: UInt32, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+        let s = Int(starts[Int(id)]), e = Int(starts[Int(id) + 1])
+        return arena.withUnsafeBytes { body($0.slice(s..<e)) }
+    }
+
+    /// The text of an id (invalid UTF-8 repaired); "" for 0.
+    public func string(_ id: UInt32) -> String {
+        guard id != 0 else { return "" }
+        return withBytes(id) { String(decoding: $0, as: UTF8.self) }
+    }
+
+    private func equals(_ id: Int, _ bytes: UnsafeRawBufferPointer) -> Bool {
+        let s = Int(starts[id]), e = Int(starts[id + 1])
+        guard e - s == bytes.count else { return false }
+        return arena.withUnsafeBytes { a in
+            guard let pa = a.baseAddress, let pb = bytes.baseAddress else { return bytes.isEmpty }
+            return memcmp(pa + s, pb, bytes.count) == 0
+        }
+    }
+
+    private mutating func grow() {
+        let size = slots.count * 2
+        slots = [UInt32](repeating: 0, count: size)
+        mask = size - 1
+        for id in 1..<hashes.count {
+            var i = Int(hashes[id]) & mask
+            while slots[i] != 0 { i = (i + 1) & mask }
+            slots[i] = UInt32(id)
+        }
+    }
+
+    /// FNV-1a over the bytes; Call-IDs are short, so this is as fast as anything fancier.
+    @inline(__always) static func hash(_ b: UnsafeRawBufferPointer) -> UInt32 {
+        var h: UInt32 = 2_166_136_261
+        for byte in b { h = (h ^ UInt32(byte)) &* 16_777_619 }
+        return h
+    }
+}

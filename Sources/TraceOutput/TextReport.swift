@@ -1,0 +1,101 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import TraceModel
+import WireDecoding
+
+/// The plain-text renderings of `hepscope print`: one line per message, and the summary table.
+/// Every value that came off the wire goes through SafeText.
+public enum TextReport {
+    public static func messages(_ store: TraceStore, input: InputSummary) -> String {
+        var out = ""
+        for g in store.orderedGroups {
+            let group = store.groups[g]
+            let name = store.correlationID(of: group).map { SafeText.line($0) } ?? "(uncorrelated)"
+            out += "== \(name): \(group.calls.count) calls, \(group.messageCount) messages\n"
+            for c in store.orderedCalls(of: group) {
+                let call = store.calls[Int(c)]
+                out += "  Call-ID \(SafeText.line(store.strings.string(call.callID)))\n"
+                for m in store.ordered(call.messages) {
+                    let r = store.messages[Int(m)]
+                    let what = store.methodName(r).map { SafeText.line($0) } ?? String(r.status)
+                    out += "    \(clock(r.time))  \(store.endpoints[r.source]) -> \(store.endpoints[r.destination])"
+                    out += "  \(r.transport.name)  \(what)  \(SafeText.line(store.cseqText(r) ?? ""))\n"
+                }
+            }
+            for e in store.ordered(group.events) {
+                let r = store.messages[Int(e)]
+                let text = store.withPayload(of: r) { SafeText.line($0) }
+                out += "  event \(clock(r.time))  \(HEPPayloadType.name(r.payloadType))  \(text.prefix(200))\n"
+            }
+        }
+        out += footer(input)
+        return out
+    }
+
+    public static func summary(_ store: TraceStore, input: InputSummary) -> String {
+        var rows: [[String]] = [["correlation id", "source", "calls", "messages", "events", "first", "last"]]
+        for g in store.orderedGroups {
+            let group = store.groups[g]
+            rows.append([
+                store.correlationID(of: group).map { SafeText.line($0) } ?? "(uncorrelated)",
+                group.source.rawValue,
+                String(group.calls.count), String(group.messageCount), String(group.events.count),
+                group.messageCount > 0 ? clock(group.firstTime) : "-",
+                group.messageCount > 0 ? clock(group.lastTime) : "-",
+            ])
+        }
+        return table(rows) + footer(input)
+    }
+
+    static func footer(_ input: InputSummary) -> String {
+        let c = input.counters
+        var out = "input: \(c.packets) packets, \(c.sipMessages) SIP messages, \(c.otherEvents) other events, "
+        out += "\(c.malformed) malformed, \(c.ignored) ignored"
+        if c.hepPackets > 0 { out += "; HEP v1 \(c.hepByVersion[1]), v2 \(c.hepByVersion[2]), v3 \(c.hepByVersion[3])" }
+        out += "\n"
+        for (reason, n) in c.malformedReasons.sorted(by: { $0.key < $1.key }) {
+            out += "  malformed: \(n) \(SafeText.line(reason))\n"
+        }
+        for w in input.warnings { out += "warning: \(SafeText.line(w))\n" }
+        return out
+    }
+
+    static func table(_ rows: [[String]]) -> String {
+        guard let first = rows.first else { return "" }
+        var widths = first.map(\.count)
+        for r in rows { for (i, cell) in r.enumerated() { widths[i] = max(widths[i], cell.count) } }
+        var out = ""
+        for r in rows {
+            var line = ""
+            for (i, cell) in r.enumerated() {
+                let pad = String(repeating: " ", count: widths[i] - cell.count)
+                // Text left, numbers right.
+                line += (i == 0 || i == 1 || i >= 5) ? cell + pad : pad + cell
+                if i < r.count - 1 { line += "  " }
+            }
+            while line.hasSuffix(" ") { line.removeLast() }
+            out += line + "\n"
+        }
+        return out
+    }
+
+    /// "2026-11-27 01:55:19.662639" in UTC, so output does not depend on the machine's zone.
+    public static func clock(_ t: Timestamp) -> String {
+        var seconds = time_t(t.nanoseconds.floorDiv(1_000_000_000))
+        let micros = (t.nanoseconds - Int64(seconds) * 1_000_000_000) / 1000
+        var tm = tm()
+        gmtime_r(&seconds, &tm)
+        func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        var us = String(micros)
+        while us.count < 6 { us = "0" + us }
+        return "\(tm.tm_year + 1900)-\(two(tm.tm_mon + 1))-\(two(tm.tm_mday)) \(two(tm.tm_hour)):\(two(tm.tm_min)):\(two(tm.tm_sec)).\(us)"
+    }
+}
+
+extension Int64 {
+    fileprivate func floorDiv(_ d: Int64) -> Int64 {
+        let q = self / d
+        return (self % d != 0 && (self < 0) != (d < 0)) ? q - 1 : q
+    }
+}

@@ -1,0 +1,258 @@
+/// The whole decoding path for one input: capture frames (or received HEP datagrams and
+/// stream bytes) in, SIP messages and HEP events out, with every skipped packet counted.
+///
+/// A class because the network dissector calls back into per-flow framing state while it is
+/// itself being mutated; separate stored properties of a class may be accessed that way.
+public final class TraceDecoder {
+    public private(set) var counters = DecodeCounters()
+    private var network = NetworkDissector()
+    /// Per TCP direction: what the stream carries, and its framer.
+    private var streams: [FlowKey: StreamState] = [:]
+    /// SIP inside HEP with a stream transport: sniffers send raw segments, split them per flow.
+    private var hepInnerStreams: [FlowKey: StreamFramer] = [:]
+    /// HEPv1/v2 have a weak signature: only believed on this port (either direction).
+    public var hepV1V2Port: UInt16 = 9060
+    /// When set, HEPv3 packets whose auth key differs are dropped and counted.
+    public var requiredAuthKey: [UInt8]?
+    /// Stream state kept at most for this many directions; the oldest are dropped.
+    public static let maximumStreams = 100_000
+
+    public init() {}
+
+    // MARK: inputs
+
+    /// Decodes one captured frame.
+    public func decode(frame: CaptureFrame, _ emit: (DecodedMessage) -> Void) {
+        counters.packets += 1
+        counters.bytes += frame.data.count
+        let frameOffset = frame.dataOffset
+        network.dissect(linkType: frame.linkType, frame: frame.data, timestamp: frame.timestamp,
+                        frameNumber: frame.frameNumber, counters: &counters) { segment in
+            let base = segment.payloadOffsetInFrame.map { frameOffset + $0 }
+            self.handle(segment, inputOffset: base, emit)
+        }
+    }
+
+    /// Decodes one HEP datagram received live (UDP listener).
+    public func decode(datagram: UnsafeRawBufferPointer, from: Endpoint, to: Endpoint,
+                       receivedAt: Timestamp, number: Int, _ emit: (DecodedMessage) -> Void) {
+        counters.packets += 1
+        counters.bytes += datagram.count
+        guard HEPDecoder.looksLikeHEP(datagram, allowV1V2: true) else {
+            counters.countMalformed("not a HEP packet")
+            return
+        }
+        decodeHEP(datagram, outerSource: from, outerDestination: to, time: receivedAt,
+                  frameNumber: number, inputOffset: nil, emit)
+    }
+
+    /// Decodes one HEP message framed from a live TCP/TLS stream.
+    public func decode(hepMessage: UnsafeRawBufferPointer, from: Endpoint, to: Endpoint,
+                       receivedAt: Timestamp, number: Int, _ emit: (DecodedMessage) -> Void) {
+        counters.packets += 1
+        counters.bytes += hepMessage.count
+        decodeHEP(hepMessage, outerSource: from, outerDestination: to, time: receivedAt,
+                  frameNumber: number, inputOffset: nil, emit)
+    }
+
+    /// Flushes data held back by TCP reassembly at the end of the input.
+    public func finish(_ emit: (DecodedMessage) -> Void) {
+        network.finish(counters: &counters) { segment in
+            self.handle(segment, inputOffset: nil, emit)
+        }
+        for (_, state) in streams where state.framer.pendingBytes > 0 {
+            counters.countMalformed("incomplete message at end of stream")
+        }
+    }
+
+    // MARK: segments
+
+    private func handle(_ seg: TransportSegment, inputOffset: Int?, _ emit: (DecodedMessage) -> Void) {
+        let p = seg.payload
+        switch seg.transportProtocol {
+        case .udp:
+            if HEPDecoder.looksLikeHEP(p, allowV1V2: seg.source.port == hepV1V2Port || seg.destination.port == hepV1V2Port) {
+                decodeHEP(p, outerSource: seg.source, outerDestination: seg.destination, time: seg.timestamp,
+                          frameNumber: seg.frameNumber, inputOffset: inputOffset, emit)
+            } else {
+                datagramSIP(p, seg, transport: .udp, inputOffset: inputOffset, emit)
+            }
+        case .sctp:
+            datagramSIP(p, seg, transport: .sctp, inputOffset: inputOffset, emit)
+        case .tcp:
+            streamBytes(seg, inputOffset: inputOffset, emit)
+        }
+    }
+
+    private func datagramSIP(_ p: UnsafeRawBufferPointer, _ seg: TransportSegment, transport: SIPTransport,
+                             inputOffset: Int?, _ emit: (DecodedMessage) -> Void) {
+        // Skip keep-alive CRLFs and NAT pings before deciding.
+        var start = 0
+        while start < p.count, p[start] == 13 || p[start] == 10 || p[start] == 0 { start += 1 }
+        let body = p.dropping(start)
+        if body.isEmpty { counters.ignored += 1; return }
+        switch SIPParser.parse(body) {
+        case .message(let index):
+            counters.sipMessages += 1
+            emit(DecodedMessage(
+                timestamp: seg.timestamp, captureTime: seg.timestamp, source: seg.source,
+                destination: seg.destination, transport: transport, payloadType: HEPPayloadType.sip,
+                payload: body.slice(0..<index.length), sip: index, hep: nil, frameNumber: seg.frameNumber,
+                payloadInputOffset: inputOffset.map { $0 + start }))
+        case .notSIP, .incomplete:
+            counters.ignored += 1
+        case .malformed(let why):
+            counters.countMalformed(why)
+        }
+    }
+
+    private func streamBytes(_ seg: TransportSegment, inputOffset: Int?, _ emit: (DecodedMessage) -> Void) {
+        let key = FlowKey(seg.source, seg.destination)
+        if streams[key] == nil {
+            guard let kind = StreamState.classify(seg.payload) else {
+                // Not enough bytes to tell yet, or some other protocol: the latter is ignored.
+                if seg.payload.count >= 16 || StreamState.isSurelyOther(seg.payload) { counters.ignored += 1; return }
+                counters.ignored += 1
+                return
+            }
+            if streams.count >= TraceDecoder.maximumStreams { streams.removeAll(keepingCapacity: true) }
+            streams[key] = StreamState(kind: kind)
+        }
+        let offsetBase = inputOffset
+        let payloadStart = seg.payload.baseAddress
+        streams[key]!.feed(seg.payload, discontinuity: seg.discontinuity) { piece in
+            switch piece {
+            case .sip(let bytes, let index):
+                let offset: Int? = (offsetBase != nil && payloadStart != nil && bytes.baseAddress != nil
+                    && bytes.baseAddress! >= payloadStart! && bytes.baseAddress! < payloadStart! + seg.payload.count)
+                    ? offsetBase! + (bytes.baseAddress! - payloadStart!) : nil
+                counters.sipMessages += 1
+                emit(DecodedMessage(
+                    timestamp: seg.timestamp, captureTime: seg.timestamp, source: seg.source,
+                    destination: seg.destination, transport: piece.transport, payloadType: HEPPayloadType.sip,
+                    payload: bytes, sip: index, hep: nil, frameNumber: seg.frameNumber, payloadInputOffset: offset))
+            case .webSocketMessage(let bytes):
+                switch SIPParser.parse(bytes) {
+                case .message(let index):
+                    counters.sipMessages += 1
+                    emit(DecodedMessage(
+                        timestamp: seg.timestamp, captureTime: seg.timestamp, source: seg.source,
+                        destination: seg.destination, transport: .ws, payloadType: HEPPayloadType.sip,
+                        payload: bytes.slice(0..<index.length), sip: index, hep: nil,
+                        frameNumber: seg.frameNumber, payloadInputOffset: nil))
+                case .malformed(let why): counters.countMalformed(why)
+                case .notSIP, .incomplete: counters.ignored += 1
+                }
+            case .hep(let bytes):
+                decodeHEP(bytes, outerSource: seg.source, outerDestination: seg.destination, time: seg.timestamp,
+                          frameNumber: seg.frameNumber, inputOffset: nil, emit)
+            case .garbage(let why):
+                counters.countMalformed(why)
+            }
+        }
+    }
+
+    // MARK: HEP
+
+    private func decodeHEP(_ bytes: UnsafeRawBufferPointer, outerSource: Endpoint, outerDestination: Endpoint,
+                           time: Timestamp, frameNumber: Int, inputOffset: Int?,
+                           _ emit: (DecodedMessage) -> Void) {
+        let packet: HEPPacket
+        do {
+            packet = try HEPDecoder.decode(bytes)
+        } catch {
+            counters.countMalformed(error.reason)
+            return
+        }
+        counters.hepByVersion[Int(packet.version)] += 1
+        if let key = requiredAuthKey {
+            let sent = packet.authKey.map { Array(bytes.slice($0)) }
+            guard sent == key else { counters.countMalformed("HEP auth key mismatch"); return }
+        }
+        let facts = HEPFacts(
+            version: packet.version, captureID: packet.captureID, displayCaptureID: packet.displayCaptureID,
+            ipProtocol: packet.ipProtocol, hepTimestamp: packet.timestamp,
+            correlationID: packet.correlationID.map { bytes.slice($0) },
+            nodeName: packet.nodeName.map { bytes.slice($0) },
+            authKey: packet.authKey.map { bytes.slice($0) },
+            outerSource: outerSource, outerDestination: outerDestination)
+        let when = packet.timestamp ?? time
+        let payloadOffset = (packet.inflatedPayload == nil) ? packet.payload.flatMap { r in inputOffset.map { $0 + r.lowerBound } } : nil
+        packet.withPayload(in: bytes) { payload in
+            var message = DecodedMessage(
+                timestamp: when, captureTime: time, source: packet.source, destination: packet.destination,
+                transport: packet.transport, payloadType: packet.payloadType, payload: payload, sip: nil,
+                hep: facts, frameNumber: frameNumber, payloadInputOffset: payloadOffset)
+            guard packet.payloadType == HEPPayloadType.sip else {
+                counters.otherEvents += 1
+                emit(message)
+                return
+            }
+            let isStream = packet.transport == .tcp || packet.transport == .tls
+            if isStream {
+                hepStreamSIP(payload, message: message, emit)
+                return
+            }
+            var start = 0
+            while start < payload.count, payload[start] == 13 || payload[start] == 10 { start += 1 }
+            let body = payload.dropping(start)
+            switch SIPParser.parse(body) {
+            case .message(let index):
+                message.payload = body.slice(0..<index.length)
+                message.payloadInputOffset = payloadOffset.map { $0 + start }
+                message.sip = index
+                message.transport = refine(message.transport, body, index)
+                counters.sipMessages += 1
+                emit(message)
+            case .notSIP, .incomplete:
+                counters.countMalformed(body.isEmpty ? "HEP packet without payload" : "HEP payload type SIP is not SIP")
+            case .malformed(let why):
+                counters.countMalformed(why)
+            }
+        }
+    }
+
+    /// Proxies put one whole SIP message in each HEP packet; sniffers put raw TCP segments. A
+    /// payload that is exactly whole messages is used as is; anything else goes through a framer.
+    private func hepStreamSIP(_ payload: UnsafeRawBufferPointer, message: DecodedMessage, _ emit: (DecodedMessage) -> Void) {
+        let key = FlowKey(message.source, message.destination)
+        var framer = hepInnerStreams.removeValue(forKey: key) ?? StreamFramer()
+        let base = payload.baseAddress
+        framer.append(payload) { piece in
+            switch piece {
+            case .sip(let bytes, let index):
+                var m = message
+                m.payload = bytes
+                m.sip = index
+                m.transport = refine(m.transport, bytes, index)
+                if let o = message.payloadInputOffset, let b = base, let s = bytes.baseAddress,
+                   s >= b, s < b + payload.count {
+                    m.payloadInputOffset = o + (s - b)
+                } else {
+                    m.payloadInputOffset = nil
+                }
+                counters.sipMessages += 1
+                emit(m)
+            case .hep:
+                counters.countMalformed("HEP inside HEP")
+            case .garbage(let why):
+                counters.countMalformed(why)
+            }
+        }
+        if framer.pendingBytes > 0 {
+            if hepInnerStreams.count >= TraceDecoder.maximumStreams { hepInnerStreams.removeAll(keepingCapacity: true) }
+            hepInnerStreams[key] = framer
+        }
+    }
+
+    /// HEP's IP-protocol 22 means "TLS, or WS/WSS" for Kamailio, 50 "WS/WSS" for OpenSIPS: the
+    /// top Via names the real transport.
+    private func refine(_ t: SIPTransport, _ bytes: UnsafeRawBufferPointer, _ index: SIPMessageIndex) -> SIPTransport {
+        guard t == .tls || t == .ws, let r = index.viaTransport else { return t }
+        let token = bytes.slice(r)
+        if token.equalsLowercased("wss") { return .wss }
+        if token.equalsLowercased("ws") { return .ws }
+        if token.equalsLowercased("tls") { return .tls }
+        return t
+    }
+}

@@ -1,0 +1,309 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Finds the start line and the headers grouping needs, in one pass over the header block.
+/// Works on bytes only; accepts bare LF line ends and folded header lines.
+public enum SIPParser {
+    public enum Result: Sendable, Equatable {
+        case message(SIPMessageIndex)
+        /// No SIP start line: some other protocol.
+        case notSIP
+        /// Starts like SIP but cannot be used; the reason goes to the counters.
+        case malformed(String)
+        /// Headers not complete yet (stream framing asks again with more bytes).
+        case incomplete
+    }
+
+    /// Header blocks larger than this are refused rather than scanned forever.
+    public static let maximumHeaderBytes = 64 * 1024
+
+    /// True when the bytes begin with a SIP request or status line (leading CR/LF allowed).
+    public static func startsWithStartLine(_ b: UnsafeRawBufferPointer) -> Bool {
+        var i = 0
+        while i < b.count, b[i] == 13 || b[i] == 10 { i += 1 }
+        let rest = b.dropping(i)
+        let lineEnd = rest.firstIndex(of: 10) ?? rest.count
+        return classifyStartLine(rest.slice(0..<lineEnd)) != nil
+    }
+
+    /// Parses one message at the start of `b`. With `isStream`, a message needs its whole header
+    /// block and Content-Length before it counts; otherwise (a datagram) the body runs to the end.
+    public static func parse(_ b: UnsafeRawBufferPointer, isStream: Bool = false) -> Result {
+        let firstEOL = b.firstIndex(of: 10)
+        guard let startLine = classifyStartLine(b.slice(0..<(firstEOL ?? min(b.count, 512)))) else {
+            return .notSIP
+        }
+        guard let eol = firstEOL else { return isStream ? .incomplete : .malformed("SIP start line without end") }
+        var index = SIPMessageIndex(startLine: startLine, bodyStart: b.count, length: b.count)
+        var lineStart = eol + 1
+        var current: HeaderKind? = nil
+        var currentValueStart = 0
+        var sawVia = false
+        var headerEnd: Int? = nil
+        while lineStart < b.count {
+            if lineStart > maximumHeaderBytes { return .malformed("SIP header block too large") }
+            guard let lf = b.firstIndex(of: 10, from: lineStart) else {
+                if isStream { return .incomplete }
+                // A datagram cut in the headers: use what is there.
+                if let kind = current { index.record(kind, b, currentValueStart..<trimEnd(b, b.count), &sawVia) }
+                current = nil
+                lineStart = b.count
+                break
+            }
+            let lineEnd = (lf > lineStart && b[lf - 1] == 13) ? lf - 1 : lf
+            if lineEnd == lineStart {  // empty line: end of headers
+                headerEnd = lf + 1
+                break
+            }
+            let first = b[lineStart]
+            if first == 32 || first == 9 {
+                // Folded continuation: the value of the previous header goes on.
+                lineStart = lf + 1
+                if let kind = current {
+                    index.record(kind, b, currentValueStart..<trimEnd(b, lineEnd), &sawVia)
+                }
+                continue
+            }
+            if let colon = b.firstIndex(of: 58, from: lineStart, to: lineEnd) {
+                var nameEnd = colon
+                while nameEnd > lineStart, b[nameEnd - 1] == 32 || b[nameEnd - 1] == 9 { nameEnd -= 1 }
+                var vs = colon + 1
+                while vs < lineEnd, b[vs] == 32 || b[vs] == 9 { vs += 1 }
+                current = HeaderKind(name: b.slice(lineStart..<nameEnd))
+                currentValueStart = vs
+                if let kind = current {
+                    index.record(kind, b, vs..<trimEnd(b, lineEnd), &sawVia)
+                }
+            } else {
+                current = nil  // not a header line; tolerated
+            }
+            lineStart = lf + 1
+        }
+        guard let bodyStart = headerEnd else {
+            if isStream { return .incomplete }
+            index.bodyStart = b.count
+            index.length = b.count
+            return index.callID == nil ? .malformed("SIP message without Call-ID") : .message(index)
+        }
+        index.bodyStart = bodyStart
+        if let cl = index.contentLength {
+            if isStream {
+                guard bodyStart + cl <= b.count else { return .incomplete }
+                index.length = bodyStart + cl
+            } else {
+                index.length = min(b.count, bodyStart + cl)
+            }
+        } else if isStream {
+            // Content-Length is mandatory on streams; without it the body is taken as empty.
+            index.length = bodyStart
+        } else {
+            index.length = b.count
+        }
+        guard index.callID != nil else { return .malformed("SIP message without Call-ID") }
+        return .message(index)
+    }
+
+    // MARK: start line
+
+    static func classifyStartLine(_ line0: UnsafeRawBufferPointer) -> SIPMessageIndex.StartLine? {
+        var line = line0
+        if line.count > 0, line[line.count - 1] == 13 { line = line.slice(0..<line.count - 1) }
+        if line.hasBytes("SIP/2.0 ") {
+            guard line.count >= 11 else { return nil }
+            var status: UInt16 = 0
+            for i in 8..<11 {
+                let d = line[i]
+                guard d >= 48, d <= 57 else { return nil }
+                status = status * 10 + UInt16(d - 48)
+            }
+            guard status >= 100, line.count == 11 || line[11] == 32 else { return nil }
+            let reasonStart = min(12, line.count)
+            return .response(status: status, reason: reasonStart..<line.count)
+        }
+        // METHOD SP Request-URI SP SIP/2.0
+        guard line.count >= 14, line.hasBytes("SIP/2.0", at: line.count - 7), line[line.count - 8] == 32 else {
+            return nil
+        }
+        guard let sp = line.firstIndex(of: 32), sp > 0 else { return nil }
+        for i in 0..<sp where !isTokenByte(line[i]) { return nil }
+        let uriEnd = line.count - 8
+        guard uriEnd > sp + 1 else { return nil }
+        return .request(method: SIPMethod(token: line.slice(0..<sp)), methodRange: 0..<sp, uri: sp + 1..<uriEnd)
+    }
+
+    @inline(__always) static func isTokenByte(_ c: UInt8) -> Bool {
+        switch c {
+        case 48...57, 65...90, 97...122: true
+        case 45, 46, 33, 37, 42, 95, 43, 96, 39, 126: true  // - . ! % * _ + ` ' ~
+        default: false
+        }
+    }
+
+    @inline(__always) static func trimEnd(_ b: UnsafeRawBufferPointer, _ end0: Int) -> Int {
+        var end = end0
+        while end > 0, b[end - 1] == 32 || b[end - 1] == 9 || b[end - 1] == 13 { end -= 1 }
+        return end
+    }
+}
+
+/// The headers whose values grouping needs; everything else is left alone.
+enum HeaderKind {
+    case callID, cseq, from, to, via, contentLength, xCallID, sessionID, chargingVector
+
+    /// Case-insensitive match on full and compact names (i, l, f, t, v).
+    init?(name: UnsafeRawBufferPointer) {
+        switch name.count {
+        case 1:
+            switch name[0] | 0x20 {
+            case UInt8(ascii: "i"): self = .callID
+            case UInt8(ascii: "l"): self = .contentLength
+            case UInt8(ascii: "f"): self = .from
+            case UInt8(ascii: "t"): self = .to
+            case UInt8(ascii: "v"): self = .via
+            default: return nil
+            }
+        case 2 where name.equalsLowercased("to"): self = .to
+        case 3 where name.equalsLowercased("via"): self = .via
+        case 4 where name.equalsLowercased("cseq"): self = .cseq
+        case 4 where name.equalsLowercased("from"): self = .from
+        case 5 where name.equalsLowercased("x-cid"): self = .xCallID
+        case 7 where name.equalsLowercased("call-id"): self = .callID
+        case 9 where name.equalsLowercased("x-call-id"): self = .xCallID
+        case 10 where name.equalsLowercased("session-id"): self = .sessionID
+        case 14 where name.equalsLowercased("content-length"): self = .contentLength
+        case 17 where name.equalsLowercased("p-charging-vector"): self = .chargingVector
+        default: return nil
+        }
+    }
+}
+
+extension SIPMessageIndex {
+    /// Stores one header value. Repeated single-valued headers keep their first value, as
+    /// proxies and tshark do; Via keeps only the topmost entry.
+    mutating func record(_ kind: HeaderKind, _ b: UnsafeRawBufferPointer, _ value: Range<Int>, _ sawVia: inout Bool) {
+        guard value.lowerBound <= value.upperBound else { return }
+        switch kind {
+        case .callID:
+            if callID == nil || callID!.lowerBound == value.lowerBound { callID = value.isEmpty ? nil : value }
+        case .cseq:
+            var i = value.lowerBound
+            var n: UInt64 = 0
+            var digits = 0
+            while i < value.upperBound, b[i] >= 48, b[i] <= 57 {
+                n = n * 10 + UInt64(b[i] - 48)
+                digits += 1
+                i += 1
+                if digits > 10 { break }
+            }
+            guard digits > 0, n <= UInt64(UInt32.max) else { return }
+            cseqNumber = UInt32(n)
+            while i < value.upperBound, b[i] == 32 || b[i] == 9 { i += 1 }
+            var e = i
+            while e < value.upperBound, SIPParser.isTokenByte(b[e]) { e += 1 }
+            cseqMethod = e > i ? i..<e : nil
+        case .from:
+            from = value
+            fromTag = b.parameter("tag", in: value, afterAngle: true)
+        case .to:
+            to = value
+            toTag = b.parameter("tag", in: value, afterAngle: true)
+        case .via:
+            guard !sawVia || topVia?.lowerBound == value.lowerBound else { return }
+            sawVia = true
+            // Only the first of comma-joined values is the top Via.
+            let end = b.firstIndex(of: 44, from: value.lowerBound, to: value.upperBound) ?? value.upperBound
+            let top = value.lowerBound..<SIPParser.trimEnd(b, end)
+            topVia = top
+            viaBranch = b.parameter("branch", in: top, afterAngle: false)
+            // "SIP/2.0/UDP host": the token after the second slash.
+            if let s1 = b.firstIndex(of: 47, from: top.lowerBound, to: top.upperBound),
+               let s2 = b.firstIndex(of: 47, from: s1 + 1, to: top.upperBound) {
+                var ts = s2 + 1
+                while ts < top.upperBound, b[ts] == 32 { ts += 1 }
+                var te = ts
+                while te < top.upperBound, SIPParser.isTokenByte(b[te]) { te += 1 }
+                viaTransport = te > ts ? ts..<te : nil
+            }
+        case .contentLength:
+            var n = 0
+            var digits = 0
+            for i in value where digits < 9 {
+                guard b[i] >= 48, b[i] <= 57 else { break }
+                n = n * 10 + Int(b[i] - 48)
+                digits += 1
+            }
+            if digits > 0 { contentLength = n }
+        case .xCallID:
+            if xCallID == nil, !value.isEmpty { xCallID = value }
+        case .sessionID:
+            if sessionID == nil, !value.isEmpty {
+                let end = b.firstIndex(of: 59, from: value.lowerBound, to: value.upperBound) ?? value.upperBound
+                sessionID = value.lowerBound..<SIPParser.trimEnd(b, end)
+            }
+        case .chargingVector:
+            if icidValue == nil { icidValue = b.parameter("icid-value", in: value, afterAngle: false, leading: true) }
+        }
+    }
+}
+
+extension UnsafeRawBufferPointer {
+    @inline(__always) func firstIndex(of byte: UInt8, from start: Int = 0, to end0: Int? = nil) -> Int? {
+        let end = end0 ?? count
+        guard start < end, let base = baseAddress else { return nil }
+        guard let p = memchr(base + start, Int32(byte), end - start) else { return nil }
+        return UnsafeRawPointer(p) - base
+    }
+
+    func equalsLowercased(_ lower: StaticString) -> Bool {
+        let n = lower.utf8CodeUnitCount
+        guard count == n else { return false }
+        let p = lower.utf8Start
+        for i in 0..<n {
+            var c = self[i]
+            if c >= 65, c <= 90 { c |= 0x20 }
+            if c != p[i] { return false }
+        }
+        return true
+    }
+
+    /// The value of `;name=value` in a header value (names case-insensitive). For From/To the
+    /// search starts after the closing '>' so URI parameters are not mistaken for header ones.
+    /// `leading` also accepts the parameter as the very first item (P-Charging-Vector).
+    func parameter(_ name: StaticString, in r: Range<Int>, afterAngle: Bool, leading: Bool = false) -> Range<Int>? {
+        var start = r.lowerBound
+        if afterAngle, let gt = lastIndex(of: 62, in: r) { start = gt + 1 }
+        let n = name.utf8CodeUnitCount
+        var i = start
+        while i < r.upperBound {
+            let atItemStart = b(i - 1) == 59 || (leading && (i == r.lowerBound || b(i - 1) == 32 || b(i - 1) == 44))
+            if atItemStart, i + n < r.upperBound, self[i + n] == 61,
+               slice(i..<i + n).equalsLowercased(name) {
+                var vs = i + n + 1
+                var ve = vs
+                if vs < r.upperBound, self[vs] == 34 {  // quoted value
+                    vs += 1
+                    ve = firstIndex(of: 34, from: vs, to: r.upperBound) ?? r.upperBound
+                } else {
+                    while ve < r.upperBound, self[ve] != 59, self[ve] != 44, self[ve] != 32, self[ve] != 62 { ve += 1 }
+                }
+                return ve > vs ? vs..<ve : nil
+            }
+            i += 1
+        }
+        return nil
+    }
+
+    @inline(__always) private func b(_ i: Int) -> UInt8 { i >= 0 && i < count ? self[i] : 0 }
+
+    private func lastIndex(of byte: UInt8, in r: Range<Int>) -> Int? {
+        var i = r.upperBound - 1
+        while i >= r.lowerBound {
+            if self[i] == byte { return i }
+            i -= 1
+        }
+        return nil
+    }
+}

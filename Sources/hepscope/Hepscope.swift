@@ -1,0 +1,12 @@
+import ArgumentParser
+
+@main
+struct Hepscope: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hepscope",
+        abstract: "A terminal viewer for SIP traces: HEP (with correlation ids) and pcap/pcapng captures.",
+        version: "0.1.0",
+        subcommands: [PrintCommand.self],
+        defaultSubcommand: PrintCommand.self
+    )
+}

@@ -1,0 +1,68 @@
+import ArgumentParser
+import CaptureIngest
+import TraceOutput
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `hepscope print`: decode the sources and print what was found, without a terminal UI.
+struct PrintCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "print",
+        abstract: "Decode captures and print their messages, a summary, or JSON.",
+        discussion: """
+            Exit status: 0 when every source was read (warnings about damaged captures are \
+            printed but do not fail the run); 2 when a source could not be read or is not a \
+            capture (the others are still printed).
+            """
+    )
+
+    @Flag(help: "Print one JSON document (the format is documented in the README).")
+    var json = false
+
+    @Flag(help: "Print per correlation id the number of calls and messages, and the input counters.")
+    var summary = false
+
+    @Argument(help: "Capture files (pcap, pcapng, optionally gzip-compressed), or - for standard input.")
+    var sources: [String]
+
+    func validate() throws {
+        if sources.isEmpty { throw ValidationError("give at least one capture file, or - for standard input") }
+        if json && summary { throw ValidationError("--json and --summary are exclusive (the JSON has the summary)") }
+    }
+
+    func run() throws {
+        var load = TraceLoad()
+        load.load(paths: sources)
+        for failure in load.failures {
+            fputs("hepscope: \(SafeText.line(failure))\n", stderr)
+        }
+        let input = InputSummary(
+            counters: load.decoder.counters,
+            sources: load.reports.map { .init(name: $0.source, format: $0.format, frames: $0.frames) },
+            warnings: load.warnings)
+        let text: String
+        if json {
+            text = JSONReport.render(load.store, input: input)
+        } else if summary {
+            text = TextReport.summary(load.store, input: input)
+        } else {
+            text = TextReport.messages(load.store, input: input)
+        }
+        writeAll(text)
+        if !load.failures.isEmpty { throw ExitCode(2) }
+    }
+
+    private func writeAll(_ text: String) {
+        var t = text
+        t.withUTF8 { buf in
+            var off = 0
+            while off < buf.count {
+                let n = write(1, buf.baseAddress! + off, buf.count - off)
+                if n <= 0 { if errno == EINTR { continue }; return }
+                off += n
+            }
+        }
+    }
+}
