@@ -1,0 +1,239 @@
+/// One direction of a TCP connection.
+struct TCPFlowKey: Hashable {
+    var source: Endpoint
+    var destination: Endpoint
+}
+
+/// Per-direction TCP stream reassembly. In-order data goes out at once as a slice of the
+/// frame; retransmitted bytes are dropped; data beyond a gap is copied and held until the
+/// gap fills, or given up on (with `discontinuity`) once too much is held.
+/// Sequence numbers are compared as signed 32-bit distances, so wrap-around at 2^32 is free.
+struct TCPReassembler {
+    struct Held {
+        var sequence: UInt32
+        var bytes: [UInt8]
+        var timestamp: Timestamp
+        var frameNumber: Int
+    }
+
+    struct Direction {
+        /// The sequence number of the next byte to deliver.
+        var nextSequence: UInt32
+        /// Segments beyond a gap, sorted by distance from `nextSequence`.
+        var held: [Held] = []
+        var heldBytes = 0
+        /// Sequence number just past the last data byte, once a FIN announced it.
+        var finSequence: UInt32?
+        /// Set when bytes before the next delivered ones were lost or never seen.
+        var discontinuity: Bool
+        var lastUse: UInt64
+    }
+
+    enum Flags {
+        static let fin: UInt8 = 0x01
+        static let syn: UInt8 = 0x02
+        static let rst: UInt8 = 0x04
+    }
+
+    private(set) var flows: [TCPFlowKey: Direction] = [:]
+    private var clock: UInt64 = 0
+    let maximumHeldBytes: Int
+    let maximumFlows: Int
+
+    init(limits: NetworkLimits) {
+        maximumHeldBytes = max(0, limits.maximumTCPBufferedBytes)
+        maximumFlows = max(1, limits.maximumTCPFlows)
+    }
+
+    var flowCount: Int { flows.count }
+
+    @inline(__always) static func distance(_ from: UInt32, to: UInt32) -> Int {
+        Int(Int32(bitPattern: to &- from))
+    }
+
+    /// Takes one segment. Returns false when it brought nothing new (bare ACK,
+    /// retransmission), which the caller counts as ignored.
+    mutating func add(
+        key: TCPFlowKey, sequence: UInt32, flags: UInt8, payload: UnsafeRawBufferPointer,
+        context: FrameContext, _ emit: SegmentSink
+    ) -> Bool {
+        clock &+= 1
+        var dataSequence = sequence
+        if flags & Flags.syn != 0 {
+            // SYN takes one sequence number; data (TCP Fast Open) follows it.
+            dataSequence = sequence &+ 1
+            if let index = flows.index(forKey: key) {
+                if flows.values[index].nextSequence != dataSequence {
+                    // Same addresses, new initial sequence: a new connection replaced the old one.
+                    var old = flows.remove(at: index).value
+                    Self.flushHeld(&old, key: key, emit)
+                    insert(key, Direction(nextSequence: dataSequence, discontinuity: true, lastUse: clock), emit)
+                }
+            } else {
+                insert(key, Direction(nextSequence: dataSequence, discontinuity: false, lastUse: clock), emit)
+            }
+        }
+        let closing = flags & (Flags.fin | Flags.rst) != 0
+        guard let index = flows.index(forKey: key) else {
+            guard payload.count > 0 else { return false }
+            // Picked up mid-stream: start at the first data seen; what came before is unknown.
+            insert(key, Direction(nextSequence: dataSequence, discontinuity: true, lastUse: clock), emit)
+            guard let created = flows.index(forKey: key) else { return false }
+            return process(at: created, key: key, dataSequence, flags, payload, context, emit)
+        }
+        guard payload.count > 0 || closing else { return false }
+        return process(at: index, key: key, dataSequence, flags, payload, context, emit)
+    }
+
+    private mutating func process(
+        at index: Dictionary<TCPFlowKey, Direction>.Index, key: TCPFlowKey, _ sequence: UInt32, _ flags: UInt8,
+        _ payload: UnsafeRawBufferPointer, _ context: FrameContext, _ emit: SegmentSink
+    ) -> Bool {
+        let maximumHeld = maximumHeldBytes
+        let useful = Self.accept(
+            &flows.values[index], key: key, sequence, payload, context, now: clock, maximumHeld: maximumHeld, emit)
+        if flags & Flags.rst != 0 {
+            var gone = flows.remove(at: index).value
+            Self.flushHeld(&gone, key: key, emit)
+            return useful
+        }
+        if flags & Flags.fin != 0 {
+            flows.values[index].finSequence = sequence &+ UInt32(truncatingIfNeeded: payload.count)
+        }
+        let direction = flows.values[index]
+        if let fin = direction.finSequence, direction.held.isEmpty,
+           Self.distance(direction.nextSequence, to: fin) <= 0
+        {
+            flows.remove(at: index)
+        }
+        return useful
+    }
+
+    /// Places one segment's bytes: delivered, dropped as old, or held beyond a gap.
+    private static func accept(
+        _ direction: inout Direction, key: TCPFlowKey, _ sequence: UInt32, _ payload: UnsafeRawBufferPointer,
+        _ context: FrameContext, now: UInt64, maximumHeld: Int, _ emit: SegmentSink
+    ) -> Bool {
+        direction.lastUse = now
+        let length = payload.count
+        guard length > 0 else { return false }
+        let offset = distance(direction.nextSequence, to: sequence)
+        if offset &+ length <= 0 { return false }  // all of it delivered before
+        if offset <= 0 {
+            let fresh = payload.dropping(-offset)
+            deliver(&direction, key: key, fresh, context.timestamp, context.frameNumber, context.offsetInFrame(fresh), emit)
+            releaseHeld(&direction, key: key, emit)
+            return true
+        }
+        hold(&direction, sequence, payload, context)
+        while direction.heldBytes > maximumHeld, let first = direction.held.first {
+            // The gap is not going to fill in time: skip it.
+            direction.nextSequence = first.sequence
+            direction.discontinuity = true
+            releaseHeld(&direction, key: key, emit)
+        }
+        return true
+    }
+
+    private static func hold(
+        _ direction: inout Direction, _ sequence: UInt32, _ payload: UnsafeRawBufferPointer, _ context: FrameContext
+    ) {
+        let offset = distance(direction.nextSequence, to: sequence)
+        var position = direction.held.count
+        for (i, held) in direction.held.enumerated() {
+            let heldOffset = distance(direction.nextSequence, to: held.sequence)
+            // A repeat of something already held adds nothing.
+            if heldOffset == offset, held.bytes.count >= payload.count { return }
+            if heldOffset > offset { position = i; break }
+        }
+        direction.held.insert(
+            Held(sequence: sequence, bytes: [UInt8](payload), timestamp: context.timestamp,
+                 frameNumber: context.frameNumber),
+            at: position)
+        direction.heldBytes &+= payload.count
+    }
+
+    /// Delivers held segments that the stream has now reached, trimming what overlaps.
+    private static func releaseHeld(_ direction: inout Direction, key: TCPFlowKey, _ emit: SegmentSink) {
+        while let first = direction.held.first {
+            let offset = distance(direction.nextSequence, to: first.sequence)
+            if offset > 0 { return }
+            direction.held.removeFirst()
+            direction.heldBytes &-= first.bytes.count
+            let skip = -offset
+            guard skip < first.bytes.count else { continue }
+            first.bytes.withUnsafeBytes { bytes in
+                deliver(&direction, key: key, bytes.dropping(skip), first.timestamp, first.frameNumber, nil, emit)
+            }
+        }
+    }
+
+    @inline(__always) private static func deliver(
+        _ direction: inout Direction, key: TCPFlowKey, _ bytes: UnsafeRawBufferPointer, _ timestamp: Timestamp,
+        _ frameNumber: Int, _ offsetInFrame: Int?, _ emit: SegmentSink
+    ) {
+        emit(TransportSegment(
+            source: key.source, destination: key.destination, transportProtocol: .tcp, payload: bytes,
+            timestamp: timestamp, frameNumber: frameNumber, discontinuity: direction.discontinuity,
+            payloadOffsetInFrame: offsetInFrame))
+        direction.discontinuity = false
+        direction.nextSequence &+= UInt32(truncatingIfNeeded: bytes.count)
+    }
+
+    /// Delivers everything held, skipping the gaps in front of it.
+    private static func flushHeld(_ direction: inout Direction, key: TCPFlowKey, _ emit: SegmentSink) {
+        while let first = direction.held.first {
+            if distance(direction.nextSequence, to: first.sequence) > 0 {
+                direction.nextSequence = first.sequence
+                direction.discontinuity = true
+            }
+            releaseHeld(&direction, key: key, emit)
+        }
+    }
+
+    /// Called at the end of the input.
+    mutating func flushAll(_ emit: SegmentSink) {
+        // Oldest first, so that output order does not depend on hashing.
+        let keys = flows.filter { !$0.value.held.isEmpty }.sorted { $0.value.lastUse < $1.value.lastUse }.map(\.key)
+        for key in keys {
+            guard var direction = flows.removeValue(forKey: key) else { continue }
+            Self.flushHeld(&direction, key: key, emit)
+        }
+        flows.removeAll()
+    }
+
+    /// Adds a direction, first making room by dropping the least recently used eighth of the
+    /// table (their held data is delivered, marked discontinuous), so eviction stays cheap
+    /// when a capture has many short connections.
+    private mutating func insert(_ key: TCPFlowKey, _ direction: Direction, _ emit: SegmentSink) {
+        if flows.count >= maximumFlows {
+            let victims = flows.sorted { $0.value.lastUse < $1.value.lastUse }
+                .prefix(max(1, maximumFlows / 8)).map(\.key)
+            for victim in victims {
+                guard var old = flows.removeValue(forKey: victim) else { continue }
+                Self.flushHeld(&old, key: victim, emit)
+            }
+        }
+        flows[key] = direction
+    }
+}
+
+extension NetworkDissector {
+    /// TCP (RFC 9293): header length from the data offset; the bytes go to the reassembler.
+    mutating func decodeTCP(
+        _ source: IPAddress, _ destination: IPAddress, _ segment: UnsafeRawBufferPointer,
+        _ context: FrameContext, _ counters: inout DecodeCounters, _ emit: SegmentSink
+    ) {
+        guard segment.count >= 20 else { return counters.countMalformed("short tcp header") }
+        let headerLength = Int(segment[12] >> 4) &* 4
+        guard headerLength >= 20 else { return counters.countMalformed("bad tcp header length") }
+        guard headerLength <= segment.count else { return counters.countMalformed("short tcp header") }
+        let key = TCPFlowKey(
+            source: Endpoint(address: source, port: segment.be16(0)),
+            destination: Endpoint(address: destination, port: segment.be16(2)))
+        let useful = tcp.add(
+            key: key, sequence: segment.be32(4), flags: segment[13], payload: segment.dropping(headerLength),
+            context: context, emit)
+        if !useful { counters.ignored += 1 }
+    }
+}
