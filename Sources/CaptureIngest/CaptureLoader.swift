@@ -21,11 +21,10 @@ public enum CaptureLoader {
             var reader: CaptureFileReader
             do {
                 reader = try CaptureFileReader(bytes)
-            } catch {
-                switch error {
-                case .empty: throw InputError("\(input.name): empty file, not a capture")
-                case .notACapture(let why): throw InputError("\(input.name): \(why)")
-                }
+            } catch CaptureFileError.empty {
+                throw InputError("\(input.name): empty file, not a capture")
+            } catch CaptureFileError.notACapture(let why) {
+                throw InputError("\(input.name): \(why)")
             }
             report.format = (reader.format == .pcap ? "pcap" : "pcapng") + (input.wasCompressed ? ".gz" : "")
             while let frame = reader.next() {

@@ -101,8 +101,10 @@ public final class InputBytes: @unchecked Sendable {
     fileprivate var isGzip: Bool { withBytes { $0.count >= 2 && $0[0] == 0x1f && $0[1] == 0x8b } }
 
     private static func gunzip(_ data: [UInt8], name: String) throws(InputError) -> [UInt8] {
-        let copy = data
-        return try copy.withUnsafeBytes { b in Result { try gunzip(b, name: name) } }.get()
+        let result: Result<[UInt8], InputError> = data.withUnsafeBytes { b in
+            Result { () throws(InputError) -> [UInt8] in try gunzip(b, name: name) }
+        }
+        return try result.get()
     }
 
     private static func gunzip(_ b: UnsafeRawBufferPointer, name: String) throws(InputError) -> [UInt8] {

@@ -36,7 +36,7 @@ struct PrintCommand: ParsableCommand {
         var load = TraceLoad()
         load.load(paths: sources)
         for failure in load.failures {
-            fputs("hepscope: \(SafeText.line(failure))\n", stderr)
+            writeAll("hepscope: \(SafeText.line(failure))\n", to: 2)
         }
         let input = InputSummary(
             counters: load.decoder.counters,
@@ -50,16 +50,16 @@ struct PrintCommand: ParsableCommand {
         } else {
             text = TextReport.messages(load.store, input: input)
         }
-        writeAll(text)
+        writeAll(text, to: 1)
         if !load.failures.isEmpty { throw ExitCode(2) }
     }
 
-    private func writeAll(_ text: String) {
+    private func writeAll(_ text: String, to fd: Int32) {
         var t = text
         t.withUTF8 { buf in
             var off = 0
             while off < buf.count {
-                let n = write(1, buf.baseAddress! + off, buf.count - off)
+                let n = write(fd, buf.baseAddress! + off, buf.count - off)
                 if n <= 0 { if errno == EINTR { continue }; return }
                 off += n
             }

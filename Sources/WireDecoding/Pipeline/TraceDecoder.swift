@@ -4,7 +4,15 @@
 /// A class because the network dissector calls back into per-flow framing state while it is
 /// itself being mutated; separate stored properties of a class may be accessed that way.
 public final class TraceDecoder {
-    public private(set) var counters = DecodeCounters()
+    /// Everything counted so far, by this decoder and by the network layer below it.
+    public var counters: DecodeCounters {
+        var all = ownCounters
+        all.add(networkCounters)
+        return all
+    }
+    // Two sets, because the network layer updates its own while calling back into this object.
+    private var ownCounters = DecodeCounters()
+    private var networkCounters = DecodeCounters()
     private var network = NetworkDissector()
     /// Per TCP direction: what the stream carries, and its framer.
     private var streams: [FlowKey: StreamState] = [:]
@@ -23,11 +31,11 @@ public final class TraceDecoder {
 
     /// Decodes one captured frame.
     public func decode(frame: CaptureFrame, _ emit: (DecodedMessage) -> Void) {
-        counters.packets += 1
-        counters.bytes += frame.data.count
+        ownCounters.packets += 1
+        ownCounters.bytes += frame.data.count
         let frameOffset = frame.dataOffset
         network.dissect(linkType: frame.linkType, frame: frame.data, timestamp: frame.timestamp,
-                        frameNumber: frame.frameNumber, counters: &counters) { segment in
+                        frameNumber: frame.frameNumber, counters: &networkCounters) { segment in
             let base = segment.payloadOffsetInFrame.map { frameOffset + $0 }
             self.handle(segment, inputOffset: base, emit)
         }
@@ -36,10 +44,10 @@ public final class TraceDecoder {
     /// Decodes one HEP datagram received live (UDP listener).
     public func decode(datagram: UnsafeRawBufferPointer, from: Endpoint, to: Endpoint,
                        receivedAt: Timestamp, number: Int, _ emit: (DecodedMessage) -> Void) {
-        counters.packets += 1
-        counters.bytes += datagram.count
+        ownCounters.packets += 1
+        ownCounters.bytes += datagram.count
         guard HEPDecoder.looksLikeHEP(datagram, allowV1V2: true) else {
-            counters.countMalformed("not a HEP packet")
+            ownCounters.countMalformed("not a HEP packet")
             return
         }
         decodeHEP(datagram, outerSource: from, outerDestination: to, time: receivedAt,
@@ -49,19 +57,19 @@ public final class TraceDecoder {
     /// Decodes one HEP message framed from a live TCP/TLS stream.
     public func decode(hepMessage: UnsafeRawBufferPointer, from: Endpoint, to: Endpoint,
                        receivedAt: Timestamp, number: Int, _ emit: (DecodedMessage) -> Void) {
-        counters.packets += 1
-        counters.bytes += hepMessage.count
+        ownCounters.packets += 1
+        ownCounters.bytes += hepMessage.count
         decodeHEP(hepMessage, outerSource: from, outerDestination: to, time: receivedAt,
                   frameNumber: number, inputOffset: nil, emit)
     }
 
     /// Flushes data held back by TCP reassembly at the end of the input.
     public func finish(_ emit: (DecodedMessage) -> Void) {
-        network.finish(counters: &counters) { segment in
+        network.finish(counters: &networkCounters) { segment in
             self.handle(segment, inputOffset: nil, emit)
         }
         for (_, state) in streams where state.framer.pendingBytes > 0 {
-            counters.countMalformed("incomplete message at end of stream")
+            ownCounters.countMalformed("incomplete message at end of stream")
         }
     }
 
@@ -90,19 +98,19 @@ public final class TraceDecoder {
         var start = 0
         while start < p.count, p[start] == 13 || p[start] == 10 || p[start] == 0 { start += 1 }
         let body = p.dropping(start)
-        if body.isEmpty { counters.ignored += 1; return }
+        if body.isEmpty { ownCounters.ignored += 1; return }
         switch SIPParser.parse(body) {
         case .message(let index):
-            counters.sipMessages += 1
+            ownCounters.sipMessages += 1
             emit(DecodedMessage(
                 timestamp: seg.timestamp, captureTime: seg.timestamp, source: seg.source,
                 destination: seg.destination, transport: transport, payloadType: HEPPayloadType.sip,
                 payload: body.slice(0..<index.length), sip: index, hep: nil, frameNumber: seg.frameNumber,
                 payloadInputOffset: inputOffset.map { $0 + start }))
         case .notSIP, .incomplete:
-            counters.ignored += 1
+            ownCounters.ignored += 1
         case .malformed(let why):
-            counters.countMalformed(why)
+            ownCounters.countMalformed(why)
         }
     }
 
@@ -111,8 +119,8 @@ public final class TraceDecoder {
         if streams[key] == nil {
             guard let kind = StreamState.classify(seg.payload) else {
                 // Not enough bytes to tell yet, or some other protocol: the latter is ignored.
-                if seg.payload.count >= 16 || StreamState.isSurelyOther(seg.payload) { counters.ignored += 1; return }
-                counters.ignored += 1
+                if seg.payload.count >= 16 || StreamState.isSurelyOther(seg.payload) { ownCounters.ignored += 1; return }
+                ownCounters.ignored += 1
                 return
             }
             if streams.count >= TraceDecoder.maximumStreams { streams.removeAll(keepingCapacity: true) }
@@ -126,7 +134,7 @@ public final class TraceDecoder {
                 let offset: Int? = (offsetBase != nil && payloadStart != nil && bytes.baseAddress != nil
                     && bytes.baseAddress! >= payloadStart! && bytes.baseAddress! < payloadStart! + seg.payload.count)
                     ? offsetBase! + (bytes.baseAddress! - payloadStart!) : nil
-                counters.sipMessages += 1
+                ownCounters.sipMessages += 1
                 emit(DecodedMessage(
                     timestamp: seg.timestamp, captureTime: seg.timestamp, source: seg.source,
                     destination: seg.destination, transport: piece.transport, payloadType: HEPPayloadType.sip,
@@ -134,20 +142,20 @@ public final class TraceDecoder {
             case .webSocketMessage(let bytes):
                 switch SIPParser.parse(bytes) {
                 case .message(let index):
-                    counters.sipMessages += 1
+                    ownCounters.sipMessages += 1
                     emit(DecodedMessage(
                         timestamp: seg.timestamp, captureTime: seg.timestamp, source: seg.source,
                         destination: seg.destination, transport: .ws, payloadType: HEPPayloadType.sip,
                         payload: bytes.slice(0..<index.length), sip: index, hep: nil,
                         frameNumber: seg.frameNumber, payloadInputOffset: nil))
-                case .malformed(let why): counters.countMalformed(why)
-                case .notSIP, .incomplete: counters.ignored += 1
+                case .malformed(let why): ownCounters.countMalformed(why)
+                case .notSIP, .incomplete: ownCounters.ignored += 1
                 }
             case .hep(let bytes):
                 decodeHEP(bytes, outerSource: seg.source, outerDestination: seg.destination, time: seg.timestamp,
                           frameNumber: seg.frameNumber, inputOffset: nil, emit)
             case .garbage(let why):
-                counters.countMalformed(why)
+                ownCounters.countMalformed(why)
             }
         }
     }
@@ -161,13 +169,13 @@ public final class TraceDecoder {
         do {
             packet = try HEPDecoder.decode(bytes)
         } catch {
-            counters.countMalformed(error.reason)
+            ownCounters.countMalformed(error.reason)
             return
         }
-        counters.hepByVersion[Int(packet.version)] += 1
+        ownCounters.hepByVersion[Int(packet.version)] += 1
         if let key = requiredAuthKey {
             let sent = packet.authKey.map { Array(bytes.slice($0)) }
-            guard sent == key else { counters.countMalformed("HEP auth key mismatch"); return }
+            guard sent == key else { ownCounters.countMalformed("HEP auth key mismatch"); return }
         }
         let facts = HEPFacts(
             version: packet.version, captureID: packet.captureID, displayCaptureID: packet.displayCaptureID,
@@ -184,7 +192,7 @@ public final class TraceDecoder {
                 transport: packet.transport, payloadType: packet.payloadType, payload: payload, sip: nil,
                 hep: facts, frameNumber: frameNumber, payloadInputOffset: payloadOffset)
             guard packet.payloadType == HEPPayloadType.sip else {
-                counters.otherEvents += 1
+                ownCounters.otherEvents += 1
                 emit(message)
                 return
             }
@@ -202,12 +210,12 @@ public final class TraceDecoder {
                 message.payloadInputOffset = payloadOffset.map { $0 + start }
                 message.sip = index
                 message.transport = refine(message.transport, body, index)
-                counters.sipMessages += 1
+                ownCounters.sipMessages += 1
                 emit(message)
             case .notSIP, .incomplete:
-                counters.countMalformed(body.isEmpty ? "HEP packet without payload" : "HEP payload type SIP is not SIP")
+                ownCounters.countMalformed(body.isEmpty ? "HEP packet without payload" : "HEP payload type SIP is not SIP")
             case .malformed(let why):
-                counters.countMalformed(why)
+                ownCounters.countMalformed(why)
             }
         }
     }
@@ -231,12 +239,12 @@ public final class TraceDecoder {
                 } else {
                     m.payloadInputOffset = nil
                 }
-                counters.sipMessages += 1
+                ownCounters.sipMessages += 1
                 emit(m)
             case .hep:
-                counters.countMalformed("HEP inside HEP")
+                ownCounters.countMalformed("HEP inside HEP")
             case .garbage(let why):
-                counters.countMalformed(why)
+                ownCounters.countMalformed(why)
             }
         }
         if framer.pendingBytes > 0 {
