@@ -37,3 +37,27 @@ public enum Fixtures {
         [UInt8](try Data(contentsOf: url))
     }
 }
+
+extension Fixtures {
+    /// The HEP packets of `hep-raw-udp.bin`: records of a 4-byte big-endian length, then the
+    /// packet exactly as a collector received it from Kamailio.
+    public static func rawHEPPackets() throws -> [[UInt8]] {
+        let data = try bytes(kamailio("hep-raw-udp.bin"))
+        var packets: [[UInt8]] = []
+        var at = 0
+        while at + 4 <= data.count {
+            let n = Int(data[at]) << 24 | Int(data[at + 1]) << 16 | Int(data[at + 2]) << 8 | Int(data[at + 3])
+            at += 4
+            guard at + n <= data.count else { break }
+            packets.append(Array(data[at..<at + n]))
+            at += n
+        }
+        return packets
+    }
+
+    /// Reads a `*.truth.json` file as plain dictionaries.
+    public static func truth(_ name: String) throws -> [String: Any] {
+        let data = try Data(contentsOf: kamailio(name))
+        return try JSONSerialization.jsonObject(with: data) as! [String: Any]
+    }
+}

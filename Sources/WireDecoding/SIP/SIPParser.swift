@@ -33,6 +33,8 @@ public enum SIPParser {
     /// block and Content-Length before it counts; otherwise (a datagram) the body runs to the end.
     public static func parse(_ b: UnsafeRawBufferPointer, isStream: Bool = false) -> Result {
         let firstEOL = b.firstIndex(of: 10)
+        // A stream may stop in the middle of the start line: wait for the rest of it.
+        if firstEOL == nil, isStream, b.count < 1024 { return .incomplete }
         guard let startLine = classifyStartLine(b.slice(0..<(firstEOL ?? min(b.count, 512)))) else {
             return .notSIP
         }

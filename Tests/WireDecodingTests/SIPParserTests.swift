@@ -1,0 +1,108 @@
+import Testing
+import TestSupport
+import WireDecoding
+
+@Suite struct SIPParserTests {
+    func parse(_ s: String, stream: Bool = false) -> (SIPParser.Result, [UInt8]) {
+        let bytes = Array(s.utf8)
+        return (bytes.withUnsafeBytes { SIPParser.parse($0, isStream: stream) }, bytes)
+    }
+
+    func index(_ s: String, stream: Bool = false) throws -> (SIPMessageIndex, [UInt8]) {
+        let (r, bytes) = parse(s, stream: stream)
+        guard case .message(let i) = r else {
+            Issue.record("not parsed: \(r)")
+            throw ParseFailure()
+        }
+        return (i, bytes)
+    }
+
+    struct ParseFailure: Error {}
+
+    func field(_ bytes: [UInt8], _ r: Range<Int>?) -> String? { bytes.withUnsafeBytes { $0.text(r) } }
+
+    @Test func indexesARealKamailioInvite() throws {
+        // The first INVITE sent by sipp in the recorded run, as carried in HEP.
+        let packet = try Fixtures.rawHEPPackets()[0]
+        let hep = try packet.withUnsafeBytes { try HEPDecoder.decode($0) }
+        let sip = Array(packet[hep.payload!])
+        let result = sip.withUnsafeBytes { SIPParser.parse($0) }
+        guard case .message(let i) = result else { Issue.record("\(result)"); return }
+        #expect(i.method == .invite)
+        #expect(field(sip, i.callID) == "udp-basic-1-641@127.0.0.1")
+        #expect(i.cseqNumber == 1)
+        #expect(field(sip, i.cseqMethod) == "INVITE")
+        #expect(field(sip, i.viaTransport) == "UDP")
+        #expect(field(sip, i.viaBranch)?.hasPrefix("z9hG4bK") == true)
+        #expect(i.fromTag != nil)
+        #expect(i.toTag == nil)
+        #expect(i.length == sip.count)
+        #expect(i.bodyStart + (i.contentLength ?? -1) == sip.count)
+    }
+
+    @Test func compactFormsFoldingAndBareLineFeeds() throws {
+        let msg = "SIP/2.0 486 Busy Here\nv: SIP/2.0/WSS a.invalid;branch=z9hG4bKabc, SIP/2.0/UDP b;branch=z9hG4bKdef\n"
+            + "f: \"A\" <sip:a@x;tag=uri>;tag=fromtag\nt: <sip:b@y>;tag=totag\ni: short-call-id\n"
+            + "CSeq:\n 7\n INVITE\nX-CID: other-leg@x\nl: 0\n\n"
+        let (i, b) = try index(msg)
+        #expect(i.status == 486)
+        #expect(field(b, i.viaTransport) == "WSS")
+        #expect(field(b, i.viaBranch) == "z9hG4bKabc")
+        #expect(field(b, i.fromTag) == "fromtag")
+        #expect(field(b, i.toTag) == "totag")
+        #expect(field(b, i.callID) == "short-call-id")
+        #expect(field(b, i.xCallID) == "other-leg@x")
+        #expect(i.contentLength == 0)
+    }
+
+    @Test func correlationHeaders() throws {
+        let msg = "BYE sip:b@y SIP/2.0\r\nCall-ID: c1\r\nCSeq: 2 BYE\r\nSession-ID: ab12cd;remote=00ff\r\n"
+            + "P-Charging-Vector: icid-value=\"AyretyU0dm+6O2IrT5tAFrbHLso=\";icid-generated-at=192.0.6.8\r\n"
+            + "Content-Length: 0\r\n\r\n"
+        let (i, b) = try index(msg)
+        #expect(field(b, i.sessionID) == "ab12cd")
+        #expect(field(b, i.icidValue) == "AyretyU0dm+6O2IrT5tAFrbHLso=")
+        #expect(i.method == .bye)
+    }
+
+    @Test func headerNamesAreCaseInsensitiveAndMethodsAreNot() throws {
+        let (i, b) = try index("invite sip:x SIP/2.0\r\nCALL-ID: A\r\n\r\n")
+        #expect(i.method == .other)
+        #expect(field(b, i.callID) == "A")
+    }
+
+    @Test func rejectsWhatIsNotSIP() {
+        #expect(parse("GET / HTTP/1.1\r\nHost: x\r\n\r\n").0 == .notSIP)
+        #expect(parse("SIP/2.0 99 Too Low\r\n\r\n").0 == .notSIP)
+        #expect(parse("").0 == .notSIP)
+        #expect(parse("INVITE sip:x SIP/2.0\r\nCSeq: 1 INVITE\r\n\r\n").0 == .malformed("SIP message without Call-ID"))
+    }
+
+    @Test func streamsWaitForHeadersAndBody() {
+        let full = "MESSAGE sip:x SIP/2.0\r\nCall-ID: m\r\nContent-Length: 5\r\n\r\nhello"
+        #expect(parse(String(full.dropLast(2)), stream: true).0 == .incomplete)
+        #expect(parse("MESSAGE sip:x SIP/2.0\r\nCall-ID: m\r\nCont", stream: true).0 == .incomplete)
+        guard case .message(let i) = parse(full + "INVITE", stream: true).0 else { Issue.record("no message"); return }
+        #expect(i.length == full.utf8.count)
+    }
+
+    @Test func datagramBodyIsCutAtContentLength() throws {
+        let (i, _) = try index("INFO sip:x SIP/2.0\r\nCall-ID: q\r\nContent-Length: 2\r\n\r\nabcdef")
+        #expect(i.length == i.bodyStart + 2)
+    }
+
+    @Test func survivesEveryPrefixAndByteFlipOfARealMessage() throws {
+        let packet = try Fixtures.rawHEPPackets()[3]
+        let hep = try packet.withUnsafeBytes { try HEPDecoder.decode($0) }
+        let sip = Array(packet[hep.payload!])
+        for cut in 0...sip.count {
+            _ = Array(sip[0..<cut]).withUnsafeBytes { SIPParser.parse($0, isStream: cut % 2 == 0) }
+        }
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<2000 {
+            var m = sip
+            for _ in 0..<4 { m[Int.random(in: 0..<m.count, using: &rng)] = UInt8.random(in: 0...255, using: &rng) }
+            _ = m.withUnsafeBytes { SIPParser.parse($0, isStream: Bool.random()) }
+        }
+    }
+}
