@@ -15,7 +15,14 @@ public struct TraceLoad {
     public mutating func load(path: String) {
         do {
             let input = try InputBytes.open(path)
-            reports.append(try CaptureLoader.load(input, into: &store, decoder: decoder))
+            let before = decoder.counters
+            var report = try CaptureLoader.load(input, into: &store, decoder: decoder)
+            let after = decoder.counters
+            if after.sipMessages == before.sipMessages, after.otherEvents == before.otherEvents {
+                report.warnings.append(
+                    "\(input.name): no SIP or HEP messages found in \(report.frames) frames (other traffic only)")
+            }
+            reports.append(report)
         } catch {
             failures.append("\(error)")
         }

@@ -99,7 +99,7 @@ import WireDecoding
             _ = Array(sip[0..<cut]).withUnsafeBytes { SIPParser.parse($0, isStream: cut % 2 == 0) }
         }
         var rng = SystemRandomNumberGenerator()
-        for _ in 0..<2000 {
+        for _ in 0..<20000 {
             var m = sip
             for _ in 0..<4 { m[Int.random(in: 0..<m.count, using: &rng)] = UInt8.random(in: 0...255, using: &rng) }
             _ = m.withUnsafeBytes { SIPParser.parse($0, isStream: Bool.random()) }

@@ -50,7 +50,7 @@ public enum SIPParser {
             guard let lf = b.firstIndex(of: 10, from: lineStart) else {
                 if isStream { return .incomplete }
                 // A datagram cut in the headers: use what is there.
-                if let kind = current { index.record(kind, b, currentValueStart..<trimEnd(b, b.count), &sawVia) }
+                if let kind = current { index.record(kind, b, currentValueStart..<max(currentValueStart, trimEnd(b, b.count)), &sawVia) }
                 current = nil
                 lineStart = b.count
                 break
@@ -65,7 +65,7 @@ public enum SIPParser {
                 // Folded continuation: the value of the previous header goes on.
                 lineStart = lf + 1
                 if let kind = current {
-                    index.record(kind, b, currentValueStart..<trimEnd(b, lineEnd), &sawVia)
+                    index.record(kind, b, currentValueStart..<max(currentValueStart, trimEnd(b, lineEnd)), &sawVia)
                 }
                 continue
             }
@@ -77,7 +77,7 @@ public enum SIPParser {
                 current = HeaderKind(name: b.slice(lineStart..<nameEnd))
                 currentValueStart = vs
                 if let kind = current {
-                    index.record(kind, b, vs..<trimEnd(b, lineEnd), &sawVia)
+                    index.record(kind, b, vs..<max(vs, trimEnd(b, lineEnd)), &sawVia)
                 }
             } else {
                 current = nil  // not a header line; tolerated
@@ -217,7 +217,7 @@ extension SIPMessageIndex {
             sawVia = true
             // Only the first of comma-joined values is the top Via.
             let end = b.firstIndex(of: 44, from: value.lowerBound, to: value.upperBound) ?? value.upperBound
-            let top = value.lowerBound..<SIPParser.trimEnd(b, end)
+            let top = value.lowerBound..<max(value.lowerBound, SIPParser.trimEnd(b, end))
             topVia = top
             viaBranch = b.parameter("branch", in: top, afterAngle: false)
             // "SIP/2.0/UDP host": the token after the second slash.
@@ -243,7 +243,7 @@ extension SIPMessageIndex {
         case .sessionID:
             if sessionID == nil, !value.isEmpty {
                 let end = b.firstIndex(of: 59, from: value.lowerBound, to: value.upperBound) ?? value.upperBound
-                sessionID = value.lowerBound..<SIPParser.trimEnd(b, end)
+                sessionID = value.lowerBound..<max(value.lowerBound, SIPParser.trimEnd(b, end))
             }
         case .chargingVector:
             if icidValue == nil { icidValue = b.parameter("icid-value", in: value, afterAngle: false, leading: true) }
