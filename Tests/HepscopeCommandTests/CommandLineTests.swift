@@ -1,0 +1,97 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// The command's behaviour on inputs people actually hand it: pipes, gzip files, damaged files
+/// and files that are not captures at all.
+@Suite struct CommandLineTests {
+    static let udpCapture = Fixtures.kamailio("hep-kamailio-udp.pcap")
+
+    func temporaryFile(_ bytes: [UInt8], suffix: String) throws -> URL {
+        let url = FileManager.default.temporaryDirectory
+            .appendingPathComponent("hepscope-test-\(UUID().uuidString)\(suffix)")
+        try Data(bytes).write(to: url)
+        return url
+    }
+
+    func gzip(_ file: URL) throws -> [UInt8] {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/gzip")
+        p.arguments = ["-c", file.path]
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return [UInt8](data)
+    }
+
+    @Test func readsACaptureFromStandardInput() throws {
+        let bytes = try Data(contentsOf: Self.udpCapture)
+        let fromFile = try HepscopeRun.run(["print", Self.udpCapture.path])
+        let fromPipe = try HepscopeRun.run(["print", "-"], stdin: bytes)
+        #expect(fromPipe.status == 0)
+        #expect(fromPipe.stdout == fromFile.stdout)
+        #expect(fromPipe.stdout.contains("udp-busy-1-642@127.0.0.1"))
+    }
+
+    @Test func readsGzipCompressedCaptures() throws {
+        let compressed = try temporaryFile(try gzip(Self.udpCapture), suffix: ".pcap.gz")
+        defer { try? FileManager.default.removeItem(at: compressed) }
+        let run = try HepscopeRun.run(["print", "--json", compressed.path])
+        let plain = try HepscopeRun.run(["print", "--json", Self.udpCapture.path])
+        #expect(run.status == 0)
+        #expect(run.stdout.contains("\"format\":\"pcap.gz\""))
+        #expect(run.stdout.replacingOccurrences(of: compressed.path, with: "X")
+            .replacingOccurrences(of: "pcap.gz", with: "pcap")
+            == plain.stdout.replacingOccurrences(of: Self.udpCapture.path, with: "X"))
+    }
+
+    @Test func truncatedCaptureLoadsWhatIsThereAndSaysSo() throws {
+        let bytes = [UInt8](try Data(contentsOf: Self.udpCapture))
+        let cut = try temporaryFile(Array(bytes.prefix(bytes.count / 2)), suffix: ".pcap")
+        defer { try? FileManager.default.removeItem(at: cut) }
+        let run = try HepscopeRun.run(["print", "--summary", cut.path])
+        #expect(run.status == 0)
+        #expect(run.stdout.contains("warning: "))
+        #expect(run.stdout.lowercased().contains("truncated"))
+        // Every complete record before the cut is there: about half of the 280 messages.
+        let line = run.stdout.split(separator: "\n").first { $0.hasPrefix("input:") }!
+        let sip = Int(line.split(separator: " ")[3])!
+        #expect(sip > 130 && sip < 150)
+    }
+
+    @Test func fileThatIsNotACaptureGetsOneClearErrorLine() throws {
+        let text = try temporaryFile(Array("<html>not a capture</html>\n".utf8), suffix: ".pcap")
+        defer { try? FileManager.default.removeItem(at: text) }
+        let run = try HepscopeRun.run(["print", text.path])
+        #expect(run.status == 2)
+        let lines = run.stderr.split(separator: "\n")
+        #expect(lines.count == 1)
+        #expect(lines.first?.hasPrefix("hepscope: \(text.path): not a pcap or pcapng file") == true)
+    }
+
+    @Test func missingFileAndEmptyFile() throws {
+        let missing = try HepscopeRun.run(["print", "/nonexistent/x.pcap"])
+        #expect(missing.status == 2)
+        #expect(missing.stderr.contains("No such file or directory"))
+        let empty = try temporaryFile([], suffix: ".pcap")
+        defer { try? FileManager.default.removeItem(at: empty) }
+        let run = try HepscopeRun.run(["print", empty.path])
+        #expect(run.status == 2)
+        #expect(run.stderr.contains("empty file"))
+    }
+
+    @Test func aBadSourceDoesNotHideTheGoodOnes() throws {
+        let run = try HepscopeRun.run(["print", "--summary", "/nonexistent/x.pcap", Self.udpCapture.path])
+        #expect(run.status == 2)
+        #expect(run.stdout.contains("tb-20261127T015517Z-udp-a"))
+    }
+
+    @Test func textOutputHasOneLinePerMessage() throws {
+        let run = try HepscopeRun.run(["print", Self.udpCapture.path])
+        let lines = run.stdout.split(separator: "\n")
+        #expect(lines.filter { $0.hasPrefix("    2026-11-27 ") }.count == 280)
+        #expect(lines.contains { $0.contains("127.0.0.1:5082 -> 127.0.0.1:5062  UDP  486  1 INVITE") })
+    }
+}
