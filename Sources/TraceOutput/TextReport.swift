@@ -7,6 +7,24 @@ import WireDecoding
 /// The plain-text renderings of `hepscope print`: one line per message, and the summary table.
 /// Every value that came off the wire goes through SafeText.
 public enum TextReport {
+    /// Every call as a ladder diagram, under the same group and call headings.
+    public static func ladders(_ store: TraceStore, input: InputSummary, ascii: Bool) -> String {
+        var out = ""
+        for g in store.orderedGroups {
+            let group = store.groups[g]
+            let name = store.correlationID(of: group).map { SafeText.line($0) } ?? "(uncorrelated)"
+            out += "== \(name): \(group.calls.count) calls, \(group.messageCount) messages\n"
+            for c in store.orderedCalls(of: group) {
+                let call = store.calls[Int(c)]
+                out += "\nCall-ID \(SafeText.line(store.strings.string(call.callID)))\n"
+                out += TextLadder.render(LadderLayout(store: store, messages: call.messages),
+                                         glyphs: ascii ? .ascii : .unicode)
+            }
+            out += "\n"
+        }
+        return out + footer(input)
+    }
+
     public static func messages(_ store: TraceStore, input: InputSummary) -> String {
         var out = ""
         for g in store.orderedGroups {

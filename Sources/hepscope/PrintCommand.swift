@@ -24,12 +24,20 @@ struct PrintCommand: ParsableCommand {
     @Flag(help: "Print per correlation id the number of calls and messages, and the input counters.")
     var summary = false
 
+    @Flag(help: "Print every call as a ladder diagram.")
+    var ladder = false
+
+    @Flag(help: "With --ladder: draw with ASCII characters instead of UTF-8 box drawing.")
+    var ascii = false
+
     @Argument(help: "Capture files (pcap, pcapng, optionally gzip-compressed), or - for standard input.")
     var sources: [String]
 
     func validate() throws {
         if sources.isEmpty { throw ValidationError("give at least one capture file, or - for standard input") }
-        if json && summary { throw ValidationError("--json and --summary are exclusive (the JSON has the summary)") }
+        if [json, summary, ladder].filter({ $0 }).count > 1 {
+            throw ValidationError("choose one of --json, --summary and --ladder")
+        }
     }
 
     func run() throws {
@@ -45,6 +53,8 @@ struct PrintCommand: ParsableCommand {
         let text: String
         if json {
             text = JSONReport.render(load.store, input: input)
+        } else if ladder {
+            text = TextReport.ladders(load.store, input: input, ascii: ascii)
         } else if summary {
             text = TextReport.summary(load.store, input: input)
         } else {
