@@ -75,7 +75,7 @@ struct PcapngReader {
             return .corrupt("block at byte \(at) has a length of \(length32) (must be a multiple of 4 and at least 12)")
         }
         guard length <= Self.maximumBlockLength else {
-            return .corrupt("block at byte \(at) claims a length of \(length32) bytes")
+            return .corrupt("block at byte \(at) claims a length of \(length32) bytes (the limit is \(Self.maximumBlockLength))")
         }
         guard length <= remaining else {
             if more { return .needMoreData }
