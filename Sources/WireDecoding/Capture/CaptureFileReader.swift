@@ -55,7 +55,8 @@ public struct CaptureFileReader {
         } else {
             throw .notACapture(Self.describeUnrecognised(bytes))
         }
-        switch step(moreDataMayFollow: true) {
+        var unused = CaptureFrame.placeholder
+        switch step(moreDataMayFollow: true, frame: &unused) {
         case .skip(let consumed, let warning, _):
             cursor += consumed
             if let warning { warn(warning) }
@@ -85,9 +86,10 @@ public struct CaptureFileReader {
     /// as truncated and reading ends.
     public mutating func next(moreDataMayFollow: Bool) -> CaptureReadStep {
         if stopped { return .end }
+        var frame = CaptureFrame.placeholder
         while true {
-            switch step(moreDataMayFollow: moreDataMayFollow) {
-            case .frame(var frame, let consumed):
+            switch step(moreDataMayFollow: moreDataMayFollow, frame: &frame) {
+            case .frame(let consumed):
                 cursor += consumed
                 frameCount += 1
                 frame.frameNumber = frameCount
@@ -126,11 +128,12 @@ public struct CaptureFileReader {
         discarded += droppingConsumed
     }
 
-    private mutating func step(moreDataMayFollow: Bool) -> ReaderStep {
+    @inline(__always)
+    private mutating func step(moreDataMayFollow: Bool, frame: inout CaptureFrame) -> ReaderStep {
         if pcap != nil {
-            return pcap!.step(bytes, at: cursor, origin: discarded, moreDataMayFollow: moreDataMayFollow)
+            return pcap!.step(bytes, at: cursor, origin: discarded, moreDataMayFollow: moreDataMayFollow, frame: &frame)
         }
-        return pcapng!.step(bytes, at: cursor, origin: discarded, moreDataMayFollow: moreDataMayFollow)
+        return pcapng!.step(bytes, at: cursor, origin: discarded, moreDataMayFollow: moreDataMayFollow, frame: &frame)
     }
 
     private mutating func warn(_ message: String) {

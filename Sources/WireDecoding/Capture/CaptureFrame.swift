@@ -40,6 +40,11 @@ public struct CaptureFrame {
         self.frameNumber = frameNumber
         self.comment = comment
     }
+
+    /// An empty frame for the format readers to fill in.
+    static var placeholder: CaptureFrame {
+        CaptureFrame(data: UnsafeRawBufferPointer(start: nil, count: 0), linkType: 0, timestamp: .zero, originalLength: 0, dataOffset: 0)
+    }
 }
 
 public enum CaptureFileError: Error, Equatable, Sendable {

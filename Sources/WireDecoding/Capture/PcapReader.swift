@@ -47,7 +47,8 @@ struct PcapReader {
     }
 
     mutating func step(
-        _ b: UnsafeRawBufferPointer, at p: Int, origin: Int, moreDataMayFollow more: Bool
+        _ b: UnsafeRawBufferPointer, at p: Int, origin: Int, moreDataMayFollow more: Bool,
+        frame: inout CaptureFrame
     ) -> ReaderStep {
         let remaining = b.count - p
         if !headerRead {
@@ -82,11 +83,13 @@ struct PcapReader {
             ? Timestamp(seconds: seconds, nanoseconds: fraction)
             : Timestamp(seconds: seconds, microseconds: fraction)
         let start = p + recordHeaderSize
-        let frame = CaptureFrame(
-            data: b.slice(start..<(start + Int(caplen))), linkType: linkType, timestamp: time,
-            originalLength: Int(origlen), dataOffset: origin + start
-        )
-        return .frame(frame, consumed: size)
+        frame.data = b.slice(start..<(start + Int(caplen)))
+        frame.linkType = linkType
+        frame.timestamp = time
+        frame.originalLength = Int(origlen)
+        frame.dataOffset = origin + start
+        frame.interfaceID = 0
+        return .frame(consumed: size)
     }
 
     private mutating func readHeader(_ b: UnsafeRawBufferPointer, at p: Int) -> ReaderStep {

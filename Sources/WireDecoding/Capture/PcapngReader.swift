@@ -41,7 +41,8 @@ struct PcapngReader {
     }
 
     mutating func step(
-        _ b: UnsafeRawBufferPointer, at p: Int, origin: Int, moreDataMayFollow more: Bool
+        _ b: UnsafeRawBufferPointer, at p: Int, origin: Int, moreDataMayFollow more: Bool,
+        frame: inout CaptureFrame
     ) -> ReaderStep {
         let remaining = b.count - p
         if remaining == 0 { return more ? .needMoreData : .end }
@@ -74,7 +75,7 @@ struct PcapngReader {
             return .corrupt("block at byte \(at) has a length of \(length32) (must be a multiple of 4 and at least 12)")
         }
         guard length <= Self.maximumBlockLength else {
-            return .corrupt("block at byte \(at) claims a length of \(length32) bytes")
+            return .corrupt("block at byte \(at) claims a length of \(length32) bytes (the limit is \(Self.maximumBlockLength))")
         }
         guard length <= remaining else {
             if more { return .needMoreData }
@@ -93,14 +94,14 @@ struct PcapngReader {
         case 6:
             // Enhanced packet: interface u32, time high, time low, caplen, origlen, data, options.
             guard length >= 32 else { return tooShort("enhanced packet", at: at, length: length) }
-            return packet(b, at: p, length: length, origin: origin, interface: Int(u32(b, p + 8)), headerSize: 28)
+            return packet(b, at: p, length: length, origin: origin, interface: Int(u32(b, p + 8)), frame: &frame)
         case 2:
             // Obsolete packet block: interface u16, drops u16, then as the enhanced one.
             guard length >= 32 else { return tooShort("packet", at: at, length: length) }
-            return packet(b, at: p, length: length, origin: origin, interface: Int(u16(b, p + 8)), headerSize: 28)
+            return packet(b, at: p, length: length, origin: origin, interface: Int(u16(b, p + 8)), frame: &frame)
         case 3:
             guard length >= 16 else { return tooShort("simple packet", at: at, length: length) }
-            return simplePacket(b, at: p, length: length, origin: origin)
+            return simplePacket(b, at: p, length: length, origin: origin, frame: &frame)
         default:
             // Name resolution, statistics, decryption secrets, custom and unknown blocks.
             return .skip(consumed: length, warning: nil, skipped: false)
@@ -160,9 +161,13 @@ struct PcapngReader {
         return .skip(consumed: length, warning: warning, skipped: false)
     }
 
+    /// Enhanced and obsolete packet blocks share the layout from byte 12 on: time high, time
+    /// low, caplen, origlen, then the data at byte 28.
     private mutating func packet(
-        _ b: UnsafeRawBufferPointer, at p: Int, length: Int, origin: Int, interface id: Int, headerSize: Int
+        _ b: UnsafeRawBufferPointer, at p: Int, length: Int, origin: Int, interface id: Int,
+        frame: inout CaptureFrame
     ) -> ReaderStep {
+        let headerSize = 28
         guard id < interfaces.count else {
             return undefinedInterface(id, at: origin + p, length: length)
         }
@@ -180,18 +185,21 @@ struct PcapngReader {
         lastTimestamp = time
         let start = p + headerSize
         let optionsStart = start + ((caplen + 3) & ~3)
-        var comment: String?
+        frame.data = b.slice(start..<(start + caplen))
+        frame.linkType = interface.linkType
+        frame.timestamp = time
+        frame.originalLength = Int(u32(b, p + 24))
+        frame.dataOffset = origin + start
+        frame.interfaceID = id
         if optionsStart < p + length - 4 {
-            comment = self.comment(b, from: optionsStart, to: p + length - 4)
+            frame.comment = comment(b, from: optionsStart, to: p + length - 4)
         }
-        let frame = CaptureFrame(
-            data: b.slice(start..<(start + caplen)), linkType: interface.linkType, timestamp: time,
-            originalLength: Int(u32(b, p + 24)), dataOffset: origin + start, interfaceID: id, comment: comment
-        )
-        return .frame(frame, consumed: length)
+        return .frame(consumed: length)
     }
 
-    private mutating func simplePacket(_ b: UnsafeRawBufferPointer, at p: Int, length: Int, origin: Int) -> ReaderStep {
+    private mutating func simplePacket(
+        _ b: UnsafeRawBufferPointer, at p: Int, length: Int, origin: Int, frame: inout CaptureFrame
+    ) -> ReaderStep {
         guard let interface = interfaces.first else {
             return undefinedInterface(0, at: origin + p, length: length)
         }
@@ -199,11 +207,13 @@ struct PcapngReader {
         let snap = interface.snapLength == 0 ? Int.max : Int(interface.snapLength)
         let caplen = min(origlen, snap, length - 16)
         let start = p + 12
-        let frame = CaptureFrame(
-            data: b.slice(start..<(start + caplen)), linkType: interface.linkType, timestamp: lastTimestamp,
-            originalLength: origlen, dataOffset: origin + start, interfaceID: 0
-        )
-        return .frame(frame, consumed: length)
+        frame.data = b.slice(start..<(start + caplen))
+        frame.linkType = interface.linkType
+        frame.timestamp = lastTimestamp
+        frame.originalLength = origlen
+        frame.dataOffset = origin + start
+        frame.interfaceID = 0
+        return .frame(consumed: length)
     }
 
     private func undefinedInterface(_ id: Int, at: Int, length: Int) -> ReaderStep {

@@ -1,8 +1,10 @@
 /// What a format reader made of the bytes at the cursor. The facade turns these into frames,
 /// warnings and counters, so the format readers never build strings on the packet path.
 enum ReaderStep {
-    /// A packet; `frameNumber` is filled in by the facade.
-    case frame(CaptureFrame, consumed: Int)
+    /// A packet, written into the caller's frame (all but `frameNumber`, which the facade
+    /// sets). Passing the frame in rather than in the enum keeps the per-packet path free of
+    /// copies of a struct that holds a String.
+    case frame(consumed: Int)
     /// A block or header with no packet in it. `skipped` marks a record dropped as unusable.
     case skip(consumed: Int, warning: String?, skipped: Bool)
     case needMoreData
