@@ -37,7 +37,7 @@ let package = Package(
         .testTarget(name: "TraceModelTests", dependencies: ["TraceModel", "CaptureIngest", "TestSupport"]),
         .testTarget(
             name: "HepscopeCommandTests",
-            dependencies: ["CaptureIngest", "TraceModel", "TraceOutput", "TestSupport", "hepscope"]
+            dependencies: ["CaptureIngest", "TraceModel", "TraceOutput", "TestSupport", "WireDecoding", "hepscope"]
         ),
     ]
 )

@@ -7,6 +7,7 @@ public struct LoadReport: Sendable {
     public var format: String
     public var frames = 0
     public var warnings: [String] = []
+    public var comments: [String] = []
 }
 
 /// Reads capture files into a trace model: frames -> decoder -> store.
@@ -33,6 +34,10 @@ public enum CaptureLoader {
             }
             decoder.finish { store.add($0) }
             report.warnings = reader.warnings.map { "\(input.name): \($0)" }
+            if reader.suppressedWarnings > 0 {
+                report.warnings.append("\(input.name): \(reader.suppressedWarnings) more warnings not listed")
+            }
+            report.comments = reader.fileComments
         }
         return report
     }

@@ -14,6 +14,7 @@ public struct MessageRecord: Sendable {
     public var frame: UInt32
     public var captureID: UInt32       // as the user configured it (sngrep's ×65536 undone)
     public var node: UInt32            // string id of the HEP node name, 0 when absent
+    public var comment: UInt32         // string id of the capture's frame comment, 0 when absent
     public var status: UInt16          // 0 for requests and events
     public var method: SIPMethod
     public var methodText: UInt32      // string id for methods outside the known set

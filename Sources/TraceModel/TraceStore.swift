@@ -60,6 +60,7 @@ public struct TraceStore: Sendable {
             group: groupIndex, call: -1, cseq: 0, cseqMethod: 0, frame: UInt32(truncatingIfNeeded: m.frameNumber),
             captureID: m.hep?.displayCaptureID ?? 0,
             node: m.hep?.nodeName.map { strings.intern($0) } ?? 0,
+            comment: m.frameComment.map { strings.intern($0) } ?? 0,
             status: 0, method: .other, methodText: 0, transport: m.transport, payloadType: m.payloadType,
             hepVersion: m.hep?.version ?? 0, hepIPProtocol: m.hep?.ipProtocol ?? 0)
         let index = Int32(messages.count)

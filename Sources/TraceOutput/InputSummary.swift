@@ -6,10 +6,13 @@ public struct InputSummary: Sendable {
         public var name: String
         public var format: String
         public var frames: Int
-        public init(name: String, format: String, frames: Int) {
+        /// The capture file's own comments (pcapng section header opt_comment).
+        public var comments: [String]
+        public init(name: String, format: String, frames: Int, comments: [String] = []) {
             self.name = name
             self.format = format
             self.frames = frames
+            self.comments = comments
         }
     }
 

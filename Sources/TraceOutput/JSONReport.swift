@@ -58,6 +58,7 @@ public enum JSONReport {
         j.raw(","); j.key("capture_id"); j.number(r.hepVersion == 0 ? nil : r.captureID)
         j.raw(","); j.key("node"); j.string(r.node == 0 ? nil : store.strings.string(r.node))
         j.raw(","); j.key("length"); j.number(r.payload.length)
+        j.raw(","); j.key("comment"); j.string(r.comment == 0 ? nil : store.strings.string(r.comment))
     }
 
     static func message(_ r: MessageRecord, _ store: TraceStore, _ j: inout JSONText) {
@@ -102,7 +103,13 @@ public enum JSONReport {
             if i > 0 { j.raw(",") }
             j.raw("{"); j.key("name"); j.string(s.name)
             j.raw(","); j.key("format"); j.string(s.format)
-            j.raw(","); j.key("frames"); j.number(s.frames); j.raw("}")
+            j.raw(","); j.key("frames"); j.number(s.frames)
+            j.raw(","); j.key("comments"); j.raw("[")
+            for (k, c) in s.comments.enumerated() {
+                if k > 0 { j.raw(",") }
+                j.string(c)
+            }
+            j.raw("]}")
         }
         j.raw("],"); j.key("warnings"); j.raw("[")
         for (i, w) in input.warnings.enumerated() {

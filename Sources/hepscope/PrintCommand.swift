@@ -48,7 +48,7 @@ struct PrintCommand: ParsableCommand {
         }
         let input = InputSummary(
             counters: load.decoder.counters,
-            sources: load.reports.map { .init(name: $0.source, format: $0.format, frames: $0.frames) },
+            sources: load.reports.map { .init(name: $0.source, format: $0.format, frames: $0.frames, comments: $0.comments) },
             warnings: load.warnings)
         let text: String
         if json {

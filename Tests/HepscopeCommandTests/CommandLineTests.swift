@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TestSupport
+import WireDecoding
 
 /// The command's behaviour on inputs people actually hand it: pipes, gzip files, damaged files
 /// and files that are not captures at all.
@@ -93,5 +94,27 @@ import TestSupport
         let lines = run.stdout.split(separator: "\n")
         #expect(lines.filter { $0.hasPrefix("    2026-11-27 ") }.count == 280)
         #expect(lines.contains { $0.contains("127.0.0.1:5082 -> 127.0.0.1:5062  UDP  486  1 INVITE") })
+    }
+}
+
+@Suite struct CaptureCommentTests {
+    @Test func pcapngCommentsAreKeptInTheJSON() throws {
+        let sip = Array(("OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK7\r\nCall-ID: c-1\r\n"
+            + "CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n").utf8)
+        let frame = FrameBuilder.udp(from: Endpoint(address: .v4(0x0a00_0001), port: 5060),
+                                     to: Endpoint(address: .v4(0x0a00_0002), port: 5060), payload: sip)
+        var b = PcapngBuilder()
+        b.shb(comments: ["night run \u{1b}[31m 3"])
+        b.idb(linkType: 1)
+        b.epb(units: 1_700_000_000_000_000, data: frame, comments: ["the probe"])
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("hepscope-\(UUID().uuidString).pcapng")
+        try Data(b.bytes).write(to: url)
+        defer { try? FileManager.default.removeItem(at: url) }
+        let run = try HepscopeRun.run(["print", "--json", url.path])
+        #expect(run.status == 0)
+        // The escape character in the file comment is escaped, never passed through raw.
+        #expect(run.stdout.contains("\"comments\":[\"night run \\u001b[31m 3\"]"))
+        #expect(run.stdout.contains("\"comment\":\"the probe\""))
+        #expect(!run.stdout.contains("\u{1b}"))
     }
 }

@@ -20,6 +20,8 @@ public struct DecodedMessage {
     /// Where the payload bytes sit in the input, when they are contiguous there (so a store can
     /// keep an offset instead of a copy).
     public var payloadInputOffset: Int?
+    /// The capture file's comment on the frame (pcapng opt_comment), if any.
+    public var frameComment: String? = nil
 
     public var isSIP: Bool { sip != nil }
 }

@@ -34,10 +34,19 @@ public final class TraceDecoder {
         ownCounters.packets += 1
         ownCounters.bytes += frame.data.count
         let frameOffset = frame.dataOffset
+        let comment = frame.comment
         network.dissect(linkType: frame.linkType, frame: frame.data, timestamp: frame.timestamp,
                         frameNumber: frame.frameNumber, counters: &networkCounters) { segment in
             let base = segment.payloadOffsetInFrame.map { frameOffset + $0 }
-            self.handle(segment, inputOffset: base, emit)
+            if let comment {
+                self.handle(segment, inputOffset: base) { m in
+                    var withComment = m
+                    withComment.frameComment = comment
+                    emit(withComment)
+                }
+            } else {
+                self.handle(segment, inputOffset: base, emit)
+            }
         }
     }
 
