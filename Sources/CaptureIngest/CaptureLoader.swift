@@ -28,11 +28,13 @@ public enum CaptureLoader {
                 throw InputError("\(input.name): \(why)")
             }
             report.format = (reader.format == .pcap ? "pcap" : "pcapng") + (input.wasCompressed ? ".gz" : "")
+            let inputID = store.addInput(input)
             while let frame = reader.next() {
                 report.frames += 1
-                decoder.decode(frame: frame) { store.add($0) }
+                let interface = frame.interfaceID
+                decoder.decode(frame: frame) { store.add($0, input: inputID, interface: interface) }
             }
-            decoder.finish { store.add($0) }
+            decoder.finish { store.add($0, input: inputID) }
             report.warnings = reader.warnings.map { "\(input.name): \($0)" }
             if reader.suppressedWarnings > 0 {
                 report.warnings.append("\(input.name): \(reader.suppressedWarnings) more warnings not listed")

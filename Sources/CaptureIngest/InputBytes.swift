@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import TraceModel
 import WireDecoding
 
 public struct InputError: Error, CustomStringConvertible, Sendable {
@@ -11,7 +12,7 @@ public struct InputError: Error, CustomStringConvertible, Sendable {
 /// The bytes of one input file or stream, held for as long as messages may point into them:
 /// regular files are memory-mapped (payloads stay on disk until read), pipes and stdin are read
 /// whole, and gzip-compressed input is inflated first.
-public final class InputBytes: @unchecked Sendable {
+public final class InputBytes: PayloadSource, @unchecked Sendable {
     public let name: String
     public let wasCompressed: Bool
     private let base: UnsafeRawPointer?

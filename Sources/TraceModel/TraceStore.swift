@@ -1,189 +1,301 @@
 import WireDecoding
 
-/// Where the correlation id of a group came from.
-public enum CorrelationSource: String, Sendable {
-    /// HEP chunk 0x11.
-    case hep
-    /// No correlation id: the "uncorrelated" bucket.
-    case none
-}
-
-/// A test session: everything that carried one correlation id.
-public struct CorrelationGroup: Sendable {
-    public var correlationID: UInt32   // string id; 0 for the uncorrelated bucket
-    public var source: CorrelationSource
-    public var calls: [Int32] = []
-    /// Non-SIP HEP events (logs, RTCP reports) of this group.
-    public var events: [Int32] = []
-    public var messageCount = 0
-    public var firstTime = Timestamp(nanoseconds: .max)
-    public var lastTime = Timestamp(nanoseconds: .min)
-}
-
-/// All messages of one Call-ID within one correlation group.
-public struct Call: Sendable {
-    public var callID: UInt32          // string id
-    public var group: UInt32
-    public var messages: [Int32] = []
-    public var firstTime = Timestamp(nanoseconds: .max)
-    public var lastTime = Timestamp(nanoseconds: .min)
-}
-
 /// The trace model: correlation groups, their calls, and the messages, built incrementally as
-/// decoded messages arrive. Owned by one thread; other threads hand it batches.
+/// decoded messages arrive (O(1) amortised per message, no rescans). One thread owns it; other
+/// threads hand it batches.
 public struct TraceStore: Sendable {
-    public private(set) var messages: [MessageRecord] = []
-    public private(set) var groups: [CorrelationGroup] = []
-    public private(set) var calls: [Call] = []
-    public private(set) var strings = ByteStringTable()
-    public private(set) var endpoints = EndpointTable()
-    public private(set) var payloads = PayloadArena()
+    public struct Configuration: Sendable {
+        /// Extra headers whose equal values link call legs (besides X-CID, X-Call-ID,
+        /// Session-ID and P-Charging-Vector icid-value).
+        public var linkHeaders: [String] = []
+        /// Identical payloads from two capture points closer than this are one message seen twice.
+        public var sightingWindow: Int64 = 2_000_000_000
 
-    private var groupByCorrelation: [UInt32: UInt32] = [:]
-    private var callByKey: [CallKey: Int32] = [:]
+        public init(linkHeaders: [String] = [], sightingWindow: Int64 = 2_000_000_000) {
+            self.linkHeaders = linkHeaders
+            self.sightingWindow = sightingWindow
+        }
+    }
 
-    private struct CallKey: Hashable {
-        var group: UInt32
+    /// What the model itself counted (the decoders count the rest).
+    public struct Counters: Sendable, Equatable {
+        /// Identical records from the same capture point at the same time, counted once.
+        public var exactDuplicates = 0
+        /// Second sightings of a message at another capture point.
+        public var sightings = 0
+        public var retransmissions = 0
+    }
+
+    public let configuration: Configuration
+    public internal(set) var messages: [MessageRecord] = []
+    public internal(set) var groups: [CorrelationGroup] = []
+    public internal(set) var calls: [Call] = []
+    public internal(set) var strings = ByteStringTable()
+    public internal(set) var endpoints = EndpointTable()
+    public internal(set) var origins = ValueTable<MessageOrigin>()
+    public internal(set) var counters = Counters()
+    var arena = PayloadArena()
+    var inputs: [any PayloadSource] = []
+    var sightingsByMessage: [Int32: [Sighting]] = [:]
+    var commentsByMessage: [Int32: UInt32] = [:]
+    var eventsByCall: [Int32: [Int32]] = [:]
+    /// The HEP correlation id each event carried (events are few; SIP records use their call's).
+    var eventCorrelation: [Int32: UInt32] = [:]
+
+    var groupByHEPCorrelation: [UInt32: UInt32] = [:]
+    var callByKey: [CallKey: Int32] = [:]
+    var uncorrelatedGroup: UInt32?
+    var linker = LegLinker()
+    let linkHeaderNames: [[UInt8]]
+    var linkHeaderIDs: [UInt32] = []
+
+    struct CallKey: Hashable {
+        var correlation: UInt32
         var callID: UInt32
     }
 
-    public init() {}
-
-    /// Adds one decoded message or event. O(1) amortised.
-    public mutating func add(_ m: DecodedMessage) {
-        let correlation: UInt32
-        if let cid = m.hep?.correlationID, !cid.isEmpty { correlation = strings.intern(cid) } else { correlation = 0 }
-        let groupIndex = group(for: correlation)
-        var record = MessageRecord(
-            time: m.timestamp, payload: payloads.append(m.payload),
-            source: endpoints.id(m.source), destination: endpoints.id(m.destination),
-            group: groupIndex, call: -1, cseq: 0, cseqMethod: 0, frame: UInt32(truncatingIfNeeded: m.frameNumber),
-            captureID: m.hep?.displayCaptureID ?? 0,
-            node: m.hep?.nodeName.map { strings.intern($0) } ?? 0,
-            comment: m.frameComment.map { strings.intern($0) } ?? 0,
-            status: 0, method: .other, methodText: 0, transport: m.transport, payloadType: m.payloadType,
-            hepVersion: m.hep?.version ?? 0, hepIPProtocol: m.hep?.ipProtocol ?? 0)
-        let index = Int32(messages.count)
-        if let sip = m.sip, let callRange = sip.callID {
-            let p = m.payload
-            record.cseq = sip.cseqNumber ?? 0
-            record.cseqMethod = sip.cseqMethod.map { strings.intern(p.slice($0)) } ?? 0
-            switch sip.startLine {
-            case .request(let method, let methodRange, _):
-                record.method = method
-                if method == .other { record.methodText = strings.intern(p.slice(methodRange)) }
-            case .response(let status, _):
-                record.status = status
-            }
-            let callID = strings.intern(p.slice(callRange))
-            let key = CallKey(group: groupIndex, callID: callID)
-            let callIndex: Int32
-            if let existing = callByKey[key] {
-                callIndex = existing
-            } else {
-                callIndex = Int32(calls.count)
-                calls.append(Call(callID: callID, group: groupIndex))
-                callByKey[key] = callIndex
-                groups[Int(groupIndex)].calls.append(callIndex)
-            }
-            record.call = callIndex
-            calls[Int(callIndex)].messages.append(index)
-            calls[Int(callIndex)].firstTime = min(calls[Int(callIndex)].firstTime, m.timestamp)
-            calls[Int(callIndex)].lastTime = max(calls[Int(callIndex)].lastTime, m.timestamp)
-        } else {
-            groups[Int(groupIndex)].events.append(index)
-        }
-        groups[Int(groupIndex)].messageCount += 1
-        groups[Int(groupIndex)].firstTime = min(groups[Int(groupIndex)].firstTime, m.timestamp)
-        groups[Int(groupIndex)].lastTime = max(groups[Int(groupIndex)].lastTime, m.timestamp)
-        messages.append(record)
+    public init(configuration: Configuration = Configuration()) {
+        self.configuration = configuration
+        linkHeaderNames = configuration.linkHeaders.map { Array($0.lowercased().utf8) }
+        linkHeaderIDs = configuration.linkHeaders.map { strings.intern($0) }
     }
 
-    private mutating func group(for correlation: UInt32) -> UInt32 {
-        if let g = groupByCorrelation[correlation] { return g }
-        let g = UInt32(groups.count)
-        groups.append(CorrelationGroup(correlationID: correlation, source: correlation == 0 ? .none : .hep))
-        groupByCorrelation[correlation] = g
+    /// Registers an input whose bytes messages may point into; returns its id for `add`.
+    public mutating func addInput(_ source: any PayloadSource) -> UInt16 {
+        inputs.append(source)
+        return UInt16(inputs.count)
+    }
+
+    /// Adds one decoded message or event. `input` is the id from `addInput` of the bytes that
+    /// `message.payloadInputOffset` refers to (0: none, the payload is copied).
+    public mutating func add(_ m: DecodedMessage, input: UInt16 = 0, interface: Int = 0) {
+        let correlation: UInt32
+        if let cid = m.hep?.correlationID, !cid.isEmpty { correlation = strings.intern(cid) } else { correlation = 0 }
+        let origin = UInt16(truncatingIfNeeded: origins.id(MessageOrigin(
+            hepVersion: m.hep?.version ?? 0, ipProtocol: m.hep?.ipProtocol ?? 0,
+            captureID: m.hep?.displayCaptureID ?? 0, node: m.hep?.nodeName.map { strings.intern($0) } ?? 0,
+            input: input, interface: UInt16(truncatingIfNeeded: interface))))
+        if let sip = m.sip, let callRange = sip.callID {
+            addSIP(m, sip, callID: strings.intern(m.payload.slice(callRange)), correlation: correlation,
+                   origin: origin, input: input)
+        } else {
+            addEvent(m, correlation: correlation, origin: origin, input: input)
+        }
+    }
+
+    // MARK: SIP messages
+
+    private mutating func addSIP(_ m: DecodedMessage, _ sip: SIPMessageIndex, callID: UInt32, correlation: UInt32,
+                                 origin: UInt16, input: UInt16) {
+        let callIndex = call(for: callID, correlation: correlation, time: m.timestamp)
+        let p = m.payload
+        let hash = TraceStore.payloadHash(p)
+        let length = UInt32(truncatingIfNeeded: p.count)
+        var retransmission = false
+        // Same bytes again: another capture point (a sighting), the same record twice (an exact
+        // duplicate), or the same sender repeating itself (a retransmission).
+        for seen in calls[Int(callIndex)].recentPayloads.reversed() where seen.hash == hash && seen.length == length {
+            let earlier = messages[Int(seen.message)]
+            let samePoint = origins[Int(earlier.origin)].capturePoint == origins[Int(origin)].capturePoint
+            let delay = m.timestamp.nanoseconds - earlier.time.nanoseconds
+            if !samePoint, abs(delay) <= configuration.sightingWindow {
+                sightingsByMessage[seen.message, default: []].append(
+                    Sighting(origin: origin, time: m.timestamp, frame: UInt32(truncatingIfNeeded: m.frameNumber), delay: delay))
+                messages[Int(seen.message)].flags.insert(.multipleSightings)
+                counters.sightings += 1
+                return
+            }
+            if samePoint, delay == 0, earlier.source == endpoints.id(m.source) {
+                counters.exactDuplicates += 1
+                return
+            }
+            if samePoint { retransmission = true }
+            break
+        }
+
+        let index = Int32(messages.count)
+        var record = MessageRecord(
+            time: m.timestamp, payload: payloadRef(m, input: input), source: endpoints.id(m.source),
+            destination: endpoints.id(m.destination), group: 0, call: callIndex, cseq: sip.cseqNumber ?? 0,
+            cseqMethod: sip.cseqMethod.map { strings.intern(p.slice($0)) } ?? 0,
+            frame: UInt32(truncatingIfNeeded: m.frameNumber), methodText: 0, origin: origin, status: sip.status ?? 0,
+            transaction: 0, method: sip.method ?? .other, transport: m.transport, payloadType: m.payloadType, flags: [])
+        if case .request(let method, let methodRange, _) = sip.startLine, method == .other {
+            record.methodText = strings.intern(p.slice(methodRange))
+        }
+        if retransmission { record.flags.insert(.retransmission) }
+        if let comment = m.frameComment {
+            record.flags.insert(.commented)
+            commentsByMessage[index] = strings.intern(comment)
+        }
+        let cseqMethod = sip.cseqMethod.map { SIPMethod(token: p.slice($0)) } ?? (sip.method ?? .other)
+        record.transaction = transaction(in: callIndex, sip, p, cseqMethod: cseqMethod, message: index)
+        messages.append(record)
+
+        let before = GroupStatistics.Contribution(calls[Int(callIndex)])
+        var users: (UInt32, UInt32)?
+        if calls[Int(callIndex)].fromUser == 0, sip.isRequest {
+            users = (userPart(sip.from, in: p), userPart(sip.to, in: p))
+        }
+        update(call: callIndex) { c in
+            c.messages.append(index)
+            if m.timestamp < c.firstTime { c.firstTime = m.timestamp }
+            if m.timestamp > c.lastTime { c.lastTime = m.timestamp }
+            c.recentPayloads.append((hash, length, index))
+            if retransmission {
+                c.retransmissions += 1
+            } else {
+                c.apply(method: sip.method, status: sip.status ?? 0, cseqMethod: cseqMethod, cseq: sip.cseqNumber ?? 0, at: m.timestamp)
+            }
+            c.noteDialog(sip, p)
+            if let (from, to) = users {
+                c.fromUser = from
+                c.toUser = to
+            }
+        }
+        if retransmission { counters.retransmissions += 1 }
+        let g = Int(calls[Int(callIndex)].group)
+        groups[g].messageCount += 1
+        groups[g].touch(m.timestamp)
+        let after = GroupStatistics.Contribution(calls[Int(callIndex)])
+        if after != before {
+            groups[g].statistics.apply(before, sign: -1)
+            groups[g].statistics.apply(after, sign: 1)
+        }
+        linkLegs(callIndex, sip, p)
+    }
+
+    /// The call for (correlation id, Call-ID), created on first sight. sipp reuses Call-IDs
+    /// across runs, so the same Call-ID under two correlation ids is two calls.
+    private mutating func call(for callID: UInt32, correlation: UInt32, time: Timestamp) -> Int32 {
+        let key = CallKey(correlation: correlation, callID: callID)
+        if let existing = callByKey[key] { return existing }
+        let index = Int32(calls.count)
+        let g = correlation != 0 ? hepGroup(correlation) : uncorrelated()
+        var c = Call(callID: callID, hepCorrelation: correlation, group: g)
+        c.positionInGroup = Int32(groups[Int(g)].calls.count)
+        calls.append(c)
+        callByKey[key] = index
+        groups[Int(g)].calls.append(index)
+        groups[Int(g)].statistics.apply(GroupStatistics.Contribution(c), sign: 1)
+        linker.addCall()
+        registerCallID(index)
+        return index
+    }
+
+    mutating func update(call i: Int32, _ body: (inout Call) -> Void) {
+        body(&calls[Int(i)])
+    }
+
+    func hepGroupIfAny(_ correlation: UInt32) -> UInt32? { groupByHEPCorrelation[correlation] }
+
+    mutating func hepGroup(_ correlation: UInt32) -> UInt32 {
+        if let g = groupByHEPCorrelation[correlation] { return g }
+        let g = newGroup(CorrelationGroup(correlationID: correlation, source: .hep))
+        groupByHEPCorrelation[correlation] = g
         return g
     }
 
-    // MARK: reading
-
-    public func payload(of record: MessageRecord) -> [UInt8] { payloads.bytes(record.payload) }
-
-    public func withPayload<R>(of record: MessageRecord, _ body: (UnsafeRawBufferPointer) -> R) -> R {
-        payloads.withBytes(record.payload, body)
+    mutating func uncorrelated() -> UInt32 {
+        if let g = uncorrelatedGroup { return g }
+        let g = newGroup(CorrelationGroup(correlationID: 0, source: .none))
+        uncorrelatedGroup = g
+        return g
     }
 
-    public func methodName(_ r: MessageRecord) -> String? {
-        guard r.status == 0 else { return nil }
-        return r.method == .other ? strings.string(r.methodText) : r.method.name
+    mutating func newGroup(_ group: CorrelationGroup) -> UInt32 {
+        groups.append(group)
+        return UInt32(groups.count - 1)
     }
 
-    /// "1 INVITE", as the CSeq header says.
-    public func cseqText(_ r: MessageRecord) -> String? {
-        guard r.cseqMethod != 0 || r.cseq != 0 else { return nil }
-        return "\(r.cseq) \(strings.string(r.cseqMethod))"
+    private mutating func payloadRef(_ m: DecodedMessage, input: UInt16) -> PayloadRef {
+        let length = UInt32(truncatingIfNeeded: m.payload.count)
+        if input != 0, let offset = m.payloadInputOffset {
+            return PayloadRef(offset: offset, length: length, source: input)
+        }
+        return PayloadRef(offset: arena.append(m.payload), length: length, source: 0)
     }
 
-    public func correlationID(of group: CorrelationGroup) -> String? {
-        group.correlationID == 0 ? nil : strings.string(group.correlationID)
+    /// Matches a message to its transaction: top Via branch + CSeq method, where CANCEL and the
+    /// ACK of a non-2xx final response belong to the INVITE they refer to.
+    private mutating func transaction(in callIndex: Int32, _ sip: SIPMessageIndex, _ p: UnsafeRawBufferPointer,
+                                      cseqMethod: SIPMethod, message: Int32) -> UInt16 {
+        let branch = sip.viaBranch.map { TraceStore.payloadHash(p.slice($0)) } ?? 0
+        let cseq = sip.cseqNumber ?? 0
+        var c = calls[Int(callIndex)]
+        defer { calls[Int(callIndex)] = c }
+        func find(_ method: SIPMethod) -> Int? {
+            c.transactions.lastIndex { $0.branch == branch && $0.method == method && $0.cseq == cseq }
+        }
+        var found: Int?
+        switch cseqMethod {
+        case .cancel:
+            found = find(.invite)
+        case .ack:
+            // The ACK of a 2xx is a transaction of its own; of a non-2xx it ends the INVITE's.
+            if let i = find(.invite), c.transactions[i].finalStatus >= 300 { found = i } else { found = find(.ack) }
+        default:
+            found = find(cseqMethod)
+        }
+        let method: SIPMethod = cseqMethod == .cancel && found != nil ? .invite : cseqMethod
+        let index = found ?? {
+            c.transactions.append(Transaction(branch: branch, method: method, cseq: cseq, firstMessage: message))
+            return c.transactions.count - 1
+        }()
+        if let status = sip.status, status >= 200, cseqMethod == c.transactions[index].method,
+           c.transactions[index].finalStatus == 0 {
+            c.transactions[index].finalStatus = status
+        }
+        return UInt16(min(index, Int(UInt16.max)))
     }
 
-    /// Groups in order of their first message (ties: order of arrival).
-    public var orderedGroups: [Int] {
-        groups.indices.sorted { (groups[$0].firstTime, $0) < (groups[$1].firstTime, $1) }
+    private mutating func userPart(_ header: Range<Int>?, in p: UnsafeRawBufferPointer) -> UInt32 {
+        guard let r = header, let user = SIPURI.user(in: p.slice(r)) else { return 0 }
+        return strings.intern(p.slice(r).slice(user))
     }
 
-    /// A group's calls in order of their first message.
-    public func orderedCalls(of group: CorrelationGroup) -> [Int32] {
-        group.calls.sorted { (calls[Int($0)].firstTime, $0) < (calls[Int($1)].firstTime, $1) }
+    // MARK: events
+
+    /// Non-SIP HEP payloads join their correlation group, and their call when the correlation id
+    /// is a Call-ID (Kamailio hlog() without an id, rtpengine).
+    private mutating func addEvent(_ m: DecodedMessage, correlation: UInt32, origin: UInt16, input: UInt16) {
+        let index = Int32(messages.count)
+        var group: UInt32
+        var callIndex: Int32 = -1
+        if correlation != 0, let c = linker.callNamed(TraceStore.tokenHash(.callID, strings, correlation)),
+           groupByHEPCorrelation[correlation] == nil || groups[Int(groupByHEPCorrelation[correlation]!)].calls.isEmpty {
+            callIndex = c
+            group = calls[Int(c)].group
+        } else {
+            group = correlation != 0 ? hepGroup(correlation) : uncorrelated()
+        }
+        let record = MessageRecord(
+            time: m.timestamp, payload: payloadRef(m, input: input), source: endpoints.id(m.source),
+            destination: endpoints.id(m.destination), group: group, call: -1, cseq: 0, cseqMethod: 0,
+            frame: UInt32(truncatingIfNeeded: m.frameNumber), methodText: 0, origin: origin, status: 0,
+            transaction: 0, method: .other, transport: m.transport, payloadType: m.payloadType, flags: [])
+        messages.append(record)
+        if callIndex >= 0 { eventsByCall[callIndex, default: []].append(index) }
+        if correlation != 0 { eventCorrelation[index] = correlation }
+        groups[Int(group)].events.append(index)
+        groups[Int(group)].messageCount += 1
+        groups[Int(group)].touch(m.timestamp)
     }
 
-    /// Message indices by time; ties keep arrival order.
-    public func ordered(_ indices: [Int32]) -> [Int32] {
-        indices.sorted { (messages[Int($0)].time, $0) < (messages[Int($1)].time, $1) }
+    /// FNV-1a, 64 bits: payload identity for duplicates and retransmissions, branch identity.
+    @inline(__always) static func payloadHash(_ b: UnsafeRawBufferPointer) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in b { h = (h ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        return h
     }
 }
 
-/// Endpoints interned to small ids, so records stay fixed-size.
-public struct EndpointTable: Sendable {
-    public private(set) var all: [Endpoint] = []
-    private var ids: [Endpoint: UInt32] = [:]
-
-    public init() {}
-
-    public mutating func id(_ e: Endpoint) -> UInt32 {
-        if let id = ids[e] { return id }
-        let id = UInt32(all.count)
-        all.append(e)
-        ids[e] = id
-        return id
-    }
-
-    public subscript(id: UInt32) -> Endpoint { all[Int(id)] }
-}
-
-/// Payload bytes of messages, one after another in a single growing buffer (no allocation per
-/// message).
-public struct PayloadArena: Sendable {
-    private var storage: [UInt8] = []
-
-    public init() {}
-
-    public var byteCount: Int { storage.count }
-
-    public mutating func append(_ bytes: UnsafeRawBufferPointer) -> PayloadRef {
-        let ref = PayloadRef(offset: storage.count, length: UInt32(truncatingIfNeeded: bytes.count))
-        storage.append(contentsOf: bytes)
-        return ref
-    }
-
-    public func bytes(_ ref: PayloadRef) -> [UInt8] {
-        Array(storage[ref.offset..<ref.offset + Int(ref.length)])
-    }
-
-    public func withBytes<R>(_ ref: PayloadRef, _ body: (UnsafeRawBufferPointer) -> R) -> R {
-        storage.withUnsafeBytes { body($0.slice(ref.offset..<ref.offset + Int(ref.length))) }
+extension Call {
+    /// Dialogs are unordered tag pairs: the callee's requests carry the tags swapped.
+    mutating func noteDialog(_ sip: SIPMessageIndex, _ p: UnsafeRawBufferPointer) {
+        guard let f = sip.fromTag, let t = sip.toTag else { return }
+        let a = TraceStore.payloadHash(p.slice(f)), b = TraceStore.payloadHash(p.slice(t))
+        let d = Dialog(fromTag: min(a, b), toTag: max(a, b))
+        if !dialogs.contains(d) { dialogs.append(d) }
     }
 }

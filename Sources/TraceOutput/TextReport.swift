@@ -57,7 +57,7 @@ public enum TextReport {
             let group = store.groups[g]
             rows.append([
                 store.correlationID(of: group).map { SafeText.line($0) } ?? "(uncorrelated)",
-                group.source.rawValue,
+                store.sourceName(of: group),
                 String(group.calls.count), String(group.messageCount), String(group.events.count),
                 group.messageCount > 0 ? clock(group.firstTime) : "-",
                 group.messageCount > 0 ? clock(group.lastTime) : "-",

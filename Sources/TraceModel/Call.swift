@@ -1,0 +1,129 @@
+import WireDecoding
+
+/// Where a call stands, as a SIP engineer reads a call list.
+public enum CallState: UInt8, Sendable, CaseIterable {
+    case calling, proceeding, ringing, inCall, completed, cancelled, rejected, busy, failed, diverted
+
+    public var name: String {
+        switch self {
+        case .calling: "calling"
+        case .proceeding: "proceeding"
+        case .ringing: "ringing"
+        case .inCall: "in call"
+        case .completed: "completed"
+        case .cancelled: "cancelled"
+        case .rejected: "rejected"
+        case .busy: "busy"
+        case .failed: "failed"
+        case .diverted: "diverted"
+        }
+    }
+
+    /// Still going: no final outcome yet.
+    public var isActive: Bool { self == .calling || self == .proceeding || self == .ringing || self == .inCall }
+    /// Ended without being answered because the far end said no or could not.
+    public var isFailure: Bool { self == .rejected || self == .busy || self == .failed }
+}
+
+/// One dialog of a call: the From tag and, once answered or ringing, the To tag. A forked INVITE
+/// gives one early dialog per To tag.
+public struct Dialog: Sendable, Hashable {
+    public var fromTag: UInt64   // hash of the tag; 0 when absent
+    public var toTag: UInt64
+}
+
+/// One transaction: top Via branch + CSeq method. CANCEL and the ACK of a non-2xx response are
+/// matched to the INVITE transaction they belong to.
+public struct Transaction: Sendable {
+    public var branch: UInt64
+    public var method: SIPMethod
+    public var cseq: UInt32
+    public var firstMessage: Int32
+    /// Final response status once seen (0 until then).
+    public var finalStatus: UInt16 = 0
+}
+
+/// All messages of one Call-ID within one correlation id (its identity), with what they mean.
+public struct Call: Sendable {
+    public var callID: UInt32          // string id
+    /// The HEP correlation id the call's messages carried (0: none).
+    public var hepCorrelation: UInt32
+    public var group: UInt32
+    var positionInGroup: Int32 = 0
+    public var messages: [Int32] = []
+    public var firstTime = Timestamp(nanoseconds: .max)
+    public var lastTime = Timestamp(nanoseconds: .min)
+
+    /// The method of the call's first request (INVITE, REGISTER, OPTIONS...).
+    public var kind: SIPMethod = .other
+    public var kindKnown = false
+    public var state: CallState = .calling
+    /// The final status that decided the state (486, 200...), 0 when none.
+    public var finalStatus: UInt16 = 0
+    public var inviteTime: Timestamp?
+    public var ringTime: Timestamp?
+    public var answerTime: Timestamp?
+    public var byeTime: Timestamp?
+    public var retransmissions: UInt32 = 0
+    public var dialogs: [Dialog] = []
+    public var transactions: [Transaction] = []
+    /// Payload hashes of recent messages, to tell retransmissions and sightings apart.
+    var recentPayloads: [(hash: UInt64, length: UInt32, message: Int32)] = []
+    /// From and To of the first request (string ids of the URI user part), for call lists.
+    public var fromUser: UInt32 = 0
+    public var toUser: UInt32 = 0
+    /// Legs this call was linked to, and why.
+    public var links: [CallLink] = []
+    var linkTokensSeen: [UInt64] = []
+
+    init(callID: UInt32, hepCorrelation: UInt32, group: UInt32) {
+        self.callID = callID
+        self.hepCorrelation = hepCorrelation
+        self.group = group
+    }
+
+    /// Post-dial delay: INVITE to the first 18x.
+    public var postDialDelay: Int64? {
+        guard let i = inviteTime, let r = ringTime else { return nil }
+        return r.nanoseconds - i.nanoseconds
+    }
+
+    /// Setup time: INVITE to the 200 that answered it.
+    public var setupTime: Int64? {
+        guard let i = inviteTime, let a = answerTime else { return nil }
+        return a.nanoseconds - i.nanoseconds
+    }
+
+    /// Duration: answer to BYE.
+    public var duration: Int64? {
+        guard let a = answerTime, let b = byeTime else { return nil }
+        return b.nanoseconds - a.nanoseconds
+    }
+
+    public var wasAnswered: Bool { answerTime != nil }
+
+    /// INVITE transactions after the first: re-INVITEs (and INVITEs repeated after a challenge).
+    public var reinvites: Int { max(0, transactions.filter { $0.method == .invite }.count - 1) }
+}
+
+/// Why two calls were joined.
+public enum LinkReason: Hashable, Sendable {
+    case xCallID          // X-CID / X-Call-ID naming the other Call-ID
+    case sessionID        // RFC 7989 Session-ID
+    case icidValue        // P-Charging-Vector icid-value
+    case header(UInt32)   // a configured header (string id of its name)
+
+    public func name(_ strings: ByteStringTable) -> String {
+        switch self {
+        case .xCallID: "X-CID"
+        case .sessionID: "Session-ID"
+        case .icidValue: "P-Charging-Vector"
+        case .header(let id): strings.string(id)
+        }
+    }
+}
+
+public struct CallLink: Sendable, Hashable {
+    public var other: Int32
+    public var reason: LinkReason
+}

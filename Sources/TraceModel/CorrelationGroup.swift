@@ -1,0 +1,42 @@
+import WireDecoding
+
+/// Where a group's identity came from.
+public enum CorrelationSource: Hashable, Sendable {
+    /// HEP chunk 0x11.
+    case hep
+    /// Calls joined only by header links (X-CID, Session-ID, ...): the first link's reason.
+    case link(LinkReason)
+    /// No correlation at all: the "uncorrelated" bucket.
+    case none
+
+    public func name(_ strings: ByteStringTable) -> String {
+        switch self {
+        case .hep: "hep"
+        case .none: "none"
+        case .link(let reason): reason.name(strings).lowercased()
+        }
+    }
+}
+
+/// A test session: everything that carried one correlation id (or was linked to it).
+public struct CorrelationGroup: Sendable {
+    /// String id of the HEP correlation id; 0 for link groups and the uncorrelated bucket.
+    public var correlationID: UInt32
+    public var source: CorrelationSource
+    public internal(set) var calls: [Int32] = []
+    /// Non-SIP HEP events (logs, RTCP reports) of this group.
+    public internal(set) var events: [Int32] = []
+    public internal(set) var messageCount = 0
+    public internal(set) var firstTime = Timestamp(nanoseconds: .max)
+    public internal(set) var lastTime = Timestamp(nanoseconds: .min)
+    public internal(set) var statistics = GroupStatistics()
+    /// Set when the group was merged into another one (link groups only).
+    public internal(set) var retired = false
+
+    public var isEmpty: Bool { calls.isEmpty && events.isEmpty }
+
+    mutating func touch(_ t: Timestamp) {
+        if t < firstTime { firstTime = t }
+        if t > lastTime { lastTime = t }
+    }
+}

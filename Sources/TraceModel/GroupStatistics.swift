@@ -1,0 +1,120 @@
+import WireDecoding
+
+/// Per-group call figures, kept up to date as each message arrives (no rescans): a call's old
+/// contribution is taken out and its new one put in whenever its state or timings change.
+public struct GroupStatistics: Sendable {
+    public private(set) var calls = 0
+    public private(set) var inviteCalls = 0
+    public private(set) var byState = [Int](repeating: 0, count: CallState.allCases.count)
+    public private(set) var answered = 0
+    /// Final status -> number of calls that failed with it.
+    public private(set) var failuresByStatus: [UInt16: Int] = [:]
+    public private(set) var postDialDelay = LatencyHistogram()
+    public private(set) var setupTime = LatencyHistogram()
+    public private(set) var duration = LatencyHistogram()
+
+    public init() {}
+
+    public var active: Int { CallState.allCases.filter(\.isActive).reduce(0) { $0 + byState[Int($1.rawValue)] } }
+    public var failed: Int { CallState.allCases.filter(\.isFailure).reduce(0) { $0 + byState[Int($1.rawValue)] } }
+    public func count(_ s: CallState) -> Int { byState[Int(s.rawValue)] }
+
+    /// Answer-seizure ratio over INVITE calls that have an outcome: answered, or ended unanswered
+    /// (rejected, busy, failed, cancelled, diverted). Calls still ringing do not count yet.
+    public var answerSeizureRatio: Double? {
+        let unanswered = count(.rejected) + count(.busy) + count(.failed) + count(.cancelled) + count(.diverted)
+        let seized = answered + unanswered
+        return seized == 0 ? nil : Double(answered) / Double(seized)
+    }
+
+    /// What one call contributes, so it can be removed and re-added when it changes.
+    struct Contribution: Equatable {
+        var state: CallState
+        var isInvite: Bool
+        var answered: Bool
+        var failureStatus: UInt16?
+        var pdd: Int64?
+        var setup: Int64?
+        var duration: Int64?
+
+        init(_ c: Call) {
+            state = c.state
+            isInvite = c.kind == .invite
+            answered = c.wasAnswered
+            failureStatus = c.state.isFailure ? c.finalStatus : nil
+            pdd = c.postDialDelay
+            setup = c.setupTime
+            duration = c.duration
+        }
+    }
+
+    mutating func apply(_ c: Contribution, sign: Int) {
+        calls += sign
+        if c.isInvite { inviteCalls += sign }
+        byState[Int(c.state.rawValue)] += sign
+        if c.answered { answered += sign }
+        if let s = c.failureStatus {
+            failuresByStatus[s, default: 0] += sign
+            if failuresByStatus[s] == 0 { failuresByStatus[s] = nil }
+        }
+        if let v = c.pdd { postDialDelay.record(v, sign: sign) }
+        if let v = c.setup { setupTime.record(v, sign: sign) }
+        if let v = c.duration { duration.record(v, sign: sign) }
+    }
+}
+
+/// Latencies in a log-linear histogram: O(1) to add or remove a value, percentiles within
+/// 0.8% (128 sub-buckets per power of two), exact count and maximum.
+public struct LatencyHistogram: Sendable {
+    private var buckets: [UInt32] = []
+    public private(set) var count = 0
+    /// Largest value ever recorded (not lowered when a value is removed).
+    public private(set) var maximum: Int64 = 0
+
+    static let subBits = 7
+    static let subCount = 1 << subBits
+
+    public init() {}
+
+    /// Values are nanoseconds; the histogram works in microseconds.
+    mutating func record(_ nanoseconds: Int64, sign: Int) {
+        let v = max(0, nanoseconds / 1000)
+        let i = LatencyHistogram.index(v)
+        if i >= buckets.count { buckets += [UInt32](repeating: 0, count: i + 1 - buckets.count) }
+        if sign > 0 {
+            buckets[i] += 1
+            count += 1
+            maximum = max(maximum, nanoseconds)
+        } else if buckets[i] > 0 {
+            buckets[i] -= 1
+            count -= 1
+        }
+    }
+
+    static func index(_ v: Int64) -> Int {
+        if v < subCount { return Int(v) }
+        let exponent = 63 - v.leadingZeroBitCount - subBits
+        let mantissa = Int(v >> exponent) - subCount
+        return (exponent + 1) * subCount + mantissa
+    }
+
+    /// The upper edge of a bucket, in microseconds.
+    static func value(ofBucket i: Int) -> Int64 {
+        if i < subCount { return Int64(i) }
+        let exponent = i / subCount - 1
+        let mantissa = Int64(i % subCount + subCount)
+        return ((mantissa + 1) << exponent) - 1
+    }
+
+    /// The value below which `fraction` of the recorded values fall, in nanoseconds.
+    public func percentile(_ fraction: Double) -> Int64? {
+        guard count > 0 else { return nil }
+        let rank = max(1, Int((fraction * Double(count)).rounded(.up)))
+        var seen = 0
+        for (i, n) in buckets.enumerated() {
+            seen += Int(n)
+            if seen >= rank { return min(LatencyHistogram.value(ofBucket: i) * 1000, maximum) }
+        }
+        return maximum
+    }
+}

@@ -1,0 +1,156 @@
+import WireDecoding
+
+extension TraceStore {
+    enum TokenKind: UInt8 { case callID = 1, sessionID, icid, header }
+
+    static func tokenHash(_ kind: TokenKind, _ bytes: UnsafeRawBufferPointer, extra: UInt32 = 0) -> UInt64 {
+        var h = payloadHash(bytes)
+        h = (h ^ UInt64(kind.rawValue)) &* 0x100_0000_01b3
+        h = (h ^ UInt64(extra)) &* 0x100_0000_01b3
+        return h
+    }
+
+    static func tokenHash(_ kind: TokenKind, _ strings: ByteStringTable, _ id: UInt32) -> UInt64 {
+        strings.withBytes(id) { tokenHash(kind, $0) }
+    }
+
+    /// A new call announces its own Call-ID: calls that named it earlier are linked now, and
+    /// HEP events that arrived before it (correlated by this Call-ID) join it.
+    mutating func registerCallID(_ call: Int32) {
+        let id = calls[Int(call)].callID
+        let token = TraceStore.tokenHash(.callID, strings, id)
+        switch linker.tokens[token] {
+        case nil:
+            linker.tokens[token] = .callID(call)
+        case .reference(let r):
+            linker.tokens[token] = .callID(call)
+            link(r, call, .xCallID)
+        case .callID, .shared:
+            break  // the same Call-ID in another session: not a link
+        }
+        if calls[Int(call)].hepCorrelation != 0 { linker.hepGroup[call] = calls[Int(call)].group }
+        adoptEarlyEvents(named: id, into: call)
+    }
+
+    /// Reads the correlation headers of a message and links its call to the legs they name.
+    mutating func linkLegs(_ call: Int32, _ sip: SIPMessageIndex, _ p: UnsafeRawBufferPointer) {
+        if let r = sip.xCallID { linkReference(call, p.slice(r)) }
+        if let r = sip.sessionID, r.count >= 8 { linkShared(call, TraceStore.tokenHash(.sessionID, p.slice(r)), .sessionID) }
+        if let r = sip.icidValue { linkShared(call, TraceStore.tokenHash(.icid, p.slice(r)), .icidValue) }
+        for (i, name) in linkHeaderNames.enumerated() {
+            if let r = SIPHeaderLookup.firstValue(named: name, in: p, headerEnd: sip.bodyStart) {
+                linkShared(call, TraceStore.tokenHash(.header, p.slice(r), extra: UInt32(i)), .header(linkHeaderIDs[i]))
+            }
+        }
+    }
+
+    private mutating func linkReference(_ call: Int32, _ value: UnsafeRawBufferPointer) {
+        let token = TraceStore.tokenHash(.callID, value)
+        guard seenToken(call, token) else { return }
+        // Prefer the leg with that Call-ID in the same session, when there is one.
+        if let target = strings.lookup(value).flatMap({ callByKey[CallKey(correlation: calls[Int(call)].hepCorrelation, callID: $0)] }),
+           target != call {
+            link(call, target, .xCallID)
+            return
+        }
+        switch linker.tokens[token] {
+        case nil:
+            linker.tokens[token] = .reference(call)
+        case .callID(let target), .reference(let target), .shared(let target):
+            if target != call { link(call, target, .xCallID) }
+        }
+    }
+
+    private mutating func linkShared(_ call: Int32, _ token: UInt64, _ reason: LinkReason) {
+        guard seenToken(call, token) else { return }
+        switch linker.tokens[token] {
+        case nil:
+            linker.tokens[token] = .shared(call)
+        case .callID(let other), .reference(let other), .shared(let other):
+            if other != call { link(call, other, reason) }
+        }
+    }
+
+    /// Each call handles each token once, not once per message.
+    private mutating func seenToken(_ call: Int32, _ token: UInt64) -> Bool {
+        if calls[Int(call)].linkTokensSeen.contains(token) { return false }
+        calls[Int(call)].linkTokensSeen.append(token)
+        return true
+    }
+
+    /// Records the link and merges the two legs' components; calls without a HEP correlation id
+    /// then follow the component to its group.
+    mutating func link(_ a: Int32, _ b: Int32, _ reason: LinkReason) {
+        if !calls[Int(a)].links.contains(where: { $0.other == b }) { calls[Int(a)].links.append(CallLink(other: b, reason: reason)) }
+        if !calls[Int(b)].links.contains(where: { $0.other == a }) { calls[Int(b)].links.append(CallLink(other: a, reason: reason)) }
+        guard let (root, absorbed) = linker.union(a, b) else { return }
+        let bigLink = linker.linkGroup[root], smallLink = linker.linkGroup[absorbed]
+        linker.linkGroup[absorbed] = nil
+        let target: UInt32
+        if let h = linker.hepGroup[root] {
+            target = h
+            linker.linkGroup[root] = nil
+        } else if let g = bigLink ?? smallLink {
+            target = g
+            linker.linkGroup[root] = g
+        } else {
+            target = newGroup(CorrelationGroup(correlationID: 0, source: .link(reason)))
+            linker.linkGroup[root] = target
+        }
+        for m in linker.members(of: root) where calls[Int(m)].hepCorrelation == 0 && calls[Int(m)].group != target {
+            move(call: m, to: target)
+        }
+        for g in [bigLink, smallLink].compactMap({ $0 }) where g != target && groups[Int(g)].calls.isEmpty {
+            groups[Int(g)].retired = true
+        }
+    }
+
+    /// Moves a call (with its messages' counts and its statistics) to another group.
+    mutating func move(call c: Int32, to target: UInt32) {
+        let call = calls[Int(c)]
+        let from = Int(call.group)
+        let contribution = GroupStatistics.Contribution(call)
+        // Swap-remove from the old group's list.
+        let pos = Int(call.positionInGroup)
+        let last = groups[from].calls.removeLast()
+        if last != c {
+            groups[from].calls[pos] = last
+            calls[Int(last)].positionInGroup = Int32(pos)
+        }
+        groups[from].statistics.apply(contribution, sign: -1)
+        groups[from].messageCount -= call.messages.count
+        calls[Int(c)].group = target
+        calls[Int(c)].positionInGroup = Int32(groups[Int(target)].calls.count)
+        groups[Int(target)].calls.append(c)
+        groups[Int(target)].statistics.apply(contribution, sign: 1)
+        groups[Int(target)].messageCount += call.messages.count
+        groups[Int(target)].touch(call.firstTime)
+        groups[Int(target)].touch(call.lastTime)
+        for e in eventsByCall[c] ?? [] {
+            if let i = groups[from].events.firstIndex(of: e) { groups[from].events.remove(at: i) }
+            groups[from].messageCount -= 1
+            groups[Int(target)].events.append(e)
+            groups[Int(target)].messageCount += 1
+            messages[Int(e)].group = target
+        }
+    }
+
+    /// Events correlated by a Call-ID that arrived before the call: they wait in a group named by
+    /// that Call-ID; when the call appears they move to it.
+    private mutating func adoptEarlyEvents(named id: UInt32, into call: Int32) {
+        guard let g = groupByHEPCorrelation[id], groups[Int(g)].calls.isEmpty, !groups[Int(g)].events.isEmpty,
+              g != calls[Int(call)].group else { return }
+        let target = calls[Int(call)].group
+        for e in groups[Int(g)].events {
+            messages[Int(e)].group = target
+            groups[Int(target)].events.append(e)
+            groups[Int(target)].messageCount += 1
+            groups[Int(target)].touch(messages[Int(e)].time)
+            eventsByCall[call, default: []].append(e)
+        }
+        groups[Int(g)].events.removeAll()
+        groups[Int(g)].messageCount = 0
+        groups[Int(g)].retired = true
+        groupByHEPCorrelation[id] = nil
+    }
+}

@@ -1,0 +1,106 @@
+import WireDecoding
+
+/// Read access for renderers (text, JSON, the terminal UI).
+extension TraceStore {
+    /// Groups in order of their first message (ties: order of arrival); merged-away and empty
+    /// groups are left out.
+    public var orderedGroups: [Int] {
+        groups.indices.filter { !groups[$0].retired && !groups[$0].isEmpty }
+            .sorted { (groups[$0].firstTime, $0) < (groups[$1].firstTime, $1) }
+    }
+
+    /// The group's name: its HEP correlation id; for a group formed by header links, the Call-ID
+    /// of its earliest call (the A-leg); nil for the uncorrelated bucket.
+    public func correlationID(of group: CorrelationGroup) -> String? {
+        switch group.source {
+        case .hep: return strings.string(group.correlationID)
+        case .none: return nil
+        case .link:
+            let first = group.calls.min { (calls[Int($0)].firstTime, $0) < (calls[Int($1)].firstTime, $1) }
+            return first.map { strings.string(calls[Int($0)].callID) }
+        }
+    }
+
+    public func sourceName(of group: CorrelationGroup) -> String { group.source.name(strings) }
+
+    /// A group's calls in order of their first message.
+    public func orderedCalls(of group: CorrelationGroup) -> [Int32] {
+        group.calls.sorted { (calls[Int($0)].firstTime, $0) < (calls[Int($1)].firstTime, $1) }
+    }
+
+    /// Message indices by time; ties keep arrival order.
+    public func ordered(_ indices: [Int32]) -> [Int32] {
+        indices.sorted { (messages[Int($0)].time, $0) < (messages[Int($1)].time, $1) }
+    }
+
+    /// The HEP correlation id a message or event carried (nil when none).
+    public func correlationID(ofMessage index: Int32) -> String? {
+        let r = messages[Int(index)]
+        let id = r.call >= 0 ? calls[Int(r.call)].hepCorrelation : (eventCorrelation[index] ?? 0)
+        return id == 0 ? nil : strings.string(id)
+    }
+
+    /// The group a message or event belongs to now (a call's group can change when it is linked).
+    public func groupIndex(ofMessage index: Int32) -> Int {
+        let r = messages[Int(index)]
+        return Int(r.call >= 0 ? calls[Int(r.call)].group : r.group)
+    }
+
+    public func origin(of r: MessageRecord) -> MessageOrigin { origins[Int(r.origin)] }
+
+    /// Other capture points that saw the same message, with the hop delay.
+    public func sightings(of message: Int32) -> [Sighting] { sightingsByMessage[message] ?? [] }
+
+    public func comment(of message: Int32) -> String? { commentsByMessage[message].map { strings.string($0) } }
+
+    /// HEP events attached to a call (their correlation id was its Call-ID).
+    public func events(of call: Int32) -> [Int32] { eventsByCall[call] ?? [] }
+
+    /// The call an event is attached to, if any.
+    public func call(ofEvent event: Int32) -> Int32? {
+        eventsByCall.first { $0.value.contains(event) }?.key
+    }
+
+    public func withPayload<R>(of r: MessageRecord, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+        let ref = r.payload
+        if ref.source == 0 { return arena.withBytes(offset: ref.offset, length: Int(ref.length), body) }
+        return inputs[Int(ref.source) - 1].withBytes { all in
+            guard ref.offset + Int(ref.length) <= all.count else { return body(UnsafeRawBufferPointer(start: nil, count: 0)) }
+            return body(all.slice(ref.offset..<ref.offset + Int(ref.length)))
+        }
+    }
+
+    public func payload(of r: MessageRecord) -> [UInt8] { withPayload(of: r) { Array($0) } }
+
+    public func methodName(_ r: MessageRecord) -> String? {
+        guard r.status == 0 else { return nil }
+        return r.method == .other ? strings.string(r.methodText) : r.method.name
+    }
+
+    /// "1 INVITE", as the CSeq header says.
+    public func cseqText(_ r: MessageRecord) -> String? {
+        guard r.cseqMethod != 0 || r.cseq != 0 else { return nil }
+        return "\(r.cseq) \(strings.string(r.cseqMethod))"
+    }
+
+    /// Messages per second over the group's lifetime.
+    public func rate(of group: CorrelationGroup) -> Double? {
+        let span = group.lastTime.nanoseconds - group.firstTime.nanoseconds
+        guard group.messageCount > 1, span > 0 else { return nil }
+        return Double(group.messageCount) / (Double(span) / 1e9)
+    }
+
+    /// Bytes the model itself holds (records, calls, tables), for the bytes-per-message figure.
+    public var modelMemoryBytes: Int {
+        var total = messages.capacity * MemoryLayout<MessageRecord>.stride
+        total += calls.capacity * MemoryLayout<Call>.stride
+        for c in calls {
+            total += c.messages.capacity * 4 + c.recentPayloads.capacity * 24 + c.transactions.capacity * MemoryLayout<Transaction>.stride
+            total += c.dialogs.capacity * 16 + c.links.capacity * MemoryLayout<CallLink>.stride + c.linkTokensSeen.capacity * 8
+        }
+        total += groups.capacity * MemoryLayout<CorrelationGroup>.stride
+        total += strings.memoryBytes + arena.byteCount
+        total += callByKey.capacity * 16 + linker.tokens.capacity * 24
+        return total
+    }
+}
