@@ -65,6 +65,10 @@ public struct Call: Sendable {
     public var answerTime: Timestamp?
     public var byeTime: Timestamp?
     public var retransmissions: UInt32 = 0
+    /// INVITEs inside an established dialog (they carry a To tag), each CSeq counted once even
+    /// when a proxy forwards it.
+    public var reinvites: UInt32 = 0
+    var lastReinviteCSeq: UInt32 = 0
     public var dialogs: [Dialog] = []
     public var transactions: [Transaction] = []
     /// Payload hashes of recent messages, to tell retransmissions and sightings apart.
@@ -101,9 +105,6 @@ public struct Call: Sendable {
     }
 
     public var wasAnswered: Bool { answerTime != nil }
-
-    /// INVITE transactions after the first: re-INVITEs (and INVITEs repeated after a challenge).
-    public var reinvites: Int { max(0, transactions.filter { $0.method == .invite }.count - 1) }
 }
 
 /// Why two calls were joined.

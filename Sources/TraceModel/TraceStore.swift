@@ -148,6 +148,10 @@ public struct TraceStore: Sendable {
                 c.apply(method: sip.method, status: sip.status ?? 0, cseqMethod: cseqMethod, cseq: sip.cseqNumber ?? 0, at: m.timestamp)
             }
             c.noteDialog(sip, p)
+            if !retransmission, sip.method == .invite, sip.toTag != nil, let n = sip.cseqNumber, n != c.lastReinviteCSeq {
+                c.reinvites += 1
+                c.lastReinviteCSeq = n
+            }
             if let (from, to) = users {
                 c.fromUser = from
                 c.toUser = to
