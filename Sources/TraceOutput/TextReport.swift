@@ -52,18 +52,53 @@ public enum TextReport {
     }
 
     public static func summary(_ store: TraceStore, input: InputSummary) -> String {
-        var rows: [[String]] = [["correlation id", "source", "calls", "messages", "events", "first", "last"]]
+        var rows: [[String]] = [["correlation id", "source", "calls", "active", "answered", "failed", "ASR",
+                                 "PDD p50/p95 ms", "setup p50 ms", "messages", "events", "first", "last"]]
+        var failures: [String] = []
         for g in store.orderedGroups {
             let group = store.groups[g]
+            let s = group.statistics
+            let name = store.correlationID(of: group).map { SafeText.line($0) } ?? "(uncorrelated)"
             rows.append([
-                store.correlationID(of: group).map { SafeText.line($0) } ?? "(uncorrelated)",
-                store.sourceName(of: group),
-                String(group.calls.count), String(group.messageCount), String(group.events.count),
+                name, store.sourceName(of: group),
+                String(s.calls), String(s.active), String(s.answered), String(s.failed),
+                s.answerSeizureRatio.map { percent($0) } ?? "-",
+                pair(s.postDialDelay.percentile(0.5), s.postDialDelay.percentile(0.95)),
+                s.setupTime.percentile(0.5).map(ms) ?? "-",
+                String(group.messageCount - group.events.count), String(group.events.count),
                 group.messageCount > 0 ? clock(group.firstTime) : "-",
                 group.messageCount > 0 ? clock(group.lastTime) : "-",
             ])
+            if !s.failuresByStatus.isEmpty {
+                let list = s.failuresByStatus.sorted { $0.key < $1.key }.map { "\($0.key) x\($0.value)" }
+                failures.append("failures in \(name): " + list.joined(separator: ", "))
+            }
         }
-        return table(rows) + footer(input)
+        var out = table(rows, textColumns: [0, 1, 11, 12])
+        for f in failures { out += f + "\n" }
+        return out + footer(input) + modelFooter(store)
+    }
+
+    static func modelFooter(_ store: TraceStore) -> String {
+        let c = store.counters
+        guard c.exactDuplicates + c.sightings + c.retransmissions > 0 else { return "" }
+        return "model: \(c.retransmissions) retransmissions, \(c.sightings) second sightings, "
+            + "\(c.exactDuplicates) exact duplicates counted once\n"
+    }
+
+    static func ms(_ ns: Int64) -> String {
+        let tenths = (ns + 50_000) / 100_000
+        return "\(tenths / 10).\(tenths % 10)"
+    }
+
+    static func pair(_ a: Int64?, _ b: Int64?) -> String {
+        guard let a, let b else { return "-" }
+        return "\(ms(a))/\(ms(b))"
+    }
+
+    static func percent(_ v: Double) -> String {
+        let tenths = Int((v * 1000).rounded())
+        return "\(tenths / 10).\(tenths % 10)%"
     }
 
     static func footer(_ input: InputSummary) -> String {
@@ -79,7 +114,7 @@ public enum TextReport {
         return out
     }
 
-    static func table(_ rows: [[String]]) -> String {
+    static func table(_ rows: [[String]], textColumns: Set<Int> = [0]) -> String {
         guard let first = rows.first else { return "" }
         var widths = first.map(\.count)
         for r in rows { for (i, cell) in r.enumerated() { widths[i] = max(widths[i], cell.count) } }
@@ -89,7 +124,7 @@ public enum TextReport {
             for (i, cell) in r.enumerated() {
                 let pad = String(repeating: " ", count: widths[i] - cell.count)
                 // Text left, numbers right.
-                line += (i == 0 || i == 1 || i >= 5) ? cell + pad : pad + cell
+                line += textColumns.contains(i) ? cell + pad : pad + cell
                 if i < r.count - 1 { line += "  " }
             }
             while line.hasSuffix(" ") { line.removeLast() }
