@@ -24,10 +24,11 @@ let package = Package(
         .target(name: "TraceModel", dependencies: ["WireDecoding"]),
         .target(name: "TraceOutput", dependencies: ["TraceModel", "WireDecoding"]),
         .target(name: "CaptureIngest", dependencies: ["WireDecoding", "TraceModel"]),
+        .target(name: "Benchmarking", dependencies: ["CaptureIngest", "TraceModel"]),
         .executableTarget(
             name: "hepscope",
             dependencies: [
-                "CaptureIngest", "TraceModel", "TraceOutput", "WireDecoding",
+                "Benchmarking", "CaptureIngest", "TraceModel", "TraceOutput", "WireDecoding",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

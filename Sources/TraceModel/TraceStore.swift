@@ -226,10 +226,10 @@ public struct TraceStore: Sendable {
                                       cseqMethod: SIPMethod, message: Int32) -> UInt16 {
         let branch = sip.viaBranch.map { TraceStore.payloadHash(p.slice($0)) } ?? 0
         let cseq = sip.cseqNumber ?? 0
-        var c = calls[Int(callIndex)]
-        defer { calls[Int(callIndex)] = c }
+        let ci = Int(callIndex)
+        // Works on the call in place: copying a Call would copy its arrays on every message.
         func find(_ method: SIPMethod) -> Int? {
-            c.transactions.lastIndex { $0.branch == branch && $0.method == method && $0.cseq == cseq }
+            calls[ci].transactions.lastIndex { $0.branch == branch && $0.method == method && $0.cseq == cseq }
         }
         var found: Int?
         switch cseqMethod {
@@ -237,18 +237,21 @@ public struct TraceStore: Sendable {
             found = find(.invite)
         case .ack:
             // The ACK of a 2xx is a transaction of its own; of a non-2xx it ends the INVITE's.
-            if let i = find(.invite), c.transactions[i].finalStatus >= 300 { found = i } else { found = find(.ack) }
+            if let i = find(.invite), calls[ci].transactions[i].finalStatus >= 300 { found = i } else { found = find(.ack) }
         default:
             found = find(cseqMethod)
         }
         let method: SIPMethod = cseqMethod == .cancel && found != nil ? .invite : cseqMethod
-        let index = found ?? {
-            c.transactions.append(Transaction(branch: branch, method: method, cseq: cseq, firstMessage: message))
-            return c.transactions.count - 1
-        }()
-        if let status = sip.status, status >= 200, cseqMethod == c.transactions[index].method,
-           c.transactions[index].finalStatus == 0 {
-            c.transactions[index].finalStatus = status
+        let index: Int
+        if let found {
+            index = found
+        } else {
+            calls[ci].transactions.append(Transaction(branch: branch, method: method, cseq: cseq, firstMessage: message))
+            index = calls[ci].transactions.count - 1
+        }
+        if let status = sip.status, status >= 200, cseqMethod == calls[ci].transactions[index].method,
+           calls[ci].transactions[index].finalStatus == 0 {
+            calls[ci].transactions[index].finalStatus = status
         }
         return UInt16(min(index, Int(UInt16.max)))
     }
@@ -286,11 +289,26 @@ public struct TraceStore: Sendable {
         groups[Int(group)].touch(m.timestamp)
     }
 
-    /// FNV-1a, 64 bits: payload identity for duplicates and retransmissions, branch identity.
+    /// A 64-bit hash, eight bytes per step: payload identity for duplicates and retransmissions,
+    /// branch and tag identity. Not cryptographic; equal lengths are also checked where it matters.
     @inline(__always) static func payloadHash(_ b: UnsafeRawBufferPointer) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in b { h = (h ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        return h
+        var h: UInt64 = 0x9e37_79b9_7f4a_7c15 ^ UInt64(b.count)
+        var i = 0
+        while i + 8 <= b.count {
+            let w = b.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            h = (h ^ w) &* 0xff51_afd7_ed55_8ccd
+            h ^= h >> 32
+            i += 8
+        }
+        var tail: UInt64 = 0
+        var shift: UInt64 = 0
+        while i < b.count {
+            tail |= UInt64(b[i]) << shift
+            shift += 8
+            i += 1
+        }
+        h = (h ^ tail) &* 0xc4ce_b9fe_1a85_ec53
+        return h ^ (h >> 29)
     }
 }
 

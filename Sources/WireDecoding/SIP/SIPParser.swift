@@ -280,6 +280,11 @@ extension UnsafeRawBufferPointer {
         let n = name.utf8CodeUnitCount
         var i = start
         while i < r.upperBound {
+            // Parameters start after ';' only (or anywhere at an item start, for `leading`).
+            if !leading {
+                guard let semi = firstIndex(of: 59, from: i, to: r.upperBound) else { return nil }
+                i = semi + 1
+            }
             let atItemStart = b(i - 1) == 59 || (leading && (i == r.lowerBound || b(i - 1) == 32 || b(i - 1) == 44))
             if atItemStart, i + n < r.upperBound, self[i + n] == 61,
                slice(i..<i + n).equalsLowercased(name) {

@@ -1,0 +1,43 @@
+import CaptureIngest
+import TraceModel
+
+/// Decode + index throughput measured in this process, and the model's own size.
+public struct LoadFigures: Sendable {
+    public var messages: Int
+    public var calls: Int
+    public var groups: Int
+    public var wallSeconds: Double
+    public var cpuSeconds: Double
+    public var modelBytes: Int
+    public var fileBytes: Int
+
+    public var messagesPerSecond: Double { Double(messages) / wallSeconds }
+    public var modelBytesPerMessage: Double { Double(modelBytes) / Double(max(messages, 1)) }
+}
+
+public enum LoadBenchmark {
+    /// Loads `path` `repeats` times and keeps the fastest run (the least disturbed by the machine).
+    public static func measure(path: String, repeats: Int) throws -> LoadFigures {
+        var best: LoadFigures?
+        for _ in 0..<max(1, repeats) {
+            let cpu0 = ProcessMeasurement.selfCPUSeconds
+            let t0 = ProcessMeasurement.now
+            var load = TraceLoad()
+            load.load(path: path)
+            if let failure = load.failures.first { throw BenchmarkError(failure) }
+            let wall = ProcessMeasurement.now - t0
+            let cpu = ProcessMeasurement.selfCPUSeconds - cpu0
+            let f = LoadFigures(
+                messages: load.store.messages.count, calls: load.store.calls.count,
+                groups: load.store.orderedGroups.count, wallSeconds: wall, cpuSeconds: cpu,
+                modelBytes: load.store.modelMemoryBytes, fileBytes: load.reports.first?.frames ?? 0)
+            if best == nil || wall < best!.wallSeconds { best = f }
+        }
+        return best!
+    }
+}
+
+public struct BenchmarkError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ d: String) { description = d }
+}
