@@ -38,7 +38,6 @@ public struct Transaction: Sendable {
     public var branch: UInt64
     public var method: SIPMethod
     public var cseq: UInt32
-    public var firstMessage: Int32
     /// Final response status once seen (0 until then).
     public var finalStatus: UInt16 = 0
 }
@@ -71,8 +70,8 @@ public struct Call: Sendable {
     var lastReinviteCSeq: UInt32 = 0
     public var dialogs: [Dialog] = []
     public var transactions: [Transaction] = []
-    /// Payload hashes of recent messages, to tell retransmissions and sightings apart.
-    var recentPayloads: [(hash: UInt64, length: UInt32, message: Int32)] = []
+    /// Payload hash of each entry of `messages`, to tell retransmissions and sightings apart.
+    var payloadHashes: [UInt64] = []
     /// From and To of the first request (string ids of the URI user part), for call lists.
     public var fromUser: UInt32 = 0
     public var toUser: UInt32 = 0

@@ -13,7 +13,6 @@ public struct MessageRecord: Sendable {
     public var cseq: UInt32
     public var cseqMethod: UInt32      // string id, 0 when absent
     public var frame: UInt32
-    public var methodText: UInt32      // string id for methods outside the known set
     public var origin: UInt16          // index into origins: where and how it was captured
     public var status: UInt16          // 0 for requests and events
     public var transaction: UInt16     // index into the call's transactions

@@ -72,9 +72,12 @@ extension TraceStore {
 
     public func payload(of r: MessageRecord) -> [UInt8] { withPayload(of: r) { Array($0) } }
 
-    public func methodName(_ r: MessageRecord) -> String? {
-        guard r.status == 0 else { return nil }
-        return r.method == .other ? strings.string(r.methodText) : r.method.name
+    /// The request method of a message ("INVITE", or the text of an unknown one); nil for responses.
+    public func methodName(_ index: Int32) -> String? {
+        let r = messages[Int(index)]
+        guard r.status == 0, r.call >= 0 else { return nil }
+        guard r.method == .other else { return r.method.name }
+        return otherMethods[index].map { strings.string($0) } ?? "OTHER"
     }
 
     /// "1 INVITE", as the CSeq header says.
@@ -95,7 +98,7 @@ extension TraceStore {
         var total = messages.capacity * MemoryLayout<MessageRecord>.stride
         total += calls.capacity * MemoryLayout<Call>.stride
         for c in calls {
-            total += c.messages.capacity * 4 + c.recentPayloads.capacity * 24 + c.transactions.capacity * MemoryLayout<Transaction>.stride
+            total += c.messages.capacity * 4 + c.payloadHashes.capacity * 8 + c.transactions.capacity * MemoryLayout<Transaction>.stride
             total += c.dialogs.capacity * 16 + c.links.capacity * MemoryLayout<CallLink>.stride + c.linkTokensSeen.capacity * 8
         }
         total += groups.capacity * MemoryLayout<CorrelationGroup>.stride

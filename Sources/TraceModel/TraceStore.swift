@@ -41,6 +41,8 @@ public struct TraceStore: Sendable {
     var eventsByCall: [Int32: [Int32]] = [:]
     /// The HEP correlation id each event carried (events are few; SIP records use their call's).
     var eventCorrelation: [Int32: UInt32] = [:]
+    /// Request methods outside the known set (rare), by message.
+    var otherMethods: [Int32: UInt32] = [:]
 
     var groupByHEPCorrelation: [UInt32: UInt32] = [:]
     var callByKey: [CallKey: Int32] = [:]
@@ -94,14 +96,17 @@ public struct TraceStore: Sendable {
         var retransmission = false
         // Same bytes again: another capture point (a sighting), the same record twice (an exact
         // duplicate), or the same sender repeating itself (a retransmission).
-        for seen in calls[Int(callIndex)].recentPayloads.reversed() where seen.hash == hash && seen.length == length {
-            let earlier = messages[Int(seen.message)]
+        let c = calls[Int(callIndex)]
+        for k in c.payloadHashes.indices.reversed() where c.payloadHashes[k] == hash {
+            let seenMessage = c.messages[k]
+            let earlier = messages[Int(seenMessage)]
+            guard earlier.payload.length == length else { continue }
             let samePoint = origins[Int(earlier.origin)].capturePoint == origins[Int(origin)].capturePoint
             let delay = m.timestamp.nanoseconds - earlier.time.nanoseconds
             if !samePoint, abs(delay) <= configuration.sightingWindow {
-                sightingsByMessage[seen.message, default: []].append(
+                sightingsByMessage[seenMessage, default: []].append(
                     Sighting(origin: origin, time: m.timestamp, frame: UInt32(truncatingIfNeeded: m.frameNumber), delay: delay))
-                messages[Int(seen.message)].flags.insert(.multipleSightings)
+                messages[Int(seenMessage)].flags.insert(.multipleSightings)
                 counters.sightings += 1
                 return
             }
@@ -118,10 +123,10 @@ public struct TraceStore: Sendable {
             time: m.timestamp, payload: payloadRef(m, input: input), source: endpoints.id(m.source),
             destination: endpoints.id(m.destination), group: 0, call: callIndex, cseq: sip.cseqNumber ?? 0,
             cseqMethod: sip.cseqMethod.map { strings.intern(p.slice($0)) } ?? 0,
-            frame: UInt32(truncatingIfNeeded: m.frameNumber), methodText: 0, origin: origin, status: sip.status ?? 0,
+            frame: UInt32(truncatingIfNeeded: m.frameNumber), origin: origin, status: sip.status ?? 0,
             transaction: 0, method: sip.method ?? .other, transport: m.transport, payloadType: m.payloadType, flags: [])
         if case .request(let method, let methodRange, _) = sip.startLine, method == .other {
-            record.methodText = strings.intern(p.slice(methodRange))
+            otherMethods[index] = strings.intern(p.slice(methodRange))
         }
         if retransmission { record.flags.insert(.retransmission) }
         if let comment = m.frameComment {
@@ -141,7 +146,7 @@ public struct TraceStore: Sendable {
             c.messages.append(index)
             if m.timestamp < c.firstTime { c.firstTime = m.timestamp }
             if m.timestamp > c.lastTime { c.lastTime = m.timestamp }
-            c.recentPayloads.append((hash, length, index))
+            c.payloadHashes.append(hash)
             if retransmission {
                 c.retransmissions += 1
             } else {
@@ -246,7 +251,7 @@ public struct TraceStore: Sendable {
         if let found {
             index = found
         } else {
-            calls[ci].transactions.append(Transaction(branch: branch, method: method, cseq: cseq, firstMessage: message))
+            calls[ci].transactions.append(Transaction(branch: branch, method: method, cseq: cseq))
             index = calls[ci].transactions.count - 1
         }
         if let status = sip.status, status >= 200, cseqMethod == calls[ci].transactions[index].method,
@@ -279,7 +284,7 @@ public struct TraceStore: Sendable {
         let record = MessageRecord(
             time: m.timestamp, payload: payloadRef(m, input: input), source: endpoints.id(m.source),
             destination: endpoints.id(m.destination), group: group, call: -1, cseq: 0, cseqMethod: 0,
-            frame: UInt32(truncatingIfNeeded: m.frameNumber), methodText: 0, origin: origin, status: 0,
+            frame: UInt32(truncatingIfNeeded: m.frameNumber), origin: origin, status: 0,
             transaction: 0, method: .other, transport: m.transport, payloadType: m.payloadType, flags: [])
         messages.append(record)
         if callIndex >= 0 { eventsByCall[callIndex, default: []].append(index) }

@@ -68,7 +68,7 @@ public enum JSONReport {
         let r = store.messages[Int(index)]
         j.raw("{")
         common(index, store, &j)
-        j.raw(","); j.key("method"); j.string(store.methodName(r))
+        j.raw(","); j.key("method"); j.string(store.methodName(index))
         j.raw(","); j.key("status"); j.number(r.status == 0 ? nil : r.status)
         j.raw(","); j.key("cseq"); j.string(store.cseqText(r))
         j.raw(","); j.key("retransmission"); j.raw(r.isRetransmission ? "true" : "false")

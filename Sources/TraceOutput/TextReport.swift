@@ -36,7 +36,7 @@ public enum TextReport {
                 out += "  Call-ID \(SafeText.line(store.strings.string(call.callID)))\n"
                 for m in store.ordered(call.messages) {
                     let r = store.messages[Int(m)]
-                    let what = store.methodName(r).map { SafeText.line($0) } ?? String(r.status)
+                    let what = store.methodName(m).map { SafeText.line($0) } ?? String(r.status)
                     out += "    \(clock(r.time))  \(store.endpoints[r.source]) -> \(store.endpoints[r.destination])"
                     out += "  \(r.transport.name)  \(what)  \(SafeText.line(store.cseqText(r) ?? ""))\n"
                 }
