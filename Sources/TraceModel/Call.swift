@@ -59,10 +59,28 @@ public struct Call: Sendable {
     public var state: CallState = .calling
     /// The final status that decided the state (486, 200...), 0 when none.
     public var finalStatus: UInt16 = 0
-    public var inviteTime: Timestamp?
-    public var ringTime: Timestamp?
-    public var answerTime: Timestamp?
-    public var byeTime: Timestamp?
+    // Stored as raw nanoseconds with a sentinel: an optional Timestamp would take twice the room.
+    var inviteNanos = Int64.min
+    var ringNanos = Int64.min
+    var answerNanos = Int64.min
+    var byeNanos = Int64.min
+
+    public internal(set) var inviteTime: Timestamp? {
+        get { inviteNanos == .min ? nil : Timestamp(nanoseconds: inviteNanos) }
+        set { inviteNanos = newValue?.nanoseconds ?? .min }
+    }
+    public internal(set) var ringTime: Timestamp? {
+        get { ringNanos == .min ? nil : Timestamp(nanoseconds: ringNanos) }
+        set { ringNanos = newValue?.nanoseconds ?? .min }
+    }
+    public internal(set) var answerTime: Timestamp? {
+        get { answerNanos == .min ? nil : Timestamp(nanoseconds: answerNanos) }
+        set { answerNanos = newValue?.nanoseconds ?? .min }
+    }
+    public internal(set) var byeTime: Timestamp? {
+        get { byeNanos == .min ? nil : Timestamp(nanoseconds: byeNanos) }
+        set { byeNanos = newValue?.nanoseconds ?? .min }
+    }
     public var retransmissions: UInt32 = 0
     /// INVITEs inside an established dialog (they carry a To tag), each CSeq counted once even
     /// when a proxy forwards it.
@@ -70,8 +88,9 @@ public struct Call: Sendable {
     var lastReinviteCSeq: UInt32 = 0
     public var dialogs: [Dialog] = []
     public var transactions: [Transaction] = []
-    /// Payload hash of each entry of `messages`, to tell retransmissions and sightings apart.
-    var payloadHashes: [UInt64] = []
+    /// A 32-bit payload hash for each entry of `messages`, to tell retransmissions and sightings
+    /// apart; a match is confirmed on the bytes themselves.
+    var payloadHashes: [UInt32] = []
     /// From and To of the first request (string ids of the URI user part), for call lists.
     public var fromUser: UInt32 = 0
     public var toUser: UInt32 = 0
@@ -103,7 +122,7 @@ public struct Call: Sendable {
         return b.nanoseconds - a.nanoseconds
     }
 
-    public var wasAnswered: Bool { answerTime != nil }
+    public var wasAnswered: Bool { answerNanos != .min }
 }
 
 /// Why two calls were joined.

@@ -98,7 +98,7 @@ extension TraceStore {
         var total = messages.capacity * MemoryLayout<MessageRecord>.stride
         total += calls.capacity * MemoryLayout<Call>.stride
         for c in calls {
-            total += c.messages.capacity * 4 + c.payloadHashes.capacity * 8 + c.transactions.capacity * MemoryLayout<Transaction>.stride
+            total += c.messages.capacity * 4 + c.payloadHashes.capacity * 4 + c.transactions.capacity * MemoryLayout<Transaction>.stride
             total += c.dialogs.capacity * 16 + c.links.capacity * MemoryLayout<CallLink>.stride + c.linkTokensSeen.capacity * 8
         }
         total += groups.capacity * MemoryLayout<CorrelationGroup>.stride

@@ -91,7 +91,7 @@ public struct TraceStore: Sendable {
                                  origin: UInt16, input: UInt16) {
         let callIndex = call(for: callID, correlation: correlation, time: m.timestamp)
         let p = m.payload
-        let hash = TraceStore.payloadHash(p)
+        let hash = UInt32(truncatingIfNeeded: TraceStore.payloadHash(p))
         let length = UInt32(truncatingIfNeeded: p.count)
         var retransmission = false
         // Same bytes again: another capture point (a sighting), the same record twice (an exact
@@ -100,7 +100,8 @@ public struct TraceStore: Sendable {
         for k in c.payloadHashes.indices.reversed() where c.payloadHashes[k] == hash {
             let seenMessage = c.messages[k]
             let earlier = messages[Int(seenMessage)]
-            guard earlier.payload.length == length else { continue }
+            guard earlier.payload.length == length,
+                  withPayload(of: earlier, { $0.elementsEqual(p) }) else { continue }
             let samePoint = origins[Int(earlier.origin)].capturePoint == origins[Int(origin)].capturePoint
             let delay = m.timestamp.nanoseconds - earlier.time.nanoseconds
             if !samePoint, abs(delay) <= configuration.sightingWindow {
