@@ -155,7 +155,7 @@ public struct SIPMessage: Sendable, Equatable {
 
     public var bytes: [UInt8] { Array(text.utf8) }
 
-    // MARK: helpers
+    // MARK: header parameters, reason phrases
 
     /// `;name=value` from a header value, looking past any `<...>` so URI parameters do not match.
     static func parameter(_ name: String, in value: String) -> String? {
