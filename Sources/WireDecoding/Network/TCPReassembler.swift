@@ -27,6 +27,8 @@ struct TCPReassembler {
         /// Set when bytes before the next delivered ones were lost or never seen.
         var discontinuity: Bool
         var lastUse: UInt64
+        /// The first data sequence number announced by a SYN, to recognise repeats of it.
+        var synDataSequence: UInt32?
     }
 
     enum Flags {
@@ -63,14 +65,19 @@ struct TCPReassembler {
             // SYN takes one sequence number; data (TCP Fast Open) follows it.
             dataSequence = sequence &+ 1
             if let index = flows.index(forKey: key) {
-                if flows.values[index].nextSequence != dataSequence {
+                let existing = flows.values[index]
+                // A repeated SYN (retransmitted, or captured twice) changes nothing.
+                if existing.synDataSequence != dataSequence, existing.nextSequence != dataSequence {
                     // Same addresses, new initial sequence: a new connection replaced the old one.
                     var old = flows.remove(at: index).value
                     Self.flushHeld(&old, key: key, emit)
-                    insert(key, Direction(nextSequence: dataSequence, discontinuity: true, lastUse: clock), emit)
+                    insert(key, Direction(
+                        nextSequence: dataSequence, discontinuity: true, lastUse: clock,
+                        synDataSequence: dataSequence), emit)
                 }
             } else {
-                insert(key, Direction(nextSequence: dataSequence, discontinuity: false, lastUse: clock), emit)
+                insert(key, Direction(
+                    nextSequence: dataSequence, discontinuity: false, lastUse: clock, synDataSequence: dataSequence), emit)
             }
         }
         let closing = flags & (Flags.fin | Flags.rst) != 0
