@@ -19,7 +19,7 @@ import TestSupport
         mutating func byte() -> UInt8 { UInt8(truncatingIfNeeded: next()) }
     }
 
-    static let linkTypes: [UInt32] = [0, 1, 12, 14, 101, 108, 113, 228, 229, 276, 147]
+    static let linkTypes: [UInt32] = [0, 1, 12, 14, 101, 108, 113, 228, 229, 239, 276, 147]
 
     /// Seed frames: real ones plus hand-built tunnels, fragments and SCTP.
     static func seeds() throws -> [(link: UInt32, data: [UInt8])] {

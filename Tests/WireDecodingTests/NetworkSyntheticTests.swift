@@ -88,6 +88,11 @@ import Testing
             #expect(run.segments.map(\.payloadOffsetInFrame) == [offset], "link \(link)")
             #expect(run.counters.malformed == 0, "link \(link)")
         }
+        // NFLOG: header, a prefix TLV (type 10, "abc" padded), then the packet TLV (type 9), little-endian.
+        let nflog: [UInt8] = [2, 0, 0, 0] + [7, 0, 10, 0] + Array("abc".utf8) + [0] + [UInt8(4 + v4.count), 0, 9, 0] + v4
+        let nflogRun = NetTest.run(frames: [nflog, Array(nflog.prefix(12))], linkType: 239)
+        #expect(nflogRun.segments.map(\.payloadOffsetInFrame) == [16 + 28])
+        #expect(nflogRun.counters.ignored == 1)
         let unknown = NetTest.run(frames: [v4, v4], linkType: 147)
         #expect(unknown.counters.malformedReasons == ["unsupported link type 147": 2])
         let wrongVersion = NetTest.run(frames: [v6], linkType: 228)
