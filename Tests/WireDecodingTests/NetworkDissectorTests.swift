@@ -275,4 +275,21 @@ import TestSupport
         #expect(first.payloadOffsetInFrame == 84)
         #expect(run.segments.allSatisfy { NetTest.isStartLine($0.payload, at: 0) })
     }
+
+    /// Larger captures: UDP datagrams with a payload and TCP directions with data, as tshark
+    /// counts them (`udp.length > 8`; per-direction payload without retransmissions).
+    @Test(.enabled(if: hasPublic), arguments: [
+        ("sngrep_aaa.pcap", 590, 2, 814),
+        ("heplify_sip_ipv4_tcp.pcap", 68, 2, 4035),
+        ("heplify_FAX-Call-t38-CA-TDM-SIP-FB-1.pcap", 7217, 0, 0),
+        ("heplify_rtp_rtcp_sip_ipv4_udp.pcap", 3583, 70, 99282),
+    ])
+    func datagramAndStreamCounts(name: String, datagrams: Int, directions: Int, tcpBytes: Int) throws {
+        let run = try Self.publicRun(name)
+        #expect(run.counters.malformed == 0)
+        #expect(run.segments.filter { $0.transportProtocol == .udp }.count == datagrams)
+        let streams = run.streams()
+        #expect(streams.count == directions)
+        #expect(streams.values.map(\.count).reduce(0, +) == tcpBytes)
+    }
 }
