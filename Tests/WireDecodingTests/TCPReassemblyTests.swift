@@ -135,7 +135,12 @@ import Testing
         feed(P.tcpFrame(seq: 210, P.bytes("late"), sourcePort: 40002))
         feed(P.tcpFrame(seq: 300, flags: Self.rst, [], sourcePort: 40002))
         #expect(dissector.trackedTCPFlows == 0)
-        #expect(texts == ["bye", "the ", "end", "late"])
+        // A reset from the other side ends this side too.
+        feed(P.tcpFrame(seq: 400, P.bytes("ping"), sourcePort: 40003))
+        #expect(dissector.trackedTCPFlows == 1)
+        feed(P.ethernet(0x0800, P.ipv4(P.serverIP, P.clientIP, proto: 6, P.tcp(5060, 40003, seq: 9, flags: Self.rst, []))))
+        #expect(dissector.trackedTCPFlows == 0)
+        #expect(texts == ["bye", "the ", "end", "late", "ping"])
     }
 
     @Test func flowTableIsCapped() {

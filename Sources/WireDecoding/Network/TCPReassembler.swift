@@ -82,6 +82,7 @@ struct TCPReassembler {
         }
         let closing = flags & (Flags.fin | Flags.rst) != 0
         guard let index = flows.index(forKey: key) else {
+            if flags & Flags.rst != 0 { dropReverse(of: key, emit) }
             guard payload.count > 0 else { return false }
             // Picked up mid-stream: start at the first data seen; what came before is unknown.
             insert(key, Direction(nextSequence: dataSequence, discontinuity: true, lastUse: clock), emit)
@@ -100,8 +101,10 @@ struct TCPReassembler {
         let useful = Self.accept(
             &flows.values[index], key: key, sequence, payload, context, now: clock, maximumHeld: maximumHeld, emit)
         if flags & Flags.rst != 0 {
+            // A reset ends the connection both ways.
             var gone = flows.remove(at: index).value
             Self.flushHeld(&gone, key: key, emit)
+            dropReverse(of: key, emit)
             return useful
         }
         if flags & Flags.fin != 0 {
@@ -114,6 +117,11 @@ struct TCPReassembler {
             flows.remove(at: index)
         }
         return useful
+    }
+
+    private mutating func dropReverse(of key: TCPFlowKey, _ emit: SegmentSink) {
+        let reverse = TCPFlowKey(source: key.destination, destination: key.source)
+        if var other = flows.removeValue(forKey: reverse) { Self.flushHeld(&other, key: reverse, emit) }
     }
 
     /// Places one segment's bytes: delivered, dropped as old, or held beyond a gap.
