@@ -32,15 +32,15 @@ import TestSupport
                 if let url = Fixtures.publicCapture(name) { seeds += try NetTestCapture.load(url).prefix(20).map { ($0.linkType, $0.data) } }
             }
         }
-        let udp = Packet.udp(5060, 5060, Array("INVITE sip:a SIP/2.0\r\n\r\n".utf8))
-        seeds.append((1, Packet.ethernet(0x0800, Packet.ipv4(1, 2, proto: 47, [0xb0, 0, 0x88, 0xbe] + [UInt8](repeating: 0, count: 20) + Packet.udpFrame(udp)))))
-        seeds.append((1, Packet.ethernet(0x86DD, Packet.ipv6(Packet.v6(1), Packet.v6(2), next: 44, [17, 0, 0, 1, 0, 0, 0, 1] + udp))))
-        seeds.append((1, Packet.ethernet(0x0800, Packet.ipv4(1, 2, proto: 17, moreFragments: true, udp))))
-        seeds.append((1, Packet.ethernet(0x0800, Packet.ipv4(1, 2, proto: 17, P.udp(1, 4789, [8, 0, 0, 0, 0, 0, 0, 0] + Packet.udpFrame(udp))))))
-        seeds.append((1, Packet.tcpFrame(seq: 7, flags: 0x02, [])))
+        let udp = NetPacket.udp(5060, 5060, Array("INVITE sip:a SIP/2.0\r\n\r\n".utf8))
+        seeds.append((1, NetPacket.ethernet(0x0800, NetPacket.ipv4(1, 2, proto: 47, [0xb0, 0, 0x88, 0xbe] + [UInt8](repeating: 0, count: 20) + NetPacket.udpFrame(udp)))))
+        seeds.append((1, NetPacket.ethernet(0x86DD, NetPacket.ipv6(NetPacket.v6(1), NetPacket.v6(2), next: 44, [17, 0, 0, 1, 0, 0, 0, 1] + udp))))
+        seeds.append((1, NetPacket.ethernet(0x0800, NetPacket.ipv4(1, 2, proto: 17, moreFragments: true, udp))))
+        seeds.append((1, NetPacket.ethernet(0x0800, NetPacket.ipv4(1, 2, proto: 17, P.udp(1, 4789, [8, 0, 0, 0, 0, 0, 0, 0] + NetPacket.udpFrame(udp))))))
+        seeds.append((1, NetPacket.tcpFrame(seq: 7, flags: 0x02, [])))
         return seeds
     }
-    typealias P = Packet
+    typealias P = NetPacket
 
     @Test func randomAndMutatedFramesNeverTrap() throws {
         let seeds = try Self.seeds()

@@ -2,7 +2,7 @@ import WireDecoding
 
 /// Builds packets byte by byte for the synthetic network-layer tests. Checksums are left 0:
 /// the dissector does not verify them.
-enum Packet {
+enum NetPacket {
     static func be16(_ v: UInt16) -> [UInt8] { [UInt8(v >> 8), UInt8(v & 0xff)] }
     static func be32(_ v: UInt32) -> [UInt8] { [UInt8(v >> 24), UInt8((v >> 16) & 0xff), UInt8((v >> 8) & 0xff), UInt8(v & 0xff)] }
 

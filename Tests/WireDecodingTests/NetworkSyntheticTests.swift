@@ -3,7 +3,7 @@ import Testing
 
 /// Hand-built packets for the cases the captures do not cover.
 @Suite struct NetworkSyntheticTests {
-    typealias P = Packet
+    typealias P = NetPacket
 
     static let message = P.bytes("INVITE sip:bob@example.com SIP/2.0\r\nContent-Length: 0\r\n\r\n") + [UInt8](repeating: 0x41, count: 43)
 

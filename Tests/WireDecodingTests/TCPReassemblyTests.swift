@@ -3,7 +3,7 @@ import Testing
 
 /// TCP stream reassembly on hand-built segments of one direction 10.0.0.1:40000 -> 10.0.0.2:5060.
 @Suite struct TCPReassemblyTests {
-    typealias P = Packet
+    typealias P = NetPacket
     static let syn: UInt8 = 0x02, ack: UInt8 = 0x10, fin: UInt8 = 0x11, rst: UInt8 = 0x04
 
     @Test func outOfOrderSegmentsWaitForTheGap() {
