@@ -41,6 +41,8 @@ extension NetworkDissector {
             // Written in the capturing host's byte order, which the file does not record.
             guard frame.count >= 4 else { return counters.countMalformed("short null header") }
             decodeAddressFamily(frame.le32(0), orSwapped: frame.be32(0), frame.dropping(4), context, &counters, emit)
+        case 239:
+            decodeNFLOG(frame, context, &counters, emit)
         case 108:
             guard frame.count >= 4 else { return counters.countMalformed("short loop header") }
             let family = frame.be32(0)
@@ -61,6 +63,39 @@ extension NetworkDissector {
         } else {
             counters.ignored += 1
         }
+    }
+
+    /// Linux NFLOG: family u8, version u8, resource id u16, then TLVs (length u16 including
+    /// the 4-byte TLV header, type u16, padded to 4) in the capturing host's byte order;
+    /// type 9 holds the packet.
+    private mutating func decodeNFLOG(
+        _ frame: UnsafeRawBufferPointer, _ context: FrameContext,
+        _ counters: inout DecodeCounters, _ emit: SegmentSink
+    ) {
+        guard frame.count >= 4 else { return counters.countMalformed("short nflog header") }
+        let family = frame[0]
+        var offset = 4
+        while frame.count &- offset >= 4 {
+            var length = Int(frame.le16(offset))
+            var type = frame.le16(offset &+ 2)
+            if length < 4 || length > frame.count &- offset {
+                length = Int(frame.be16(offset))
+                type = frame.be16(offset &+ 2)
+            }
+            guard length >= 4, length <= frame.count &- offset else {
+                return counters.countMalformed("bad nflog tlv length")
+            }
+            if type == 9 {
+                let packet = frame.slice((offset &+ 4)..<(offset &+ length))
+                switch family {
+                case 2: return decodeIPv4(packet, depth: 0, context, &counters, emit)
+                case 10: return decodeIPv6(packet, depth: 0, context, &counters, emit)
+                default: return decodeRawIP(packet, depth: 0, context, &counters, emit)
+                }
+            }
+            offset = min(frame.count, offset &+ ((length &+ 3) & ~3))
+        }
+        counters.ignored += 1
     }
 
     /// Raw IP links say nothing about the version; the first nibble does.

@@ -3,7 +3,7 @@
 ///
 /// Unfragmented UDP and in-order TCP data come out as slices of the frame itself; only
 /// fragments, out-of-order TCP data and fragmented SCTP messages are copied.
-public struct NetworkDissector {
+public struct NetworkDissector: Sendable {
     public let limits: NetworkLimits
     var fragments: FragmentReassembler
     var tcp: TCPReassembler

@@ -27,6 +27,8 @@ struct TCPReassembler {
         /// Set when bytes before the next delivered ones were lost or never seen.
         var discontinuity: Bool
         var lastUse: UInt64
+        /// The first data sequence number announced by a SYN, to recognise repeats of it.
+        var synDataSequence: UInt32?
     }
 
     enum Flags {
@@ -63,18 +65,24 @@ struct TCPReassembler {
             // SYN takes one sequence number; data (TCP Fast Open) follows it.
             dataSequence = sequence &+ 1
             if let index = flows.index(forKey: key) {
-                if flows.values[index].nextSequence != dataSequence {
+                let existing = flows.values[index]
+                // A repeated SYN (retransmitted, or captured twice) changes nothing.
+                if existing.synDataSequence != dataSequence, existing.nextSequence != dataSequence {
                     // Same addresses, new initial sequence: a new connection replaced the old one.
                     var old = flows.remove(at: index).value
                     Self.flushHeld(&old, key: key, emit)
-                    insert(key, Direction(nextSequence: dataSequence, discontinuity: true, lastUse: clock), emit)
+                    insert(key, Direction(
+                        nextSequence: dataSequence, discontinuity: true, lastUse: clock,
+                        synDataSequence: dataSequence), emit)
                 }
             } else {
-                insert(key, Direction(nextSequence: dataSequence, discontinuity: false, lastUse: clock), emit)
+                insert(key, Direction(
+                    nextSequence: dataSequence, discontinuity: false, lastUse: clock, synDataSequence: dataSequence), emit)
             }
         }
         let closing = flags & (Flags.fin | Flags.rst) != 0
         guard let index = flows.index(forKey: key) else {
+            if flags & Flags.rst != 0 { dropReverse(of: key, emit) }
             guard payload.count > 0 else { return false }
             // Picked up mid-stream: start at the first data seen; what came before is unknown.
             insert(key, Direction(nextSequence: dataSequence, discontinuity: true, lastUse: clock), emit)
@@ -93,8 +101,10 @@ struct TCPReassembler {
         let useful = Self.accept(
             &flows.values[index], key: key, sequence, payload, context, now: clock, maximumHeld: maximumHeld, emit)
         if flags & Flags.rst != 0 {
+            // A reset ends the connection both ways.
             var gone = flows.remove(at: index).value
             Self.flushHeld(&gone, key: key, emit)
+            dropReverse(of: key, emit)
             return useful
         }
         if flags & Flags.fin != 0 {
@@ -107,6 +117,11 @@ struct TCPReassembler {
             flows.remove(at: index)
         }
         return useful
+    }
+
+    private mutating func dropReverse(of key: TCPFlowKey, _ emit: SegmentSink) {
+        let reverse = TCPFlowKey(source: key.destination, destination: key.source)
+        if var other = flows.removeValue(forKey: reverse) { Self.flushHeld(&other, key: reverse, emit) }
     }
 
     /// Places one segment's bytes: delivered, dropped as old, or held beyond a gap.

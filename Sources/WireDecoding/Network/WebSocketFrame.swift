@@ -20,6 +20,17 @@ public enum WebSocketFrame {
         /// The masking key as the four wire bytes read big-endian; nil for server frames.
         public var maskKey: UInt32?
 
+        public init(
+            opcode: Opcode, fin: Bool, reservedBits: UInt8, headerLength: Int, payloadLength: Int, maskKey: UInt32?
+        ) {
+            self.opcode = opcode
+            self.fin = fin
+            self.reservedBits = reservedBits
+            self.headerLength = headerLength
+            self.payloadLength = payloadLength
+            self.maskKey = maskKey
+        }
+
         /// Header plus payload.
         public var frameLength: Int { headerLength + payloadLength }
     }
