@@ -35,12 +35,24 @@ extension TraceStore {
     /// Reads the correlation headers of a message and links its call to the legs they name.
     mutating func linkLegs(_ call: Int32, _ sip: SIPMessageIndex, _ p: UnsafeRawBufferPointer) {
         if let r = sip.xCallID { linkReference(call, p.slice(r)) }
-        if let r = sip.sessionID, r.count >= 8 { linkShared(call, TraceStore.tokenHash(.sessionID, p.slice(r)), .sessionID) }
+        if let r = sip.sessionID { linkSessionID(call, p, r) }
         if let r = sip.icidValue { linkShared(call, TraceStore.tokenHash(.icid, p.slice(r)), .icidValue) }
         for (i, name) in linkHeaderNames.enumerated() {
             if let r = SIPHeaderLookup.firstValue(named: name, in: p, headerEnd: sip.bodyStart) {
                 linkShared(call, TraceStore.tokenHash(.header, p.slice(r), extra: UInt32(i)), .header(linkHeaderIDs[i]))
             }
+        }
+    }
+
+    /// RFC 7989: "local-uuid;remote=remote-uuid". Both UUIDs identify the session end to end;
+    /// the all-zero UUID means "not known yet" and links nothing.
+    private mutating func linkSessionID(_ call: Int32, _ p: UnsafeRawBufferPointer, _ local: Range<Int>) {
+        var values = [local]
+        if let line = p.lineContaining(local), let remote = p.parameter("remote", in: line, afterAngle: false) {
+            values.append(remote)
+        }
+        for r in values where r.count >= 8 && p.slice(r).contains(where: { $0 != 48 }) {
+            linkShared(call, TraceStore.tokenHash(.sessionID, p.slice(r)), .sessionID)
         }
     }
 

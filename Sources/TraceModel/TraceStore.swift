@@ -139,6 +139,7 @@ public struct TraceStore: Sendable {
         messages.append(record)
 
         let before = GroupStatistics.Contribution(calls[Int(callIndex)])
+        let arrivedLate = m.timestamp < calls[Int(callIndex)].lastTime
         var users: (UInt32, UInt32)?
         if calls[Int(callIndex)].fromUser == 0, sip.isRequest {
             users = (userPart(sip.from, in: p), userPart(sip.to, in: p))
@@ -153,7 +154,7 @@ public struct TraceStore: Sendable {
             } else {
                 c.apply(method: sip.method, status: sip.status ?? 0, cseqMethod: cseqMethod, cseq: sip.cseqNumber ?? 0, at: m.timestamp)
             }
-            c.noteDialog(sip, p)
+            c.noteDialog(sip, p, cseqMethod: cseqMethod)
             if !retransmission, sip.method == .invite, sip.toTag != nil, let n = sip.cseqNumber, n != c.lastReinviteCSeq {
                 c.reinvites += 1
                 c.lastReinviteCSeq = n
@@ -163,6 +164,9 @@ public struct TraceStore: Sendable {
                 c.toUser = to
             }
         }
+        // A message older than the call's newest (two capture agents, a reordered file): the
+        // state is worked out again in time order, so it does not depend on arrival order.
+        if arrivedLate { replayState(of: callIndex) }
         if retransmission { counters.retransmissions += 1 }
         let g = Int(calls[Int(callIndex)].group)
         groups[g].messageCount += 1
@@ -262,6 +266,25 @@ public struct TraceStore: Sendable {
         return UInt16(min(index, Int(UInt16.max)))
     }
 
+    mutating func replayState(of callIndex: Int32) {
+        let ci = Int(callIndex)
+        var c = calls[ci]
+        c.state = .calling
+        c.finalStatus = 0
+        c.kindKnown = false
+        c.inviteTime = nil
+        c.ringTime = nil
+        c.answerTime = nil
+        c.byeTime = nil
+        for m in ordered(c.messages) {
+            let r = messages[Int(m)]
+            guard !r.isRetransmission else { continue }
+            let cseqMethod = r.cseqMethod == 0 ? r.method : strings.withBytes(r.cseqMethod) { SIPMethod(token: $0) }
+            c.apply(method: r.status == 0 ? r.method : nil, status: r.status, cseqMethod: cseqMethod, cseq: r.cseq, at: r.time)
+        }
+        calls[ci] = c
+    }
+
     private mutating func userPart(_ header: Range<Int>?, in p: UnsafeRawBufferPointer) -> UInt32 {
         guard let r = header, let user = SIPURI.user(in: p.slice(r)) else { return 0 }
         return strings.intern(p.slice(r).slice(user))
@@ -319,11 +342,13 @@ public struct TraceStore: Sendable {
 }
 
 extension Call {
-    /// Dialogs are unordered tag pairs: the callee's requests carry the tags swapped.
-    mutating func noteDialog(_ sip: SIPMessageIndex, _ p: UnsafeRawBufferPointer) {
-        guard let f = sip.fromTag, let t = sip.toTag else { return }
-        let a = TraceStore.payloadHash(p.slice(f)), b = TraceStore.payloadHash(p.slice(t))
-        let d = Dialog(fromTag: min(a, b), toTag: max(a, b))
+    /// Dialogs are created by 101-299 responses to INVITE that carry a To tag (RFC 3261 §12.1):
+    /// a forked INVITE gives one per answering branch.
+    mutating func noteDialog(_ sip: SIPMessageIndex, _ p: UnsafeRawBufferPointer, cseqMethod: SIPMethod) {
+        guard let status = sip.status, status > 100, status < 300, cseqMethod == .invite,
+              let t = sip.toTag else { return }
+        let d = Dialog(fromTag: sip.fromTag.map { TraceStore.payloadHash(p.slice($0)) } ?? 0,
+                       toTag: TraceStore.payloadHash(p.slice(t)))
         if !dialogs.contains(d) { dialogs.append(d) }
     }
 }

@@ -274,7 +274,7 @@ extension UnsafeRawBufferPointer {
     /// The value of `;name=value` in a header value (names case-insensitive). For From/To the
     /// search starts after the closing '>' so URI parameters are not mistaken for header ones.
     /// `leading` also accepts the parameter as the very first item (P-Charging-Vector).
-    func parameter(_ name: StaticString, in r: Range<Int>, afterAngle: Bool, leading: Bool = false) -> Range<Int>? {
+    public func parameter(_ name: StaticString, in r: Range<Int>, afterAngle: Bool, leading: Bool = false) -> Range<Int>? {
         var start = r.lowerBound
         if afterAngle, let gt = lastIndex(of: 62, in: r) { start = gt + 1 }
         let n = name.utf8CodeUnitCount
@@ -312,5 +312,17 @@ extension UnsafeRawBufferPointer {
             i -= 1
         }
         return nil
+    }
+}
+
+extension UnsafeRawBufferPointer {
+    /// The whole line (without its line end) that contains `range`.
+    public func lineContaining(_ range: Range<Int>) -> Range<Int>? {
+        guard range.lowerBound >= 0, range.upperBound <= count else { return nil }
+        var start = range.lowerBound
+        while start > 0, self[start - 1] != 10 { start -= 1 }
+        var end = range.upperBound
+        while end < count, self[end] != 10, self[end] != 13 { end += 1 }
+        return start..<end
     }
 }

@@ -1,0 +1,147 @@
+import CaptureIngest
+import Foundation
+import Testing
+import TestSupport
+import TraceModel
+import WireDecoding
+
+/// The model against synthetic captures whose every fact is known: links three legs deep,
+/// out-of-order arrival, sightings at two capture points, forks, CANCEL, retransmissions,
+/// hlog events, reused Call-IDs, and every call state.
+@Suite struct ScenarioModelTests {
+    static let scenarios = Scenarios.all()
+
+    func load(_ scenario: ScenarioCapture) throws -> TraceStore {
+        let url = try Scenarios.write(scenario)
+        var load = TraceLoad()
+        load.load(path: url.path)
+        #expect(load.failures.isEmpty)
+        return load.store
+    }
+
+    func call(_ store: TraceStore, _ expected: ExpectedCall) -> (Int32, Call)? {
+        for (i, c) in store.calls.enumerated() where store.strings.string(c.callID) == expected.callID {
+            let corr = c.hepCorrelation == 0 ? nil : store.strings.string(c.hepCorrelation)
+            if corr == expected.correlationID { return (Int32(i), c) }
+        }
+        return nil
+    }
+
+    func ms(_ ns: Int64?) -> Int? { ns.map { Int($0 / 1_000_000) } }
+
+    @Test(arguments: scenarios)
+    func everyCallComesOutAsExpected(_ scenario: ScenarioCapture) throws {
+        let store = try load(scenario)
+        #expect(store.calls.count == scenario.calls.count)
+        for expected in scenario.calls {
+            guard let (index, c) = call(store, expected) else {
+                Issue.record("\(scenario.name): no call \(expected.callID) in \(expected.correlationID ?? "-")")
+                continue
+            }
+            let what = "\(scenario.name) \(expected.callID)"
+            #expect(c.state.name == expected.state.rawValue, "\(what)")
+            #expect((c.finalStatus == 0 ? nil : Int(c.finalStatus)) == expected.finalStatus, "\(what)")
+            #expect(c.dialogs.count == expected.dialogs.count, "\(what)")
+            #expect(ms(c.postDialDelay) == expected.timings.pddMs, "\(what) PDD")
+            #expect(ms(c.setupTime) == expected.timings.setupMs, "\(what) setup")
+            #expect(ms(c.duration) == expected.timings.durationMs, "\(what) duration")
+            #expect(c.messages.count == expected.messages.count, "\(what)")
+            #expect(Int(c.retransmissions) == expected.retransmissions, "\(what)")
+            let labels = store.ordered(c.messages).map { m in
+                store.methodName(m) ?? String(store.messages[Int(m)].status)
+            }
+            #expect(labels == expected.ladder, "\(what)")
+            #expect(store.events(of: index).count == expected.events.count, "\(what) events")
+            // Sightings and hop delays, message by message.
+            for (m, e) in zip(store.ordered(c.messages), expected.messages) {
+                let sightings = store.sightings(of: m)
+                #expect(sightings.count == e.sightings.count - 1, "\(what) \(e.label)")
+                if let hop = e.hopDelayMs { #expect(sightings.last.map { Int($0.delay / 1_000_000) } == hop) }
+                #expect(store.messages[Int(m)].isRetransmission == e.isRetransmission, "\(what) \(e.label)")
+            }
+        }
+        #expect(store.counters.exactDuplicates == scenario.calls.reduce(0) { $0 + $1.exactDuplicates })
+        #expect(store.counters.sightings == scenario.calls.reduce(0) { $0 + $1.sightings - $1.messages.count })
+        #expect(store.counters.retransmissions == scenario.calls.reduce(0) { $0 + $1.retransmissions })
+    }
+
+    @Test(arguments: scenarios.filter { !$0.links.isEmpty })
+    func linkedLegsFormOneGroupNamedAfterTheALeg(_ scenario: ScenarioCapture) throws {
+        let store = try load(scenario)
+        let groups = store.orderedGroups.map { store.groups[$0] }
+        #expect(groups.count == scenario.links.count)
+        for link in scenario.links {
+            let group = groups.first { g in
+                Set(g.calls.map { store.strings.string(store.calls[Int($0)].callID) }) == Set(link.callIDs)
+            }
+            guard let group else { Issue.record("\(scenario.name): legs \(link.callIDs) not in one group"); continue }
+            #expect(store.sourceName(of: group) == link.linkedBy.lowercased())
+            #expect(store.correlationID(of: group) == link.callIDs.first)
+            // Every leg records why it was joined.
+            for c in group.calls {
+                #expect(store.calls[Int(c)].links.allSatisfy { $0.reason.name(store.strings) == link.linkedBy })
+                #expect(!store.calls[Int(c)].links.isEmpty)
+            }
+        }
+    }
+
+    @Test func hepGroupsAndEventsFollowTheirCorrelationIDs() throws {
+        for scenario in Self.scenarios where scenario.usesHEP {
+            let store = try load(scenario)
+            let names = store.orderedGroups.map { store.correlationID(of: store.groups[$0]) }
+            #expect(names == scenario.groups.map(\.correlationID), "\(scenario.name)")
+            for expected in scenario.groups {
+                let g = store.groups.first { store.correlationID(of: $0) == expected.correlationID && !$0.retired }!
+                let callEvents = expected.calls.reduce(0) { $0 + $1.events.count }
+                #expect(g.events.count == expected.events.count + callEvents, "\(scenario.name)")
+            }
+        }
+    }
+
+    @Test func reusedCallIDsStayApartAcrossSessions() throws {
+        let store = try load(Scenarios.reusedCallIDAcrossSessions())
+        #expect(store.calls.count == 2)
+        #expect(Set(store.calls.map(\.hepCorrelation)).count == 2)
+        #expect(store.calls.allSatisfy { $0.messages.count == 7 && $0.links.isEmpty })
+        #expect(store.counters.exactDuplicates == 0 && store.counters.retransmissions == 0)
+    }
+
+    @Test func linkingConvergesWhateverTheArrivalOrder() throws {
+        // The chain's frames in many shuffled orders: always one group with three legs.
+        let scenario = Scenarios.xcidChain()
+        let frames = try scenario.pcap.withUnsafeBytes { bytes -> [(Timestamp, [UInt8])] in
+            var reader = try CaptureFileReader(bytes)
+            var out: [(Timestamp, [UInt8])] = []
+            while let f = reader.next() { out.append((f.timestamp, Array(f.data))) }
+            return out
+        }
+        var rng = SplitMix(seed: 7)
+        for _ in 0..<25 {
+            var writer = PcapWriter()
+            for (t, f) in frames.shuffled(using: &rng) { writer.append(f, time: t) }
+            var store = TraceStore()
+            let decoder = TraceDecoder()
+            try writer.bytes.withUnsafeBytes { bytes in
+                var reader = try CaptureFileReader(bytes)
+                while let f = reader.next() { decoder.decode(frame: f) { store.add($0) } }
+            }
+            let groups = store.orderedGroups
+            #expect(groups.count == 1)
+            #expect(store.groups[groups[0]].calls.count == 3)
+            #expect(store.correlationID(of: store.groups[groups[0]]) == scenario.links[0].callIDs.first)
+            #expect(store.groups[groups[0]].statistics.count(.completed) == 3)
+        }
+    }
+}
+
+struct SplitMix: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9e37_79b9_7f4a_7c15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
+        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
+        return z ^ (z >> 31)
+    }
+}
