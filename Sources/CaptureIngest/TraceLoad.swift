@@ -4,13 +4,15 @@ import WireDecoding
 /// Loads several inputs into one trace model, collecting per-input reports and failures, so the
 /// command line and the tests share one path.
 public struct TraceLoad {
-    public var store = TraceStore()
+    public var store: TraceStore
     public let decoder = TraceDecoder()
     public private(set) var reports: [LoadReport] = []
     /// One line per input that could not be read at all.
     public private(set) var failures: [String] = []
 
-    public init() {}
+    public init(configuration: TraceStore.Configuration = .init()) {
+        store = TraceStore(configuration: configuration)
+    }
 
     public mutating func load(path: String) {
         do {
@@ -23,6 +25,7 @@ public struct TraceLoad {
                     "\(input.name): no SIP or HEP messages found in \(report.frames) frames (other traffic only)")
             }
             reports.append(report)
+            store.enforceMemoryLimit()
         } catch {
             failures.append("\(error)")
         }

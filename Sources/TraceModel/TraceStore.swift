@@ -10,10 +10,14 @@ public struct TraceStore: Sendable {
         public var linkHeaders: [String] = []
         /// Identical payloads from two capture points closer than this are one message seen twice.
         public var sightingWindow: Int64 = 2_000_000_000
+        /// Memory budget for the model in bytes (nil: none). Past it, whole correlation groups
+        /// are evicted, least recently active first.
+        public var memoryLimit: Int?
 
-        public init(linkHeaders: [String] = [], sightingWindow: Int64 = 2_000_000_000) {
+        public init(linkHeaders: [String] = [], sightingWindow: Int64 = 2_000_000_000, memoryLimit: Int? = nil) {
             self.linkHeaders = linkHeaders
             self.sightingWindow = sightingWindow
+            self.memoryLimit = memoryLimit
         }
     }
 
@@ -24,6 +28,9 @@ public struct TraceStore: Sendable {
         /// Second sightings of a message at another capture point.
         public var sightings = 0
         public var retransmissions = 0
+        /// Groups (and their messages) dropped to stay within the memory budget.
+        public var evictedGroups = 0
+        public var evictedMessages = 0
     }
 
     public let configuration: Configuration
@@ -41,6 +48,9 @@ public struct TraceStore: Sendable {
     var eventsByCall: [Int32: [Int32]] = [:]
     /// The HEP correlation id each event carried (events are few; SIP records use their call's).
     var eventCorrelation: [Int32: UInt32] = [:]
+    /// A running estimate of the model's size, cheap enough to keep per message.
+    public internal(set) var estimatedBytes = 0
+    var addsSinceBudgetCheck = 0
     /// Request methods outside the known set (rare), by message.
     var otherMethods: [Int32: UInt32] = [:]
 
@@ -83,6 +93,11 @@ public struct TraceStore: Sendable {
         } else {
             addEvent(m, correlation: correlation, origin: origin, input: input)
         }
+        addsSinceBudgetCheck += 1
+        if addsSinceBudgetCheck >= 4096 {
+            addsSinceBudgetCheck = 0
+            enforceMemoryLimit()
+        }
     }
 
     // MARK: SIP messages
@@ -120,6 +135,7 @@ public struct TraceStore: Sendable {
         }
 
         let index = Int32(messages.count)
+        estimatedBytes += TraceStore.bytesPerRecord + (input == 0 || m.payloadInputOffset == nil ? p.count : 0)
         var record = MessageRecord(
             time: m.timestamp, payload: payloadRef(m, input: input), source: endpoints.id(m.source),
             destination: endpoints.id(m.destination), group: 0, call: callIndex, cseq: sip.cseqNumber ?? 0,
@@ -186,6 +202,7 @@ public struct TraceStore: Sendable {
         if let existing = callByKey[key] { return existing }
         let index = Int32(calls.count)
         let g = correlation != 0 ? hepGroup(correlation) : uncorrelated()
+        estimatedBytes += TraceStore.bytesPerCall
         var c = Call(callID: callID, hepCorrelation: correlation, group: g)
         c.positionInGroup = Int32(groups[Int(g)].calls.count)
         calls.append(c)
@@ -296,6 +313,7 @@ public struct TraceStore: Sendable {
     /// is a Call-ID (Kamailio hlog() without an id, rtpengine).
     private mutating func addEvent(_ m: DecodedMessage, correlation: UInt32, origin: UInt16, input: UInt16) {
         let index = Int32(messages.count)
+        estimatedBytes += TraceStore.bytesPerRecord + m.payload.count
         var group: UInt32
         var callIndex: Int32 = -1
         if correlation != 0, let c = linker.callNamed(TraceStore.tokenHash(.callID, strings, correlation)),
@@ -350,5 +368,12 @@ extension Call {
         let d = Dialog(fromTag: sip.fromTag.map { TraceStore.payloadHash(p.slice($0)) } ?? 0,
                        toTag: TraceStore.payloadHash(p.slice(t)))
         if !dialogs.contains(d) { dialogs.append(d) }
+    }
+}
+
+extension TraceStore {
+    /// Adds a batch handed over by a decoding thread.
+    public mutating func add(_ batch: MessageBatch) {
+        batch.forEach { add($0) }
     }
 }

@@ -106,6 +106,8 @@ public enum JSONReport {
         j.key("exact_duplicates"); j.number(store.counters.exactDuplicates)
         j.raw(","); j.key("sightings"); j.number(store.counters.sightings)
         j.raw(","); j.key("retransmissions"); j.number(store.counters.retransmissions)
+        j.raw(","); j.key("evicted_groups"); j.number(store.counters.evictedGroups)
+        j.raw(","); j.key("evicted_messages"); j.number(store.counters.evictedMessages)
         j.raw(",")
         j.key("packets"); j.number(c.packets)
         j.raw(","); j.key("bytes"); j.number(c.bytes)

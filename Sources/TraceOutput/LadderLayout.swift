@@ -29,7 +29,7 @@ public struct LadderLayout: Sendable {
         for m in store.ordered(messages) {
             let r = store.messages[Int(m)]
             let from = column(r.source), to = column(r.destination)
-            rows.append(Row(message: m, time: r.time, from: from, to: to, label: store.label(of: m)))
+            rows.append(Row(message: m, time: r.time, from: from, to: to, label: store.label(ofMessage: m)))
         }
         self.columns = columns
         self.rows = rows
@@ -38,7 +38,7 @@ public struct LadderLayout: Sendable {
 
 extension TraceStore {
     /// "INVITE", "486 Busy Here", or the event type: what an arrow is labelled with.
-    public func label(of index: Int32) -> String {
+    public func label(ofMessage index: Int32) -> String {
         let r = messages[Int(index)]
         if r.call < 0 { return HEPPayloadType.name(r.payloadType) }
         if let method = methodName(index) { return SafeText.line(method) }

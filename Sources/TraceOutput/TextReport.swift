@@ -81,9 +81,15 @@ public enum TextReport {
 
     static func modelFooter(_ store: TraceStore) -> String {
         let c = store.counters
-        guard c.exactDuplicates + c.sightings + c.retransmissions > 0 else { return "" }
-        return "model: \(c.retransmissions) retransmissions, \(c.sightings) second sightings, "
-            + "\(c.exactDuplicates) exact duplicates counted once\n"
+        var out = ""
+        if c.exactDuplicates + c.sightings + c.retransmissions > 0 {
+            out += "model: \(c.retransmissions) retransmissions, \(c.sightings) second sightings, "
+                + "\(c.exactDuplicates) exact duplicates counted once\n"
+        }
+        if c.evictedGroups > 0 {
+            out += "memory limit: \(c.evictedGroups) groups (\(c.evictedMessages) messages) dropped, least recently active first\n"
+        }
+        return out
     }
 
     static func ms(_ ns: Int64) -> String {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CaptureIngest
+import TraceModel
 import TraceOutput
 
 #if canImport(Glibc)
@@ -30,18 +31,28 @@ struct PrintCommand: ParsableCommand {
     @Flag(help: "With --ladder: draw with ASCII characters instead of UTF-8 box drawing.")
     var ascii = false
 
+    @Option(help: "Memory budget for the trace model (e.g. 512M, 2G); past it whole correlation groups are dropped, least recently active first. Default: half of physical memory.")
+    var memoryLimit: String?
+
+    @Option(name: .customLong("link-header"), help: "Another header whose equal values link call legs (repeatable).")
+    var linkHeaders: [String] = []
+
     @Argument(help: "Capture files (pcap, pcapng, optionally gzip-compressed), or - for standard input.")
     var sources: [String]
 
     func validate() throws {
         if sources.isEmpty { throw ValidationError("give at least one capture file, or - for standard input") }
+        if let m = memoryLimit, MemorySize.parse(m) == nil {
+            throw ValidationError("--memory-limit: expected a size such as 512M or 2G, got '\(m)'")
+        }
         if [json, summary, ladder].filter({ $0 }).count > 1 {
             throw ValidationError("choose one of --json, --summary and --ladder")
         }
     }
 
     func run() throws {
-        var load = TraceLoad()
+        let limit = memoryLimit.flatMap(MemorySize.parse) ?? MemorySize.defaultLimit
+        var load = TraceLoad(configuration: .init(linkHeaders: linkHeaders, memoryLimit: limit))
         load.load(paths: sources)
         for failure in load.failures {
             writeAll("hepscope: \(SafeText.line(failure))\n", to: 2)

@@ -24,6 +24,22 @@ public struct DecodedMessage {
     public var frameComment: String? = nil
 
     public var isSIP: Bool { sip != nil }
+
+    public init(timestamp: Timestamp, captureTime: Timestamp, source: Endpoint, destination: Endpoint,
+                transport: SIPTransport, payloadType: UInt8, payload: UnsafeRawBufferPointer,
+                sip: SIPMessageIndex?, hep: HEPFacts?, frameNumber: Int, payloadInputOffset: Int?) {
+        self.timestamp = timestamp
+        self.captureTime = captureTime
+        self.source = source
+        self.destination = destination
+        self.transport = transport
+        self.payloadType = payloadType
+        self.payload = payload
+        self.sip = sip
+        self.hep = hep
+        self.frameNumber = frameNumber
+        self.payloadInputOffset = payloadInputOffset
+    }
 }
 
 /// What HEP said about a message besides its payload.
@@ -39,4 +55,19 @@ public struct HEPFacts {
     /// Where the HEP packet itself came from (the agent) and went to (the collector).
     public var outerSource: Endpoint?
     public var outerDestination: Endpoint?
+
+    public init(version: UInt8, captureID: UInt32?, displayCaptureID: UInt32?, ipProtocol: UInt8?,
+                hepTimestamp: Timestamp?, correlationID: UnsafeRawBufferPointer?, nodeName: UnsafeRawBufferPointer?,
+                authKey: UnsafeRawBufferPointer?, outerSource: Endpoint?, outerDestination: Endpoint?) {
+        self.version = version
+        self.captureID = captureID
+        self.displayCaptureID = displayCaptureID
+        self.ipProtocol = ipProtocol
+        self.hepTimestamp = hepTimestamp
+        self.correlationID = correlationID
+        self.nodeName = nodeName
+        self.authKey = authKey
+        self.outerSource = outerSource
+        self.outerDestination = outerDestination
+    }
 }

@@ -1,0 +1,90 @@
+import WireDecoding
+
+/// Staying within a memory budget: whole correlation groups go, least recently active first, so
+/// a session on screen is never shown half-evicted. The most recently active group is kept.
+extension TraceStore {
+    /// What one record and one call cost, as estimated for the budget (record, its slot in the
+    /// call, hash tables; a call's struct and arrays).
+    static let bytesPerRecord = MemoryLayout<MessageRecord>.stride + 16
+    static let bytesPerCall = MemoryLayout<Call>.stride + 200
+
+    /// Evicts groups until the estimate is under three quarters of the limit (so the next
+    /// eviction is some way off), then rebuilds the model from what is kept.
+    public mutating func enforceMemoryLimit() {
+        guard let limit = configuration.memoryLimit, estimatedBytes > limit else { return }
+        let live = orderedGroups.sorted { (groups[$0].lastTime, $0) < (groups[$1].lastTime, $1) }
+        guard live.count > 1 else { return }
+        var evict = Set<Int>()
+        var remaining = estimatedBytes
+        for g in live.dropLast() where remaining > limit * 3 / 4 {
+            evict.insert(g)
+            remaining -= groups[g].messageCount * TraceStore.bytesPerRecord + groups[g].calls.count * TraceStore.bytesPerCall
+        }
+        evictGroups(evict)
+    }
+
+    /// Removes the given groups and everything in them, keeping the rest exactly as it was: the
+    /// kept messages are added again, in their original order, to a fresh model.
+    public mutating func evictGroups(_ doomed: Set<Int>) {
+        guard !doomed.isEmpty else { return }
+        var fresh = TraceStore(configuration: configuration)
+        fresh.inputs = inputs
+        var evictedMessages = 0
+        for i in messages.indices {
+            let index = Int32(i)
+            if doomed.contains(groupIndex(ofMessage: index)) {
+                evictedMessages += 1 + sightings(of: index).count
+                continue
+            }
+            replay(index, into: &fresh)
+        }
+        var kept = counters
+        kept.evictedGroups += doomed.count
+        kept.evictedMessages += evictedMessages
+        fresh.counters = kept
+        fresh.addsSinceBudgetCheck = 0
+        self = fresh
+    }
+
+    /// Adds message `index` (and its other sightings) to `fresh` as if it had just been decoded.
+    private func replay(_ index: Int32, into fresh: inout TraceStore) {
+        let r = messages[Int(index)]
+        let origin = origins[Int(r.origin)]
+        let correlation: UInt32 = r.call >= 0 ? calls[Int(r.call)].hepCorrelation : (eventCorrelation[index] ?? 0)
+        withPayload(of: r) { payload in
+            var sip: SIPMessageIndex?
+            if r.call >= 0, case .message(let i) = SIPParser.parse(payload) { sip = i }
+            withOptionalBytes(correlation) { corr in
+                withOptionalBytes(origin.node) { node in
+                    func decoded(_ o: MessageOrigin, time: Timestamp, frame: UInt32) -> DecodedMessage {
+                        let hep = o.hepVersion == 0 ? nil : HEPFacts(
+                            version: o.hepVersion, captureID: o.captureID, displayCaptureID: o.captureID,
+                            ipProtocol: o.ipProtocol, hepTimestamp: time, correlationID: corr, nodeName: node,
+                            authKey: nil, outerSource: nil, outerDestination: nil)
+                        var m = DecodedMessage(
+                            timestamp: time, captureTime: time, source: endpoints[r.source],
+                            destination: endpoints[r.destination], transport: r.transport,
+                            payloadType: r.payloadType, payload: payload, sip: sip, hep: hep,
+                            frameNumber: Int(frame), payloadInputOffset: r.payload.source == 0 ? nil : r.payload.offset)
+                        m.frameComment = comment(of: index)
+                        return m
+                    }
+                    fresh.add(decoded(origin, time: r.time, frame: r.frame), input: r.payload.source,
+                              interface: Int(origin.interface))
+                    for s in sightings(of: index) {
+                        let o = origins[Int(s.origin)]
+                        withOptionalBytes(o.node) { sightingNode in
+                            var m = decoded(o, time: s.time, frame: s.frame)
+                            m.hep?.nodeName = sightingNode
+                            fresh.add(m, input: r.payload.source, interface: Int(o.interface))
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private func withOptionalBytes(_ id: UInt32, _ body: (UnsafeRawBufferPointer?) -> Void) {
+        if id == 0 { body(nil) } else { strings.withBytes(id) { body($0) } }
+    }
+}
