@@ -32,6 +32,9 @@ public struct CorrelationGroup: Sendable {
     public internal(set) var statistics = GroupStatistics()
     /// Set when the group was merged into another one (link groups only).
     public internal(set) var retired = false
+    /// Set when calls left the group (they were linked elsewhere): first/last time may then be
+    /// wider than what remains, and readers recompute them.
+    var timesStale = false
 
     public var isEmpty: Bool { calls.isEmpty && events.isEmpty }
 

@@ -131,6 +131,7 @@ extension TraceStore {
         }
         groups[from].statistics.apply(contribution, sign: -1)
         groups[from].messageCount -= call.messages.count
+        groups[from].timesStale = true
         calls[Int(c)].group = target
         calls[Int(c)].positionInGroup = Int32(groups[Int(target)].calls.count)
         groups[Int(target)].calls.append(c)

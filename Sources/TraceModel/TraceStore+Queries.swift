@@ -5,8 +5,24 @@ extension TraceStore {
     /// Groups in order of their first message (ties: order of arrival); merged-away and empty
     /// groups are left out.
     public var orderedGroups: [Int] {
-        groups.indices.filter { !groups[$0].retired && !groups[$0].isEmpty }
-            .sorted { (groups[$0].firstTime, $0) < (groups[$1].firstTime, $1) }
+        let live = groups.indices.filter { !groups[$0].retired && !groups[$0].isEmpty }
+        let first = Dictionary(uniqueKeysWithValues: live.map { ($0, span(of: groups[$0]).first) })
+        return live.sorted { (first[$0]!, $0) < (first[$1]!, $1) }
+    }
+
+    /// First and last time of what the group holds now.
+    public func span(of g: CorrelationGroup) -> (first: Timestamp, last: Timestamp) {
+        guard g.timesStale else { return (g.firstTime, g.lastTime) }
+        var first = Timestamp(nanoseconds: .max), last = Timestamp(nanoseconds: .min)
+        for c in g.calls {
+            first = min(first, calls[Int(c)].firstTime)
+            last = max(last, calls[Int(c)].lastTime)
+        }
+        for e in g.events {
+            first = min(first, messages[Int(e)].time)
+            last = max(last, messages[Int(e)].time)
+        }
+        return (first, last)
     }
 
     /// The group's name: its HEP correlation id; for a group formed by header links, the Call-ID
@@ -88,7 +104,8 @@ extension TraceStore {
 
     /// Messages per second over the group's lifetime.
     public func rate(of group: CorrelationGroup) -> Double? {
-        let span = group.lastTime.nanoseconds - group.firstTime.nanoseconds
+        let (first, last) = span(of: group)
+        let span = last.nanoseconds - first.nanoseconds
         guard group.messageCount > 1, span > 0 else { return nil }
         return Double(group.messageCount) / (Double(span) / 1e9)
     }

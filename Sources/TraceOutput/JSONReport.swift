@@ -23,8 +23,9 @@ public enum JSONReport {
         j.raw(","); j.key("correlation_source"); j.string(store.sourceName(of: g))
         j.raw(","); j.key("message_count"); j.number(g.messageCount)
         j.raw(","); j.key("call_count"); j.number(g.calls.count)
-        j.raw(","); j.key("first_time"); j.raw(g.messageCount > 0 ? g.firstTime.decimalSeconds : "null")
-        j.raw(","); j.key("last_time"); j.raw(g.messageCount > 0 ? g.lastTime.decimalSeconds : "null")
+        let (first, last) = store.span(of: g)
+        j.raw(","); j.key("first_time"); j.raw(g.messageCount > 0 ? first.decimalSeconds : "null")
+        j.raw(","); j.key("last_time"); j.raw(g.messageCount > 0 ? last.decimalSeconds : "null")
         j.raw(","); j.key("statistics"); statistics(g, store, &j)
         j.raw(","); j.key("calls"); j.raw("[")
         for (ci, c) in store.orderedCalls(of: g).enumerated() {

@@ -66,8 +66,8 @@ public enum TextReport {
                 pair(s.postDialDelay.percentile(0.5), s.postDialDelay.percentile(0.95)),
                 s.setupTime.percentile(0.5).map(ms) ?? "-",
                 String(group.messageCount - group.events.count), String(group.events.count),
-                group.messageCount > 0 ? clock(group.firstTime) : "-",
-                group.messageCount > 0 ? clock(group.lastTime) : "-",
+                group.messageCount > 0 ? clock(store.span(of: group).first) : "-",
+                group.messageCount > 0 ? clock(store.span(of: group).last) : "-",
             ])
             if !s.failuresByStatus.isEmpty {
                 let list = s.failuresByStatus.sorted { $0.key < $1.key }.map { "\($0.key) x\($0.value)" }

@@ -118,3 +118,44 @@ import WireDecoding
         #expect(!run.stdout.contains("\u{1b}"))
     }
 }
+
+@Suite struct ModelOptionTests {
+    @Test func memoryLimitDropsWholeSessionsAndSaysSo() throws {
+        let run = try HepscopeRun.run(["print", "--summary", "--memory-limit", "1K",
+                                       Fixtures.kamailio("hep-kamailio-udp.pcap").path])
+        #expect(run.status == 0)
+        #expect(run.stdout.contains("memory limit: 1 groups (140 messages) dropped"))
+        #expect(!run.stdout.contains("tb-20261127T015517Z-udp-a "))
+        #expect(run.stdout.contains("tb-20261127T015517Z-udp-b "))
+        let bad = try HepscopeRun.run(["print", "--memory-limit", "lots", Fixtures.kamailio("hep-kamailio-udp.pcap").path])
+        #expect(bad.status == 64)
+        #expect(bad.stderr.contains("--memory-limit"))
+    }
+
+    @Test func configuredHeaderLinksLegs() throws {
+        func invite(_ callID: String, tag: String) -> [UInt8] {
+            Array(("INVITE sip:b@x SIP/2.0\r\nVia: SIP/2.0/UDP a;branch=z9hG4bK\(callID)\r\nFrom: <sip:a@x>;tag=1\r\n"
+                + "To: <sip:b@x>\r\nCall-ID: \(callID)\r\nCSeq: 1 INVITE\r\nX-Test-Run: \(tag)\r\nContent-Length: 0\r\n\r\n").utf8)
+        }
+        var pcap = PcapWriter()
+        let a = Endpoint(address: .v4(0x0a00_0001), port: 5060), b = Endpoint(address: .v4(0x0a00_0002), port: 5060)
+        pcap.append(FrameBuilder.udp(from: a, to: b, payload: invite("leg-1", tag: "T-77")), time: Timestamp(nanoseconds: 1_000_000_000))
+        pcap.append(FrameBuilder.udp(from: b, to: a, payload: invite("leg-2", tag: "T-77")), time: Timestamp(nanoseconds: 2_000_000_000))
+        pcap.append(FrameBuilder.udp(from: b, to: a, payload: invite("other", tag: "T-78")), time: Timestamp(nanoseconds: 3_000_000_000))
+        let url = try Scenarios.write(pcap.bytes, name: "custom-header.pcap")
+        let plain = try HepscopeRun.run(["print", "--json", url.path])
+        let linked = try HepscopeRun.run(["print", "--json", "--link-header", "X-Test-Run", url.path])
+        func groups(_ out: String) throws -> [[String: Any]] {
+            (try JSONSerialization.jsonObject(with: Data(out.utf8)) as! [String: Any])["groups"] as! [[String: Any]]
+        }
+        #expect(try groups(plain.stdout).count == 1)  // everything uncorrelated
+        let g = try groups(linked.stdout)
+        #expect(g.count == 2)
+        #expect(g[0]["correlation_id"] as? String == "leg-1")
+        #expect(g[0]["correlation_source"] as? String == "x-test-run")
+        let legs = (g[0]["calls"] as! [[String: Any]]).map { $0["call_id"] as! String }
+        #expect(legs == ["leg-1", "leg-2"])
+        let link = ((g[0]["calls"] as! [[String: Any]])[0]["linked_by"] as! [[String: Any]])[0]
+        #expect(link["call_id"] as? String == "leg-2" && link["header"] as? String == "X-Test-Run")
+    }
+}
