@@ -35,7 +35,7 @@ public struct Dialog: Sendable, Hashable {
 /// One transaction: top Via branch + CSeq method. CANCEL and the ACK of a non-2xx response are
 /// matched to the INVITE transaction they belong to.
 public struct Transaction: Sendable {
-    public var branch: UInt64
+    public var branch: UInt32
     public var method: SIPMethod
     public var cseq: UInt32
     /// Final response status once seen (0 until then).
@@ -88,15 +88,9 @@ public struct Call: Sendable {
     var lastReinviteCSeq: UInt32 = 0
     public var dialogs: [Dialog] = []
     public var transactions: [Transaction] = []
-    /// A 32-bit payload hash for each entry of `messages`, to tell retransmissions and sightings
-    /// apart; a match is confirmed on the bytes themselves.
-    var payloadHashes: [UInt32] = []
     /// From and To of the first request (string ids of the URI user part), for call lists.
     public var fromUser: UInt32 = 0
     public var toUser: UInt32 = 0
-    /// Legs this call was linked to, and why.
-    public var links: [CallLink] = []
-    var linkTokensSeen: [UInt64] = []
 
     init(callID: UInt32, hepCorrelation: UInt32, group: UInt32) {
         self.callID = callID

@@ -8,15 +8,18 @@ public struct MessageRecord: Sendable {
     public var payload: PayloadRef
     public var source: UInt32          // endpoint id
     public var destination: UInt32     // endpoint id
-    public var group: UInt32           // index into groups (events); calls know their own group
     public var call: Int32             // index into calls; -1 for events without a call
     public var cseq: UInt32
-    public var cseqMethod: UInt32      // string id, 0 when absent
+    /// 32-bit hash of the payload, to spot the same bytes again (confirmed on the bytes).
+    public var payloadHash: UInt32
     public var frame: UInt32
     public var origin: UInt16          // index into origins: where and how it was captured
     public var status: UInt16          // 0 for requests and events
     public var transaction: UInt16     // index into the call's transactions
     public var method: SIPMethod
+    /// The CSeq method (unknown ones are kept by TraceStore.cseqText).
+    public var cseqMethod: SIPMethod
+    public var hasCSeq: Bool
     public var transport: SIPTransport
     public var payloadType: UInt8
     public var flags: Flags

@@ -85,16 +85,16 @@ extension TraceStore {
 
     /// Each call handles each token once, not once per message.
     private mutating func seenToken(_ call: Int32, _ token: UInt64) -> Bool {
-        if calls[Int(call)].linkTokensSeen.contains(token) { return false }
-        calls[Int(call)].linkTokensSeen.append(token)
+        if linkTokensSeen[call]?.contains(token) == true { return false }
+        linkTokensSeen[call, default: []].append(token)
         return true
     }
 
     /// Records the link and merges the two legs' components; calls without a HEP correlation id
     /// then follow the component to its group.
     mutating func link(_ a: Int32, _ b: Int32, _ reason: LinkReason) {
-        if !calls[Int(a)].links.contains(where: { $0.other == b }) { calls[Int(a)].links.append(CallLink(other: b, reason: reason)) }
-        if !calls[Int(b)].links.contains(where: { $0.other == a }) { calls[Int(b)].links.append(CallLink(other: a, reason: reason)) }
+        if callLinks[a]?.contains(where: { $0.other == b }) != true { callLinks[a, default: []].append(CallLink(other: b, reason: reason)) }
+        if callLinks[b]?.contains(where: { $0.other == a }) != true { callLinks[b, default: []].append(CallLink(other: a, reason: reason)) }
         guard let (root, absorbed) = linker.union(a, b) else { return }
         let bigLink = linker.linkGroup[root], smallLink = linker.linkGroup[absorbed]
         linker.linkGroup[absorbed] = nil
@@ -144,7 +144,7 @@ extension TraceStore {
             groups[from].messageCount -= 1
             groups[Int(target)].events.append(e)
             groups[Int(target)].messageCount += 1
-            messages[Int(e)].group = target
+            eventGroups[e] = target
         }
     }
 
@@ -155,7 +155,7 @@ extension TraceStore {
               g != calls[Int(call)].group else { return }
         let target = calls[Int(call)].group
         for e in groups[Int(g)].events {
-            messages[Int(e)].group = target
+            eventGroups[e] = target
             groups[Int(target)].events.append(e)
             groups[Int(target)].messageCount += 1
             groups[Int(target)].touch(messages[Int(e)].time)

@@ -59,7 +59,7 @@ extension TraceStore {
     /// The group a message or event belongs to now (a call's group can change when it is linked).
     public func groupIndex(ofMessage index: Int32) -> Int {
         let r = messages[Int(index)]
-        return Int(r.call >= 0 ? calls[Int(r.call)].group : r.group)
+        return Int(r.call >= 0 ? calls[Int(r.call)].group : (eventGroups[index] ?? 0))
     }
 
     public func origin(of r: MessageRecord) -> MessageOrigin { origins[Int(r.origin)] }
@@ -97,10 +97,15 @@ extension TraceStore {
     }
 
     /// "1 INVITE", as the CSeq header says.
-    public func cseqText(_ r: MessageRecord) -> String? {
-        guard r.cseqMethod != 0 || r.cseq != 0 else { return nil }
-        return "\(r.cseq) \(strings.string(r.cseqMethod))"
+    public func cseqText(_ index: Int32) -> String? {
+        let r = messages[Int(index)]
+        guard r.hasCSeq else { return nil }
+        let method = r.cseqMethod == .other ? otherCSeqMethods[index].map { strings.string($0) } ?? "" : r.cseqMethod.name
+        return "\(r.cseq) \(method)"
     }
+
+    /// The legs a call was linked to, and why.
+    public func links(of call: Int32) -> [CallLink] { callLinks[call] ?? [] }
 
     /// Messages per second over the group's lifetime.
     public func rate(of group: CorrelationGroup) -> Double? {
@@ -115,8 +120,8 @@ extension TraceStore {
         var total = messages.capacity * MemoryLayout<MessageRecord>.stride
         total += calls.capacity * MemoryLayout<Call>.stride
         for c in calls {
-            total += c.messages.capacity * 4 + c.payloadHashes.capacity * 4 + c.transactions.capacity * MemoryLayout<Transaction>.stride
-            total += c.dialogs.capacity * 16 + c.links.capacity * MemoryLayout<CallLink>.stride + c.linkTokensSeen.capacity * 8
+            total += c.messages.capacity * 4 + c.transactions.capacity * MemoryLayout<Transaction>.stride
+            total += c.dialogs.capacity * 16
         }
         total += groups.capacity * MemoryLayout<CorrelationGroup>.stride
         total += strings.memoryBytes + arena.byteCount

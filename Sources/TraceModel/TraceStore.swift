@@ -48,6 +48,14 @@ public struct TraceStore: Sendable {
     var eventsByCall: [Int32: [Int32]] = [:]
     /// The HEP correlation id each event carried (events are few; SIP records use their call's).
     var eventCorrelation: [Int32: UInt32] = [:]
+    /// The group of each event (SIP records use their call's).
+    var eventGroups: [Int32: UInt32] = [:]
+    /// CSeq methods outside the known set, by message.
+    var otherCSeqMethods: [Int32: UInt32] = [:]
+    /// Legs each call was linked to, and why (only calls that have links).
+    var callLinks: [Int32: [CallLink]] = [:]
+    /// Link tokens each call has already handled.
+    var linkTokensSeen: [Int32: [UInt64]] = [:]
     /// A running estimate of the model's size, cheap enough to keep per message.
     public internal(set) var estimatedBytes = 0
     var addsSinceBudgetCheck = 0
@@ -111,9 +119,7 @@ public struct TraceStore: Sendable {
         var retransmission = false
         // Same bytes again: another capture point (a sighting), the same record twice (an exact
         // duplicate), or the same sender repeating itself (a retransmission).
-        let c = calls[Int(callIndex)]
-        for k in c.payloadHashes.indices.reversed() where c.payloadHashes[k] == hash {
-            let seenMessage = c.messages[k]
+        for seenMessage in calls[Int(callIndex)].messages.reversed() where messages[Int(seenMessage)].payloadHash == hash {
             let earlier = messages[Int(seenMessage)]
             guard earlier.payload.length == length,
                   withPayload(of: earlier, { $0.elementsEqual(p) }) else { continue }
@@ -138,10 +144,11 @@ public struct TraceStore: Sendable {
         estimatedBytes += TraceStore.bytesPerRecord + (input == 0 || m.payloadInputOffset == nil ? p.count : 0)
         var record = MessageRecord(
             time: m.timestamp, payload: payloadRef(m, input: input), source: endpoints.id(m.source),
-            destination: endpoints.id(m.destination), group: 0, call: callIndex, cseq: sip.cseqNumber ?? 0,
-            cseqMethod: sip.cseqMethod.map { strings.intern(p.slice($0)) } ?? 0,
-            frame: UInt32(truncatingIfNeeded: m.frameNumber), origin: origin, status: sip.status ?? 0,
-            transaction: 0, method: sip.method ?? .other, transport: m.transport, payloadType: m.payloadType, flags: [])
+            destination: endpoints.id(m.destination), call: callIndex, cseq: sip.cseqNumber ?? 0,
+            payloadHash: hash, frame: UInt32(truncatingIfNeeded: m.frameNumber), origin: origin,
+            status: sip.status ?? 0, transaction: 0, method: sip.method ?? .other, cseqMethod: .other,
+            hasCSeq: sip.cseqNumber != nil || sip.cseqMethod != nil, transport: m.transport,
+            payloadType: m.payloadType, flags: [])
         if case .request(let method, let methodRange, _) = sip.startLine, method == .other {
             otherMethods[index] = strings.intern(p.slice(methodRange))
         }
@@ -151,6 +158,8 @@ public struct TraceStore: Sendable {
             commentsByMessage[index] = strings.intern(comment)
         }
         let cseqMethod = sip.cseqMethod.map { SIPMethod(token: p.slice($0)) } ?? (sip.method ?? .other)
+        record.cseqMethod = cseqMethod
+        if cseqMethod == .other, let r = sip.cseqMethod { otherCSeqMethods[index] = strings.intern(p.slice(r)) }
         record.transaction = transaction(in: callIndex, sip, p, cseqMethod: cseqMethod, message: index)
         messages.append(record)
 
@@ -164,7 +173,6 @@ public struct TraceStore: Sendable {
             c.messages.append(index)
             if m.timestamp < c.firstTime { c.firstTime = m.timestamp }
             if m.timestamp > c.lastTime { c.lastTime = m.timestamp }
-            c.payloadHashes.append(hash)
             if retransmission {
                 c.retransmissions += 1
             } else {
@@ -251,7 +259,7 @@ public struct TraceStore: Sendable {
     /// ACK of a non-2xx final response belong to the INVITE they refer to.
     private mutating func transaction(in callIndex: Int32, _ sip: SIPMessageIndex, _ p: UnsafeRawBufferPointer,
                                       cseqMethod: SIPMethod, message: Int32) -> UInt16 {
-        let branch = sip.viaBranch.map { TraceStore.payloadHash(p.slice($0)) } ?? 0
+        let branch = sip.viaBranch.map { UInt32(truncatingIfNeeded: TraceStore.payloadHash(p.slice($0))) } ?? 0
         let cseq = sip.cseqNumber ?? 0
         let ci = Int(callIndex)
         // Works on the call in place: copying a Call would copy its arrays on every message.
@@ -296,8 +304,7 @@ public struct TraceStore: Sendable {
         for m in ordered(c.messages) {
             let r = messages[Int(m)]
             guard !r.isRetransmission else { continue }
-            let cseqMethod = r.cseqMethod == 0 ? r.method : strings.withBytes(r.cseqMethod) { SIPMethod(token: $0) }
-            c.apply(method: r.status == 0 ? r.method : nil, status: r.status, cseqMethod: cseqMethod, cseq: r.cseq, at: r.time)
+            c.apply(method: r.status == 0 ? r.method : nil, status: r.status, cseqMethod: r.cseqMethod, cseq: r.cseq, at: r.time)
         }
         calls[ci] = c
     }
@@ -325,11 +332,13 @@ public struct TraceStore: Sendable {
         }
         let record = MessageRecord(
             time: m.timestamp, payload: payloadRef(m, input: input), source: endpoints.id(m.source),
-            destination: endpoints.id(m.destination), group: group, call: -1, cseq: 0, cseqMethod: 0,
-            frame: UInt32(truncatingIfNeeded: m.frameNumber), origin: origin, status: 0,
-            transaction: 0, method: .other, transport: m.transport, payloadType: m.payloadType, flags: [])
+            destination: endpoints.id(m.destination), call: -1, cseq: 0, payloadHash: 0,
+            frame: UInt32(truncatingIfNeeded: m.frameNumber), origin: origin, status: 0, transaction: 0,
+            method: .other, cseqMethod: .other, hasCSeq: false, transport: m.transport,
+            payloadType: m.payloadType, flags: [])
         messages.append(record)
         if callIndex >= 0 { eventsByCall[callIndex, default: []].append(index) }
+        eventGroups[index] = group
         if correlation != 0 { eventCorrelation[index] = correlation }
         groups[Int(group)].events.append(index)
         groups[Int(group)].messageCount += 1

@@ -71,7 +71,7 @@ public enum JSONReport {
         common(index, store, &j)
         j.raw(","); j.key("method"); j.string(store.methodName(index))
         j.raw(","); j.key("status"); j.number(r.status == 0 ? nil : r.status)
-        j.raw(","); j.key("cseq"); j.string(store.cseqText(r))
+        j.raw(","); j.key("cseq"); j.string(store.cseqText(index))
         j.raw(","); j.key("retransmission"); j.raw(r.isRetransmission ? "true" : "false")
         j.raw(","); j.key("transaction"); j.number(r.transaction)
         j.raw(","); j.key("sightings"); j.raw("[")
@@ -162,7 +162,7 @@ public enum JSONReport {
         j.raw(","); j.key("transactions"); j.number(c.transactions.count)
         j.raw(","); j.key("reinvites"); j.number(c.reinvites)
         j.raw(","); j.key("linked_by"); j.raw("[")
-        for (i, link) in c.links.enumerated() {
+        for (i, link) in store.links(of: index).enumerated() {
             if i > 0 { j.raw(",") }
             j.raw("{"); j.key("call_id"); j.string(store.strings.string(store.calls[Int(link.other)].callID))
             j.raw(","); j.key("header"); j.string(link.reason.name(store.strings)); j.raw("}")

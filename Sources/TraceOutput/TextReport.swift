@@ -38,7 +38,7 @@ public enum TextReport {
                     let r = store.messages[Int(m)]
                     let what = store.methodName(m).map { SafeText.line($0) } ?? String(r.status)
                     out += "    \(clock(r.time))  \(store.endpoints[r.source]) -> \(store.endpoints[r.destination])"
-                    out += "  \(r.transport.name)  \(what)  \(SafeText.line(store.cseqText(r) ?? ""))\n"
+                    out += "  \(r.transport.name)  \(what)  \(SafeText.line(store.cseqText(m) ?? ""))\n"
                 }
             }
             for e in store.ordered(group.events) {
