@@ -157,3 +157,47 @@ func hex(_ s: String) -> [UInt8] {
     }
     return out
 }
+
+@Suite struct HEPGenericChunkTests {
+    @Test func everyGenericChunkIsRead() throws {
+        var b = HEPBuilder()
+        b.chunk(0x03, [10, 0, 0, 1]); b.chunk(0x04, [10, 0, 0, 2])
+        b.chunk(0x07, [0x13, 0xc4]); b.chunk(0x08, [0x13, 0xc4])
+        b.chunk(0x0d, [0, 30])
+        b.chunk(0x12, [0, 42])
+        b.chunk(0x13, Array("node-7".utf8))
+        b.chunk(0x14, [0x00, 0x11, 0x22, 0x33, 0x44, 0x55])
+        b.chunk(0x15, [0, 0, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb])  // 8-byte form
+        b.chunk(0x16, [0x08, 0x00])
+        b.chunk(0x17, [0x18])
+        b.chunk(0x18, [0xb8])
+        b.chunk(0x20, [0x01, 0xb8])  // MOS 4.40 × 100
+        b.chunk(0x21, [0, 93])
+        b.chunk(0x22, Array("48.85,2.35".utf8) + [0])
+        b.chunk(0x23, [0, 0, 0, 12])
+        b.chunk(0x24, Array("call".utf8))
+        b.chunk(0x25, Array("mos,jitter".utf8))
+        b.chunk(0x26, Array("vip".utf8))
+        b.chunk(0x27, [0, 1])
+        b.chunk(0x28, [0, 2])
+        b.chunk(0x29, Array("grp".utf8))
+        b.chunk(0x65, Array("{\"net\":\"5\"}".utf8))
+        b.chunk(0x1f, [1, 2, 3])  // reserved: skipped
+        b.chunk(0x0f, Array("OPTIONS sip:x SIP/2.0\r\nCall-ID: g\r\n\r\n".utf8))
+        let bytes = b.packet()
+        let p = try bytes.withUnsafeBytes { try HEPDecoder.decode($0) }
+        func text(_ r: Range<Int>?) -> String? { bytes.withUnsafeBytes { $0.text(r) } }
+        let e = p.extras
+        #expect(e.keepAliveSeconds == 30)
+        #expect(p.vlanID == 42)
+        #expect(text(p.nodeName) == "node-7")
+        #expect(e.sourceMAC == 0x0011_2233_4455 && e.destinationMAC == 0x6677_8899_aabb)
+        #expect(e.ethernetType == 0x0800 && e.tcpFlags == 0x18 && e.ipTOS == 0xb8)
+        #expect(e.mos == 440 && e.rFactor == 93 && e.jitter == 12)
+        #expect(text(e.geoLocation) == "48.85,2.35")  // trailing NUL stripped
+        #expect(text(e.transactionType) == "call" && text(e.payloadJSONKeys) == "mos,jitter")
+        #expect(text(e.tagValues) == "vip" && e.tagType == 1 && e.eventType == 2 && text(e.groupID) == "grp")
+        #expect(text(e.extraCorrelation) == "{\"net\":\"5\"}")
+        #expect(text(p.payload)?.hasPrefix("OPTIONS") == true)
+    }
+}

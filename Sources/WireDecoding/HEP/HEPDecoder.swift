@@ -99,7 +99,28 @@ public enum HEPDecoder {
             case 0x11: p.correlationID = trimmingNULs(body, in: b)
             case 0x12: if n == 2 { p.vlanID = b.be16(at) }
             case 0x13: p.nodeName = trimmingNULs(body, in: b)
-            default: break  // MACs, QoS values, tags...: not needed for viewing
+            case 0x0d: if n == 2 { p.extras.keepAliveSeconds = b.be16(at) }
+            case 0x14, 0x15:
+                // A 48-bit MAC, sent in 6 bytes or (hepagent.rs) in an 8-byte field.
+                guard n == 6 || n == 8 else { break }
+                var mac: UInt64 = 0
+                for i in body.suffix(6) { mac = mac << 8 | UInt64(b[i]) }
+                if type == 0x14 { p.extras.sourceMAC = mac } else { p.extras.destinationMAC = mac }
+            case 0x16: if n == 2 { p.extras.ethernetType = b.be16(at) }
+            case 0x17: if n == 1 { p.extras.tcpFlags = UInt16(b[at]) } else if n == 2 { p.extras.tcpFlags = b.be16(at) }
+            case 0x18: if n == 1 { p.extras.ipTOS = b[at] }
+            case 0x20: if n == 2 { p.extras.mos = b.be16(at) }
+            case 0x21: if n == 2 { p.extras.rFactor = b.be16(at) }
+            case 0x22: p.extras.geoLocation = trimmingNULs(body, in: b)
+            case 0x23: if n == 4 { p.extras.jitter = b.be32(at) }
+            case 0x24: p.extras.transactionType = trimmingNULs(body, in: b)
+            case 0x25: p.extras.payloadJSONKeys = trimmingNULs(body, in: b)
+            case 0x26: p.extras.tagValues = trimmingNULs(body, in: b)
+            case 0x27: if n == 2 { p.extras.tagType = b.be16(at) }
+            case 0x28: if n == 2 { p.extras.eventType = b.be16(at) }
+            case 0x29: p.extras.groupID = trimmingNULs(body, in: b)
+            case 0x65: p.extras.extraCorrelation = trimmingNULs(body, in: b)
+            default: break  // reserved or unknown: skipped by length
             }
         }
         // The address chunks present decide the family: the family byte is the sender's OS value.

@@ -25,6 +25,8 @@ public struct HEPPacket: Sendable {
     public var inflatedPayload: [UInt8]?
     /// Bytes after the HEP total length inside the datagram (flagged, not an error).
     public var trailingBytes = 0
+    /// The remaining generic chunks, for the message detail view.
+    public var extras = HEPExtras()
 
     public init(version: UInt8) { self.version = version }
 
@@ -100,4 +102,29 @@ public enum HEPDecodeError: Error, Equatable, Sendable {
         case .truncated(let why), .invalid(let why): why
         }
     }
+}
+
+/// Generic HEPv3 chunks beyond what grouping needs (0x0d, 0x14-0x29): kept so the detail view
+/// can show everything the agent sent. Strings are ranges into the packet bytes.
+public struct HEPExtras: Sendable, Equatable {
+    public var keepAliveSeconds: UInt16?      // 0x0d
+    public var sourceMAC: UInt64?             // 0x14 (6 or 8 bytes on the wire)
+    public var destinationMAC: UInt64?        // 0x15
+    public var ethernetType: UInt16?          // 0x16
+    public var tcpFlags: UInt16?              // 0x17 (1 byte, or 2 from some agents)
+    public var ipTOS: UInt8?                  // 0x18
+    public var mos: UInt16?                   // 0x20
+    public var rFactor: UInt16?               // 0x21
+    public var geoLocation: Range<Int>?       // 0x22
+    public var jitter: UInt32?                // 0x23
+    public var transactionType: Range<Int>?   // 0x24
+    public var payloadJSONKeys: Range<Int>?   // 0x25
+    public var tagValues: Range<Int>?         // 0x26
+    public var tagType: UInt16?               // 0x27
+    public var eventType: UInt16?             // 0x28
+    public var groupID: Range<Int>?           // 0x29
+    /// OpenSIPS "extra correlation" JSON (0x65).
+    public var extraCorrelation: Range<Int>?
+
+    public init() {}
 }
