@@ -381,8 +381,9 @@ extension Call {
 }
 
 extension TraceStore {
-    /// Adds a batch handed over by a decoding thread.
-    public mutating func add(_ batch: MessageBatch) {
-        batch.forEach { add($0) }
+    /// Adds a batch handed over by a decoding thread. `input` is the id from `addInput` of the
+    /// file the batch's payload offsets refer to (0: keep copies of the payloads).
+    public mutating func add(_ batch: MessageBatch, input: UInt16 = 0) {
+        batch.forEachWithInterface { m, interface in add(m, input: input, interface: interface) }
     }
 }

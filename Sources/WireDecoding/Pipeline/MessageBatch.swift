@@ -14,6 +14,8 @@ public struct MessageBatch: Sendable {
         var hep: HEPEntry?
         var frameNumber: Int
         var comment: String?
+        var inputOffset: Int?
+        var interface: Int
     }
 
     struct HEPEntry: Sendable {
@@ -38,7 +40,9 @@ public struct MessageBatch: Sendable {
     public var isEmpty: Bool { entries.isEmpty }
     public var byteCount: Int { bytes.count }
 
-    public mutating func append(_ m: DecodedMessage) {
+    /// Copies `m` in. `interface` is the capture interface it came from (pcapng), kept so that
+    /// sightings on two interfaces stay apart.
+    public mutating func append(_ m: DecodedMessage, interface: Int = 0) {
         func keep(_ b: UnsafeRawBufferPointer?) -> Range<Int>? {
             guard let b else { return nil }
             let start = bytes.count
@@ -55,11 +59,16 @@ public struct MessageBatch: Sendable {
         entries.append(Entry(timestamp: m.timestamp, captureTime: m.captureTime, source: m.source,
                              destination: m.destination, transport: m.transport, payloadType: m.payloadType,
                              payload: payload, sip: m.sip, hep: hep, frameNumber: m.frameNumber,
-                             comment: m.frameComment))
+                             comment: m.frameComment, inputOffset: m.payloadInputOffset, interface: interface))
     }
 
     /// Calls `body` with each message as a borrowed view, in the order they were appended.
     public func forEach(_ body: (DecodedMessage) -> Void) {
+        forEachWithInterface { m, _ in body(m) }
+    }
+
+    /// Like forEach, with the capture interface of each message.
+    public func forEachWithInterface(_ body: (DecodedMessage, Int) -> Void) {
         bytes.withUnsafeBytes { all in
             for e in entries {
                 let hep = e.hep.map { h in
@@ -72,9 +81,9 @@ public struct MessageBatch: Sendable {
                 var m = DecodedMessage(timestamp: e.timestamp, captureTime: e.captureTime, source: e.source,
                                        destination: e.destination, transport: e.transport, payloadType: e.payloadType,
                                        payload: all.slice(e.payload), sip: e.sip, hep: hep,
-                                       frameNumber: e.frameNumber, payloadInputOffset: nil)
+                                       frameNumber: e.frameNumber, payloadInputOffset: e.inputOffset)
                 m.frameComment = e.comment
-                body(m)
+                body(m, e.interface)
             }
         }
     }

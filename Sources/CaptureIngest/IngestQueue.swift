@@ -1,0 +1,87 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import WireDecoding
+
+/// What decoding threads (file loaders, network listeners) tell the thread that owns the model.
+public enum IngestEvent: Sendable {
+    /// A file was opened: its bytes back the payload offsets of the batches that follow.
+    case inputOpened(source: Int, bytes: InputBytes)
+    case batch(source: Int, MessageBatch)
+    /// Bytes read so far of a file of `total` bytes.
+    case progress(source: Int, done: Int, total: Int)
+    /// The source's counters so far (a snapshot, not a delta).
+    case counters(source: Int, DecodeCounters)
+    case finished(source: Int, LoadReport)
+    case failed(source: Int, String)
+}
+
+/// A hand-over point between producer threads and the owner of the model: producers never wait
+/// for the consumer, and the consumer can poll() one file descriptor to learn that work arrived
+/// (next to the terminal's input, in the UI's event loop).
+public final class IngestQueue: @unchecked Sendable {
+    private var mutex = pthread_mutex_t()
+    private var events: [IngestEvent] = []
+    private var signalled = false
+    private let pipeRead: Int32
+    private let pipeWrite: Int32
+
+    public init() {
+        var fds: [Int32] = [0, 0]
+        if pipe(&fds) != 0 { fds = [-1, -1] }
+        for fd in fds where fd >= 0 {
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+        }
+        pipeRead = fds[0]
+        pipeWrite = fds[1]
+        pthread_mutex_init(&mutex, nil)
+    }
+
+    deinit {
+        close(pipeRead)
+        close(pipeWrite)
+        pthread_mutex_destroy(&mutex)
+    }
+
+    /// Becomes readable when events are waiting.
+    public var wakeFileDescriptor: Int32 { pipeRead }
+
+    public func post(_ event: IngestEvent) {
+        pthread_mutex_lock(&mutex)
+        events.append(event)
+        let wake = !signalled
+        signalled = true
+        pthread_mutex_unlock(&mutex)
+        if wake {
+            var one: UInt8 = 1
+            _ = write(pipeWrite, &one, 1)
+        }
+    }
+
+    /// Takes every waiting event, oldest first.
+    public func drain() -> [IngestEvent] {
+        pthread_mutex_lock(&mutex)
+        let taken = events
+        events.removeAll(keepingCapacity: true)
+        signalled = false
+        pthread_mutex_unlock(&mutex)
+        var sink = [UInt8](repeating: 0, count: 64)
+        while read(pipeRead, &sink, sink.count) > 0 {}
+        return taken
+    }
+
+    /// Batches waiting, for producers that may slow down (file loaders) rather than drop.
+    public var pendingCount: Int {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        return events.count
+    }
+
+    /// Waits until something is posted or `timeoutMilliseconds` pass (for consumers without
+    /// an event loop of their own, such as `print` with listeners).
+    public func wait(timeoutMilliseconds: Int32) {
+        var p = pollfd(fd: pipeRead, events: Int16(POLLIN), revents: 0)
+        _ = poll(&p, 1, timeoutMilliseconds)
+    }
+}

@@ -1,0 +1,78 @@
+import TraceModel
+import WireDecoding
+
+/// The model and what is known about each source, owned by one thread (the UI's, or `print`'s).
+/// Producer threads post IngestEvents; `apply` folds them in.
+public struct TraceSession {
+    public struct Source: Sendable {
+        public enum Kind: Sendable { case file, listener }
+        public var name: String
+        public var kind: Kind
+        public var counters = DecodeCounters()
+        public var bytesDone = 0
+        public var bytesTotal = 0
+        public var finished = false
+        public var failure: String?
+        public var report: LoadReport?
+        var input: UInt16 = 0
+
+        public init(name: String, kind: Kind) {
+            self.name = name
+            self.kind = kind
+        }
+
+        /// 0...1 for files; nil for listeners.
+        public var progress: Double? {
+            guard kind == .file, bytesTotal > 0 else { return nil }
+            return Double(bytesDone) / Double(bytesTotal)
+        }
+    }
+
+    public var store: TraceStore
+    public private(set) var sources: [Source] = []
+
+    public init(configuration: TraceStore.Configuration = .init()) {
+        store = TraceStore(configuration: configuration)
+    }
+
+    /// Registers a source before its producer starts; returns its number.
+    public mutating func addSource(name: String, kind: Source.Kind) -> Int {
+        sources.append(Source(name: name, kind: kind))
+        return sources.count - 1
+    }
+
+    /// Folds events in; returns true when anything visible changed.
+    @discardableResult
+    public mutating func apply(_ events: [IngestEvent]) -> Bool {
+        for event in events {
+            switch event {
+            case .inputOpened(let s, let bytes):
+                sources[s].input = store.addInput(bytes)
+            case .batch(let s, let batch):
+                store.add(batch, input: sources[s].input)
+            case .progress(let s, let done, let total):
+                sources[s].bytesDone = done
+                sources[s].bytesTotal = total
+            case .counters(let s, let c):
+                sources[s].counters = c
+            case .finished(let s, let report):
+                sources[s].finished = true
+                sources[s].report = report
+                store.enforceMemoryLimit()
+            case .failed(let s, let why):
+                sources[s].failure = why
+                sources[s].finished = true
+            }
+        }
+        return !events.isEmpty
+    }
+
+    /// All sources' counters added up.
+    public var totalCounters: DecodeCounters {
+        var all = DecodeCounters()
+        for s in sources { all.add(s.counters) }
+        return all
+    }
+
+    public var isLoading: Bool { sources.contains { $0.kind == .file && !$0.finished } }
+}
