@@ -13,6 +13,9 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // zlib, for HEP compressed payloads (chunk 0x10) and gzip-compressed capture files.
@@ -25,10 +28,26 @@ let package = Package(
         .target(name: "TraceOutput", dependencies: ["TraceModel", "WireDecoding"]),
         .target(name: "CaptureIngest", dependencies: ["WireDecoding", "TraceModel"]),
         .target(name: "Benchmarking", dependencies: ["CaptureIngest", "TraceModel"]),
+        // Network listeners (UDP, TCP, TLS), relay and recording, on SwiftNIO's event loops.
+        .target(
+            name: "LiveIngest",
+            dependencies: [
+                "CaptureIngest", "WireDecoding",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The viewer: pure state, events and screens drawn into a cell grid (no terminal).
+        .target(name: "TraceViewer", dependencies: ["CaptureIngest", "TraceModel", "TraceOutput", "WireDecoding"]),
+        // The ncursesw backend: draws grids, reads keys, runs the event loop.
+        .target(name: "TerminalBackend", dependencies: ["CNCursesW", "TraceViewer", "CaptureIngest"]),
         .executableTarget(
             name: "hepscope",
             dependencies: [
-                "Benchmarking", "CaptureIngest", "TraceModel", "TraceOutput", "WireDecoding",
+                "Benchmarking", "CaptureIngest", "LiveIngest", "TerminalBackend", "TraceModel", "TraceOutput",
+                "TraceViewer", "WireDecoding",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -36,6 +55,8 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["WireDecoding"], path: "Tests/TestSupport"),
         .testTarget(name: "WireDecodingTests", dependencies: ["WireDecoding", "TestSupport"]),
         .testTarget(name: "TraceModelTests", dependencies: ["TraceModel", "CaptureIngest", "TestSupport"]),
+        .testTarget(name: "LiveIngestTests", dependencies: ["LiveIngest", "CaptureIngest", "TraceModel", "TestSupport"]),
+        .testTarget(name: "TraceViewerTests", dependencies: ["TraceViewer", "CaptureIngest", "TraceModel", "TestSupport"]),
         .testTarget(
             name: "HepscopeCommandTests",
             dependencies: ["CaptureIngest", "TraceModel", "TraceOutput", "TestSupport", "WireDecoding", "hepscope"]
