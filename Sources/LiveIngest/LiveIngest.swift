@@ -1,1 +1,101 @@
+import CaptureIngest
+import NIOConcurrencyHelpers
 import NIOCore
+import NIOPosix
+import WireDecoding
+
+/// Runs the network listeners on SwiftNIO's event loops and hands what they decode to the
+/// model's thread through an IngestQueue. Ingest never waits on that thread.
+public final class LiveIngest: @unchecked Sendable {
+    public struct Options: Sendable {
+        public var hepKey: [UInt8]?
+        public var relay: HEPRelay.Target?
+        public var recordPath: String?
+        public var rotateBytes: Int?
+
+        public init(hepKey: [UInt8]? = nil, relay: HEPRelay.Target? = nil, recordPath: String? = nil, rotateBytes: Int? = nil) {
+            self.hepKey = hepKey
+            self.relay = relay
+            self.recordPath = recordPath
+            self.rotateBytes = rotateBytes
+        }
+    }
+
+    private let queue: IngestQueue
+    private let options: Options
+    private let group: MultiThreadedEventLoopGroup
+    public let relay: HEPRelay?
+    public let recorder: CaptureRecorder?
+    private let lock = NIOLock()
+    private var channels: [Channel] = []
+    private var stats: [(source: Int, stats: SourceStats)] = []
+    private var reporter: RepeatedTask?
+
+    public init(queue: IngestQueue, options: Options = Options()) throws {
+        self.queue = queue
+        self.options = options
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        self.group = group
+        relay = options.relay.map { HEPRelay(target: $0, group: group) }
+        recorder = try options.recordPath.map { try CaptureRecorder(path: $0, rotateBytes: options.rotateBytes) }
+        relay?.start()
+    }
+
+    /// Counters reach the model's thread ten times a second, whatever the traffic.
+    private func startReporter() {
+        lock.withLock {
+            guard reporter == nil else { return }
+            reporter = group.next().scheduleRepeatedTask(initialDelay: .milliseconds(100), delay: .milliseconds(100)) { [weak self] _ in
+                self?.postCounters()
+            }
+        }
+    }
+
+    /// Binds a listener for source number `source`; returns the address it is bound to (port 0
+    /// picks a free port, as tests do).
+    @discardableResult
+    public func start(_ spec: SourceSpec, source: Int) async throws -> SocketAddress? {
+        startReporter()
+        let sourceStats = SourceStats()
+        let makeSink: @Sendable () -> ListenerSink = { [queue, relay, recorder, options] in
+            ListenerSink(source: source, queue: queue, stats: sourceStats, relay: relay, recorder: recorder, hepKey: options.hepKey)
+        }
+        let channel: Channel
+        switch spec {
+        case .file:
+            throw SourceSpec.ParseError(description: "\(spec.displayName) is a file, not a listener")
+        case .udp(let host, let port):
+            channel = try await UDPHEPHandler.bind(host: host, port: port, group: group, makeSink: makeSink)
+        case .tcp(let host, let port):
+            channel = try await StreamListener.bind(host: host, port: port, group: group, tls: nil, stats: sourceStats, makeSink: makeSink)
+        case .tls(let host, let port, let cert, let key):
+            let context = try StreamListener.tlsContext(certificate: cert, key: key)
+            channel = try await StreamListener.bind(host: host, port: port, group: group, tls: context, stats: sourceStats, makeSink: makeSink)
+        }
+        lock.withLock {
+            channels.append(channel)
+            stats.append((source, sourceStats))
+        }
+        return channel.localAddress
+    }
+
+    /// Closes every listener and connection, hands over what was still pending, and stops the
+    /// event loops.
+    public func stop() async {
+        let open = lock.withLock { channels }
+        for c in open { try? await c.close() }
+        // Child connections close with the event loops; give their handlers a moment to flush.
+        try? await Task.sleep(nanoseconds: 50_000_000)
+        reporter?.cancel()
+        relay?.stop()
+        recorder?.close()
+        try? await group.shutdownGracefully()
+        postCounters()
+    }
+
+    private func postCounters() {
+        for (source, s) in lock.withLock({ stats }) {
+            queue.post(.counters(source: source, s.snapshot()))
+        }
+    }
+}

@@ -25,6 +25,18 @@ public struct PcapWriter {
         bytes += frame
     }
 
+    /// A record header for a microsecond file, for writers that stream records themselves.
+    public static func recordHeader(time: Timestamp, length: Int) -> [UInt8] {
+        var w = PcapWriter()
+        w.bytes.removeAll()
+        let seconds = time.nanoseconds >= 0 ? time.nanoseconds / 1_000_000_000 : (time.nanoseconds - 999_999_999) / 1_000_000_000
+        w.put32(UInt32(truncatingIfNeeded: seconds))
+        w.put32(UInt32(truncatingIfNeeded: (time.nanoseconds - seconds * 1_000_000_000) / 1000))
+        w.put32(UInt32(length))
+        w.put32(UInt32(length))
+        return w.bytes
+    }
+
     private mutating func put16(_ v: UInt16) { bytes += [UInt8(v & 0xff), UInt8(v >> 8)] }
     private mutating func put32(_ v: UInt32) {
         bytes += [UInt8(v & 0xff), UInt8((v >> 8) & 0xff), UInt8((v >> 16) & 0xff), UInt8(v >> 24)]

@@ -13,10 +13,20 @@ public struct DecodeCounters: Sendable, Equatable {
     public var ignored = 0
     /// Reason -> count for everything that could not be decoded.
     public private(set) var malformedReasons: [String: Int] = [:]
+    /// Reason -> count for good packets deliberately discarded (wrong auth key, a full queue).
+    public private(set) var droppedReasons: [String: Int] = [:]
+    /// Stream listeners: connections accepted so far, and open now.
+    public var connectionsAccepted = 0
+    public var connectionsOpen = 0
 
     public init() {}
 
     public var malformed: Int { malformedReasons.values.reduce(0, +) }
+    public var dropped: Int { droppedReasons.values.reduce(0, +) }
+
+    public mutating func countDropped(_ reason: String, _ n: Int = 1) {
+        droppedReasons[reason, default: 0] += n
+    }
     public var hepPackets: Int { hepByVersion.reduce(0, +) }
 
     public mutating func countMalformed(_ reason: String) {
@@ -31,5 +41,8 @@ public struct DecodeCounters: Sendable, Equatable {
         otherEvents += other.otherEvents
         ignored += other.ignored
         for (k, v) in other.malformedReasons { malformedReasons[k, default: 0] += v }
+        for (k, v) in other.droppedReasons { droppedReasons[k, default: 0] += v }
+        connectionsAccepted += other.connectionsAccepted
+        connectionsOpen += other.connectionsOpen
     }
 }

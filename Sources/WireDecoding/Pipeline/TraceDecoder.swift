@@ -82,6 +82,16 @@ public final class TraceDecoder {
         }
     }
 
+    /// Records a problem found before decoding (a stream listener's framing error, say).
+    public func countMalformed(_ reason: String) { ownCounters.countMalformed(reason) }
+
+    /// Records good input deliberately discarded before decoding.
+    public func countDropped(_ reason: String, _ n: Int = 1) { ownCounters.countDropped(reason, n) }
+
+    /// Counts bytes that arrived but were not framed into packets (a connection that closed
+    /// mid-message).
+    public func countBytes(_ n: Int) { ownCounters.bytes += n }
+
     // MARK: segments
 
     private func handle(_ seg: TransportSegment, inputOffset: Int?, _ emit: (DecodedMessage) -> Void) {
@@ -184,7 +194,7 @@ public final class TraceDecoder {
         ownCounters.hepByVersion[Int(packet.version)] += 1
         if let key = requiredAuthKey {
             let sent = packet.authKey.map { Array(bytes.slice($0)) }
-            guard sent == key else { ownCounters.countMalformed("HEP auth key mismatch"); return }
+            guard sent == key else { ownCounters.countDropped("HEP auth key mismatch"); return }
         }
         let facts = HEPFacts(
             version: packet.version, captureID: packet.captureID, displayCaptureID: packet.displayCaptureID,

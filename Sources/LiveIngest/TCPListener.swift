@@ -1,0 +1,125 @@
+import NIOCore
+import NIOPosix
+import NIOSSL
+import WireDecoding
+
+/// Frames a byte stream of back-to-back HEPv3 messages by their length field. Anything else is
+/// a framing error that ends the connection (scanning for the next "HEP3" could match inside a
+/// payload).
+struct HEPFrameDecoder: ByteToMessageDecoder {
+    typealias InboundOut = ByteBuffer
+
+    struct FramingError: Error { var reason: String }
+
+    mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        guard buffer.readableBytes >= 6 else { return .needMoreData }
+        let start = buffer.readerIndex
+        guard buffer.getInteger(at: start, as: UInt32.self) == 0x4845_5033 else {
+            throw FramingError(reason: "HEP stream out of sync")
+        }
+        let length = Int(buffer.getInteger(at: start + 4, as: UInt16.self)!)
+        guard length >= 6 else { throw FramingError(reason: "HEP3 length below 6") }
+        guard buffer.readableBytes >= length else { return .needMoreData }
+        context.fireChannelRead(wrapInboundOut(buffer.readSlice(length: length)!))
+        return .continue
+    }
+
+    mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
+        while try decode(context: context, buffer: &buffer) == .continue {}
+        if buffer.readableBytes > 0 { throw FramingError(reason: "connection closed inside a HEP message") }
+        return .needMoreData
+    }
+}
+
+/// One TCP or TLS connection's HEP messages.
+final class StreamHEPHandler: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = ByteBuffer
+
+    private let sink: ListenerSink
+    private let stats: SourceStats
+    private var peer = Endpoint.unknown
+    private var local = Endpoint.unknown
+    private var closed = false
+
+    init(sink: ListenerSink, stats: SourceStats) {
+        self.sink = sink
+        self.stats = stats
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        peer = Endpoint(context.channel.remoteAddress)
+        local = Endpoint(context.channel.localAddress)
+        stats.withExtra {
+            $0.connectionsAccepted += 1
+            $0.connectionsOpen += 1
+        }
+        context.fireChannelActive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        sink.receive(unwrapInboundIn(data), from: peer, to: local, datagram: false)
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        sink.flush()
+        context.fireChannelReadComplete()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        finish()
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        let reason: String
+        if let e = error as? NIOSSLError, case .uncleanShutdown = e {
+            // Many senders just close the socket without a TLS close_notify: not an error.
+            context.close(promise: nil)
+            return
+        }
+        switch error {
+        case let e as HEPFrameDecoder.FramingError: reason = e.reason
+        case is NIOSSLError, is BoringSSLError: reason = "TLS error"
+        case let e as ByteToMessageDecoderError:
+            if case .leftoverDataWhenDone = e { reason = "connection closed inside a HEP message" } else { reason = "stream decoding error" }
+        default: reason = "connection error"
+        }
+        // A framing error ends this connection only; the listener and other peers go on.
+        sink.decoder.countMalformed(reason)
+        context.close(promise: nil)
+    }
+
+    private func finish() {
+        guard !closed else { return }
+        closed = true
+        sink.close()
+        stats.withExtra { $0.connectionsOpen -= 1 }
+    }
+}
+
+enum StreamListener {
+    static func bind(host: String, port: Int, group: EventLoopGroup, tls: NIOSSLContext?, stats: SourceStats,
+                     makeSink: @escaping @Sendable () -> ListenerSink) async throws -> Channel {
+        try await ServerBootstrap(group: group)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelOption(.backlog, value: 1024)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let ops = channel.pipeline.syncOperations
+                    if let tls { try ops.addHandler(NIOSSLServerHandler(context: tls)) }
+                    try ops.addHandler(ByteToMessageHandler(HEPFrameDecoder()))
+                    try ops.addHandler(StreamHEPHandler(sink: makeSink(), stats: stats))
+                }
+            }
+            .bind(host: host, port: port)
+            .get()
+    }
+
+    static func tlsContext(certificate: String, key: String) throws -> NIOSSLContext {
+        let chain = try NIOSSLCertificate.fromPEMFile(certificate).map { NIOSSLCertificateSource.certificate($0) }
+        let privateKey = try NIOSSLPrivateKey(file: key, format: .pem)
+        let configuration = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(privateKey))
+        return try NIOSSLContext(configuration: configuration)
+    }
+}
