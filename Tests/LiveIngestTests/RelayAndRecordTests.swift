@@ -1,0 +1,119 @@
+import CaptureIngest
+import Foundation
+import LiveIngest
+import Testing
+import TestSupport
+import TraceModel
+import WireDecoding
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What a relay forwards upstream and what a recording reopens as, byte for byte.
+@Suite(.serialized) struct RelayAndRecordTests {
+    static func packets() throws -> [[UInt8]] { try Fixtures.rawHEPPackets() }
+
+    @Test func udpRelayForwardsEveryPacketUnchanged() async throws {
+        let upstream = Net.boundUDP()
+        defer { close(upstream.fd) }
+        let h = try LiveHarness(options: .init(relay: .udp(host: "127.0.0.1", port: upstream.port)))
+        let (_, port) = try await h.listen({ .udp(host: "127.0.0.1", port: $0) }, name: "udp")
+        try await Task.sleep(nanoseconds: 100_000_000)  // the relay's socket binds asynchronously
+        let sent = try Self.packets()
+        for chunk in stride(from: 0, to: sent.count, by: 20) {
+            Net.sendUDP(Array(sent[chunk..<min(chunk + 20, sent.count)]), port: port)
+            usleep(2000)
+        }
+        let received = Net.receiveUDP(upstream.fd, count: sent.count)
+        await h.stop()
+        #expect(received.count == sent.count)
+        #expect(Set(received) == Set(sent))
+        #expect(h.ingest.relay!.snapshot.forwarded == sent.count)
+        #expect(h.ingest.relay!.snapshot.dropped == 0)
+    }
+
+    @Test func tcpRelayReconnectsAndForwardsTheStream() async throws {
+        // An upstream that is not listening yet: packets are dropped and counted, never queued
+        // without bound; once it listens, the relay connects and forwards.
+        let server = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var one: Int32 = 1
+        setsockopt(server, SOL_SOCKET, SO_REUSEADDR, &one, 4)
+        var addr = Net.loopback(0)
+        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(server, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        let upstreamPort = Net.boundPort(server)
+        defer { close(server) }
+
+        let h = try LiveHarness(options: .init(relay: .tcp(host: "127.0.0.1", port: upstreamPort)))
+        let (_, port) = try await h.listen({ .udp(host: "127.0.0.1", port: $0) }, name: "udp")
+        let sent = try Self.packets()
+        Net.sendUDP(Array(sent.prefix(10)), port: port)  // upstream down: dropped
+        #expect(h.pump(seconds: 5) { $0.store.messages.count >= 10 })
+        #expect(h.ingest.relay!.snapshot.dropped == 10)
+
+        listen(server, 4)
+        var peer: Int32 = -1
+        for _ in 0..<100 where peer < 0 {
+            var tv = timeval(tv_sec: 0, tv_usec: 100_000)
+            setsockopt(server, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+            peer = accept(server, nil, nil)
+        }
+        #expect(peer >= 0)
+        try await Task.sleep(nanoseconds: 100_000_000)
+        Net.sendUDP(Array(sent.dropFirst(10)), port: port)
+        var stream: [UInt8] = []
+        let expected = sent.dropFirst(10).flatMap { $0 }
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        var tv = timeval(tv_sec: 0, tv_usec: 200_000)
+        setsockopt(peer, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        var idle = 0
+        while stream.count < expected.count, idle < 25 {
+            let n = buffer.withUnsafeMutableBytes { recv(peer, $0.baseAddress, $0.count, 0) }
+            if n > 0 { stream += buffer[0..<n]; idle = 0 } else { idle += 1 }
+        }
+        close(peer)
+        await h.stop()
+        // UDP on loopback keeps order here; the upstream sees exactly the packets, back to back.
+        #expect(stream == expected)
+        #expect(h.ingest.relay!.snapshot.forwarded == sent.count - 10)
+    }
+
+    @Test func recordingReopensExactlyAsReceived() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hepscope-rec-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("live.pcap").path
+        let h = try LiveHarness(options: .init(recordPath: path, rotateBytes: 60_000))
+        let (_, udpPort) = try await h.listen({ .udp(host: "127.0.0.1", port: $0) }, name: "udp")
+        let (_, tcpPort) = try await h.listen({ .tcp(host: "127.0.0.1", port: $0) }, name: "tcp")
+        let sent = try Self.packets()
+        Net.sendUDP(Array(sent.prefix(140)), port: udpPort)
+        let fd = Net.connectTCP(tcpPort)
+        Net.sendAll(fd, Array(sent.dropFirst(140)).flatMap { $0 })
+        close(fd)
+        #expect(h.pump { $0.store.messages.count >= 280 })
+        await h.stop()
+
+        // Rotated into several files; together they hold every packet, byte for byte.
+        let files = h.ingest.recorder!.files
+        #expect(files.count > 1)
+        #expect(files.first == path && files[1].hasSuffix("live.1.pcap"))
+        var reopened: [[UInt8]] = []
+        var reload = TraceLoad()
+        for f in files {
+            let bytes = try Fixtures.bytes(URL(fileURLWithPath: f))
+            #expect(bytes.count <= 60_000)
+            try bytes.withUnsafeBytes { b in
+                var reader = try CaptureFileReader(b)
+                while let frame = reader.next() {
+                    // Ethernet 14 + IPv4 20 + UDP 8: the HEP packet follows.
+                    reopened.append(Array(frame.data.dropFirst(42)))
+                }
+                #expect(reader.warnings.isEmpty)
+            }
+            reload.load(path: f)
+        }
+        #expect(reopened.sorted { $0.lexicographicallyPrecedes($1) } == sent.sorted { $0.lexicographicallyPrecedes($1) })
+        #expect(TruthRows.model(reload.store) == (try TruthRows.truth("hep-kamailio-udp.truth.json")))
+    }
+}
