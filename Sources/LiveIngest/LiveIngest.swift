@@ -30,6 +30,7 @@ public final class LiveIngest: @unchecked Sendable {
     private var channels: [Channel] = []
     private var stats: [(source: Int, stats: SourceStats)] = []
     private var reporter: RepeatedTask?
+    private var stopped = false
 
     public init(queue: IngestQueue, options: Options = Options()) throws {
         self.queue = queue
@@ -54,7 +55,7 @@ public final class LiveIngest: @unchecked Sendable {
     /// Binds a listener for source number `source`; returns the address it is bound to (port 0
     /// picks a free port, as tests do).
     @discardableResult
-    public func start(_ spec: SourceSpec, source: Int) async throws -> SocketAddress? {
+    public func start(_ spec: SourceSpec, source: Int) throws -> SocketAddress? {
         startReporter()
         let sourceStats = SourceStats()
         let makeSink: @Sendable () -> ListenerSink = { [queue, relay, recorder, options] in
@@ -65,12 +66,12 @@ public final class LiveIngest: @unchecked Sendable {
         case .file:
             throw SourceSpec.ParseError(description: "\(spec.displayName) is a file, not a listener")
         case .udp(let host, let port):
-            channel = try await UDPHEPHandler.bind(host: host, port: port, group: group, makeSink: makeSink)
+            channel = try UDPHEPHandler.bind(host: host, port: port, group: group, makeSink: makeSink)
         case .tcp(let host, let port):
-            channel = try await StreamListener.bind(host: host, port: port, group: group, tls: nil, stats: sourceStats, makeSink: makeSink)
+            channel = try StreamListener.bind(host: host, port: port, group: group, tls: nil, stats: sourceStats, makeSink: makeSink)
         case .tls(let host, let port, let cert, let key):
             let context = try StreamListener.tlsContext(certificate: cert, key: key)
-            channel = try await StreamListener.bind(host: host, port: port, group: group, tls: context, stats: sourceStats, makeSink: makeSink)
+            channel = try StreamListener.bind(host: host, port: port, group: group, tls: context, stats: sourceStats, makeSink: makeSink)
         }
         lock.withLock {
             channels.append(channel)
@@ -81,15 +82,21 @@ public final class LiveIngest: @unchecked Sendable {
 
     /// Closes every listener and connection, hands over what was still pending, and stops the
     /// event loops.
-    public func stop() async {
-        let open = lock.withLock { channels }
-        for c in open { try? await c.close() }
-        // Child connections close with the event loops; give their handlers a moment to flush.
-        try? await Task.sleep(nanoseconds: 50_000_000)
+    public func stop() {
+        let open: [Channel]? = lock.withLock {
+            guard !stopped else { return nil }
+            stopped = true
+            let c = channels
+            channels = []
+            return c
+        }
+        guard let open else { return }
+        for c in open { try? c.close().wait() }
         reporter?.cancel()
         relay?.stop()
+        // Shutting the loops down closes the remaining connections; their handlers flush first.
+        try? group.syncShutdownGracefully()
         recorder?.close()
-        try? await group.shutdownGracefully()
         postCounters()
     }
 

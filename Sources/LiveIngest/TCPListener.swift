@@ -99,8 +99,8 @@ final class StreamHEPHandler: ChannelInboundHandler, @unchecked Sendable {
 
 enum StreamListener {
     static func bind(host: String, port: Int, group: EventLoopGroup, tls: NIOSSLContext?, stats: SourceStats,
-                     makeSink: @escaping @Sendable () -> ListenerSink) async throws -> Channel {
-        try await ServerBootstrap(group: group)
+                     makeSink: @escaping @Sendable () -> ListenerSink) throws -> Channel {
+        try ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelOption(.backlog, value: 1024)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -113,7 +113,7 @@ enum StreamListener {
                 }
             }
             .bind(host: host, port: port)
-            .get()
+            .wait()
     }
 
     static func tlsContext(certificate: String, key: String) throws -> NIOSSLContext {

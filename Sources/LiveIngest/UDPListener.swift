@@ -40,8 +40,8 @@ final class UDPHEPHandler: ChannelInboundHandler, @unchecked Sendable {
     /// burst is not dropped before we read it.
     static let vectorCount = 32
 
-    static func bind(host: String, port: Int, group: EventLoopGroup, makeSink: @escaping @Sendable () -> ListenerSink) async throws -> Channel {
-        try await DatagramBootstrap(group: group)
+    static func bind(host: String, port: Int, group: EventLoopGroup, makeSink: @escaping @Sendable () -> ListenerSink) throws -> Channel {
+        try DatagramBootstrap(group: group)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
             .channelOption(.socketOption(.so_rcvbuf), value: 16 << 20)
             .channelOption(.datagramVectorReadMessageCount, value: vectorCount)
@@ -53,6 +53,6 @@ final class UDPHEPHandler: ChannelInboundHandler, @unchecked Sendable {
                 }
             }
             .bind(host: host, port: port)
-            .get()
+            .wait()
     }
 }

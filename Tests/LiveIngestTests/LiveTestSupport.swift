@@ -24,7 +24,7 @@ final class LiveHarness: @unchecked Sendable {
     /// Starts a listener on 127.0.0.1 with a free port; returns the port.
     func listen(_ make: (Int) -> SourceSpec, name: String) async throws -> (source: Int, port: Int) {
         let source = session.addSource(name: name, kind: .listener)
-        let address = try await ingest.start(make(0), source: source)
+        let address = try ingest.start(make(0), source: source)
         let port = address?.port ?? 0
         ports.append(port)
         return (source, port)
@@ -43,7 +43,7 @@ final class LiveHarness: @unchecked Sendable {
     }
 
     func stop() async {
-        await ingest.stop()
+        ingest.stop()
         session.apply(queue.drain())
     }
 }
