@@ -8,11 +8,14 @@ public struct InputSummary: Sendable {
         public var frames: Int
         /// The capture file's own comments (pcapng section header opt_comment).
         public var comments: [String]
-        public init(name: String, format: String, frames: Int, comments: [String] = []) {
+        /// This source's own counters, when known apart from the others (listeners).
+        public var counters: DecodeCounters?
+        public init(name: String, format: String, frames: Int, comments: [String] = [], counters: DecodeCounters? = nil) {
             self.name = name
             self.format = format
             self.frames = frames
             self.comments = comments
+            self.counters = counters
         }
     }
 

@@ -116,6 +116,13 @@ public enum JSONReport {
         j.raw(","); j.key("other_events"); j.number(c.otherEvents)
         j.raw(","); j.key("malformed"); j.number(c.malformed)
         j.raw(","); j.key("ignored"); j.number(c.ignored)
+        j.raw(","); j.key("dropped"); j.number(c.dropped)
+        j.raw(","); j.key("dropped_reasons"); j.raw("{")
+        for (i, (reason, n)) in c.droppedReasons.sorted(by: { $0.key < $1.key }).enumerated() {
+            if i > 0 { j.raw(",") }
+            j.string(reason); j.raw(":"); j.number(n)
+        }
+        j.raw("}")
         j.raw(","); j.key("hep_packets"); j.raw("{")
         j.key("v1"); j.number(c.hepByVersion[1])
         j.raw(","); j.key("v2"); j.number(c.hepByVersion[2])
@@ -131,6 +138,9 @@ public enum JSONReport {
             j.raw("{"); j.key("name"); j.string(s.name)
             j.raw(","); j.key("format"); j.string(s.format)
             j.raw(","); j.key("frames"); j.number(s.frames)
+            if let c = s.counters {
+                j.raw(","); j.key("counters"); countersObject(c, &j)
+            }
             j.raw(","); j.key("comments"); j.raw("[")
             for (k, c) in s.comments.enumerated() {
                 if k > 0 { j.raw(",") }
@@ -144,6 +154,23 @@ public enum JSONReport {
             j.string(w)
         }
         j.raw("]}")
+    }
+
+    static func countersObject(_ c: DecodeCounters, _ j: inout JSONText) {
+        j.raw("{"); j.key("packets"); j.number(c.packets)
+        j.raw(","); j.key("bytes"); j.number(c.bytes)
+        j.raw(","); j.key("sip_messages"); j.number(c.sipMessages)
+        j.raw(","); j.key("other_events"); j.number(c.otherEvents)
+        j.raw(","); j.key("malformed"); j.number(c.malformed)
+        j.raw(","); j.key("dropped"); j.number(c.dropped)
+        j.raw(","); j.key("dropped_reasons"); j.raw("{")
+        for (i, (reason, n)) in c.droppedReasons.sorted(by: { $0.key < $1.key }).enumerated() {
+            if i > 0 { j.raw(",") }
+            j.string(reason); j.raw(":"); j.number(n)
+        }
+        j.raw("},"); j.key("connections_accepted"); j.number(c.connectionsAccepted)
+        j.raw(","); j.key("connections_open"); j.number(c.connectionsOpen)
+        j.raw("}")
     }
 
     static func callFacts(_ index: Int32, _ store: TraceStore, _ j: inout JSONText) {

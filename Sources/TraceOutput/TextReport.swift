@@ -116,6 +116,16 @@ public enum TextReport {
         for (reason, n) in c.malformedReasons.sorted(by: { $0.key < $1.key }) {
             out += "  malformed: \(n) \(SafeText.line(reason))\n"
         }
+        for (reason, n) in c.droppedReasons.sorted(by: { $0.key < $1.key }) {
+            out += "  dropped: \(n) \(SafeText.line(reason))\n"
+        }
+        for s in input.sources {
+            guard let sc = s.counters else { continue }
+            out += "source \(SafeText.line(s.name)): \(sc.packets) packets, \(sc.sipMessages) SIP, "
+                + "\(sc.otherEvents) events, \(sc.malformed) malformed, \(sc.dropped) dropped"
+            if sc.connectionsAccepted > 0 { out += ", \(sc.connectionsAccepted) connections (\(sc.connectionsOpen) open)" }
+            out += "\n"
+        }
         for w in input.warnings { out += "warning: \(SafeText.line(w))\n" }
         return out
     }

@@ -13,9 +13,11 @@ struct PrintCommand: ParsableCommand {
         commandName: "print",
         abstract: "Decode captures and print their messages, a summary, or JSON.",
         discussion: """
-            Exit status: 0 when every source was read (warnings about damaged captures are \
-            printed but do not fail the run); 2 when a source could not be read or is not a \
-            capture (the others are still printed).
+            With listeners the run lasts until --duration, --count or Ctrl-C, then prints the \
+            same output as for files. Exit status: 0 when every source was read (warnings about \
+            damaged captures are printed but do not fail the run); 2 when a source could not be \
+            read, is not a capture, or could not listen (the others are still printed); 64 for \
+            command-line mistakes.
             """
     )
 
@@ -31,48 +33,79 @@ struct PrintCommand: ParsableCommand {
     @Flag(help: "With --ladder: draw with ASCII characters instead of UTF-8 box drawing.")
     var ascii = false
 
-    @Option(help: "Memory budget for the trace model (e.g. 512M, 2G); past it whole correlation groups are dropped, least recently active first. Default: half of physical memory.")
-    var memoryLimit: String?
+    @OptionGroup var ingest: IngestOptions
 
-    @Option(name: .customLong("link-header"), help: "Another header whose equal values link call legs (repeatable).")
-    var linkHeaders: [String] = []
+    @Option(help: "With listeners: stop after this many seconds and print what was received.")
+    var duration: Double?
 
-    @Argument(help: "Capture files (pcap, pcapng, optionally gzip-compressed), or - for standard input.")
-    var sources: [String]
+    @Option(help: "With listeners: stop after this many SIP messages and HEP events.")
+    var count: Int?
+
+    @Argument(help: """
+        Capture files (pcap, pcapng, optionally gzip-compressed), - for standard input, or \
+        listeners: udp://HOST:PORT, tcp://HOST:PORT, tls://HOST:PORT?cert=FILE&key=FILE. \
+        None: listen on udp://127.0.0.1:9060 and tcp://127.0.0.1:9060.
+        """)
+    var sources: [String] = []
 
     func validate() throws {
-        if sources.isEmpty { throw ValidationError("give at least one capture file, or - for standard input") }
-        if let m = memoryLimit, MemorySize.parse(m) == nil {
-            throw ValidationError("--memory-limit: expected a size such as 512M or 2G, got '\(m)'")
-        }
+        _ = try IngestOptions.specs(sources)
         if [json, summary, ladder].filter({ $0 }).count > 1 {
             throw ValidationError("choose one of --json, --summary and --ladder")
         }
+        if let duration, duration <= 0 { throw ValidationError("--duration must be positive") }
+        if let count, count <= 0 { throw ValidationError("--count must be positive") }
     }
 
     func run() throws {
-        let limit = memoryLimit.flatMap(MemorySize.parse) ?? MemorySize.defaultLimit
-        var load = TraceLoad(configuration: .init(linkHeaders: linkHeaders, memoryLimit: limit))
-        load.load(paths: sources)
-        for failure in load.failures {
+        let specs = try IngestOptions.specs(sources)
+        let store: TraceStore
+        let input: InputSummary
+        let failures: [String]
+        if specs.allSatisfy({ !$0.isListener }), duration == nil, count == nil {
+            // Files only: read them here, start to end.
+            var load = TraceLoad(configuration: ingest.configuration)
+            load.decoder.requiredAuthKey = ingest.hepKey.map { Array($0.utf8) }
+            load.load(paths: sources)
+            store = load.store
+            failures = load.failures
+            input = InputSummary(
+                counters: load.decoder.counters,
+                sources: load.reports.map { .init(name: $0.source, format: $0.format, frames: $0.frames, comments: $0.comments) },
+                warnings: load.warnings)
+        } else {
+            var live = try LiveRun(specs: specs, options: ingest)
+            if live.failures.count == specs.count {
+                for f in live.failures { writeAll("hepscope: \(SafeText.line(f))\n", to: 2) }
+                throw ExitCode(2)
+            }
+            live.run(duration: duration, count: count)
+            store = live.session.store
+            failures = live.failures
+            input = InputSummary(
+                counters: live.session.totalCounters,
+                sources: live.session.sources.map { s in
+                    .init(name: s.name, format: s.report?.format ?? (s.kind == .listener ? "listener" : ""),
+                          frames: s.report?.frames ?? s.counters.packets, comments: s.report?.comments ?? [],
+                          counters: s.counters)
+                },
+                warnings: live.session.sources.flatMap { $0.report?.warnings ?? [] })
+        }
+        for failure in failures {
             writeAll("hepscope: \(SafeText.line(failure))\n", to: 2)
         }
-        let input = InputSummary(
-            counters: load.decoder.counters,
-            sources: load.reports.map { .init(name: $0.source, format: $0.format, frames: $0.frames, comments: $0.comments) },
-            warnings: load.warnings)
         let text: String
         if json {
-            text = JSONReport.render(load.store, input: input)
+            text = JSONReport.render(store, input: input)
         } else if ladder {
-            text = TextReport.ladders(load.store, input: input, ascii: ascii)
+            text = TextReport.ladders(store, input: input, ascii: ascii)
         } else if summary {
-            text = TextReport.summary(load.store, input: input)
+            text = TextReport.summary(store, input: input)
         } else {
-            text = TextReport.messages(load.store, input: input)
+            text = TextReport.messages(store, input: input)
         }
         writeAll(text, to: 1)
-        if !load.failures.isEmpty { throw ExitCode(2) }
+        if !failures.isEmpty { throw ExitCode(2) }
     }
 
     private func writeAll(_ text: String, to fd: Int32) {

@@ -1,0 +1,55 @@
+import ArgumentParser
+import CaptureIngest
+import LiveIngest
+import TraceModel
+
+/// Options shared by the commands that read sources (print, the viewer).
+struct IngestOptions: ParsableArguments {
+    @Option(help: "Memory budget for the trace model (e.g. 512M, 2G); past it whole correlation groups are dropped, least recently active first. Default: half of physical memory.")
+    var memoryLimit: String?
+
+    @Option(name: .customLong("link-header"), help: "Another header whose equal values link call legs (repeatable).")
+    var linkHeaders: [String] = []
+
+    @Option(name: .customLong("hep-key"), help: "Accept only HEP packets whose auth key (chunk 0x0e) is KEY; others are dropped and counted.")
+    var hepKey: String?
+
+    @Option(help: "Forward every received HEP packet unchanged to udp://HOST:PORT or tcp://HOST:PORT (e.g. your Homer).")
+    var relay: String?
+
+    @Option(name: .customLong("write"), help: "Record everything received to this pcap file (HEP over UDP, correlation ids kept).")
+    var writePath: String?
+
+    @Option(name: .customLong("write-rotate"), help: "With --write: start a new file past this size (e.g. 100M).")
+    var writeRotate: String?
+
+    func validate() throws {
+        if let m = memoryLimit, MemorySize.parse(m) == nil {
+            throw ValidationError("--memory-limit: expected a size such as 512M or 2G, got '\(m)'")
+        }
+        if let r = writeRotate, MemorySize.parse(r) == nil {
+            throw ValidationError("--write-rotate: expected a size such as 100M, got '\(r)'")
+        }
+        if writeRotate != nil, writePath == nil { throw ValidationError("--write-rotate needs --write FILE") }
+        if let relay {
+            do { _ = try HEPRelay.parse(relay) } catch { throw ValidationError("--relay: \(error)") }
+        }
+    }
+
+    var configuration: TraceStore.Configuration {
+        .init(linkHeaders: linkHeaders, memoryLimit: memoryLimit.flatMap(MemorySize.parse) ?? MemorySize.defaultLimit)
+    }
+
+    var liveOptions: LiveIngest.Options {
+        LiveIngest.Options(hepKey: hepKey.map { Array($0.utf8) }, relay: relay.flatMap { try? HEPRelay.parse($0) },
+                           recordPath: writePath, rotateBytes: writeRotate.flatMap(MemorySize.parse))
+    }
+
+    /// SOURCE arguments as files and listeners; none at all means the default loopback listeners.
+    static func specs(_ sources: [String]) throws -> [SourceSpec] {
+        guard !sources.isEmpty else { return SourceSpec.defaults }
+        return try sources.map { s in
+            do { return try SourceSpec.parse(s) } catch { throw ValidationError("\(error)") }
+        }
+    }
+}

@@ -1,0 +1,82 @@
+import CaptureIngest
+import Foundation
+import LiveIngest
+import Synchronization
+import TraceModel
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Set by SIGINT/SIGTERM: the run ends and prints what it has.
+let stopRequested = Atomic<Bool>(false)
+
+/// Files and listeners feeding one session, for `print` runs that are not just files: the
+/// listeners and loaders post to a queue and this thread folds it in until the run ends.
+struct LiveRun {
+    var session: TraceSession
+    var failures: [String] = []
+    private let queue = IngestQueue()
+    private let live: LiveIngest
+    private var listeners = 0
+    private var signalSources: [DispatchSourceSignal] = []
+
+    init(specs: [SourceSpec], options: IngestOptions) throws {
+        session = TraceSession(configuration: options.configuration)
+        live = try LiveIngest(queue: queue, options: options.liveOptions)
+        let key = options.hepKey.map { Array($0.utf8) }
+        for spec in specs {
+            switch spec {
+            case .file(let path):
+                let source = session.addSource(name: path == "-" ? "stdin" : path, kind: .file)
+                if LiveRun.isStream(path) {
+                    StreamLoader.start(path: path, source: source, queue: queue, hepKey: key)
+                } else {
+                    BackgroundLoader.start(path: path, source: source, queue: queue, hepKey: key)
+                }
+            default:
+                let source = session.addSource(name: spec.displayName, kind: .listener)
+                do {
+                    try live.start(spec, source: source)
+                    listeners += 1
+                } catch {
+                    failures.append("\(spec.displayName): cannot listen: \(error)")
+                }
+            }
+        }
+    }
+
+    /// Pipes, FIFOs and stdin are read as streams; regular files are mapped.
+    static func isStream(_ path: String) -> Bool {
+        if path == "-" { return true }
+        var st = stat()
+        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFIFO
+    }
+
+    /// Runs until `duration` seconds pass, `count` messages were decoded, Ctrl-C, or (with no
+    /// listeners) every file is read.
+    mutating func run(duration: Double?, count: Int?) {
+        for sig in [SIGINT, SIGTERM] {
+            signal(sig, SIG_IGN)
+            let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            s.setEventHandler { stopRequested.store(true, ordering: .relaxed) }
+            s.resume()
+            signalSources.append(s)
+        }
+        let start = Date()
+        while true {
+            queue.wait(timeoutMilliseconds: 50)
+            session.apply(queue.drain())
+            if stopRequested.load(ordering: .relaxed) { break }
+            if let duration, Date().timeIntervalSince(start) >= duration { break }
+            if let count {
+                let c = session.totalCounters
+                if c.sipMessages + c.otherEvents >= count { break }
+            }
+            if listeners == 0, !session.isLoading, session.sources.allSatisfy(\.finished) { break }
+        }
+        live.stop()
+        session.apply(queue.drain())
+        for s in session.sources { if let f = s.failure { failures.append(f) } }
+    }
+}

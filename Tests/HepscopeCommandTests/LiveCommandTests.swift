@@ -1,0 +1,122 @@
+import Foundation
+import Testing
+import TestSupport
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+let replayTool = Fixtures.packageRoot.deletingLastPathComponent().appendingPathComponent("shared/tools/hep-replay.py")
+
+/// `hepscope print` with listeners, as a user runs it next to Kamailio.
+@Suite(.serialized) struct LiveCommandTests {
+    static let replay = replayTool
+
+    /// A port nobody listens on right now.
+    static func freePort() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
+        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        return Int(UInt16(bigEndian: addr.sin_port))
+    }
+
+    func start(_ args: [String]) throws -> (Process, Pipe, Pipe) {
+        let p = Process()
+        p.executableURL = HepscopeRun.binary
+        p.arguments = args
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        return (p, out, err)
+    }
+
+    func replay(_ target: String, _ extra: [String] = []) throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3", Self.replay.path, Fixtures.kamailio("hep-raw-udp.bin").path, target] + extra
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        p.waitUntilExit()
+    }
+
+    /// Waits until the listener answers (the process binds after it starts).
+    func waitForListener() { usleep(700_000) }
+
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: replayTool.path)))
+    func countEndsTheRunAndTheJSONMatchesTheTruth() throws {
+        let port = Self.freePort()
+        let (p, out, _) = try start(["print", "--json", "--count", "280", "udp://127.0.0.1:\(port)"])
+        waitForListener()
+        try replay("udp://127.0.0.1:\(port)", ["--rate", "5000"])
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0)
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("live-\(port).json")
+        try data.write(to: url)
+        defer { try? FileManager.default.removeItem(at: url) }
+        let compare = Process()
+        compare.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        compare.arguments = ["python3", Self.replay.deletingLastPathComponent().appendingPathComponent("compare-truth.py").path,
+                             Fixtures.kamailio("hep-kamailio-udp.truth.json").path, url.path]
+        let cmpOut = Pipe()
+        compare.standardOutput = cmpOut
+        try compare.run()
+        compare.waitUntilExit()
+        #expect(String(decoding: cmpOut.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) == "match: 280 messages\n")
+    }
+
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: replayTool.path)))
+    func ctrlCPrintsWhatArrivedAlongsideAFile() throws {
+        let port = Self.freePort()
+        let (p, out, _) = try start(["print", "--summary", "tcp://127.0.0.1:\(port)", Fixtures.kamailio("sip-plain-udp.pcap").path])
+        waitForListener()
+        try replay("tcp://127.0.0.1:\(port)")
+        usleep(500_000)
+        kill(p.processIdentifier, SIGINT)
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0)
+        #expect(text.contains("tb-20261127T015517Z-udp-a "))
+        #expect(text.contains("(uncorrelated)"))  // the file's plain SIP
+        #expect(text.contains("source tcp://127.0.0.1:\(port): 280 packets, 280 SIP"))
+        #expect(text.contains("1 connections (0 open)"))
+    }
+
+    @Test func durationEndsAnIdleRun() throws {
+        let port = Self.freePort()
+        let start = Date()
+        let run = try HepscopeRun.run(["print", "--json", "--duration", "1", "udp://127.0.0.1:\(port)"])
+        #expect(run.status == 0)
+        #expect(Date().timeIntervalSince(start) < 5)
+        #expect(run.stdout.hasPrefix("{\"groups\":[],"))
+    }
+
+    @Test func badListenURLsAreCommandLineErrors() throws {
+        let run = try HepscopeRun.run(["print", "sctp://127.0.0.1:9"])
+        #expect(run.status == 64)
+        #expect(run.stderr.contains("unknown scheme 'sctp'"))
+        let tls = try HepscopeRun.run(["print", "tls://127.0.0.1:9061"])
+        #expect(tls.status == 64)
+        #expect(tls.stderr.contains("?cert=FILE&key=FILE"))
+    }
+
+    @Test func aPortInUseIsReportedAndTheRunFails() throws {
+        let port = Self.freePort()
+        let blocker = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        defer { close(blocker) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        addr.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
+        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(blocker, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        let run = try HepscopeRun.run(["print", "--duration", "1", "udp://127.0.0.1:\(port)"])
+        #expect(run.status == 2)
+        #expect(run.stderr.contains("cannot listen"))
+    }
+}
