@@ -72,3 +72,41 @@ public enum ProcessMeasurement {
         return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
     }
 }
+
+extension ProcessMeasurement {
+    /// A program started in the background with its standard output going to a file.
+    public struct Running {
+        public let pid: pid_t
+        public let outputPath: String
+        let start: Double
+    }
+
+    public static func start(_ command: [String], outputPath: String) -> Running? {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        let argv = command.map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let t0 = now
+        guard posix_spawn(&pid, command[0], &actions, nil, argv, environ) == 0 else { return nil }
+        return Running(pid: pid, outputPath: outputPath, start: t0)
+    }
+
+    /// Waits for a program started with `start`; returns its cost and what it printed.
+    public static func finish(_ r: Running) -> (ProcessCost, String) {
+        var status: Int32 = 0
+        var usage = rusage()
+        while wait4(r.pid, &status, 0, &usage) < 0 { if errno != EINTR { break } }
+        let wall = now - r.start
+        let exit: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        let cost = ProcessCost(command: [], exitStatus: exit, wallSeconds: wall,
+                               cpuSeconds: seconds(usage.ru_utime) + seconds(usage.ru_stime),
+                               peakRSSBytes: Int(usage.ru_maxrss) * 1024)
+        let output = (try? readFile(r.outputPath)).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        return (cost, output)
+    }
+}

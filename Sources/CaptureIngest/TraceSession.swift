@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import TraceModel
 import WireDecoding
 
@@ -15,6 +18,19 @@ public struct TraceSession {
         public var failure: String?
         public var report: LoadReport?
         var input: UInt16 = 0
+        /// (monotonic seconds, packets) of recent counter updates, for the rate.
+        var samples: [(Double, Int)] = []
+
+        /// Packets per second over the last five seconds or so.
+        public var rate: Double {
+            guard let first = samples.first, let last = samples.last, last.0 > first.0 else { return 0 }
+            return Double(last.1 - first.1) / (last.0 - first.0)
+        }
+
+        mutating func sample(_ packets: Int, at t: Double) {
+            samples.append((t, packets))
+            while let first = samples.first, t - first.0 > 5, samples.count > 2 { samples.removeFirst() }
+        }
 
         public init(name: String, kind: Kind) {
             self.name = name
@@ -55,6 +71,7 @@ public struct TraceSession {
                 sources[s].bytesTotal = total
             case .counters(let s, let c):
                 sources[s].counters = c
+                sources[s].sample(c.packets, at: TraceSession.monotonicSeconds())
             case .finished(let s, let report):
                 sources[s].finished = true
                 sources[s].report = report
@@ -75,4 +92,10 @@ public struct TraceSession {
     }
 
     public var isLoading: Bool { sources.contains { $0.kind == .file && !$0.finished } }
+
+    static func monotonicSeconds() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
+    }
 }

@@ -22,10 +22,20 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Do not run sngrep and tshark.")
     var noCompare = false
 
-    @Argument(help: "The capture to measure.")
+    @Flag(help: "Measure live UDP ingest instead: replay CAPTURE (HEP) at --rate into a listening hepscope.")
+    var live = false
+
+    @Option(help: "With --live: packets per second.")
+    var rate = 100_000
+
+    @Option(help: "With --live: seconds of sending.")
+    var seconds = 10.0
+
+    @Argument(help: "The capture to measure (with --live: a HEP dump or pcap to replay, e.g. Tests/Fixtures/kamailio/hep-raw-udp.bin).")
     var capture: String
 
     func run() throws {
+        if live { return try runLive() }
         let figures = try LoadBenchmark.measure(path: capture, repeats: repeats)
         print("in process: \(figures.messages) messages, \(figures.calls) calls, \(figures.groups) groups")
         print("  decode + index: \(ComparisonTable.fixed(figures.wallSeconds, 3)) s wall, "
@@ -51,5 +61,34 @@ struct BenchCommand: ParsableCommand {
         }
         print("")
         print(ComparisonTable.render(rows), terminator: "")
+    }
+
+    /// Starts `hepscope print --summary udp://...` as its own process, replays HEP into it from
+    /// this one, and reads what it received and what it cost.
+    private func runLive() throws {
+        let replayer = try HEPReplayer(path: capture)
+        let port = 20_000 + Int(getpid() % 20_000)
+        let me = CommandLine.arguments[0].contains("/") ? CommandLine.arguments[0] : (ProcessMeasurement.which("hepscope") ?? CommandLine.arguments[0])
+        let outPath = "/tmp/hepscope-bench-live-\(getpid()).txt"
+        defer { unlink(outPath) }
+        let expectedPackets = Int(Double(rate) * seconds)
+        guard let listener = ProcessMeasurement.start(
+            [me, "print", "--summary", "--duration", String(seconds + 5), "--count", String(expectedPackets),
+             "udp://127.0.0.1:\(port)"], outputPath: outPath) else {
+            throw ValidationError("could not start \(me)")
+        }
+        usleep(800_000)  // let it bind
+        let loops = expectedPackets / max(1, replayer.packetCount) + 1
+        let sent = try replayer.sendUDP(host: "127.0.0.1", port: port, rate: rate, seconds: seconds, loops: loops, uniqueCalls: true)
+        let (cost, output) = ProcessMeasurement.finish(listener)
+        let received = output.split(separator: "\n").first { $0.hasPrefix("source udp://") }
+            .flatMap { line in line.split(separator: ":").last?.split(separator: " ").first.flatMap { Int($0) } } ?? 0
+        let lost = sent.packets - received
+        print("live UDP: sent \(sent.packets) HEP packets in \(ComparisonTable.fixed(sent.seconds, 2)) s "
+            + "(\(Int(sent.rate)) packets/s), received \(received), lost \(lost) "
+            + "(\(ComparisonTable.fixed(100 * Double(max(lost, 0)) / Double(max(sent.packets, 1)), 3))%)")
+        print("listener: \(ComparisonTable.fixed(cost.cpuSeconds, 2)) s CPU, "
+            + "\(ComparisonTable.fixed(cost.cpuSeconds * 1e6 / Double(max(received, 1)), 2)) µs CPU per packet, "
+            + "peak RSS \(cost.peakRSSBytes / 1_048_576) MiB")
     }
 }

@@ -1,0 +1,38 @@
+import ArgumentParser
+import Benchmarking
+import LiveIngest
+
+/// `hepscope replay`: send recorded HEP to a listener on this machine, at a steady rate.
+struct ReplayCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "replay",
+        abstract: "Send recorded HEP packets (a raw dump or a pcap of HEP over UDP) to a UDP listener on loopback."
+    )
+
+    @Option(help: "Packets per second (0: as fast as possible).")
+    var rate = 1000
+
+    @Option(help: "Stop after this many seconds.")
+    var seconds = 60.0
+
+    @Option(help: "Send the whole input this many times.")
+    var loop = 1
+
+    @Flag(help: "Append -L<loop> to every Call-ID so each loop is a new set of calls.")
+    var uniqueCalls = false
+
+    @Argument(help: "A raw HEP dump (4-byte big-endian length records) or a pcap holding HEP over UDP.")
+    var input: String
+
+    @Argument(help: "udp://127.0.0.1:PORT")
+    var target: String
+
+    func run() throws {
+        guard case .udp(let host, let port) = try SourceSpec.parse(target) else {
+            throw ValidationError("the target must be udp://HOST:PORT")
+        }
+        let replayer = try HEPReplayer(path: input)
+        let r = try replayer.sendUDP(host: host, port: port, rate: rate, seconds: seconds, loops: loop, uniqueCalls: uniqueCalls)
+        print("sent \(r.packets) packets, \(r.bytes) bytes in \(ComparisonTable.fixed(r.seconds, 3)) s (\(Int(r.rate)) packets/s)")
+    }
+}
