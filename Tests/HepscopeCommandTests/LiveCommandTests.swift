@@ -120,3 +120,27 @@ let replayTool = Fixtures.packageRoot.deletingLastPathComponent().appendingPathC
         #expect(run.stderr.contains("cannot listen"))
     }
 }
+
+@Suite struct DefaultListenerTests {
+    static var port9060Free: Bool {
+        for type in [SOCK_DGRAM, SOCK_STREAM] {
+            let fd = socket(AF_INET, Int32(type.rawValue), 0)
+            defer { close(fd) }
+            var addr = sockaddr_in()
+            addr.sin_family = sa_family_t(AF_INET)
+            addr.sin_port = in_port_t(UInt16(9060).bigEndian)
+            addr.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
+            let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+            if rc != 0 { return false }
+        }
+        return true
+    }
+
+    @Test(.enabled(if: port9060Free, "something already listens on 127.0.0.1:9060"))
+    func noSourceListensOnLoopback9060() throws {
+        let run = try HepscopeRun.run(["print", "--json", "--duration", "1"])
+        #expect(run.status == 0)
+        #expect(run.stdout.contains("{\"name\":\"udp://127.0.0.1:9060\",\"format\":\"listener\""))
+        #expect(run.stdout.contains("{\"name\":\"tcp://127.0.0.1:9060\",\"format\":\"listener\""))
+    }
+}

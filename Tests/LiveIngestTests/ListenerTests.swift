@@ -96,3 +96,61 @@ import Glibc
         #expect(h.session.sources[source].counters.droppedReasons["HEP auth key mismatch"] == 1)
     }
 }
+
+@Suite(.serialized) struct ListenerEdgeTests {
+    func bigOptions(callID: String, padding: Int) -> [UInt8] {
+        let body = String(repeating: "x", count: padding)
+        let sip = "MESSAGE sip:a@x SIP/2.0\r\nCall-ID: \(callID)\r\nCSeq: 1 MESSAGE\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
+        return HEPBuilder.sip(Array(sip.utf8), from: Endpoint(address: .v4(0x0a00_0001), port: 5060),
+                              to: Endpoint(address: .v4(0x0a00_0002), port: 5060), time: Timestamp(nanoseconds: 1_000_000_000))
+    }
+
+    @Test func largeDatagramsArriveWhole() async throws {
+        let h = try LiveHarness()
+        let (source, port) = try await h.listen({ .udp(host: "127.0.0.1", port: $0) }, name: "udp")
+        let packet = bigOptions(callID: "big-1", padding: 64_000)
+        #expect(packet.count > 64_000 && packet.count <= 65_507)
+        Net.sendUDP([packet], port: port)
+        #expect(h.pump { $0.store.messages.count == 1 })
+        await h.stop()
+        #expect(h.session.sources[source].counters.bytes == packet.count)
+        #expect(h.session.store.messages.first?.payload.length == UInt32(packet.count - 6 - 7 - 7 - 10 - 10 - 8 - 8 - 10 - 10 - 7 - 10 - 6))
+    }
+
+    @Test func ipv6Listener() async throws {
+        let h = try LiveHarness()
+        let (source, port) = try await h.listen({ .udp(host: "::1", port: $0) }, name: "udp6")
+        let fd = socket(AF_INET6, Int32(SOCK_DGRAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in6()
+        addr.sin6_family = sa_family_t(AF_INET6)
+        addr.sin6_port = in_port_t(UInt16(port).bigEndian)
+        addr.sin6_addr.__in6_u.__u6_addr8.15 = 1
+        let packet = bigOptions(callID: "v6-1", padding: 10)
+        _ = packet.withUnsafeBytes { b in
+            withUnsafePointer(to: &addr) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, b.baseAddress, b.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
+            }
+        }
+        #expect(h.pump { $0.store.messages.count == 1 })
+        await h.stop()
+        #expect(h.session.sources[source].counters.hepByVersion[3] == 1)
+    }
+
+    @Test func hepV1AndV2DatagramsAreDecoded() async throws {
+        let h = try LiveHarness()
+        let (_, port) = try await h.listen({ .udp(host: "127.0.0.1", port: $0) }, name: "udp")
+        let sip = Array("OPTIONS sip:a SIP/2.0\r\nCall-ID: old-hep\r\nCSeq: 1 OPTIONS\r\n\r\n".utf8)
+        let v1: [UInt8] = [1, 16, 2, 17, 0x13, 0xc4, 0x13, 0xc4, 10, 0, 0, 1, 10, 0, 0, 2] + sip
+        let v2: [UInt8] = [2, 16, 2, 17, 0x13, 0xc4, 0x13, 0xc4, 10, 0, 0, 1, 10, 0, 0, 2,
+                           0x5b, 0x4c, 0xc7, 0x69, 0x40, 0xe2, 0x01, 0x00, 0x01, 0x00, 0, 0] + sip
+        Net.sendUDP([v1, v2], port: port)
+        #expect(h.pump { $0.store.messages.count == 2 || $0.store.calls.first?.messages.count == 2 })
+        await h.stop()
+        let c = h.session.totalCounters
+        #expect(c.hepByVersion[1] == 1 && c.hepByVersion[2] == 1)
+        // v2 carries its own timestamp; v1 has none, so the receive time stands in.
+        let times = h.session.store.messages.map(\.time.nanoseconds)
+        #expect(times.contains(Int64(0x69c74c5b) * 1_000_000_000 + 123_456_000))
+    }
+}
