@@ -28,6 +28,8 @@ let package = Package(
         .target(name: "TraceOutput", dependencies: ["TraceModel", "WireDecoding"]),
         .target(name: "CaptureIngest", dependencies: ["WireDecoding", "TraceModel"]),
         .target(name: "Benchmarking", dependencies: ["CaptureIngest", "TraceModel"]),
+        // Saving selections: pcap/pcapng (original frames or decapsulated), text, JSON, ladders.
+        .target(name: "TraceExport", dependencies: ["TraceModel", "TraceOutput", "WireDecoding"]),
         // Network listeners (UDP, TCP, TLS), relay and recording, on SwiftNIO's event loops.
         .target(
             name: "LiveIngest",
@@ -47,7 +49,7 @@ let package = Package(
         .executableTarget(
             name: "hepscope",
             dependencies: [
-                "Benchmarking", "CaptureIngest", "LiveIngest", "TerminalBackend", "TraceModel", "TraceOutput",
+                "Benchmarking", "CaptureIngest", "LiveIngest", "TraceExport", "TerminalBackend", "TraceModel", "TraceOutput",
                 "TraceViewer", "WireDecoding",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -56,6 +58,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["WireDecoding"], path: "Tests/TestSupport"),
         .testTarget(name: "WireDecodingTests", dependencies: ["WireDecoding", "TestSupport"]),
         .testTarget(name: "TraceModelTests", dependencies: ["TraceModel", "CaptureIngest", "TestSupport"]),
+        .testTarget(name: "TraceExportTests", dependencies: ["TraceExport", "CaptureIngest", "TraceModel", "TraceOutput", "TestSupport"]),
         .testTarget(name: "LiveIngestTests", dependencies: ["LiveIngest", "CaptureIngest", "TraceModel", "TestSupport"]),
         .testTarget(name: "TraceViewerTests", dependencies: ["TraceViewer", "CaptureIngest", "TraceModel", "TestSupport"]),
         .testTarget(

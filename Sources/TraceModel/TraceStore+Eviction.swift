@@ -27,16 +27,13 @@ extension TraceStore {
     /// kept messages are added again, in their original order, to a fresh model.
     public mutating func evictGroups(_ doomed: Set<Int>) {
         guard !doomed.isEmpty else { return }
-        var fresh = TraceStore(configuration: configuration)
-        fresh.inputs = inputs
         var evictedMessages = 0
-        for i in messages.indices {
-            let index = Int32(i)
+        var fresh = rebuilt { index in
             if doomed.contains(groupIndex(ofMessage: index)) {
                 evictedMessages += 1 + sightings(of: index).count
-                continue
+                return false
             }
-            replay(index, into: &fresh)
+            return true
         }
         var kept = counters
         kept.evictedGroups += doomed.count
@@ -44,6 +41,17 @@ extension TraceStore {
         fresh.counters = kept
         fresh.addsSinceBudgetCheck = 0
         self = fresh
+    }
+
+    /// A model holding only the messages (and events) `keep` accepts, each added again in its
+    /// original order, as if just decoded: calls, states and links are worked out anew.
+    public func rebuilt(keeping keep: (Int32) -> Bool) -> TraceStore {
+        var fresh = TraceStore(configuration: configuration)
+        fresh.inputs = inputs
+        for i in messages.indices where keep(Int32(i)) {
+            replay(Int32(i), into: &fresh)
+        }
+        return fresh
     }
 
     /// Adds message `index` (and its other sightings) to `fresh` as if it had just been decoded.

@@ -64,6 +64,11 @@ extension TraceStore {
 
     public func origin(of r: MessageRecord) -> MessageOrigin { origins[Int(r.origin)] }
 
+    /// The input registered as `id` (1...), whose bytes payloads may point into.
+    public func input(_ id: UInt16) -> (any PayloadSource)? {
+        id >= 1 && Int(id) <= inputs.count ? inputs[Int(id) - 1] : nil
+    }
+
     /// Other capture points that saw the same message, with the hop delay.
     public func sightings(of message: Int32) -> [Sighting] { sightingsByMessage[message] ?? [] }
 

@@ -58,39 +58,7 @@ struct PrintCommand: ParsableCommand {
     }
 
     func run() throws {
-        let specs = try IngestOptions.specs(sources)
-        let store: TraceStore
-        let input: InputSummary
-        let failures: [String]
-        if specs.allSatisfy({ !$0.isListener }), duration == nil, count == nil {
-            // Files only: read them here, start to end.
-            var load = TraceLoad(configuration: ingest.configuration)
-            load.decoder.requiredAuthKey = ingest.hepKey.map { Array($0.utf8) }
-            load.load(paths: sources)
-            store = load.store
-            failures = load.failures
-            input = InputSummary(
-                counters: load.decoder.counters,
-                sources: load.reports.map { .init(name: $0.source, format: $0.format, frames: $0.frames, comments: $0.comments) },
-                warnings: load.warnings)
-        } else {
-            var live = try LiveRun(specs: specs, options: ingest)
-            if live.failures.count == specs.count {
-                for f in live.failures { writeAll("hepscope: \(SafeText.line(f))\n", to: 2) }
-                throw ExitCode(2)
-            }
-            live.run(duration: duration, count: count)
-            store = live.session.store
-            failures = live.failures
-            input = InputSummary(
-                counters: live.session.totalCounters,
-                sources: live.session.sources.map { s in
-                    .init(name: s.name, format: s.report?.format ?? (s.kind == .listener ? "listener" : ""),
-                          frames: s.report?.frames ?? s.counters.packets, comments: s.report?.comments ?? [],
-                          counters: s.counters)
-                },
-                warnings: live.session.sources.flatMap { $0.report?.warnings ?? [] })
-        }
+        let (store, input, failures) = try LoadedSources.load(sources, options: ingest, duration: duration, count: count)
         for failure in failures {
             writeAll("hepscope: \(SafeText.line(failure))\n", to: 2)
         }

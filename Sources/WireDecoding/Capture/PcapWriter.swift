@@ -62,6 +62,29 @@ public enum FrameBuilder {
         return ip(src.address, dst.address, protocol: 6, body: tcp)
     }
 
+    /// One SCTP packet with one complete DATA chunk (B and E flags set), CRC32c included.
+    public static func sctp(from src: Endpoint, to dst: Endpoint, tsn: UInt32, streamSequence: UInt16,
+                            payload: [UInt8], ppid: UInt32 = 0) -> [UInt8] {
+        var packet: [UInt8] = be16(src.port) + be16(dst.port) + be32(1) + [0, 0, 0, 0]
+        let chunkLength = 16 + payload.count
+        packet += [0, 0x03] + be16(UInt16(truncatingIfNeeded: chunkLength)) + be32(tsn) + be16(0) + be16(streamSequence) + be32(ppid)
+        packet += payload + [UInt8](repeating: 0, count: (4 - chunkLength % 4) % 4)
+        // RFC 4960 appendix B: CRC32c over the packet with a zero checksum field, stored little-endian.
+        let crc = crc32c(packet)
+        packet[8] = UInt8(crc & 0xff); packet[9] = UInt8((crc >> 8) & 0xff)
+        packet[10] = UInt8((crc >> 16) & 0xff); packet[11] = UInt8(crc >> 24)
+        return ip(src.address, dst.address, protocol: 132, body: packet)
+    }
+
+    static func crc32c(_ bytes: [UInt8]) -> UInt32 {
+        var crc: UInt32 = 0xffff_ffff
+        for b in bytes {
+            crc ^= UInt32(b)
+            for _ in 0..<8 { crc = crc & 1 != 0 ? (crc >> 1) ^ 0x82f6_3b78 : crc >> 1 }
+        }
+        return ~crc
+    }
+
     static func ip(_ src: IPAddress, _ dst: IPAddress, protocol proto: UInt8, body: [UInt8]) -> [UInt8] {
         let ethernetV4: [UInt8] = [0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 1, 0x08, 0x00]
         let ethernetV6: [UInt8] = [0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 1, 0x86, 0xdd]

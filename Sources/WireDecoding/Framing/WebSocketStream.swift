@@ -13,7 +13,9 @@ struct WebSocketStream {
     static let maximumMessage = 256 * 1024
 
     mutating func append(_ bytes: UnsafeRawBufferPointer, discontinuity: Bool, _ emit: (Piece) -> Void) {
-        if discontinuity {
+        // A stream picked up with nothing seen yet (no SYN in the capture) has lost nothing.
+        let nothingSeenYet = inHandshake && pending.isEmpty && message.isEmpty
+        if discontinuity, !nothingSeenYet {
             // Frame boundaries are lost with the gap; nothing after it can be trusted.
             if !pending.isEmpty || !message.isEmpty { emit(.garbage("TCP gap in WebSocket stream")) }
             pending.removeAll()

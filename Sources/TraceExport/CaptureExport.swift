@@ -1,0 +1,184 @@
+import TraceModel
+import WireDecoding
+
+/// pcap and pcapng exports. Messages that came from a capture are written as their original
+/// frames (for HEP input, the HEP packets themselves, so reopening gives the same groups with
+/// their correlation ids); the rest are written as synthetic frames. `decapsulate` writes every
+/// message as plain SIP over synthetic UDP/TCP frames instead, for tools that do not know HEP.
+public enum CaptureExport {
+    public enum Kind: Sendable { case pcap, pcapng }
+
+    struct Item {
+        var time: Timestamp
+        var order: Int
+        var linkType: UInt32
+        var bytes: [UInt8]
+        var comment: String?
+    }
+
+    public static func render(_ store: TraceStore, _ selection: ExportSelection, kind: Kind, decapsulate: Bool,
+                              filterText: String? = nil) throws(ExportError) -> [UInt8] {
+        guard !selection.isEmpty else { throw ExportError("nothing to save: the selection is empty") }
+        var items: [Item] = []
+        var synthetic = SyntheticFrames()
+        // Original frames wanted, per input: frame number -> packet comment.
+        var wanted: [UInt16: [UInt32: String?]] = [:]
+        for m in selection.messages {
+            let r = store.messages[Int(m)]
+            let o = store.origin(of: r)
+            let comment = packetComment(store, m)
+            // A message from a capture goes out as its frame; one put together from several
+            // frames goes out with its whole TCP connection (below) when it travelled over TCP.
+            let fromCapture = o.input != 0 && store.input(o.input) != nil
+            let inOneFrame = r.payload.source != 0 || o.hepVersion != 0 || r.transport != .udp && r.transport != .sctp
+            if !decapsulate, fromCapture, inOneFrame {
+                wanted[o.input, default: [:]][r.frame] = comment
+                for s in store.sightings(of: m) where store.origins[Int(s.origin)].input == o.input {
+                    wanted[o.input, default: [:]][s.frame] = comment
+                }
+                continue
+            }
+            store.withPayload(of: r) { payload in
+                let bytes: [UInt8]
+                if !decapsulate, o.hepVersion != 0 {
+                    bytes = synthetic.hep(store, m, payload: Array(payload))
+                } else {
+                    bytes = synthetic.plain(store, r, payload: Array(payload))
+                }
+                items.append(Item(time: r.time, order: items.count, linkType: 1, bytes: bytes, comment: comment))
+                if !decapsulate, o.hepVersion != 0 {
+                    for s in store.sightings(of: m) {
+                        let so = store.origins[Int(s.origin)]
+                        let again = synthetic.hep(store, m, payload: Array(payload), origin: so, time: s.time)
+                        items.append(Item(time: s.time, order: items.count, linkType: 1, bytes: again, comment: comment))
+                    }
+                }
+            }
+        }
+        for (input, frames) in wanted.sorted(by: { $0.key < $1.key }) {
+            try originalFrames(store, input: input, frames: frames, into: &items)
+        }
+        items.sort { ($0.time, $0.order) < ($1.time, $1.order) }
+        switch kind {
+        case .pcap:
+            let links = Set(items.map(\.linkType))
+            guard links.count == 1, let link = links.first else {
+                throw ExportError("these messages come from captures with different link types "
+                    + "(\(links.sorted().map(String.init).joined(separator: ", "))): save as .pcapng")
+            }
+            var w = PcapWriter(linkType: link)
+            for i in items { w.append(i.bytes, time: i.time) }
+            return w.bytes
+        case .pcapng:
+            var fileComment = "hepscope: \(selection.messages.count) messages, \(selection.description)"
+            if let filterText { fileComment += ", filter \(filterText)" }
+            var w = PcapngWriter(comment: fileComment)
+            for i in items { w.append(i.bytes, linkType: i.linkType, time: i.time, comment: i.comment) }
+            return w.bytes
+        }
+    }
+
+    /// "correlation id run-42; node edge; capture id 1", for pcapng packet comments.
+    static func packetComment(_ store: TraceStore, _ m: Int32) -> String? {
+        let r = store.messages[Int(m)]
+        let o = store.origin(of: r)
+        var parts: [String] = []
+        if let c = store.correlationID(ofMessage: m) { parts.append("correlation id \(c)") }
+        if o.node != 0 { parts.append("node \(store.strings.string(o.node))") }
+        if o.hepVersion != 0 { parts.append("capture id \(o.captureID)") }
+        return parts.isEmpty ? nil : parts.joined(separator: "; ")
+    }
+
+    /// Reads an input again and takes the wanted frames as they are. A wanted frame that carries
+    /// TCP brings every data frame of its connection along, so that the stream reassembles when
+    /// the file is opened again (other messages on that connection come along too).
+    static func originalFrames(_ store: TraceStore, input: UInt16, frames: [UInt32: String?], into items: inout [Item]) throws(ExportError) {
+        guard let source = store.input(input) else { return }
+        var failure: ExportError?
+        source.withBytes { bytes in
+            // Pass 1: the TCP connections of the wanted frames.
+            var connections = Set<ConnectionKey>()
+            guard var reader = try? CaptureFileReader(bytes) else {
+                failure = ExportError("cannot read the original capture again")
+                return
+            }
+            while let f = reader.next() {
+                guard frames[UInt32(truncatingIfNeeded: f.frameNumber)] != nil, let k = tcpConnection(of: f) else { continue }
+                connections.insert(k)
+            }
+            // Pass 2: the frames themselves.
+            guard var again = try? CaptureFileReader(bytes) else { return }
+            while let f = again.next() {
+                let number = UInt32(truncatingIfNeeded: f.frameNumber)
+                if let comment = frames[number] {
+                    items.append(Item(time: f.timestamp, order: items.count, linkType: f.linkType, bytes: Array(f.data), comment: comment))
+                } else if !connections.isEmpty, let k = tcpConnection(of: f), connections.contains(k) {
+                    items.append(Item(time: f.timestamp, order: items.count, linkType: f.linkType, bytes: Array(f.data), comment: nil))
+                }
+            }
+        }
+        if let failure { throw failure }
+    }
+
+    /// Both directions of a TCP connection.
+    struct ConnectionKey: Hashable {
+        var a: Endpoint
+        var b: Endpoint
+        init(_ x: Endpoint, _ y: Endpoint) {
+            (a, b) = x.description < y.description ? (x, y) : (y, x)
+        }
+    }
+
+    /// The TCP connection a frame's data belongs to (nil for frames without TCP data).
+    static func tcpConnection(of f: CaptureFrame) -> ConnectionKey? {
+        var dissector = NetworkDissector()  // fresh: every frame is read on its own
+        var counters = DecodeCounters()
+        var key: ConnectionKey?
+        dissector.dissect(linkType: f.linkType, frame: f.data, timestamp: f.timestamp, frameNumber: f.frameNumber,
+                          counters: &counters) { seg in
+            if seg.transportProtocol == .tcp { key = ConnectionKey(seg.source, seg.destination) }
+        }
+        return key
+    }
+}
+
+/// Frames made up for messages that have no original frame (or when asked to decapsulate):
+/// Ethernet, IPv4 or IPv6, and UDP or TCP with sequence numbers that continue per direction so
+/// Wireshark follows the streams.
+struct SyntheticFrames {
+    private var nextSequence: [FlowKey: UInt32] = [:]
+    private var nextTSN: [FlowKey: UInt32] = [:]
+
+    mutating func plain(_ store: TraceStore, _ r: MessageRecord, payload: [UInt8]) -> [UInt8] {
+        let src = store.endpoints[r.source], dst = store.endpoints[r.destination]
+        switch r.transport {
+        case .udp:
+            return FrameBuilder.udp(from: src, to: dst, payload: payload)
+        case .sctp:
+            let key = FlowKey(src, dst)
+            let tsn = nextTSN[key] ?? 1
+            nextTSN[key] = tsn &+ 1
+            return FrameBuilder.sctp(from: src, to: dst, tsn: tsn, streamSequence: UInt16(truncatingIfNeeded: tsn - 1), payload: payload)
+        case .tcp, .tls, .ws, .wss:
+            let key = FlowKey(src, dst)
+            let seq = nextSequence[key] ?? 1
+            nextSequence[key] = seq &+ UInt32(payload.count)
+            return FrameBuilder.tcp(from: src, to: dst, sequence: seq, payload: payload)
+        }
+    }
+
+    /// The message as a HEPv3 packet in a UDP frame to port 9060, rebuilt from what was kept:
+    /// addresses, time, protocol, capture id, node, correlation id and payload type.
+    func hep(_ store: TraceStore, _ m: Int32, payload: [UInt8], origin: MessageOrigin? = nil, time: Timestamp? = nil) -> [UInt8] {
+        let r = store.messages[Int(m)]
+        let o = origin ?? store.origin(of: r)
+        let src = store.endpoints[r.source], dst = store.endpoints[r.destination]
+        let packet = HEPBuilder.sip(
+            payload, from: src, to: dst, time: time ?? r.time, ipProtocol: o.ipProtocol == 0 ? 17 : o.ipProtocol,
+            captureID: o.captureID, correlationID: store.correlationID(ofMessage: m), payloadType: r.payloadType,
+            nodeName: o.node == 0 ? nil : store.strings.string(o.node))
+        let collector = Endpoint(address: src.address.isV6 ? .v6(high: 0, low: 1) : .v4(0x7f00_0001), port: 9060)
+        let agent = Endpoint(address: src.address, port: 9060)
+        return FrameBuilder.udp(from: agent, to: collector, payload: packet)
+    }
+}

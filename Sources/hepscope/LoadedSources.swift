@@ -1,0 +1,57 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ArgumentParser
+import CaptureIngest
+import LiveIngest
+import TraceModel
+import TraceOutput
+
+/// Reads the SOURCE arguments the way every command does: files start to end, or, with
+/// listeners (or --duration/--count), a live run until it ends.
+enum LoadedSources {
+    static func load(_ sources: [String], options: IngestOptions, duration: Double?, count: Int?) throws
+        -> (TraceStore, InputSummary, [String]) {
+        let specs = try IngestOptions.specs(sources)
+        if specs.allSatisfy({ !$0.isListener }), duration == nil, count == nil {
+            var load = TraceLoad(configuration: options.configuration)
+            load.decoder.requiredAuthKey = options.hepKey.map { Array($0.utf8) }
+            load.load(paths: sources)
+            let input = InputSummary(
+                counters: load.decoder.counters,
+                sources: load.reports.map { .init(name: $0.source, format: $0.format, frames: $0.frames, comments: $0.comments) },
+                warnings: load.warnings)
+            return (load.store, input, load.failures)
+        }
+        var live = try LiveRun(specs: specs, options: options)
+        if live.failures.count == specs.count {
+            for f in live.failures { Output.write("hepscope: \(SafeText.line(f))\n", to: 2) }
+            throw ExitCode(2)
+        }
+        live.run(duration: duration, count: count)
+        let input = InputSummary(
+            counters: live.session.totalCounters,
+            sources: live.session.sources.map { s in
+                .init(name: s.name, format: s.report?.format ?? (s.kind == .listener ? "listener" : ""),
+                      frames: s.report?.frames ?? s.counters.packets, comments: s.report?.comments ?? [],
+                      counters: s.counters)
+            },
+            warnings: live.session.sources.flatMap { $0.report?.warnings ?? [] })
+        return (live.session.store, input, live.failures)
+    }
+}
+
+enum Output {
+    /// Writes all of `text` to a file descriptor (1 or 2), retrying short writes.
+    static func write(_ text: String, to fd: Int32) {
+        var t = text
+        t.withUTF8 { buf in
+            var off = 0
+            while off < buf.count {
+                let n = Glibc.write(fd, buf.baseAddress! + off, buf.count - off)
+                if n <= 0 { if errno == EINTR { continue }; return }
+                off += n
+            }
+        }
+    }
+}

@@ -1,0 +1,87 @@
+import ArgumentParser
+import TraceExport
+import TraceModel
+import TraceOutput
+
+/// `hepscope save`: write what matters to a file people can attach to a ticket.
+struct SaveCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "save",
+        abstract: "Save messages as pcap/pcapng (keeping HEP and its correlation ids), text, JSON or a ladder diagram.",
+        discussion: """
+            The format comes from --format or the file's extension: .pcap, .pcapng, .txt (raw \\
+            messages), .json (as print --json), .ladder.txt, .mmd (Mermaid), .svg, .html. The file \\
+            appears whole or not at all. Exit status: 0 saved; 1 nothing to save or cannot write; \\
+            2 a source could not be read; 64 command-line mistakes.
+            """
+    )
+
+    @Option(name: [.short, .customLong("output")], help: "The file to write.")
+    var output: String
+
+    @Option(help: "pcap, pcapng, txt, json, ladder, mermaid, svg or html (default: from the extension).")
+    var format: String?
+
+    @Option(name: .customLong("group"), help: "Only this correlation id (repeatable; 'uncorrelated' for the bucket).")
+    var groups: [String] = []
+
+    @Option(name: .customLong("call"), help: "Only this Call-ID (repeatable).")
+    var calls: [String] = []
+
+    @Flag(help: "Write plain SIP over synthetic UDP/TCP frames instead of the original frames or HEP.")
+    var decapsulate = false
+
+    @Flag(help: "Ladder exports: ASCII instead of UTF-8 box drawing.")
+    var ascii = false
+
+    @OptionGroup var ingest: IngestOptions
+
+    @Option(help: "With listeners: stop after this many seconds.")
+    var duration: Double?
+
+    @Option(help: "With listeners: stop after this many SIP messages and HEP events.")
+    var count: Int?
+
+    @Argument(help: "Capture files, - for standard input, or listen URLs (as for print).")
+    var sources: [String] = []
+
+    var resolvedFormat: ExportFormat? {
+        if let format { return ExportFormat(rawValue: format.lowercased()) }
+        return ExportFormat.fromExtension(output)
+    }
+
+    func validate() throws {
+        if let format, ExportFormat(rawValue: format.lowercased()) == nil {
+            throw ValidationError("--format: one of \(ExportFormat.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        if resolvedFormat == nil {
+            throw ValidationError("cannot tell the format from '\(output)': give --format or a known extension")
+        }
+        _ = try IngestOptions.specs(sources)
+    }
+
+    func run() throws {
+        let (store, input, failures) = try LoadedSources.load(sources, options: ingest, duration: duration, count: count)
+        for f in failures { Output.write("hepscope: \(SafeText.line(f))\n", to: 2) }
+        var selection = ExportSelection.all(store)
+        var said: [String] = []
+        if !groups.isEmpty {
+            selection = selection.intersecting(.groups(store, ids: groups))
+            said.append("correlation id " + groups.joined(separator: ", "))
+        }
+        if !calls.isEmpty {
+            selection = selection.intersecting(.calls(store, callIDs: calls))
+            said.append("Call-ID " + calls.joined(separator: ", "))
+        }
+        selection.description = said.isEmpty ? "all messages" : said.joined(separator: "; ")
+        do {
+            let bytes = try resolvedFormat!.render(store, selection, decapsulate: decapsulate, ascii: ascii, input: input)
+            try AtomicFile.write(bytes, to: output)
+            Output.write("saved \(selection.messages.count) messages to \(output)\n", to: 2)
+        } catch {
+            Output.write("hepscope: \(SafeText.line(error.description))\n", to: 2)
+            throw ExitCode(failures.isEmpty ? 1 : 2)
+        }
+        if !failures.isEmpty { throw ExitCode(2) }
+    }
+}

@@ -1,0 +1,288 @@
+import CaptureIngest
+import Foundation
+import Testing
+import TestSupport
+import TraceExport
+import TraceModel
+import TraceOutput
+import WireDecoding
+
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What the model shows of a capture: per message (correlation, Call-ID, label, src, dst,
+/// transport), and per call its state.
+struct ModelPicture: Equatable {
+    var rows: [String: Int] = [:]
+    var states: [String: Int] = [:]
+    var groups: [String] = []
+
+    init(_ store: TraceStore, keepCorrelation: Bool = true) {
+        for (i, c) in store.calls.enumerated() {
+            for m in c.messages {
+                let r = store.messages[Int(m)]
+                let corr = keepCorrelation ? (store.correlationID(ofMessage: m) ?? "-") : "-"
+                let key = "\(corr) \(store.strings.string(c.callID)) \(store.methodName(m) ?? String(r.status)) "
+                    + "\(store.endpoints[r.source]) \(store.endpoints[r.destination]) \(r.transport.name)"
+                rows[key, default: 0] += 1
+            }
+            states["\(store.strings.string(c.callID)) \(c.state.name) \(i >= 0)", default: 0] += 1
+        }
+        groups = store.orderedGroups.map { store.correlationID(of: store.groups[$0]) ?? "-" }.sorted()
+        if !keepCorrelation { groups = [] }
+    }
+}
+
+func load(_ paths: [String]) -> TraceStore {
+    var l = TraceLoad()
+    l.load(paths: paths)
+    #expect(l.failures.isEmpty, "\(l.failures)")
+    return l.store
+}
+
+func temporaryPath(_ name: String) -> String {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hepscope-export-\(getpid())")
+    try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    return dir.appendingPathComponent("\(UUID().uuidString)-\(name)").path
+}
+
+/// Save, then open what was saved.
+func roundTrip(_ store: TraceStore, _ selection: ExportSelection, _ format: ExportFormat, decapsulate: Bool = false) throws -> (TraceStore, String) {
+    let path = temporaryPath("out.\(format.rawValue)")
+    try AtomicFile.write(try format.render(store, selection, decapsulate: decapsulate), to: path)
+    return (load([path]), path)
+}
+
+@Suite struct CaptureRoundTripTests {
+    static let captures = ["hep-kamailio-udp.pcap", "sip-plain-udp.pcap", "sip-plain-tcp.pcap"]
+
+    @Test(arguments: captures, [ExportFormat.pcap, .pcapng])
+    func everythingSavedOpensAsBefore(capture: String, format: ExportFormat) throws {
+        let original = load([Fixtures.kamailio(capture).path])
+        let (reopened, _) = try roundTrip(original, .all(original), format)
+        #expect(ModelPicture(reopened) == ModelPicture(original))
+        #expect(reopened.messages.count == original.messages.count)
+    }
+
+    @Test func oneCallSavedIsJustThatCallWithItsSession() throws {
+        let original = load([Fixtures.kamailio("hep-kamailio-udp.pcap").path])
+        let selection = ExportSelection.calls(original, callIDs: ["udp-busy-3-642@127.0.0.1"])
+        #expect(selection.messages.count == 4)
+        let (reopened, path) = try roundTrip(original, selection, .pcapng)
+        #expect(reopened.calls.count == 1)
+        #expect(reopened.calls[0].state == .busy && reopened.calls[0].finalStatus == 486)
+        #expect(reopened.orderedGroups.map { reopened.correlationID(of: reopened.groups[$0]) } == ["tb-20261127T015517Z-udp-b"])
+        // Comments: per packet the correlation id, per file what was selected.
+        try Fixtures.bytes(URL(fileURLWithPath: path)).withUnsafeBytes { b in
+            var reader = try CaptureFileReader(b)
+            var comments: [String?] = []
+            while let f = reader.next() { comments.append(f.comment) }
+            #expect(comments.count == 4)
+            #expect(comments.allSatisfy { $0 == "correlation id tb-20261127T015517Z-udp-b; capture id 1" })
+            #expect(reader.fileComments == ["hepscope: 4 messages, Call-ID udp-busy-3-642@127.0.0.1"])
+        }
+    }
+
+    @Test func decapsulatedCapturesLoseOnlyTheHEPLayer() throws {
+        let original = load([Fixtures.kamailio("hep-kamailio-udp.pcap").path])
+        let (reopened, _) = try roundTrip(original, .all(original), .pcap, decapsulate: true)
+        #expect(ModelPicture(reopened, keepCorrelation: false) == ModelPicture(original, keepCorrelation: false))
+        #expect(reopened.orderedGroups.count == 1)  // everything uncorrelated now
+        #expect(reopened.origins.all.allSatisfy { $0.hepVersion == 0 })
+    }
+
+    @Test func sightingsAndEventsSurviveASave() throws {
+        let dup = try Scenarios.write(Scenarios.duplicateSightings())
+        let logs = try Scenarios.write(Scenarios.hlogEvents())
+        let original = load([dup.path, logs.path])
+        for format in [ExportFormat.pcap, .pcapng] {
+            let (reopened, _) = try roundTrip(original, .all(original), format)
+            #expect(ModelPicture(reopened) == ModelPicture(original))
+            #expect(reopened.counters.sightings == original.counters.sightings)
+            // The repeated record is written once: the saved file has no duplicate left.
+            #expect(original.counters.exactDuplicates == 1 && reopened.counters.exactDuplicates == 0)
+            let events = { (s: TraceStore) in s.orderedGroups.reduce(0) { $0 + s.groups[$1].events.count } }
+            #expect(events(reopened) == events(original) && events(original) == 5)
+        }
+    }
+
+    @Test(.enabled(if: Fixtures.publicCapturesFolder != nil, "../shared/captures/public is absent"))
+    func publicCapturesRoundTrip() throws {
+        let files = try FileManager.default.contentsOfDirectory(atPath: Fixtures.publicCapturesFolder!.path)
+            .filter { $0.hasSuffix(".pcap") || $0.hasSuffix(".pcapng") }.sorted()
+        #expect(files.count >= 15)
+        for f in files {
+            let original = load([Fixtures.publicCapture(f)!.path])
+            guard !original.messages.isEmpty else { continue }
+            let (reopened, _) = try roundTrip(original, .all(original), .pcapng)
+            #expect(ModelPicture(reopened) == ModelPicture(original), "\(f)")
+        }
+    }
+}
+
+/// tshark (installed by .ci/run) must read what we write without a warning.
+@Suite(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/tshark"), "tshark is not installed"))
+struct TsharkReadsOurFilesTests {
+    func tshark(_ args: [String]) throws -> (status: Int32, out: String, err: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/tshark")
+        p.arguments = args
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        let stderr = String(decoding: e, as: UTF8.self).split(separator: "\n")
+            .filter { !$0.contains("Running as user \"root\"") }.joined(separator: "\n")
+        return (p.terminationStatus, String(decoding: o, as: UTF8.self), stderr)
+    }
+
+    @Test(arguments: [ExportFormat.pcap, .pcapng], [false, true])
+    func everyCaptureWeWriteParses(format: ExportFormat, decapsulate: Bool) throws {
+        let original = load([Fixtures.kamailio("hep-kamailio-udp.pcap").path, Fixtures.kamailio("sip-plain-tcp.pcap").path])
+        let path = temporaryPath("tshark.\(format.rawValue)")
+        // pcap needs one link type: both inputs are Ethernet.
+        try AtomicFile.write(try format.render(original, .all(original), decapsulate: decapsulate), to: path)
+        let info = try tshark(["-r", path, "-q", "-z", "expert,warn"])
+        #expect(info.status == 0)
+        #expect(info.err.isEmpty, "\(info.err)")
+        #expect(!info.out.contains("Warnings ("), "\(info.out)")
+        let frames = try tshark(["-r", path, "-T", "fields", "-e", "frame.number"])
+        #expect(frames.status == 0 && !frames.out.isEmpty)
+        if decapsulate {
+            // Plain SIP: tshark finds every message we saved.
+            let sip = try tshark(["-r", path, "-Y", "sip", "-T", "fields", "-e", "sip.Call-ID"])
+            let ids = sip.out.split(separator: "\n").flatMap { $0.split(separator: ",") }
+            #expect(ids.count == original.messages.count)
+        }
+    }
+}
+
+@Suite struct OtherFormatTests {
+    static let store = load([Fixtures.kamailio("hep-kamailio-udp.pcap").path])
+
+    @Test func textHasEveryMessageUnderItsHeader() throws {
+        let store = Self.store
+        let bytes = try ExportFormat.txt.render(store, .all(store))
+        let text = String(decoding: bytes, as: UTF8.self)
+        let blocks = text.components(separatedBy: "==== ").dropFirst()
+        #expect(blocks.count == store.messages.count)
+        // Each block: the header line, then the message exactly as it was sent.
+        for (block, m) in zip(blocks, ExportSelection.all(store).messages) {
+            let r = store.messages[Int(m)]
+            let header = block.prefix { $0 != "\n" }
+            #expect(header.hasPrefix(TextReport.clock(r.time)))
+            #expect(header.contains("\(store.endpoints[r.source]) -> \(store.endpoints[r.destination]) UDP correlation tb-"))
+            let body = String(block.drop { $0 != "\n" }.dropFirst())
+            let original = String(decoding: store.payload(of: r), as: UTF8.self).replacingOccurrences(of: "\r\n", with: "\n")
+            #expect(body.hasPrefix(original))
+        }
+    }
+
+    @Test func jsonIsThePrintDocumentOfTheSelection() throws {
+        let store = Self.store
+        let summary = InputSummary(counters: DecodeCounters(), sources: [], warnings: [])
+        let saved = try JSONSerialization.jsonObject(with: Data(try ExportFormat.json.render(store, .all(store), input: summary))) as! [String: Any]
+        let printed = try JSONSerialization.jsonObject(with: Data(JSONReport.render(store, input: summary).utf8)) as! [String: Any]
+        #expect(NSDictionary(dictionary: saved).isEqual(to: printed))
+        let one = try JSONSerialization.jsonObject(with: Data(try ExportFormat.json.render(store, .groups(store, ids: ["tb-20261127T015517Z-udp-b"])))) as! [String: Any]
+        let groups = one["groups"] as! [[String: Any]]
+        #expect(groups.count == 1 && (groups[0]["calls"] as! [Any]).count == 20)
+    }
+
+    @Test func mermaidHasAParticipantPerEndpointAndAnArrowPerMessage() throws {
+        let store = Self.store
+        let selection = ExportSelection.calls(store, callIDs: ["udp-reinv-1-643@127.0.0.1"])
+        let text = String(decoding: try ExportFormat.mermaid.render(store, selection), as: UTF8.self)
+        let lines = text.split(separator: "\n")
+        #expect(lines.first == "sequenceDiagram")
+        #expect(lines.filter { $0.hasPrefix("    participant ") }.count == 3)
+        #expect(lines.filter { $0.contains("->>") }.count == selection.messages.count)
+        #expect(lines.contains("    P0->>P1: INVITE (1 INVITE)"))
+        #expect(lines.contains { $0.hasSuffix(": 200 OK (2 INVITE)") })
+    }
+
+    @Test func svgIsWellFormedWithAnArrowPerMessage() throws {
+        let store = Self.store
+        let selection = ExportSelection.groups(store, ids: ["tb-20261127T015517Z-udp-b"])
+        let bytes = try ExportFormat.svg.render(store, selection)
+        let parser = XMLParser(data: Data(bytes))
+        #expect(parser.parse(), "\(String(describing: parser.parserError))")
+        let text = String(decoding: bytes, as: UTF8.self)
+        #expect(text.components(separatedBy: "<g class=\"arrow\"").count - 1 == selection.messages.count)
+        #expect(text.contains("<title>SIP/2.0 486 Busy Here"))
+    }
+
+    @Test func htmlCarriesTheMessagesForTheClickedArrows() throws {
+        let store = Self.store
+        let selection = ExportSelection.calls(store, callIDs: ["udp-busy-1-642@127.0.0.1"])
+        let page = String(decoding: try ExportFormat.html.render(store, selection), as: UTF8.self)
+        #expect(page.hasPrefix("<!DOCTYPE html>"))
+        #expect(page.components(separatedBy: "class=\"arrow\" data-index=").count - 1 == 4)
+        #expect(page.contains("SIP/2.0 486 Busy Here"))
+        #expect(!page.contains("</script>\n</body>") || page.components(separatedBy: "</script>").count == 2)
+    }
+
+    @Test func textLadderIsTheViewersDrawing() throws {
+        let store = Self.store
+        let selection = ExportSelection.calls(store, callIDs: ["udp-busy-1-642@127.0.0.1"])
+        let ascii = String(decoding: try ExportFormat.ladder.render(store, selection, ascii: true), as: UTF8.self)
+        #expect(ascii.contains("|<---486 Busy Here------|"))
+        #expect(!ascii.contains("│"))
+    }
+}
+
+@Suite struct ExportErrorTests {
+    @Test func emptySelectionWritesNothing() throws {
+        let store = load([Fixtures.kamailio("hep-kamailio-udp.pcap").path])
+        let none = ExportSelection.calls(store, callIDs: ["no-such-call"])
+        for format in ExportFormat.allCases {
+            #expect(throws: ExportError("nothing to save: the selection is empty")) {
+                _ = try format.render(store, none)
+            }
+        }
+    }
+
+    @Test func unwritablePlacesLeaveNoFileBehind() throws {
+        #expect(throws: ExportError.self) { try AtomicFile.write([1, 2, 3], to: "/nonexistent-folder/out.pcap") }
+        let dir = temporaryPath("readonly")
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        chmod(dir, 0o500)
+        defer { chmod(dir, 0o700) }
+        // root may write anywhere; the check only means something for other users.
+        if getuid() != 0 {
+            #expect(throws: ExportError.self) { try AtomicFile.write([1], to: dir + "/x.pcap") }
+            #expect(try FileManager.default.contentsOfDirectory(atPath: dir).isEmpty)
+        }
+    }
+
+    @Test(.enabled(if: getuid() == 0, "needs root to mount a tiny file system"))
+    func fullDiskLeavesNoPartialFile() throws {
+        let dir = temporaryPath("full")
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let mount = Process()
+        mount.executableURL = URL(fileURLWithPath: "/bin/mount")
+        mount.arguments = ["-t", "tmpfs", "-o", "size=64k", "tmpfs", dir]
+        mount.standardError = FileHandle.nullDevice
+        try mount.run()
+        mount.waitUntilExit()
+        guard mount.terminationStatus == 0 else { return }  // no mounting here (a container): nothing to show
+        defer {
+            let u = Process()
+            u.executableURL = URL(fileURLWithPath: "/bin/umount")
+            u.arguments = [dir]
+            try? u.run()
+            u.waitUntilExit()
+        }
+        let big = [UInt8](repeating: 7, count: 200_000)
+        #expect(throws: ExportError.self) { try AtomicFile.write(big, to: dir + "/big.pcap") }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir).isEmpty)
+        try AtomicFile.write([1, 2, 3], to: dir + "/small.pcap")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["small.pcap"])
+    }
+}
