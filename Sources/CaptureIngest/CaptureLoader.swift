@@ -1,3 +1,4 @@
+import Foundation
 import TraceModel
 import WireDecoding
 
@@ -29,12 +30,44 @@ public enum CaptureLoader {
             }
             report.format = (reader.format == .pcap ? "pcap" : "pcapng") + (input.wasCompressed ? ".gz" : "")
             let inputID = store.addInput(input)
-            while let frame = reader.next() {
-                report.frames += 1
-                let interface = frame.interfaceID
-                decoder.decode(frame: frame) { store.add($0, input: inputID, interface: interface) }
+            // About one message per 550 bytes of capture, in the files we have seen.
+            store.reserveCapacity(messages: bytes.count / 550)
+            // Two stages on two cores: this thread builds the model while another decodes.
+            let pipe = BatchPipe(capacity: 4)
+            let decodingDone = DispatchSemaphore(value: 0)
+            nonisolated(unsafe) var sharedReader = reader
+            nonisolated(unsafe) var frames = 0
+            let total = bytes.count
+            let decodeThread = Thread {
+                var batch = MessageBatch()
+                while let frame = sharedReader.next() {
+                    frames += 1
+                    let interface = frame.interfaceID
+                    decoder.decode(frame: frame) { batch.append($0, interface: interface, referencingInput: true) }
+                    if batch.count >= 2048 {
+                        pipe.put(batch, position: sharedReader.position)
+                        batch = MessageBatch()
+                    }
+                }
+                decoder.finish { batch.append($0, interface: 0, referencingInput: true) }
+                pipe.put(batch, position: total)
+                pipe.close()
+                decodingDone.signal()
             }
-            decoder.finish { store.add($0, input: inputID) }
+            decodeThread.stackSize = 8 << 20
+            decodeThread.start()
+            var released = 0
+            while let (batch, position) = pipe.take() {
+                store.add(batch, input: inputID)
+                // Pages already indexed leave our resident memory; payloads are read back on demand.
+                if position - released >= 32 << 20 {
+                    input.release(upTo: position)
+                    released = position
+                }
+            }
+            decodingDone.wait()
+            reader = sharedReader
+            report.frames = frames
             report.warnings = reader.warnings.map { "\(input.name): \($0)" }
             if reader.suppressedWarnings > 0 {
                 report.warnings.append("\(input.name): \(reader.suppressedWarnings) more warnings not listed")

@@ -94,6 +94,16 @@ public final class InputBytes: PayloadSource, @unchecked Sendable {
         if mappedLength > 0, let b = base { munmap(UnsafeMutableRawPointer(mutating: b), mappedLength) }
     }
 
+    /// Tells the kernel the mapped pages before `offset` are not needed now: they stop counting
+    /// as our resident memory and come back from the file if a payload there is read again.
+    public func release(upTo offset: Int) {
+        guard mappedLength > 0, let b = base else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let end = min(offset, count) / page * page
+        guard end > 0 else { return }
+        madvise(UnsafeMutableRawPointer(mutating: b), end, MADV_DONTNEED)
+    }
+
     public func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         if let owned { return try owned.withUnsafeBytes(body) }
         return try body(UnsafeRawBufferPointer(start: base, count: count))

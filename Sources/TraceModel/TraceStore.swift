@@ -59,6 +59,7 @@ public struct TraceStore: Sendable {
     /// A running estimate of the model's size, cheap enough to keep per message.
     public internal(set) var estimatedBytes = 0
     var addsSinceBudgetCheck = 0
+    var lastCorrelation: UInt32 = 0
     /// Request methods outside the known set (rare), by message.
     var otherMethods: [Int32: UInt32] = [:]
 
@@ -80,6 +81,13 @@ public struct TraceStore: Sendable {
         linkHeaderIDs = configuration.linkHeaders.map { strings.intern($0) }
     }
 
+    /// Makes room for about `count` more messages at once, so a big file is not copied again
+    /// and again while the arrays double.
+    public mutating func reserveCapacity(messages count: Int) {
+        messages.reserveCapacity(self.messages.count + count)
+        calls.reserveCapacity(self.calls.count + count / 6)
+    }
+
     /// Registers an input whose bytes messages may point into; returns its id for `add`.
     public mutating func addInput(_ source: any PayloadSource) -> UInt16 {
         inputs.append(source)
@@ -90,7 +98,17 @@ public struct TraceStore: Sendable {
     /// `message.payloadInputOffset` refers to (0: none, the payload is copied).
     public mutating func add(_ m: DecodedMessage, input: UInt16 = 0, interface: Int = 0) {
         let correlation: UInt32
-        if let cid = m.hep?.correlationID, !cid.isEmpty { correlation = strings.intern(cid) } else { correlation = 0 }
+        if let cid = m.hep?.correlationID, !cid.isEmpty {
+            // A session sends thousands of messages with the same id: compare before hashing.
+            if lastCorrelation != 0, strings.withBytes(lastCorrelation, { $0.elementsEqual(cid) }) {
+                correlation = lastCorrelation
+            } else {
+                correlation = strings.intern(cid)
+                lastCorrelation = correlation
+            }
+        } else {
+            correlation = 0
+        }
         let origin = UInt16(truncatingIfNeeded: origins.id(MessageOrigin(
             hepVersion: m.hep?.version ?? 0, ipProtocol: m.hep?.ipProtocol ?? 0,
             captureID: m.hep?.displayCaptureID ?? 0, node: m.hep?.nodeName.map { strings.intern($0) } ?? 0,
@@ -384,6 +402,13 @@ extension TraceStore {
     /// Adds a batch handed over by a decoding thread. `input` is the id from `addInput` of the
     /// file the batch's payload offsets refer to (0: keep copies of the payloads).
     public mutating func add(_ batch: MessageBatch, input: UInt16 = 0) {
-        batch.forEachWithInterface { m, interface in add(m, input: input, interface: interface) }
+        if input != 0, let source = self.input(input) {
+            // Batches may reference payloads in the mapped input instead of carrying copies.
+            source.withBytes { bytes in
+                batch.forEachWithInterface(input: bytes) { m, interface in add(m, input: input, interface: interface) }
+            }
+        } else {
+            batch.forEachWithInterface { m, interface in add(m, input: input, interface: interface) }
+        }
     }
 }

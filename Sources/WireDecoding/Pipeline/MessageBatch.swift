@@ -10,6 +10,8 @@ public struct MessageBatch: Sendable {
         var transport: SIPTransport
         var payloadType: UInt8
         var payload: Range<Int>
+        /// The payload range is in the input's bytes, not in the batch (see `referencingInput`).
+        var payloadInInput: Bool
         var sip: SIPMessageIndex?
         var hep: HEPEntry?
         var frameNumber: Int
@@ -43,13 +45,21 @@ public struct MessageBatch: Sendable {
     /// Copies `m` in. `interface` is the capture interface it came from (pcapng), kept so that
     /// sightings on two interfaces stay apart.
     public mutating func append(_ m: DecodedMessage, interface: Int = 0) {
+        append(m, interface: interface, referencingInput: false)
+    }
+
+    /// Like `append`, but a payload that sits in the input (`payloadInputOffset`) is not copied:
+    /// the batch keeps its offset, and `forEach(input:)` must be given the same input bytes.
+    /// For a loader handing batches of a mapped file to the thread that builds the model.
+    public mutating func append(_ m: DecodedMessage, interface: Int, referencingInput: Bool) {
         func keep(_ b: UnsafeRawBufferPointer?) -> Range<Int>? {
             guard let b else { return nil }
             let start = bytes.count
             bytes.append(contentsOf: b)
             return start..<bytes.count
         }
-        let payload = keep(m.payload)!
+        let inInput = referencingInput && m.payloadInputOffset != nil
+        let payload = inInput ? m.payloadInputOffset!..<m.payloadInputOffset! + m.payload.count : keep(m.payload)!
         let hep = m.hep.map { h in
             HEPEntry(version: h.version, captureID: h.captureID, displayCaptureID: h.displayCaptureID,
                      ipProtocol: h.ipProtocol, hepTimestamp: h.hepTimestamp, correlationID: keep(h.correlationID),
@@ -58,7 +68,7 @@ public struct MessageBatch: Sendable {
         }
         entries.append(Entry(timestamp: m.timestamp, captureTime: m.captureTime, source: m.source,
                              destination: m.destination, transport: m.transport, payloadType: m.payloadType,
-                             payload: payload, sip: m.sip, hep: hep, frameNumber: m.frameNumber,
+                             payload: payload, payloadInInput: inInput, sip: m.sip, hep: hep, frameNumber: m.frameNumber,
                              comment: m.frameComment, inputOffset: m.payloadInputOffset, interface: interface))
     }
 
@@ -67,8 +77,9 @@ public struct MessageBatch: Sendable {
         forEachWithInterface { m, _ in body(m) }
     }
 
-    /// Like forEach, with the capture interface of each message.
-    public func forEachWithInterface(_ body: (DecodedMessage, Int) -> Void) {
+    /// Like forEach, with the capture interface of each message. `input` is the input's bytes
+    /// for batches built with `referencingInput`.
+    public func forEachWithInterface(input: UnsafeRawBufferPointer? = nil, _ body: (DecodedMessage, Int) -> Void) {
         bytes.withUnsafeBytes { all in
             for e in entries {
                 let hep = e.hep.map { h in
@@ -80,7 +91,8 @@ public struct MessageBatch: Sendable {
                 }
                 var m = DecodedMessage(timestamp: e.timestamp, captureTime: e.captureTime, source: e.source,
                                        destination: e.destination, transport: e.transport, payloadType: e.payloadType,
-                                       payload: all.slice(e.payload), sip: e.sip, hep: hep,
+                                       payload: e.payloadInInput ? input!.slice(e.payload) : all.slice(e.payload),
+                                       sip: e.sip, hep: hep,
                                        frameNumber: e.frameNumber, payloadInputOffset: e.inputOffset)
                 m.frameComment = e.comment
                 body(m, e.interface)

@@ -3,7 +3,8 @@
 ///
 /// A class because the network dissector calls back into per-flow framing state while it is
 /// itself being mutated; separate stored properties of a class may be accessed that way.
-public final class TraceDecoder {
+/// Not thread-safe: one thread uses it at a time (a loader may hand it to another thread).
+public final class TraceDecoder: @unchecked Sendable {
     /// Everything counted so far, by this decoder and by the network layer below it.
     public var counters: DecodeCounters {
         var all = ownCounters
@@ -243,6 +244,22 @@ public final class TraceDecoder {
     /// payload that is exactly whole messages is used as is; anything else goes through a framer.
     private func hepStreamSIP(_ payload: UnsafeRawBufferPointer, message: DecodedMessage, _ emit: (DecodedMessage) -> Void) {
         let key = FlowKey(message.source, message.destination)
+        // The common case (a proxy's HEP): exactly one whole message, nothing pending for the flow.
+        if hepInnerStreams.isEmpty || hepInnerStreams[key] == nil {
+            var start = 0
+            while start < payload.count, payload[start] == 13 || payload[start] == 10 { start += 1 }
+            let body = payload.dropping(start)
+            if case .message(let index) = SIPParser.parse(body, isStream: true), index.length == body.count {
+                var m = message
+                m.payload = body
+                m.sip = index
+                m.transport = refine(m.transport, body, index)
+                m.payloadInputOffset = message.payloadInputOffset.map { $0 + start }
+                ownCounters.sipMessages += 1
+                emit(m)
+                return
+            }
+        }
         var framer = hepInnerStreams.removeValue(forKey: key) ?? StreamFramer()
         let base = payload.baseAddress
         framer.append(payload) { piece in

@@ -7,39 +7,112 @@ public struct SIPMessageIndex: Sendable, Equatable {
         case response(status: UInt16, reason: Range<Int>)
     }
 
-    public var startLine: StartLine
-    public var callID: Range<Int>?
-    public var cseqNumber: UInt32?
-    public var cseqMethod: Range<Int>?
-    public var from: Range<Int>?
-    public var to: Range<Int>?
-    public var fromTag: Range<Int>?
-    public var toTag: Range<Int>?
-    /// The first Via header value (the top one, even when several are comma-joined).
-    public var topVia: Range<Int>?
-    public var viaBranch: Range<Int>?
-    /// The transport token of the top Via ("UDP", "TCP", "TLS", "WS", "WSS", "SCTP").
-    public var viaTransport: Range<Int>?
-    public var contentLength: Int?
-    /// Cross-leg correlation headers.
-    public var xCallID: Range<Int>?
-    public var sessionID: Range<Int>?
-    public var icidValue: Range<Int>?
-    /// Offset of the first body byte (just past the empty line).
-    public var bodyStart: Int
-    /// Length of the whole message: headers plus body as framed.
-    public var length: Int
+    // Ranges are kept as pairs of 32-bit offsets: this index travels by value with every
+    // message between threads, and optional Range<Int>s made it four times as large.
+    private var isResponse: Bool
+    private var methodOrZero: SIPMethod
+    private var statusCode: UInt16
+    private var line1 = CompactRange.none
+    private var line2 = CompactRange.none
+    private var storedCallID = CompactRange.none
+    private var storedCSeqMethod = CompactRange.none
+    private var storedFrom = CompactRange.none
+    private var storedTo = CompactRange.none
+    private var storedFromTag = CompactRange.none
+    private var storedToTag = CompactRange.none
+    private var storedTopVia = CompactRange.none
+    private var storedViaBranch = CompactRange.none
+    private var storedViaTransport = CompactRange.none
+    private var storedXCallID = CompactRange.none
+    private var storedSessionID = CompactRange.none
+    private var storedICID = CompactRange.none
+    private var storedCSeqNumber: UInt32 = 0
+    private var hasCSeqNumber = false
+    private var storedContentLength: Int32 = -1
+    private var storedBodyStart: UInt32 = 0
+    private var storedLength: UInt32 = 0
 
-    public var isRequest: Bool { if case .request = startLine { return true } else { return false } }
-
-    public var method: SIPMethod? {
-        if case .request(let m, _, _) = startLine { return m }
-        return nil
+    public init(startLine: StartLine, bodyStart: Int, length: Int) {
+        switch startLine {
+        case .request(let m, let methodRange, let uri):
+            isResponse = false
+            methodOrZero = m
+            statusCode = 0
+            line1 = CompactRange(methodRange)
+            line2 = CompactRange(uri)
+        case .response(let status, let reason):
+            isResponse = true
+            methodOrZero = .other
+            statusCode = status
+            line1 = CompactRange(reason)
+        }
+        storedBodyStart = UInt32(truncatingIfNeeded: bodyStart)
+        storedLength = UInt32(truncatingIfNeeded: length)
     }
 
-    public var status: UInt16? {
-        if case .response(let s, _) = startLine { return s }
-        return nil
+    public var startLine: StartLine {
+        isResponse ? .response(status: statusCode, reason: line1.range ?? 0..<0)
+                   : .request(method: methodOrZero, methodRange: line1.range ?? 0..<0, uri: line2.range ?? 0..<0)
+    }
+
+    public var callID: Range<Int>? { get { storedCallID.range } set { storedCallID = CompactRange(newValue) } }
+    public var cseqNumber: UInt32? {
+        get { hasCSeqNumber ? storedCSeqNumber : nil }
+        set { hasCSeqNumber = newValue != nil; storedCSeqNumber = newValue ?? 0 }
+    }
+    public var cseqMethod: Range<Int>? { get { storedCSeqMethod.range } set { storedCSeqMethod = CompactRange(newValue) } }
+    public var from: Range<Int>? { get { storedFrom.range } set { storedFrom = CompactRange(newValue) } }
+    public var to: Range<Int>? { get { storedTo.range } set { storedTo = CompactRange(newValue) } }
+    public var fromTag: Range<Int>? { get { storedFromTag.range } set { storedFromTag = CompactRange(newValue) } }
+    public var toTag: Range<Int>? { get { storedToTag.range } set { storedToTag = CompactRange(newValue) } }
+    /// The first Via header value (the top one, even when several are comma-joined).
+    public var topVia: Range<Int>? { get { storedTopVia.range } set { storedTopVia = CompactRange(newValue) } }
+    public var viaBranch: Range<Int>? { get { storedViaBranch.range } set { storedViaBranch = CompactRange(newValue) } }
+    /// The transport token of the top Via ("UDP", "TCP", "TLS", "WS", "WSS", "SCTP").
+    public var viaTransport: Range<Int>? { get { storedViaTransport.range } set { storedViaTransport = CompactRange(newValue) } }
+    public var contentLength: Int? {
+        get { storedContentLength < 0 ? nil : Int(storedContentLength) }
+        set { storedContentLength = newValue.map { Int32(clamping: $0) } ?? -1 }
+    }
+    /// Cross-leg correlation headers.
+    public var xCallID: Range<Int>? { get { storedXCallID.range } set { storedXCallID = CompactRange(newValue) } }
+    public var sessionID: Range<Int>? { get { storedSessionID.range } set { storedSessionID = CompactRange(newValue) } }
+    public var icidValue: Range<Int>? { get { storedICID.range } set { storedICID = CompactRange(newValue) } }
+    /// Offset of the first body byte (just past the empty line).
+    public var bodyStart: Int { get { Int(storedBodyStart) } set { storedBodyStart = UInt32(truncatingIfNeeded: newValue) } }
+    /// Length of the whole message: headers plus body as framed.
+    public var length: Int { get { Int(storedLength) } set { storedLength = UInt32(truncatingIfNeeded: newValue) } }
+
+    public var isRequest: Bool { !isResponse }
+
+    public var method: SIPMethod? { isResponse ? nil : methodOrZero }
+
+    public var status: UInt16? { isResponse ? statusCode : nil }
+}
+
+/// A byte range in 8 bytes; "none" is an empty range at UInt32.max.
+struct CompactRange: Sendable, Equatable {
+    var lower: UInt32
+    var upper: UInt32
+
+    static let none = CompactRange(lower: .max, upper: .max)
+
+    init(lower: UInt32, upper: UInt32) {
+        self.lower = lower
+        self.upper = upper
+    }
+
+    init(_ r: Range<Int>?) {
+        if let r, r.lowerBound >= 0, r.upperBound < Int(UInt32.max) {
+            lower = UInt32(r.lowerBound)
+            upper = UInt32(r.upperBound)
+        } else {
+            self = .none
+        }
+    }
+
+    @inline(__always) var range: Range<Int>? {
+        lower == .max ? nil : Int(lower)..<Int(upper)
     }
 }
 
