@@ -12,12 +12,20 @@ public final class LiveIngest: @unchecked Sendable {
         public var relay: HEPRelay.Target?
         public var recordPath: String?
         public var rotateBytes: Int?
+        /// Stream connections open at once per listener; more are closed at once and counted.
+        public var maxConnections: Int
+        /// A stream connection that sends nothing for this long (or never finishes its TLS
+        /// handshake, or stalls inside a message) is closed and counted.
+        public var idleTimeout: Double
 
-        public init(hepKey: [UInt8]? = nil, relay: HEPRelay.Target? = nil, recordPath: String? = nil, rotateBytes: Int? = nil) {
+        public init(hepKey: [UInt8]? = nil, relay: HEPRelay.Target? = nil, recordPath: String? = nil, rotateBytes: Int? = nil,
+                    maxConnections: Int = 1000, idleTimeout: Double = 120) {
             self.hepKey = hepKey
             self.relay = relay
             self.recordPath = recordPath
             self.rotateBytes = rotateBytes
+            self.maxConnections = maxConnections
+            self.idleTimeout = idleTimeout
         }
     }
 
@@ -68,10 +76,12 @@ public final class LiveIngest: @unchecked Sendable {
         case .udp(let host, let port):
             channel = try UDPHEPHandler.bind(host: host, port: port, group: group, makeSink: makeSink)
         case .tcp(let host, let port):
-            channel = try StreamListener.bind(host: host, port: port, group: group, tls: nil, stats: sourceStats, makeSink: makeSink)
+            channel = try StreamListener.bind(host: host, port: port, group: group, tls: nil, stats: sourceStats,
+                                              limits: streamLimits, makeSink: makeSink)
         case .tls(let host, let port, let cert, let key):
             let context = try StreamListener.tlsContext(certificate: cert, key: key)
-            channel = try StreamListener.bind(host: host, port: port, group: group, tls: context, stats: sourceStats, makeSink: makeSink)
+            channel = try StreamListener.bind(host: host, port: port, group: group, tls: context, stats: sourceStats,
+                                              limits: streamLimits, makeSink: makeSink)
         }
         lock.withLock {
             channels.append(channel)
@@ -98,6 +108,10 @@ public final class LiveIngest: @unchecked Sendable {
         try? group.syncShutdownGracefully()
         recorder?.close()
         postCounters()
+    }
+
+    private var streamLimits: StreamListener.Limits {
+        .init(maxConnections: options.maxConnections, idleTimeout: .milliseconds(Int64(options.idleTimeout * 1000)))
     }
 
     private func postCounters() {

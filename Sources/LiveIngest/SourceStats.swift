@@ -33,6 +33,20 @@ final class SourceStats: @unchecked Sendable {
         lock.withLock { body(&extra) }
     }
 
+    /// Counts a new stream connection in, unless `limit` are open already (then counts it as
+    /// refused and returns false). One step under the lock, so parallel accepts cannot overshoot.
+    func admitConnection(limit: Int) -> Bool {
+        lock.withLock {
+            guard extra.connectionsOpen < limit else {
+                extra.countDropped("connection limit reached")
+                return false
+            }
+            extra.connectionsOpen += 1
+            extra.connectionsAccepted += 1
+            return true
+        }
+    }
+
     func snapshot() -> DecodeCounters {
         lock.withLock {
             var all = closed

@@ -49,10 +49,6 @@ final class StreamHEPHandler: ChannelInboundHandler, @unchecked Sendable {
     func channelActive(context: ChannelHandlerContext) {
         peer = Endpoint(context.channel.remoteAddress)
         local = Endpoint(context.channel.localAddress)
-        stats.withExtra {
-            $0.connectionsAccepted += 1
-            $0.connectionsOpen += 1
-        }
         context.fireChannelActive()
     }
 
@@ -98,8 +94,13 @@ final class StreamHEPHandler: ChannelInboundHandler, @unchecked Sendable {
 }
 
 enum StreamListener {
+    struct Limits: Sendable {
+        var maxConnections: Int
+        var idleTimeout: TimeAmount
+    }
+
     static func bind(host: String, port: Int, group: EventLoopGroup, tls: NIOSSLContext?, stats: SourceStats,
-                     makeSink: @escaping @Sendable () -> ListenerSink) throws -> Channel {
+                     limits: Limits, makeSink: @escaping @Sendable () -> ListenerSink) throws -> Channel {
         try ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelOption(.backlog, value: 1024)
@@ -107,6 +108,14 @@ enum StreamListener {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let ops = channel.pipeline.syncOperations
+                    // Over the limit: close at once. Memory stays bounded whatever peers do.
+                    guard stats.admitConnection(limit: limits.maxConnections) else {
+                        channel.close(promise: nil)
+                        return
+                    }
+                    // Idle (no TLS handshake, nothing sent, a message never finished): closed.
+                    try ops.addHandler(IdleStateHandler(readTimeout: limits.idleTimeout))
+                    try ops.addHandler(IdleCloser(stats: stats))
                     if let tls { try ops.addHandler(NIOSSLServerHandler(context: tls)) }
                     try ops.addHandler(ByteToMessageHandler(HEPFrameDecoder()))
                     try ops.addHandler(StreamHEPHandler(sink: makeSink(), stats: stats))
@@ -121,5 +130,22 @@ enum StreamListener {
         let privateKey = try NIOSSLPrivateKey(file: key, format: .pem)
         let configuration = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(privateKey))
         return try NIOSSLContext(configuration: configuration)
+    }
+}
+
+/// Closes a connection that has been idle past the listener's timeout, and counts it.
+final class IdleCloser: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = NIOAny
+    private let stats: SourceStats
+
+    init(stats: SourceStats) { self.stats = stats }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let idle = event as? IdleStateHandler.IdleStateEvent, case .read = idle {
+            stats.withExtra { $0.countDropped("idle connection closed") }
+            context.close(promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
     }
 }

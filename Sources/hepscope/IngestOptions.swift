@@ -23,7 +23,15 @@ struct IngestOptions: ParsableArguments {
     @Option(name: .customLong("write-rotate"), help: "With --write: start a new file past this size (e.g. 100M).")
     var writeRotate: String?
 
+    @Option(help: "TCP/TLS listeners: connections open at once; more are refused and counted.")
+    var maxConnections = 1000
+
+    @Option(help: "TCP/TLS listeners: close a connection idle (or stuck in a TLS handshake) this many seconds.")
+    var idleTimeout = 120.0
+
     func validate() throws {
+        if maxConnections < 1 { throw ValidationError("--max-connections must be at least 1") }
+        if idleTimeout <= 0 { throw ValidationError("--idle-timeout must be positive") }
         if let m = memoryLimit, MemorySize.parse(m) == nil {
             throw ValidationError("--memory-limit: expected a size such as 512M or 2G, got '\(m)'")
         }
@@ -42,7 +50,8 @@ struct IngestOptions: ParsableArguments {
 
     var liveOptions: LiveIngest.Options {
         LiveIngest.Options(hepKey: hepKey.map { Array($0.utf8) }, relay: relay.flatMap { try? HEPRelay.parse($0) },
-                           recordPath: writePath, rotateBytes: writeRotate.flatMap(MemorySize.parse))
+                           recordPath: writePath, rotateBytes: writeRotate.flatMap(MemorySize.parse),
+                           maxConnections: maxConnections, idleTimeout: idleTimeout)
     }
 
     /// SOURCE arguments as files and listeners; none at all means the default loopback listeners.

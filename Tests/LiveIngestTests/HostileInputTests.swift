@@ -65,3 +65,63 @@ import Glibc
         #expect(after.malformedReasons["connection closed inside a HEP message"] == 2)  // stalled and liar
     }
 }
+
+@Suite(.serialized) struct ConnectionAbuseTests {
+    @Test func idleConnectionsAreClosedAndGoodSendersServed() async throws {
+        let h = try LiveHarness(options: .init(maxConnections: 1000, idleTimeout: 1))
+        let (source, port) = try await h.listen({ .tcp(host: "127.0.0.1", port: $0) }, name: "tcp")
+        let idle = (0..<300).map { _ in Net.connectTCP(port) }
+        let good = try Fixtures.rawHEPPackets()
+        let ok = Net.connectTCP(port)
+        Net.sendAll(ok, good.prefix(50).flatMap { $0 })
+        #expect(h.pump { $0.store.messages.count >= 50 })
+        // The idle ones (and, once quiet, the good one) are closed after the timeout.
+        #expect(h.pump(seconds: 10) { $0.sources[source].counters.connectionsOpen == 0 && $0.sources[source].counters.connectionsAccepted == 301 })
+        let c = h.session.sources[source].counters
+        #expect(c.droppedReasons["idle connection closed"] == 301)
+        #expect(c.malformed == 0)
+        idle.forEach { close($0) }
+        close(ok)
+        await h.stop()
+    }
+
+    @Test func connectionsPastTheLimitAreRefused() async throws {
+        let h = try LiveHarness(options: .init(maxConnections: 20, idleTimeout: 30))
+        let (source, port) = try await h.listen({ .tcp(host: "127.0.0.1", port: $0) }, name: "tcp")
+        let ok = Net.connectTCP(port)
+        #expect(h.pump { $0.sources[source].counters.connectionsOpen == 1 })
+        let crowd = (0..<30).map { _ in Net.connectTCP(port) }
+        #expect(h.pump { $0.sources[source].counters.droppedReasons["connection limit reached"] ?? 0 >= 11 })
+        let good = try Fixtures.rawHEPPackets()
+        Net.sendAll(ok, good.prefix(20).flatMap { $0 })
+        #expect(h.pump { $0.store.messages.count >= 20 })
+        let c = h.session.sources[source].counters
+        #expect(c.connectionsOpen <= 20)
+        #expect(c.droppedReasons["connection limit reached"] == 11)
+        crowd.forEach { close($0) }
+        close(ok)
+        await h.stop()
+    }
+
+    @Test func tlsHandshakesThatNeverFinishTimeOut() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hepscope-tls-idle-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let cert = dir.appendingPathComponent("c.pem").path, key = dir.appendingPathComponent("k.pem").path
+        let openssl = Process()
+        openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        openssl.arguments = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=x"]
+        openssl.standardError = FileHandle.nullDevice
+        openssl.standardOutput = FileHandle.nullDevice
+        try openssl.run()
+        openssl.waitUntilExit()
+        let h = try LiveHarness(options: .init(idleTimeout: 1))
+        let (source, port) = try await h.listen({ .tls(host: "127.0.0.1", port: $0, certificate: cert, key: key) }, name: "tls")
+        let stuck = (0..<20).map { _ in Net.connectTCP(port) }
+        Net.sendAll(stuck[0], [0x16, 0x03, 0x01, 0x00])  // the start of a ClientHello, then nothing
+        #expect(h.pump(seconds: 10) { $0.sources[source].counters.droppedReasons["idle connection closed"] == 20 })
+        #expect(h.session.sources[source].counters.connectionsOpen == 0)
+        stuck.forEach { close($0) }
+        await h.stop()
+    }
+}
