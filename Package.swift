@@ -63,7 +63,7 @@ let package = Package(
         .testTarget(name: "TraceViewerTests", dependencies: ["TraceViewer", "CaptureIngest", "TraceModel", "TestSupport"]),
         .testTarget(
             name: "HepscopeCommandTests",
-            dependencies: ["CaptureIngest", "TraceModel", "TraceOutput", "TestSupport", "WireDecoding", "hepscope"]
+            dependencies: ["Benchmarking", "CaptureIngest", "TraceModel", "TraceOutput", "TestSupport", "WireDecoding", "hepscope"]
         ),
     ]
 )

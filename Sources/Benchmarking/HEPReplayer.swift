@@ -73,7 +73,34 @@ public struct HEPReplayer {
         return t
     }
 
-    /// The packet for loop `n`: the Call-ID gets "-L<n>" and both lengths grow to match.
+    /// The packet for loop `n`: the Call-ID gets "-L<n>" and both lengths grow to match; with
+    /// `correlation`, chunk 0x11 is replaced by that text ("%d" becomes the loop number).
+    func packet(_ i: Int, loop: Int, unique: Bool, correlation: String? = nil) -> [UInt8] {
+        let base = packet(i, loop: loop, unique: unique)
+        guard let correlation else { return base }
+        return HEPReplayer.replacingCorrelation(base, with: correlation.replacingOccurrences("%d", String(loop)))
+    }
+
+    /// Drops any chunk 0x11 and appends one with `value`.
+    static func replacingCorrelation(_ p: [UInt8], with value: String) -> [UInt8] {
+        guard p.count >= 6, p[0] == 0x48 else { return p }
+        let total = min(p.count, Int(p[4]) << 8 | Int(p[5]))
+        var chunks: [UInt8] = []
+        var off = 6
+        while off + 6 <= total {
+            let vendor = Int(p[off]) << 8 | Int(p[off + 1]), type = Int(p[off + 2]) << 8 | Int(p[off + 3])
+            let len = Int(p[off + 4]) << 8 | Int(p[off + 5])
+            guard len >= 6, off + len <= total else { return p }
+            if !(vendor == 0 && type == 0x11) { chunks += p[off..<off + len] }
+            off += len
+        }
+        let v = Array(value.utf8)
+        chunks += [0, 0, 0, 0x11, UInt8((6 + v.count) >> 8), UInt8((6 + v.count) & 0xff)] + v
+        let newTotal = 6 + chunks.count
+        guard newTotal <= 65535 else { return p }
+        return [0x48, 0x45, 0x50, 0x33, UInt8(newTotal >> 8), UInt8(newTotal & 0xff)] + chunks
+    }
+
     func packet(_ i: Int, loop: Int, unique: Bool) -> [UInt8] {
         let t = templates[i]
         guard unique, let end = t.callIDEnd, let lenAt = t.payloadChunkLengthOffset else { return t.bytes }
@@ -89,7 +116,8 @@ public struct HEPReplayer {
 
     /// Sends over UDP to 127.0.0.0/8 or ::1 at `rate` packets/s (0: as fast as possible) for at
     /// most `seconds`, `loops` times over the input.
-    public func sendUDP(host: String, port: Int, rate: Int, seconds: Double, loops: Int, uniqueCalls: Bool) throws -> Result {
+    public func sendUDP(host: String, port: Int, rate: Int, seconds: Double, loops: Int, uniqueCalls: Bool,
+                        correlation: String? = nil) throws -> Result {
         let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
         guard fd >= 0 else { throw ReplayError("socket: \(String(cString: strerror(errno)))") }
         defer { close(fd) }
@@ -115,7 +143,7 @@ public struct HEPReplayer {
                     while Double(result.packets) / Double(rate) > ProcessMeasurement.now - start { usleep(200) }
                 }
                 if ProcessMeasurement.now >= deadline { break outer }
-                let p = packet(i, loop: loop, unique: uniqueCalls)
+                let p = packet(i, loop: loop, unique: uniqueCalls, correlation: correlation)
                 let n = p.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
                 if n < 0 {
                     if errno == ENOBUFS || errno == EAGAIN || errno == ECONNREFUSED { continue }
@@ -164,4 +192,17 @@ func readFile(_ path: String) throws -> [UInt8] {
         data += chunk[0..<n]
     }
     return data
+}
+
+extension String {
+    fileprivate func replacingOccurrences(_ target: String, _ replacement: String) -> String {
+        guard !target.isEmpty else { return self }
+        var out = ""
+        var rest = Substring(self)
+        while let r = rest.firstRange(of: target) {
+            out += rest[..<r.lowerBound] + replacement
+            rest = rest[r.upperBound...]
+        }
+        return out + rest
+    }
 }

@@ -30,6 +30,9 @@ public struct CorrelationGroup: Sendable {
     public internal(set) var firstTime = Timestamp(nanoseconds: .max)
     public internal(set) var lastTime = Timestamp(nanoseconds: .min)
     public internal(set) var statistics = GroupStatistics()
+    /// Arrival number of the group's latest message: "least recently active" is measured in
+    /// what we received, not in the senders' clocks (a replay repeats the same timestamps).
+    public internal(set) var lastArrival = 0
     /// Set when the group was merged into another one (link groups only).
     public internal(set) var retired = false
     /// Set when calls left the group (they were linked elsewhere): first/last time may then be

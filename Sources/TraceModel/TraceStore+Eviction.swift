@@ -12,7 +12,7 @@ extension TraceStore {
     /// eviction is some way off), then rebuilds the model from what is kept.
     public mutating func enforceMemoryLimit() {
         guard let limit = configuration.memoryLimit, estimatedBytes > limit else { return }
-        let live = orderedGroups.sorted { (span(of: groups[$0]).last, $0) < (span(of: groups[$1]).last, $1) }
+        let live = orderedGroups.sorted { (groups[$0].lastArrival, $0) < (groups[$1].lastArrival, $1) }
         guard live.count > 1 else { return }
         var evict = Set<Int>()
         var remaining = estimatedBytes

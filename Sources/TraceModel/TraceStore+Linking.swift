@@ -139,6 +139,7 @@ extension TraceStore {
         groups[Int(target)].messageCount += call.messages.count
         groups[Int(target)].touch(call.firstTime)
         groups[Int(target)].touch(call.lastTime)
+        groups[Int(target)].lastArrival = max(groups[Int(target)].lastArrival, Int(call.messages.last ?? 0) + 1)
         for e in eventsByCall[c] ?? [] {
             if let i = groups[from].events.firstIndex(of: e) { groups[from].events.remove(at: i) }
             groups[from].messageCount -= 1

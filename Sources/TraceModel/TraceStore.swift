@@ -213,6 +213,7 @@ public struct TraceStore: Sendable {
         let g = Int(calls[Int(callIndex)].group)
         groups[g].messageCount += 1
         groups[g].touch(m.timestamp)
+        groups[g].lastArrival = messages.count
         let after = GroupStatistics.Contribution(calls[Int(callIndex)])
         if after != before {
             groups[g].statistics.apply(before, sign: -1)
@@ -361,6 +362,7 @@ public struct TraceStore: Sendable {
         groups[Int(group)].events.append(index)
         groups[Int(group)].messageCount += 1
         groups[Int(group)].touch(m.timestamp)
+        groups[Int(group)].lastArrival = messages.count
     }
 
     /// A 64-bit hash, eight bytes per step: payload identity for duplicates and retransmissions,

@@ -21,6 +21,9 @@ struct ReplayCommand: ParsableCommand {
     @Flag(help: "Append -L<loop> to every Call-ID so each loop is a new set of calls.")
     var uniqueCalls = false
 
+    @Option(help: "Replace the correlation id; %d becomes the loop number (e.g. run-%d).")
+    var rewriteCorr: String?
+
     @Argument(help: "A raw HEP dump (4-byte big-endian length records) or a pcap holding HEP over UDP.")
     var input: String
 
@@ -32,7 +35,7 @@ struct ReplayCommand: ParsableCommand {
             throw ValidationError("the target must be udp://HOST:PORT")
         }
         let replayer = try HEPReplayer(path: input)
-        let r = try replayer.sendUDP(host: host, port: port, rate: rate, seconds: seconds, loops: loop, uniqueCalls: uniqueCalls)
+        let r = try replayer.sendUDP(host: host, port: port, rate: rate, seconds: seconds, loops: loop, uniqueCalls: uniqueCalls, correlation: rewriteCorr)
         print("sent \(r.packets) packets, \(r.bytes) bytes in \(ComparisonTable.fixed(r.seconds, 3)) s (\(Int(r.rate)) packets/s)")
     }
 }
