@@ -75,22 +75,36 @@ public struct ValueTable<Value: Hashable & Sendable>: Sendable {
 }
 
 /// Payload bytes of messages that are not contiguous in any input (reassembled from TCP
-/// segments, inflated, received live), one after another in a single growing buffer.
+/// segments, inflated, received live), one after another in fixed-size chunks: no allocation per
+/// message, and no doubling (a doubled array holds up to twice what it uses and copies it all).
 public struct PayloadArena: Sendable {
-    private var storage: [UInt8] = []
+    // Larger than any payload can be (HEP packets are under 64 KiB, inflated ones capped at 1 MiB).
+    static let chunkSize = 4 << 20
+    private var chunks: [[UInt8]] = []
+    public private(set) var byteCount = 0
 
     public init() {}
 
-    public var byteCount: Int { storage.count }
-
+    /// Returns an offset: chunk number × chunkSize + position in the chunk. A payload never
+    /// spans two chunks (a bigger one gets a chunk of its own size).
     public mutating func append(_ bytes: UnsafeRawBufferPointer) -> Int {
-        let offset = storage.count
-        storage.append(contentsOf: bytes)
-        return offset
+        byteCount += bytes.count
+        if let last = chunks.indices.last, chunks[last].count + bytes.count <= max(chunks[last].capacity, PayloadArena.chunkSize),
+           chunks[last].count + bytes.count <= PayloadArena.chunkSize {
+            let offset = last * PayloadArena.chunkSize + chunks[last].count
+            chunks[last].append(contentsOf: bytes)
+            return offset
+        }
+        var chunk = [UInt8]()
+        chunk.reserveCapacity(max(PayloadArena.chunkSize, bytes.count))
+        chunk.append(contentsOf: bytes)
+        chunks.append(chunk)
+        return (chunks.count - 1) * PayloadArena.chunkSize
     }
 
     public func withBytes<R>(offset: Int, length: Int, _ body: (UnsafeRawBufferPointer) -> R) -> R {
-        storage.withUnsafeBytes { body($0.slice(offset..<offset + length)) }
+        let chunk = offset / PayloadArena.chunkSize, at = offset % PayloadArena.chunkSize
+        return chunks[chunk].withUnsafeBytes { body($0.slice(at..<at + length)) }
     }
 }
 
