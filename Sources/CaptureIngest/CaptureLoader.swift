@@ -60,7 +60,7 @@ public enum CaptureLoader {
             while let (batch, position) = pipe.take() {
                 store.add(batch, input: inputID)
                 // Pages already indexed leave our resident memory; payloads are read back on demand.
-                if position - released >= 32 << 20 {
+                if position - released >= 8 << 20 {
                     input.release(upTo: position)
                     released = position
                 }
