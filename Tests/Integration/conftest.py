@@ -82,7 +82,7 @@ def free_port() -> int:
     raise RuntimeError("no free port on 127.0.0.1")
 
 
-def _bound(port: int, proto: str) -> bool:
+def is_listening(port: int, proto: str) -> bool:
     """Whether something listens on 127.0.0.1:port (or the wildcard), read from /proc so the
     check itself sends nothing: a probing connection would show in hepscope's counters."""
     want = {f"0100007F:{port:04X}", f"00000000:{port:04X}"}
@@ -160,7 +160,7 @@ class Procs:
     def wait_listening(self, proc: Proc, port: int, protos=("udp",), timeout: float = 15) -> None:
         deadline = time.monotonic() + timeout
         while True:
-            if all(_bound(port, p) for p in protos):
+            if all(is_listening(port, p) for p in protos):
                 return
             if not proc.alive():
                 pytest.fail(f"{proc.name} (pid {proc.pid}) exited with {proc.popen.returncode} "
