@@ -15,7 +15,6 @@ import signal
 import socket
 import struct
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -44,7 +43,7 @@ def pytest_sessionstart(session):
     if shutil.which("kamailio"):
         modules_dir = KAMAILIO_MODULES
         if not modules_dir.is_dir():
-            # Another architecture: ask Kamailio where its modules are.
+            # Another architecture: its multiarch modules directory.
             found = list(Path("/usr/lib").glob("*/kamailio/modules"))
             modules_dir = found[0] if found else modules_dir
         problems += [f"Kamailio module {m}.so not found in {modules_dir}"

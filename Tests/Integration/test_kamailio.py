@@ -15,7 +15,7 @@ import pytest
 
 from conftest import (BASIC_CALL, BUSY_CALL, Kamailio, LiveCapture, corr_id, finish_uac,
                       free_port, groups_by_id, kinds, read_hep_recording, source, start_stunnel,
-                      start_uac, start_uas, what)
+                      start_uac, start_uas)
 
 # Seconds each hepscope run listens: Kamailio and sipp start and finish a few calls in ~3 s.
 WINDOW = 10
@@ -120,8 +120,8 @@ def test_sip_over_tcp_and_tls(procs, tls_cert, transport):
     check_basic_calls(groups[corr], 3, transport, 3, 1, corr)
     for call in groups[corr]["calls"]:
         for m in call["messages"]:
-            # The proxy's own port for what it received on it; the sender side is stunnel's
-            # for TLS, so only the receiving side is fixed.
+            # Requests reach the proxy's SIP or TLS port; replies reach its own outgoing
+            # connection, whose port is ephemeral, and senders behind stunnel are too.
             if transport == "TCP" and m["method"]:
                 assert m["dst"] == f"127.0.0.1:{kam.sip_port}"
             if transport == "TLS" and m["method"]:
