@@ -49,6 +49,12 @@ public enum JSONReport {
         j.raw("]}")
     }
 
+    /// Not received as HEP, or received as HEPv1, whose header has no capture id field:
+    /// the model's 0 there is a placeholder, not an id a capture agent sent.
+    static func captureID(_ o: MessageOrigin) -> UInt32? {
+        o.hepVersion == 0 || o.hepVersion == 1 ? nil : o.captureID
+    }
+
     static func common(_ index: Int32, _ store: TraceStore, _ j: inout JSONText) {
         let r = store.messages[Int(index)]
         j.key("time"); j.raw(r.time.decimalSeconds)
@@ -59,7 +65,7 @@ public enum JSONReport {
         let o = store.origin(of: r)
         j.raw(","); j.key("frame"); j.number(r.frame)
         j.raw(","); j.key("hep_version"); j.number(o.hepVersion == 0 ? nil : o.hepVersion)
-        j.raw(","); j.key("capture_id"); j.number(o.hepVersion == 0 ? nil : o.captureID)
+        j.raw(","); j.key("capture_id"); j.number(captureID(o))
         j.raw(","); j.key("node"); j.string(o.node == 0 ? nil : store.strings.string(o.node))
         j.raw(","); j.key("length"); j.number(r.payload.length)
         j.raw(","); j.key("comment"); j.string(r.flags.contains(.commented) ? store.comment(of: index) : nil)
@@ -79,7 +85,7 @@ public enum JSONReport {
             if i > 0 { j.raw(",") }
             let o = store.origins[Int(s.origin)]
             j.raw("{"); j.key("time"); j.raw(s.time.decimalSeconds)
-            j.raw(","); j.key("capture_id"); j.number(o.hepVersion == 0 ? nil : o.captureID)
+            j.raw(","); j.key("capture_id"); j.number(captureID(o))
             j.raw(","); j.key("node"); j.string(o.node == 0 ? nil : store.strings.string(o.node))
             j.raw(","); j.key("frame"); j.number(s.frame)
             j.raw(","); j.key("delay_ms"); j.raw(milliseconds(s.delay))

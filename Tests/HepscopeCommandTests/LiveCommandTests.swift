@@ -97,6 +97,38 @@ let replayTool = Fixtures.packageRoot.deletingLastPathComponent().appendingPathC
         #expect(run.stdout.hasPrefix("{\"groups\":[],"))
     }
 
+    /// HEPv1 has no capture id field (v2 has one in its time header): the JSON says null, not 0.
+    @Test func hepV1HasNoCaptureID() throws {
+        let port = Self.freePort()
+        let (p, out, _) = try start(["print", "--json", "--count", "2", "udp://127.0.0.1:\(port)"])
+        waitForListener()
+        func sip(_ callID: String) -> [UInt8] { Array("OPTIONS sip:a SIP/2.0\r\nCall-ID: \(callID)\r\nCSeq: 1 OPTIONS\r\n\r\n".utf8) }
+        let v1: [UInt8] = [1, 16, 2, 17, 0x13, 0xc4, 0x13, 0xc4, 10, 0, 0, 1, 10, 0, 0, 2] + sip("v1")
+        let v2: [UInt8] = [2, 16, 2, 17, 0x13, 0xc4, 0x13, 0xc4, 10, 0, 0, 1, 10, 0, 0, 2,
+                           0x5b, 0x4c, 0xc7, 0x69, 0x40, 0xe2, 0x01, 0x00, 0x07, 0x00, 0, 0] + sip("v2")
+        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        addr.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
+        for packet in [v1, v2] {
+            _ = packet.withUnsafeBytes { b in
+                withUnsafePointer(to: &addr) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, b.baseAddress, b.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+                }
+            }
+        }
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        let doc = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let calls = ((doc["groups"] as? [[String: Any]]) ?? []).flatMap { ($0["calls"] as? [[String: Any]]) ?? [] }
+        let byCall = Dictionary(uniqueKeysWithValues: calls.map { ($0["call_id"] as? String ?? "", ($0["messages"] as? [[String: Any]])?.first ?? [:]) })
+        #expect(byCall["v1"]?["hep_version"] as? Int == 1)
+        #expect(byCall["v1"]?["capture_id"] is NSNull)
+        #expect(byCall["v2"]?["capture_id"] as? Int == 7)
+    }
+
     @Test func badListenURLsAreCommandLineErrors() throws {
         let run = try HepscopeRun.run(["print", "sctp://127.0.0.1:9"])
         #expect(run.status == 64)
