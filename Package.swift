@@ -49,7 +49,9 @@ let package = Package(
                 "Benchmarking", "CaptureIngest", "LiveIngest", "TerminalBackend", "TraceModel", "TraceOutput",
                 "TraceViewer", "WireDecoding",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            // A recorded Kamailio test session, replayed by `hepscope --demo`.
+            resources: [.copy("Resources/hep-kamailio-udp.pcap")]
         ),
 
         .target(name: "TestSupport", dependencies: ["WireDecoding"], path: "Tests/TestSupport"),

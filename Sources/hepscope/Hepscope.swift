@@ -6,7 +6,7 @@ struct Hepscope: ParsableCommand {
         commandName: "hepscope",
         abstract: "A terminal viewer for SIP traces: HEP (with correlation ids) and pcap/pcapng captures.",
         version: "0.1.0",
-        subcommands: [PrintCommand.self, BenchCommand.self],
-        defaultSubcommand: PrintCommand.self
+        subcommands: [ViewCommand.self, PrintCommand.self, BenchCommand.self],
+        defaultSubcommand: ViewCommand.self
     )
 }
