@@ -92,7 +92,12 @@ public struct Ladder: Sendable {
             guard let lr = layoutRows.first, lr.message == m else { continue }
             layoutRows = layoutRows.dropFirst()
             if ordinal[r.call] == nil { ordinal[r.call] = ordinal.count }
-            rows.append(Row(message: m, time: r.time, from: columnMap[lr.from], to: columnMap[lr.to], label: lr.label,
+            var label = lr.label
+            if mergePorts, columnMap[lr.from] == columnMap[lr.to], lr.from != lr.to {
+                // Between two ports of one host: the ports say which way it went.
+                label = ":\(layout.columns[lr.from].port)\u{2192}:\(layout.columns[lr.to].port) " + label
+            }
+            rows.append(Row(message: m, time: r.time, from: columnMap[lr.from], to: columnMap[lr.to], label: label,
                             cseq: s.cseqText(m).map { SafeText.line($0) } ?? "",
                             labelRole: ColorRole.sip(status: r.status), call: r.call,
                             transaction: Int(r.transaction), isEvent: false, isRetransmission: r.isRetransmission))

@@ -57,7 +57,11 @@ enum CallsScreen {
             let row = rows[i]
             let c = s.calls[Int(row.call)]
             var from = text(c.fromUser)
-            if row.depth > 0 { from = g.branch + (row.linkReason.map { SafeText.line($0) + " " } ?? "") + from }
+            var callID = text(c.callID)
+            if row.depth > 0 {
+                from = g.branch + from
+                callID = "[" + (row.linkReason.map { SafeText.line($0) } ?? "linked") + "] " + callID
+            }
             var route = ""
             if let first = c.messages.first {
                 let r = s.messages[Int(first)]
@@ -68,12 +72,12 @@ enum CallsScreen {
             let values = [
                 Format.clockMillis(c.firstTime), from, text(c.toUser), c.kindKnown ? c.kind.name : "-",
                 String(c.messages.count), stateText, Format.millis(c.postDialDelay), Format.duration(c.duration), route,
-                text(c.callID),
+                callID,
             ]
             let stateRole: ColorRole = c.state.isActive ? .provisional : c.state.isFailure ? .clientError
                 : c.state == .completed || c.state == .inCall ? .success : .redirect
             for f in fitted {
-                let role: ColorRole = f.index == 5 ? stateRole : f.index == 1 && row.depth > 0 ? .accent : .normal
+                let role: ColorRole = f.index == 5 ? stateRole : (f.index == 1 || f.index == 9) && row.depth > 0 ? .accent : .normal
                 grid.putCell(values[f.index], column: f, y: y, originX: 2, glyphs: g, role: role)
             }
             if screen.marked.contains(row.call) { grid.put(g.mark, x: 0, y: y, role: .marked, attributes: .bold) }

@@ -16,7 +16,10 @@ enum LadderScreen {
         var previewX: Int?
         var end: Int
 
-        func center(_ c: Int) -> Int { x0 + (c - first) * columnWidth + columnWidth / 2 }
+        /// A lone column (every port of one host merged) stands at the left, its loops to the right.
+        var lone: Bool { visible == 1 && first == 0 && columnWidth >= 40 }
+
+        func center(_ c: Int) -> Int { lone ? x0 + 4 : x0 + (c - first) * columnWidth + columnWidth / 2 }
     }
 
     static func geometry(_ ladder: Ladder, _ state: ViewerState, column: Int) -> Geometry {
@@ -25,7 +28,8 @@ enum LadderScreen {
         let x0 = 1 + timeWidth + 2
         let n = max(1, ladder.columns.count)
         let longest = ladder.columns.map { CellWidth.of($0) }.max() ?? 14
-        let natural = min(max(18, longest + 3), 28)
+        // A lone column (ports merged on one host) leaves room for the labels of its loops.
+        let natural = n == 1 ? 44 : min(max(18, longest + 3), 28)
         let infoWidth = 11
         let room = w - x0 - infoWidth
         let visible = max(1, min(n, room / natural))
@@ -59,11 +63,11 @@ enum LadderScreen {
         grid.put(timeTitle, x: 1, y: area.y, role: .header, attributes: .bold)
         for c in geo.first..<min(ladder.columns.count, geo.first + geo.visible) {
             let name = Format.endpoint(ladder.columns[c], width: geo.columnWidth - 1, glyphs: g)
-            let x = geo.center(c) - CellWidth.of(name) / 2
+            let x = max(geo.x0 - 1, geo.center(c) - CellWidth.of(name) / 2)
             grid.put(name, x: x, y: area.y, role: .header, attributes: .bold)
             if headerRows == 2 {
                 let alias = CellWidth.truncate(ladder.aliases[c], to: geo.columnWidth - 1, ellipsis: g.ellipsis)
-                grid.put(alias, x: geo.center(c) - CellWidth.of(alias) / 2, y: area.y + 1, role: .header)
+                grid.put(alias, x: max(geo.x0 - 1, geo.center(c) - CellWidth.of(alias) / 2), y: area.y + 1, role: .header)
             }
         }
         if geo.first > 0 { grid.put(g.arrowLeft, x: geo.x0 - 1, y: area.y, role: .accent, attributes: .bold) }
@@ -121,6 +125,11 @@ enum LadderScreen {
         }
     }
 
+    /// Labels may carry an arrow (merged ports); ASCII terminals get "->".
+    static func glyphs(_ g: Glyphs, _ label: String) -> String {
+        g.isASCII ? String(label.flatMap { $0 == "\u{2192}" ? Array("->") : [$0] }) : label
+    }
+
     static func drawArrow(_ grid: inout CellGrid, _ row: Ladder.Row, y: Int, geo: Geometry, glyphs g: Glyphs, role: ColorRole) {
         let left = geo.x0, right = geo.infoX - 1
         let a = geo.center(row.from), b = geo.center(row.to)
@@ -129,7 +138,9 @@ enum LadderScreen {
             // A message to itself: a short loop to the right.
             for x in a + 1...a + 3 { grid.put(g.horizontal, x: x, y: y, limit: right, role: role) }
             grid.put(g.arrowLeft, x: a + 4, y: y, limit: right, role: role)
-            grid.put(row.label, x: a + 6, y: y, limit: right, role: row.labelRole, attributes: labelAttributes)
+            let label = glyphs(g, row.label)
+            grid.put(CellWidth.truncate(label, to: max(0, right - a - 6), ellipsis: g.ellipsis), x: a + 6, y: y, limit: right,
+                     role: row.labelRole, attributes: labelAttributes)
             return
         }
         let lo = max(min(a, b), left - 1), hi = min(max(a, b), right + 1)

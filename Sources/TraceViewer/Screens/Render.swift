@@ -94,15 +94,21 @@ public enum Renderer {
             let after = grid.put(text, x: end, y: y, role: .prompt)
             grid.put(" ", x: after, y: y, role: .prompt, attributes: .reverse)  // the cursor
             if let e = p.error {
-                // The error sits on the row above, with a caret under the place it names.
+                // The error sits on the row above, with a caret under the place it names: after
+                // the caret when it fits there, else before it.
                 let caretX = min(state.width - 1, end + e.position)
                 grid.fill(y: y - 1, role: .error)
-                let message = "^ column \(e.position + 1): \(e.message)"
-                let x = caretX + CellWidth.of(message) <= state.width ? caretX : 0
-                grid.put(x == caretX ? message : "^", x: caretX, y: y - 1, role: .error, attributes: .bold)
-                if x != caretX {
-                    grid.put(" column \(e.position + 1): \(e.message)", x: caretX + 1 <= state.width / 2 ? caretX + 1 : 0,
-                             y: y - 1, role: .error, attributes: .bold)
+                let message = "column \(e.position + 1): \(e.message)"
+                let w = CellWidth.of(message)
+                if caretX + 2 + w <= state.width {
+                    grid.put("^ " + message, x: caretX, y: y - 1, role: .error, attributes: .bold)
+                } else if caretX >= w + 2 {
+                    grid.put(message + " ^", x: caretX - w - 1, y: y - 1, role: .error, attributes: .bold)
+                } else {
+                    // Neither side has room: the message goes on the row above the caret.
+                    grid.put("^", x: caretX, y: y - 1, role: .error, attributes: .bold)
+                    grid.fill(y: y - 2, role: .error)
+                    grid.put(" " + message, x: 0, y: y - 2, role: .error, attributes: .bold)
                 }
             }
             return
