@@ -118,7 +118,7 @@ import WireDecoding
     }
 
     @Test func linkedLegsAnswerToTheirGroupName() throws {
-        let url = try Scenarios.write(Scenarios.xcidChain())
+        let url = try Scenarios.write(Scenarios.xcidChain().pcap, name: "filter-xcid-chain.pcap")
         var load = TraceLoad()
         load.load(path: url.path)
         let s = load.store

@@ -18,6 +18,11 @@ import TraceViewer
         Variant(width: 120, height: 40, ascii: false), Variant(width: 120, height: 40, ascii: true),
     ]
 
+    // Written once: the parallel variants must not write the same file at the same time.
+    static let xcidChain = try! Scenarios.write(Scenarios.xcidChain())
+    static let hlogEvents = try! Scenarios.write(Scenarios.hlogEvents())
+    static let duplicateSightings = try! Scenarios.write(Scenarios.duplicateSightings())
+
     func kamailio(_ v: Variant) -> Pilot { Pilot.kamailio(width: v.width, height: v.height, ascii: v.ascii) }
 
     func check(_ p: Pilot, _ screen: String, _ v: Variant, sourceLocation: SourceLocation = #_sourceLocation) {
@@ -106,7 +111,7 @@ import TraceViewer
     }
 
     @Test(arguments: variants) func linkedLegs(_ v: Variant) throws {
-        let url = try Scenarios.write(Scenarios.xcidChain())
+        let url = Self.xcidChain
         let p = Pilot(paths: [url.path], width: v.width, height: v.height, ascii: v.ascii)
         p.press(.character("a"))
         Snapshot.check(p.screen.replacingOccurrences(of: url.lastPathComponent, with: "xcid-chain.pcap"),
@@ -114,14 +119,14 @@ import TraceViewer
     }
 
     @Test(arguments: variants) func hlogNotesOnTheLadder(_ v: Variant) throws {
-        let url = try Scenarios.write(Scenarios.hlogEvents())
+        let url = Self.hlogEvents
         let p = Pilot(paths: [url.path], width: v.width, height: v.height, ascii: v.ascii)
         p.press(.character("v"))
         Snapshot.check(p.screen, named: "ladder-hlog-\(v.name)")
     }
 
     @Test(arguments: variants) func sightingsInTheMessage(_ v: Variant) throws {
-        let url = try Scenarios.write(Scenarios.duplicateSightings())
+        let url = Self.duplicateSightings
         let p = Pilot(paths: [url.path], width: v.width, height: v.height, ascii: v.ascii)
         p.press(.enter, .enter, .enter)
         Snapshot.check(p.screen, named: "message-sightings-\(v.name)")

@@ -281,14 +281,19 @@ public enum Update {
             state.top.lastIndex = newest
             return
         }
+        var index: Int
         if let id = state.top.cursor, let i = rows.index(id) {
-            state.top.lastIndex = i
+            index = i
         } else {
-            let i = min(state.top.lastIndex, rows.count - 1)
-            state.top.cursor = rows.identity(i)
-            state.top.lastIndex = i
+            index = min(state.top.lastIndex, rows.count - 1)
+            state.top.cursor = rows.identity(index)
         }
-        state.top.anchor = min(state.top.anchor, listHeight(state) - 1)
+        state.top.lastIndex = index
+        // The anchor says where the cursor really is on screen, so that rows inserted above it
+        // scroll the list instead of moving the cursor's row.
+        let height = listHeight(state)
+        let top = ListGeometry.top(count: rows.count, cursorIndex: index, anchor: state.top.anchor, height: height)
+        state.top.anchor = index - top
     }
 }
 
