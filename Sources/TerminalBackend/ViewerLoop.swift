@@ -32,6 +32,7 @@ public final class ViewerLoop {
     @discardableResult
     public func run() -> ViewerState {
         defer { terminal.shutdown() }
+        ViewerLoop.installSignalHandlers()
         var backlog: [IngestEvent] = []
         backlog += queue.drain()
         Update.update(&state, .dataChanged, model: model)
@@ -52,6 +53,8 @@ public final class ViewerLoop {
             var fds = [pollfd(fd: 0, events: Int16(POLLIN), revents: 0),
                        pollfd(fd: queue.wakeFileDescriptor, events: Int16(POLLIN), revents: 0)]
             let ready = poll(&fds, 2, timeout)
+            // The terminal went away (SSH dropped, tmux killed) or we were asked to stop.
+            if fds[0].revents & Int16(POLLHUP | POLLERR | POLLNVAL) != 0 || ViewerLoop.stopRequested != 0 { break }
             // Keys first: the UI answers the user before it takes in more data.
             for input in terminal.readKeys() {
                 switch input {
@@ -89,6 +92,21 @@ public final class ViewerLoop {
             }
         }
         return state
+    }
+
+    /// Set by SIGTERM and SIGHUP; the loop leaves and the terminal is restored.
+    nonisolated(unsafe) static var stopRequested: sig_atomic_t = 0
+
+    /// Leaves the loop cleanly on SIGTERM and SIGHUP instead of dying in curses mode.
+    public static func installSignalHandlers() {
+        let handler: @convention(c) (Int32) -> Void = { _ in ViewerLoop.stopRequested = 1 }
+        for sig in [SIGTERM, SIGHUP] {
+            var action = sigaction()
+            action.__sigaction_handler.sa_handler = handler
+            sigemptyset(&action.sa_mask)
+            action.sa_flags = 0
+            sigaction(sig, &action, nil)
+        }
     }
 
     static func now() -> Double {

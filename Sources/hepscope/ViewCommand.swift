@@ -81,7 +81,11 @@ struct ViewCommand: ParsableCommand {
             let source = model.addSource(name: path, kind: .file)
             BackgroundLoader.start(path: path, source: source, queue: queue)
         }
-        pthread_sigmask(SIG_UNBLOCK, &winch, nil)
+        // The viewer relies on these reaching the main thread: resize, and a clean exit when the
+        // terminal goes away or the process is told to stop. A parent may have blocked them.
+        var needed = winch
+        for sig in [SIGTERM, SIGHUP, SIGINT] { sigaddset(&needed, sig) }
+        pthread_sigmask(SIG_UNBLOCK, &needed, nil)
 
         var options = ViewerOptions(ascii: ascii)
         options.mergePorts = mergePorts
