@@ -46,6 +46,7 @@ public final class Terminal {
                 let (fg, bg) = Terminal.colours(role)
                 init_pair(Int16(role.rawValue) + 1, fg, bg)
             }
+            init_pair(Terminal.selectionPair, Int16(COLOR_BLACK), Int16(COLOR_CYAN))
             mode = .colour
         }
         colourMode = mode
@@ -150,17 +151,21 @@ public final class Terminal {
     private func style(_ cell: Cell) -> (attr_t, Int16) {
         var attrs = hs_a_normal()
         if cell.attributes.contains(.bold) { attrs |= hs_a_bold() }
-        if cell.attributes.contains(.reverse) { attrs |= hs_a_reverse() }
         if cell.attributes.contains(.underline) { attrs |= hs_a_underline() }
         switch colourMode {
         case .colour:
+            // The cursor row is one even bar, as in sngrep, rather than each colour inverted.
+            if cell.attributes.contains(.reverse) { return (attrs, Terminal.selectionPair) }
             if Terminal.boldRoles.contains(cell.role) { attrs |= hs_a_bold() }
             if cell.role == .dim { attrs |= hs_a_dim() }
             return (attrs, Int16(cell.role.rawValue) + 1)
         case .monochrome:
+            if cell.attributes.contains(.reverse) { attrs |= hs_a_reverse() }
             return (attrs | Terminal.monochrome(cell.role), 0)
         }
     }
+
+    static let selectionPair = Int16(ColorRole.allCases.count) + 1
 
     static let boldRoles: Set<ColorRole> = [.title, .statusBar, .error, .clientError, .serverError]
 
