@@ -81,6 +81,9 @@ struct ViewCommand: ParsableCommand {
             let source = model.addSource(name: path, kind: .file)
             BackgroundLoader.start(path: path, source: source, queue: queue)
         }
+        // Network listeners join here the same way: `model.addSource(name:kind: .listener)`, then
+        // the listener posts its batches and counters to `queue` from its own threads (started
+        // while SIGWINCH is blocked, as above). The viewer needs nothing else.
         // The viewer relies on these reaching the main thread: resize, and a clean exit when the
         // terminal goes away or the process is told to stop. A parent may have blocked them.
         var needed = winch

@@ -216,3 +216,32 @@ enum HostileCapture {
     static func be16(_ v: Int) -> [UInt8] { [UInt8(v >> 8 & 0xff), UInt8(v & 0xff)] }
     static func le32(_ v: UInt32) -> [UInt8] { (0..<4).map { UInt8(v >> (8 * UInt32($0)) & 0xff) } }
 }
+
+/// The memory budget rebuilds the store without whole groups: screens holding indices go back
+/// to the session list instead of reading what is now another call.
+@Suite struct EvictionTests {
+    @Test func evictionReturnsToTheSessions() throws {
+        let queue = IngestQueue()
+        let model = ViewerModel(session: TraceSession(configuration: .init(memoryLimit: 1)))
+        model.clock = { 0 }
+        let source = model.addSource(name: "live", kind: .listener)
+        PacedReplay.replay(path: Fixtures.kamailio("hep-kamailio-udp.pcap").path, source: source, queue: queue,
+                           speed: 1, sleep: { _ in })
+        var events = queue.drain()
+        let finished = events.removeLast()
+        model.ingest(events)
+        var state = ViewerState(width: 80, height: 24)
+        Update.update(&state, .dataChanged, model: model)
+        for k in [Key.down, .enter, .enter, .enter] { Update.update(&state, .key(k), model: model) }
+        guard case .message = state.top.kind else {
+            Issue.record("expected a message screen")
+            return
+        }
+        model.ingest([finished])  // the end of a source checks the memory budget
+        #expect(model.evictions > 0)
+        Update.update(&state, .dataChanged, model: model)
+        #expect(state.top.kind == .groups)
+        #expect(state.notice?.contains("dropped") == true)
+        _ = Renderer.render(state, model: model)
+    }
+}

@@ -24,6 +24,9 @@ public final class ViewerModel {
     public var clock: () -> Double = ViewerModel.monotonicSeconds
 
     public var store: TraceStore { session.store }
+    /// Groups evicted by the memory budget so far; when it changes, indices into the store
+    /// held by screens are no longer valid.
+    public private(set) var evictions = 0
 
     public init(session: TraceSession) {
         self.session = session
@@ -34,6 +37,12 @@ public final class ViewerModel {
     public func ingest(_ events: [IngestEvent]) -> Bool {
         guard session.apply(events) else { return false }
         version += 1
+        if store.counters.evictedGroups != evictions {
+            // The store was rebuilt without the evicted groups: every index may have moved.
+            evictions = store.counters.evictedGroups
+            messageCache.removeAll()
+            rateSamples.removeAll()
+        }
         sampleRates()
         return true
     }

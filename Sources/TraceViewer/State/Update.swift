@@ -8,8 +8,16 @@ public enum Update {
         case .resize(let w, let h):
             state.width = max(1, w)
             state.height = max(1, h)
-        case .tick, .dataChanged:
+        case .tick:
             break
+        case .dataChanged:
+            if model.evictions != state.evictionsSeen {
+                // Calls and messages on the stack were renumbered: start again from the sessions.
+                let dropped = model.evictions - state.evictionsSeen
+                state.evictionsSeen = model.evictions
+                state.stack = [ScreenState(kind: .groups)]
+                state.notice = "memory budget: \(dropped) least recently active session(s) dropped"
+            }
         case .key(let key):
             state.notice = nil
             if state.prompt != nil {

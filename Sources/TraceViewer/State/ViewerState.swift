@@ -90,6 +90,8 @@ public struct ViewerState: Sendable {
     /// A one-line message for the user ("no match", ...), cleared by the next key.
     public var notice: String?
     public var shouldQuit = false
+    /// The model's eviction count this state's screens were built against.
+    public var evictionsSeen = 0
 
     public init(width: Int = 80, height: Int = 24, options: ViewerOptions = ViewerOptions()) {
         self.width = width
