@@ -33,7 +33,7 @@ public struct MessageText: Sendable {
 
     public var lines: [StyledLine] { facts + [StyledLine()] + body }
 
-    init(store s: TraceStore, message m: Int32, captureTime: Timestamp?, glyphs: Glyphs) {
+    init(store s: TraceStore, message m: Int32, captureTime: Timestamp?, glyphs: Glyphs, captureTimeRead: Bool = true) {
         let r = s.messages[Int(m)]
         let origin = s.origin(of: r)
         func fact(_ label: String, _ value: String, role: ColorRole = .normal) {
@@ -44,7 +44,7 @@ public struct MessageText: Sendable {
         let what = r.isSIP ? s.label(ofMessage: m) : HEPPayloadType.name(r.payloadType) + " event"
         fact("Message", "\(what) · frame \(r.frame) · \(r.payload.length) bytes", role: r.isSIP ? .sip(status: r.status) : .event)
         fact("Time", TextReport.clock(r.time) + (origin.hepVersion != 0 ? " UTC (HEP timestamp)" : " UTC (capture)"))
-        if origin.hepVersion != 0 {
+        if origin.hepVersion != 0 && captureTimeRead {
             fact("Captured", captureTime.map { TextReport.clock($0) + " UTC (capture record)" } ?? "not kept (received live)")
         }
         fact("Route", "\(s.endpoints[r.source].description) \(glyphs.rightwards) \(s.endpoints[r.destination].description)")

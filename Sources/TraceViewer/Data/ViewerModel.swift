@@ -221,15 +221,24 @@ public final class ViewerModel {
 
     // MARK: messages
 
-    private var messageCache: [Int32: MessageText] = [:]
+    private struct MessageKey: Hashable {
+        var message: Int32
+        var captureTime: Bool
+    }
+    private var messageCache: [MessageKey: MessageText] = [:]
     private var messageCacheGlyphs: Glyphs?
 
-    public func messageText(_ m: Int32, glyphs: Glyphs) -> MessageText {
+    /// A message as the detail screens show it. `captureTime` reads the frame's capture time
+    /// back from the file, a walk through the capture up to that frame: worth it for the full
+    /// message screen, not for the preview that follows every cursor move on a ladder.
+    public func messageText(_ m: Int32, glyphs: Glyphs, captureTime: Bool = true) -> MessageText {
         if messageCacheGlyphs != glyphs { messageCache.removeAll(); messageCacheGlyphs = glyphs }
-        if let t = messageCache[m] { return t }
-        let t = MessageText(store: store, message: m, captureTime: captureTime(of: m), glyphs: glyphs)
+        let key = MessageKey(message: m, captureTime: captureTime)
+        if let t = messageCache[key] { return t }
+        let t = MessageText(store: store, message: m, captureTime: captureTime ? self.captureTime(of: m) : nil,
+                            glyphs: glyphs, captureTimeRead: captureTime)
         if messageCache.count > 64 { messageCache.removeAll() }
-        messageCache[m] = t
+        messageCache[key] = t
         return t
     }
 

@@ -119,7 +119,7 @@ enum LadderScreen {
         }
         if let px = geo.previewX {
             for y in area.y..<(area.y + area.height) { grid.put(g.vertical, x: px - 1, y: y, role: .dim) }
-            let text = model.messageText(rows[cursor].message, glyphs: g)
+            let text = model.messageText(rows[cursor].message, glyphs: g, captureTime: false)
             MessageScreen.drawLines(&grid, text.lines, x: px, y: area.y, width: state.width - px, height: area.height,
                                     top: 0, column: 0, glyphs: g, search: state.search)
         }
