@@ -69,7 +69,9 @@ public final class ViewerLoop {
                 if state.shouldQuit { break }
             }
             if state.shouldQuit { break }
-            if ready > 0 && fds[1].revents != 0 { backlog += queue.drain() }
+            // Drained on every turn, not only when the pipe says so: a missed wake-up then costs
+            // at most one poll timeout, never a stalled load.
+            if (ready > 0 && fds[1].revents != 0) || queue.pendingCount > 0 { backlog += queue.drain() }
             if !backlog.isEmpty {
                 // Fold data in a slice at a time, so a big file loading never holds up the keyboard.
                 let start = ViewerLoop.now()
