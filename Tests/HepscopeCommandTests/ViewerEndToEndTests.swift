@@ -92,6 +92,46 @@ struct ViewerEndToEndTests {
         try tmux.waitForExit()
     }
 
+    /// The window shrinks to 80x24 and grows again: the screen follows at once, the cursor
+    /// stays on its call.
+    @Test func resizeRedrawsAtTheNewSize() throws {
+        let tmux = try TmuxSession(width: 120, height: 40, arguments: [Self.capture])
+        defer { tmux.kill() }
+        _ = try tmux.waitFor("tb-20261127T015517Z-udp-b")
+        tmux.type("a/busy-4")
+        tmux.send("Enter")
+        _ = try tmux.waitFor("Duration")
+        _ = try tmux.run(["resize-window", "-t", "0", "-x", "80", "-y", "24"])
+        var screen = try tmux.waitFor("Call-ID")
+        #expect(!screen.contains("Duration"))
+        #expect(screen.split(separator: "\n").allSatisfy { $0.count <= 80 })
+        #expect(screen.contains("udp-busy-4-642"))
+        _ = try tmux.run(["resize-window", "-t", "0", "-x", "160", "-y", "40"])
+        screen = try tmux.waitFor("Src → Dst")
+        #expect(screen.contains("udp-busy-4-642@127.0.0.1"))
+        tmux.send("Q")
+        try tmux.waitForExit()
+    }
+
+    /// NO_COLOR: no colour at all, and the cursor row and bars still stand out (reverse).
+    @Test func noColorMeansMonochrome() throws {
+        let tmux = try TmuxSession(width: 100, height: 30, arguments: [Self.capture], extraEnvironment: ["NO_COLOR=1"])
+        defer { tmux.kill() }
+        _ = try tmux.waitFor("tb-20261127T015517Z-udp-b")
+        let styled = try tmux.run(["capture-pane", "-e", "-p", "-t", "0"])
+        #expect(styled.contains("\u{1b}[7m"))
+        // Every SGR parameter that sets a colour (39 and 49, back to the default, are fine).
+        var colours: [Int] = []
+        for sequence in styled.split(separator: "\u{1b}").dropFirst() where sequence.hasPrefix("[") {
+            guard let m = sequence.firstIndex(of: "m") else { continue }
+            let parameters = sequence[sequence.index(after: sequence.startIndex)..<m].split(separator: ";").compactMap { Int($0) }
+            colours += parameters.filter { (30...38).contains($0) || (40...48).contains($0) || (90...107).contains($0) }
+        }
+        #expect(colours.isEmpty, "colour codes in \(styled.debugDescription.prefix(400))")
+        tmux.send("q")
+        try tmux.waitForExit()
+    }
+
     /// `hepscope --demo` replays the bundled Kamailio session live.
     @Test func demoReplaysTheBundledSession() throws {
         let tmux = try TmuxSession(width: 120, height: 40, arguments: ["--demo"])
@@ -121,11 +161,11 @@ final class TmuxSession {
 
     let socket: String
 
-    init(width: Int, height: Int, arguments: [String], lang: String = "C.UTF-8") throws {
+    init(width: Int, height: Int, arguments: [String], lang: String = "C.UTF-8", extraEnvironment: [String] = []) throws {
         TmuxSession.counter += 1
         socket = "hepscope-test-\(ProcessInfo.processInfo.processIdentifier)-\(TmuxSession.counter)"
         let binary = HepscopeRun.binary.path
-        let command = (["env", "LANG=\(lang)", "LC_ALL=\(lang)", "TERM=xterm-256color", "TZ=UTC", binary] + arguments)
+        let command = (["env", "LANG=\(lang)", "LC_ALL=\(lang)", "TERM=xterm-256color", "TZ=UTC"] + extraEnvironment + [binary] + arguments)
             .map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
         try run(["-f", "/dev/null", "new-session", "-d", "-x", String(width), "-y", String(height), command],
                 readOutput: false)
