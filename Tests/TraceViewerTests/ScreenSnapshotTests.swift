@@ -131,4 +131,15 @@ import TraceViewer
         p.press(.enter, .enter, .enter)
         Snapshot.check(p.screen, named: "message-sightings-\(v.name)")
     }
+
+    /// IPv6 endpoints shortened in their middle (the public heplify capture), and a
+    /// retransmission marked on the ladder (sngrep's fragmented IPv6 capture).
+    @Test(arguments: variants) func ipv6AndRetransmissions(_ v: Variant) throws {
+        for (file, name) in [("heplify_sip_ipv6_udp.pcap", "ladder-ipv6"), ("sngrep_ipv6frag.pcap", "ladder-retransmission")] {
+            guard let url = Fixtures.publicCapture(file), FileManager.default.fileExists(atPath: url.path) else { continue }
+            let p = Pilot(paths: [url.path], width: v.width, height: v.height, ascii: v.ascii)
+            p.press(.enter, .enter)
+            Snapshot.check(p.screen, named: "\(name)-\(v.name)")
+        }
+    }
 }

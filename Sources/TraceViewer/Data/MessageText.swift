@@ -42,7 +42,7 @@ public struct MessageText: Sendable {
             facts.append(line)
         }
         let what = r.isSIP ? s.label(ofMessage: m) : HEPPayloadType.name(r.payloadType) + " event"
-        fact("Message", "\(what) · frame \(r.frame) · \(r.payload.length) bytes", role: r.isSIP ? .sip(status: r.status) : .event)
+        fact("Message", "\(what) \(glyphs.dot) frame \(r.frame) \(glyphs.dot) \(r.payload.length) bytes", role: r.isSIP ? .sip(status: r.status) : .event)
         fact("Time", TextReport.clock(r.time) + (origin.hepVersion != 0 ? " UTC (HEP timestamp)" : " UTC (capture)"))
         if origin.hepVersion != 0 && captureTimeRead {
             fact("Captured", captureTime.map { TextReport.clock($0) + " UTC (capture record)" } ?? "not kept (received live)")
@@ -50,16 +50,16 @@ public struct MessageText: Sendable {
         fact("Route", "\(s.endpoints[r.source].description) \(glyphs.rightwards) \(s.endpoints[r.destination].description)")
         if origin.hepVersion != 0 {
             fact("Transport", "\(r.transport.name) (HEP IP protocol \(origin.ipProtocol))")
-            let node = origin.node == 0 ? "" : " · node " + SafeText.line(s.strings.string(origin.node))
-            fact("HEP", "v\(origin.hepVersion) · capture id \(origin.captureID)\(node)")
+            let node = origin.node == 0 ? "" : " \(glyphs.dot) node " + SafeText.line(s.strings.string(origin.node))
+            fact("HEP", "v\(origin.hepVersion) \(glyphs.dot) capture id \(origin.captureID)\(node)")
         } else {
-            fact("Transport", "\(r.transport.name) · capture file, interface \(origin.interface)")
+            fact("Transport", "\(r.transport.name) \(glyphs.dot) capture file, interface \(origin.interface)")
         }
         fact("Correlation", s.correlationID(ofMessage: m).map { SafeText.line($0) } ?? "none", role: .accent)
         if r.isSIP {
             let c = s.calls[Int(r.call)]
-            fact("Call-ID", SafeText.line(s.strings.string(c.callID)) + " · \(c.state.name)")
-            if let cseq = s.cseqText(m) { fact("CSeq", SafeText.line(cseq) + " · transaction \(r.transaction)") }
+            fact("Call-ID", SafeText.line(s.strings.string(c.callID)) + " \(glyphs.dot) \(c.state.name)")
+            if let cseq = s.cseqText(m) { fact("CSeq", SafeText.line(cseq) + " \(glyphs.dot) transaction \(r.transaction)") }
         }
         let sightings = s.sightings(of: m)
         if sightings.isEmpty {
@@ -69,7 +69,7 @@ public struct MessageText: Sendable {
                 let o = s.origins[Int(x.origin)]
                 let node = o.node == 0 ? "" : ", node " + SafeText.line(s.strings.string(o.node))
                 let where_ = o.hepVersion != 0 ? "capture id \(o.captureID)\(node)" : "input \(o.input) interface \(o.interface)"
-                fact(i == 0 ? "Sightings" : "", "\(where_) · +\(Self.milliseconds(x.delay)) ms · frame \(x.frame)")
+                fact(i == 0 ? "Sightings" : "", "\(where_) \(glyphs.dot) +\(Self.milliseconds(x.delay)) ms \(glyphs.dot) frame \(x.frame)")
             }
         }
         if r.isRetransmission { fact("Flags", "retransmission (same bytes from the same capture point)", role: .retransmission) }

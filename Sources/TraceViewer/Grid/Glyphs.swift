@@ -15,17 +15,18 @@ public struct Glyphs: Sendable, Equatable {
     public var progressEmpty: String
     public var boxTopLeft: String, boxTopRight: String, boxBottomLeft: String, boxBottomRight: String
     public var separator: String         // between status bar fields
+    public var dot: String               // between facts on one line
     public var isASCII: Bool
 
     public static let unicode = Glyphs(
         vertical: "│", horizontal: "─", arrowRight: "▶", arrowLeft: "◀", ellipsis: "…", rightwards: "→",
         branch: "└", retransmission: "↻", note: "◆", mark: "●", progressFull: "█", progressEmpty: "░",
-        boxTopLeft: "┌", boxTopRight: "┐", boxBottomLeft: "└", boxBottomRight: "┘", separator: "│", isASCII: false)
+        boxTopLeft: "┌", boxTopRight: "┐", boxBottomLeft: "└", boxBottomRight: "┘", separator: "│", dot: "·", isASCII: false)
 
     public static let ascii = Glyphs(
         vertical: "|", horizontal: "-", arrowRight: ">", arrowLeft: "<", ellipsis: "~", rightwards: ">",
         branch: "`", retransmission: "R", note: "*", mark: "*", progressFull: "#", progressEmpty: ".",
-        boxTopLeft: "+", boxTopRight: "+", boxBottomLeft: "+", boxBottomRight: "+", separator: "|", isASCII: true)
+        boxTopLeft: "+", boxTopRight: "+", boxBottomLeft: "+", boxBottomRight: "+", separator: "|", dot: "-", isASCII: true)
 }
 
 /// How things are drawn; changed by keys while the viewer runs.

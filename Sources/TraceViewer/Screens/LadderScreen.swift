@@ -11,13 +11,14 @@ enum LadderScreen {
         var columnWidth: Int
         var first: Int
         var visible: Int
+        var count: Int
         var infoX: Int
         var infoWidth: Int
         var previewX: Int?
         var end: Int
 
         /// A lone column (every port of one host merged) stands at the left, its loops to the right.
-        var lone: Bool { visible == 1 && first == 0 && columnWidth >= 40 }
+        var lone: Bool { count == 1 && columnWidth >= 40 }
 
         func center(_ c: Int) -> Int { lone ? x0 + 4 : x0 + (c - first) * columnWidth + columnWidth / 2 }
     }
@@ -29,9 +30,11 @@ enum LadderScreen {
         let n = max(1, ladder.columns.count)
         let longest = ladder.columns.map { CellWidth.of($0) }.max() ?? 14
         // A lone column (ports merged on one host) leaves room for the labels of its loops.
-        let natural = n == 1 ? 44 : min(max(18, longest + 3), 28)
+        var natural = n == 1 ? 44 : min(max(18, longest + 3), 28)
         let infoWidth = 11
         let room = w - x0 - infoWidth
+        // Two endpoints side by side are worth narrower columns (long IPv6 names get shortened).
+        if n >= 2, room / natural < 2 { natural = max(18, room / 2) }
         let visible = max(1, min(n, room / natural))
         // Columns grow to fill the width, unless the message can be shown beside them.
         let previewFits = visible == n && w - (x0 + n * natural + infoWidth) >= 34
@@ -45,7 +48,7 @@ enum LadderScreen {
         } else {
             end = w
         }
-        return Geometry(timeWidth: timeWidth, x0: x0, columnWidth: columnWidth, first: first, visible: visible,
+        return Geometry(timeWidth: timeWidth, x0: x0, columnWidth: columnWidth, first: first, visible: visible, count: n,
                         infoX: ladderEnd, infoWidth: infoWidth, previewX: previewX, end: end)
     }
 

@@ -74,7 +74,7 @@ public enum Renderer {
     static func hints(for kind: ScreenKind, _ g: Glyphs) -> String {
         switch kind {
         case .groups: "Enter calls  a all  v ladder  f filter  / search  F follow  ? help  q quit"
-        case .calls: "Enter ladder  Space select  x legs  s sort  f filter  / search  F follow  ? help  q back"
+        case .calls: "Enter ladder  Space select  s sort  f filter  / search  F follow  ? help  q back"
         case .ladder: "Enter message  Space d diff  m ports  t time  h/l scroll  ? help  q back"
         case .message: "j/k scroll  h/l sideways  / search  n next  ? help  q back"
         case .diff: "j/k scroll  ? help  q back"
