@@ -52,7 +52,9 @@ let package = Package(
                 "Benchmarking", "CaptureIngest", "LiveIngest", "TraceExport", "TerminalBackend", "TraceModel", "TraceOutput",
                 "TraceViewer", "WireDecoding",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            // A recorded Kamailio test session, replayed by `hepscope --demo`.
+            resources: [.copy("Resources/hep-kamailio-udp.pcap")]
         ),
 
         .target(name: "TestSupport", dependencies: ["WireDecoding"], path: "Tests/TestSupport"),
@@ -60,7 +62,10 @@ let package = Package(
         .testTarget(name: "TraceModelTests", dependencies: ["TraceModel", "CaptureIngest", "TestSupport"]),
         .testTarget(name: "TraceExportTests", dependencies: ["TraceExport", "CaptureIngest", "TraceModel", "TraceOutput", "TestSupport"]),
         .testTarget(name: "LiveIngestTests", dependencies: ["LiveIngest", "CaptureIngest", "TraceModel", "TestSupport"]),
-        .testTarget(name: "TraceViewerTests", dependencies: ["TraceViewer", "CaptureIngest", "TraceModel", "TestSupport"]),
+        .testTarget(
+            name: "TraceViewerTests", dependencies: ["TraceViewer", "CaptureIngest", "TraceModel", "TestSupport"],
+            exclude: ["Snapshots"]  // golden screens, read from the source tree
+        ),
         .testTarget(
             name: "HepscopeCommandTests",
             dependencies: ["Benchmarking", "CaptureIngest", "TraceModel", "TraceOutput", "TestSupport", "WireDecoding", "hepscope"]

@@ -61,13 +61,15 @@ public final class IngestQueue: @unchecked Sendable {
 
     /// Takes every waiting event, oldest first.
     public func drain() -> [IngestEvent] {
+        // Empty the pipe before taking the events: emptied after, it could swallow the byte of
+        // a post made in between, whose event would then wait with no wake-up to come.
+        var sink = [UInt8](repeating: 0, count: 64)
+        while read(pipeRead, &sink, sink.count) > 0 {}
         pthread_mutex_lock(&mutex)
         let taken = events
         events.removeAll(keepingCapacity: true)
         signalled = false
         pthread_mutex_unlock(&mutex)
-        var sink = [UInt8](repeating: 0, count: 64)
-        while read(pipeRead, &sink, sink.count) > 0 {}
         return taken
     }
 

@@ -6,7 +6,7 @@ struct Hepscope: ParsableCommand {
         commandName: "hepscope",
         abstract: "A terminal viewer for SIP traces: HEP (with correlation ids) and pcap/pcapng captures.",
         version: "0.1.0",
-        subcommands: [PrintCommand.self, SaveCommand.self, BenchCommand.self, ReplayCommand.self],
-        defaultSubcommand: PrintCommand.self
+        subcommands: [ViewCommand.self, PrintCommand.self, SaveCommand.self, BenchCommand.self, ReplayCommand.self],
+        defaultSubcommand: ViewCommand.self
     )
 }

@@ -1,0 +1,119 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CaptureIngest
+import CNCursesW
+import TraceViewer
+
+/// The event loop of the interactive viewer, on the main thread: poll() waits on the terminal
+/// and on the ingest queue's wake-up pipe with a finite timeout; keys and batches become
+/// events for `Update`; a frame is drawn at most ~30 times a second, only when something changed.
+public final class ViewerLoop {
+    public let model: ViewerModel
+    public let queue: IngestQueue
+    public var state: ViewerState
+    private let terminal: Terminal
+
+    static let frameInterval = 1.0 / 30
+    /// Longest the loop spends folding data in before it looks at the keyboard again.
+    static let ingestBudget = 0.02
+
+    public init(model: ViewerModel, queue: IngestQueue, options: ViewerOptions, forceASCII: Bool, monochrome: Bool) {
+        self.model = model
+        self.queue = queue
+        terminal = Terminal(monochrome: monochrome)
+        var opts = options
+        if forceASCII || !terminal.utf8 { opts.glyphs = .ascii }
+        let size = terminal.size
+        state = ViewerState(width: size.width, height: size.height, options: opts)
+    }
+
+    /// Runs until the user quits. Returns the final state (tests of the wiring look at it).
+    @discardableResult
+    public func run() -> ViewerState {
+        defer { terminal.shutdown() }
+        ViewerLoop.installSignalHandlers()
+        var backlog: [IngestEvent] = []
+        backlog += queue.drain()
+        Update.update(&state, .dataChanged, model: model)
+        var dirty = true
+        var lastFrame = 0.0
+        var lastTick = ViewerLoop.now()
+        while !state.shouldQuit {
+            let now = ViewerLoop.now()
+            if dirty, now - lastFrame >= ViewerLoop.frameInterval {
+                terminal.draw(Renderer.render(state, model: model))
+                lastFrame = now
+                dirty = false
+            }
+            // Wait for keys or data, but never past the next frame that is due or the next tick.
+            var timeout: Int32 = model.isLive ? 500 : 1000
+            if dirty { timeout = Int32(max(1, (lastFrame + ViewerLoop.frameInterval - now) * 1000)) }
+            if !backlog.isEmpty { timeout = 0 }
+            var fds = [pollfd(fd: 0, events: Int16(POLLIN), revents: 0),
+                       pollfd(fd: queue.wakeFileDescriptor, events: Int16(POLLIN), revents: 0)]
+            let ready = poll(&fds, 2, timeout)
+            // The terminal went away (SSH dropped, tmux killed) or we were asked to stop.
+            if fds[0].revents & Int16(POLLHUP | POLLERR | POLLNVAL) != 0 || ViewerLoop.stopRequested != 0 { break }
+            // Keys first: the UI answers the user before it takes in more data.
+            for input in terminal.readKeys() {
+                switch input {
+                case .key(let k):
+                    Update.update(&state, .key(k), model: model)
+                case .resize:
+                    let size = terminal.size
+                    terminal.invalidate()
+                    Update.update(&state, .resize(width: size.width, height: size.height), model: model)
+                }
+                dirty = true
+                if state.shouldQuit { break }
+            }
+            if state.shouldQuit { break }
+            // Drained on every turn, not only when the pipe says so: a missed wake-up then costs
+            // at most one poll timeout, never a stalled load.
+            if (ready > 0 && fds[1].revents != 0) || queue.pendingCount > 0 { backlog += queue.drain() }
+            if !backlog.isEmpty {
+                // Fold data in a slice at a time, so a big file loading never holds up the keyboard.
+                let start = ViewerLoop.now()
+                var taken = 0
+                while taken < backlog.count, ViewerLoop.now() - start < ViewerLoop.ingestBudget {
+                    model.ingest([backlog[taken]])
+                    taken += 1
+                }
+                backlog.removeFirst(taken)
+                Update.update(&state, .dataChanged, model: model)
+                dirty = true
+            }
+            if ViewerLoop.now() - lastTick >= 1 {
+                lastTick = ViewerLoop.now()
+                if model.isLive {
+                    model.sampleRates()
+                    Update.update(&state, .tick, model: model)
+                    dirty = true
+                }
+            }
+        }
+        return state
+    }
+
+    /// Set by SIGTERM and SIGHUP; the loop leaves and the terminal is restored.
+    nonisolated(unsafe) static var stopRequested: sig_atomic_t = 0
+
+    /// Leaves the loop cleanly on SIGTERM and SIGHUP instead of dying in curses mode.
+    public static func installSignalHandlers() {
+        let handler: @convention(c) (Int32) -> Void = { _ in ViewerLoop.stopRequested = 1 }
+        for sig in [SIGTERM, SIGHUP] {
+            var action = sigaction()
+            action.__sigaction_handler.sa_handler = handler
+            sigemptyset(&action.sa_mask)
+            action.sa_flags = 0
+            sigaction(sig, &action, nil)
+        }
+    }
+
+    static func now() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+}

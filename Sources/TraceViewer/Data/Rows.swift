@@ -1,0 +1,77 @@
+import TraceModel
+import TraceOutput
+
+/// The rows of whatever screen is on top, as `update` needs them: how many, which item each
+/// row shows, where an item is, and its text for `/` search.
+struct Rows {
+    var count: Int
+    var identity: (Int) -> Int
+    var index: (Int) -> Int?
+    var text: (Int) -> String
+    /// The row follow mode stays on.
+    var newest: () -> Int?
+    /// Text screens scroll instead of moving a cursor.
+    var isText = false
+}
+
+extension ViewerModel {
+    func rows(_ screen: ScreenState, _ state: ViewerState) -> Rows {
+        let s = store
+        switch screen.kind {
+        case .groups:
+            let rows = groupRows(filter: state.filter)
+            return Rows(count: rows.count, identity: { rows[$0] }, index: { id in rows.firstIndex(of: id) },
+                        text: { self.groupName(rows[$0]) },
+                        newest: {
+                            // The newest session, not the uncorrelated bucket that is always last.
+                            rows.lastIndex { s.groups[$0].source != .none } ?? (rows.isEmpty ? nil : rows.count - 1)
+                        })
+        case .calls(let scope):
+            let rows = callRows(scope: scope, sort: screen.sort, descending: screen.descending, filter: state.filter)
+            return Rows(count: rows.count, identity: { Int(rows[$0].call) },
+                        index: { id in rows.firstIndex { $0.call == Int32(id) } },
+                        text: { self.callSearchText(rows[$0].call) },
+                        newest: {
+                            guard !rows.isEmpty else { return nil }
+                            if screen.sort == .start { return screen.descending ? 0 : rows.count - 1 }
+                            return rows.indices.max { s.calls[Int(rows[$0].call)].firstTime < s.calls[Int(rows[$1].call)].firstTime }
+                        })
+        case .ladder(let scope):
+            let ladder = ladder(scope, mergePorts: state.options.mergePorts)
+            let rows = ladder.rows
+            return Rows(count: rows.count, identity: { Int(rows[$0].message) },
+                        index: { id in rows.firstIndex { $0.message == Int32(id) } },
+                        text: { rows[$0].label + " " + rows[$0].cseq },
+                        newest: { rows.isEmpty ? nil : rows.count - 1 })
+        case .message(let m):
+            let lines = messageText(m, glyphs: state.options.glyphs).lines
+            return textRows(lines.map(\.text))
+        case .diff(let a, let b):
+            let d = diff(a, b, glyphs: state.options.glyphs)
+            return textRows(d.rows.map { ($0.left ?? "") + "\u{1}" + ($0.right ?? "") })
+        }
+    }
+
+    private func textRows(_ lines: [String]) -> Rows {
+        Rows(count: lines.count, identity: { $0 }, index: { $0 < lines.count ? $0 : nil }, text: { lines[$0] },
+             newest: { nil }, isText: true)
+    }
+
+    func callSearchText(_ c: Int32) -> String {
+        let s = store
+        let call = s.calls[Int(c)]
+        func t(_ id: UInt32) -> String { id == 0 ? "" : s.strings.string(id) }
+        return [t(call.fromUser), t(call.toUser), t(call.callID), call.state.name, call.kind.name,
+                call.finalStatus == 0 ? "" : String(call.finalStatus)].joined(separator: " ")
+    }
+}
+
+/// Which rows a list shows: the cursor keeps its place on screen (its anchor) while rows are
+/// inserted above it, as long as that leaves the viewport filled.
+enum ListGeometry {
+    static func top(count: Int, cursorIndex: Int, anchor: Int, height: Int) -> Int {
+        guard count > height else { return 0 }
+        let t = cursorIndex - min(max(0, anchor), height - 1)
+        return min(max(0, t), count - height)
+    }
+}

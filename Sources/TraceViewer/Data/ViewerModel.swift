@@ -1,0 +1,266 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CaptureIngest
+import TraceModel
+import TraceOutput
+import WireDecoding
+
+/// A call list row: the call, and for a linked leg nested under its A-leg, why it is linked.
+public struct CallRow: Sendable, Equatable {
+    public var call: Int32
+    public var depth: Int
+    public var linkReason: String?
+}
+
+/// The session the viewer shows, with the derived lists screens need (ordered and filtered
+/// groups and calls, ladders, highlighted messages) cached until new data or another filter
+/// makes them stale. Owned by the UI thread, like the session inside it.
+public final class ViewerModel {
+    public private(set) var session: TraceSession
+    /// Goes up whenever the model takes in data.
+    public private(set) var version = 0
+    /// Wall-clock seconds, for live rates and for pacing recomputation of very long lists.
+    public var clock: () -> Double = ViewerModel.monotonicSeconds
+
+    public var store: TraceStore { session.store }
+    /// Groups evicted by the memory budget so far; when it changes, indices into the store
+    /// held by screens are no longer valid.
+    public private(set) var evictions = 0
+
+    public init(session: TraceSession) {
+        self.session = session
+    }
+
+    /// Folds events from the ingest queue in; true when anything changed.
+    @discardableResult
+    public func ingest(_ events: [IngestEvent]) -> Bool {
+        guard session.apply(events) else { return false }
+        version += 1
+        if store.counters.evictedGroups != evictions {
+            // The store was rebuilt without the evicted groups: every index may have moved.
+            evictions = store.counters.evictedGroups
+            messageCache.removeAll()
+            rateSamples.removeAll()
+        }
+        sampleRates()
+        return true
+    }
+
+    /// Registers a source (a file, a replay or a network listener) before its producer starts.
+    public func addSource(name: String, kind: TraceSession.Source.Kind) -> Int {
+        session.addSource(name: name, kind: kind)
+    }
+
+    /// Some source may still deliver data.
+    public var isLive: Bool { session.sources.contains { !$0.finished } }
+
+    // MARK: live rates
+
+    private var rateSamples: [Int: [(time: Double, count: Int)]] = [:]
+    static let rateWindow = 5.0
+
+    /// Records each group's message count now; rates are taken over the last few seconds.
+    public func sampleRates() {
+        let now = clock()
+        for g in store.groups.indices where !store.groups[g].retired {
+            var s = rateSamples[g, default: []]
+            if let last = s.last, now - last.time < 0.25 { s[s.count - 1].count = store.groups[g].messageCount } else {
+                s.append((now, store.groups[g].messageCount))
+            }
+            while s.count > 2, now - s[1].time >= ViewerModel.rateWindow { s.removeFirst() }
+            rateSamples[g] = s
+        }
+    }
+
+    /// Messages per second arriving now (while a source is live); nil when not live.
+    public func liveRate(group g: Int) -> Double? {
+        guard isLive, let s = rateSamples[g], let first = s.first, let last = s.last else { return nil }
+        let span = max(clock() - first.time, 1)
+        return Double(last.count - first.count) / span
+    }
+
+    // MARK: groups
+
+    private var groupCache: (version: Int, filter: String?, rows: [Int])?
+
+    /// Correlation groups in order of first message, the uncorrelated bucket last; with a
+    /// filter, only groups with a matching call or event.
+    public func groupRows(filter: TraceFilter?) -> [Int] {
+        if let c = groupCache, c.version == version, c.filter == filter?.expression { return c.rows }
+        let s = store
+        var rows = s.orderedGroups
+        let bucket = rows.filter { s.groups[$0].source == .none }
+        rows.removeAll { s.groups[$0].source == .none }
+        rows += bucket
+        if let filter {
+            rows = rows.filter { g in
+                s.groups[g].calls.contains { filter.matches(call: $0, in: s) }
+                    || s.groups[g].events.contains { filter.matches(message: $0, in: s) }
+            }
+        }
+        groupCache = (version, filter?.expression, rows)
+        return rows
+    }
+
+    /// "tb-20261127T015517Z-udp-a", or "(uncorrelated)".
+    public func groupName(_ g: Int) -> String {
+        guard g < store.groups.count else { return "?" }
+        return store.correlationID(of: store.groups[g]).map { SafeText.line($0) } ?? "(uncorrelated)"
+    }
+
+    // MARK: calls
+
+    private struct CallKey: Equatable {
+        var scope: CallsScope, sort: CallSort, descending: Bool, filter: String?
+    }
+    private var callCache: (version: Int, key: CallKey, rows: [CallRow], time: Double)?
+    /// Past this many rows, a list stale by new data is recomputed at most twice a second.
+    static let largeList = 20_000
+
+    public func callRows(scope: CallsScope, sort: CallSort, descending: Bool, filter: TraceFilter?) -> [CallRow] {
+        let key = CallKey(scope: scope, sort: sort, descending: descending, filter: filter?.expression)
+        if let c = callCache, c.key == key {
+            if c.version == version { return c.rows }
+            if c.rows.count > ViewerModel.largeList, clock() - c.time < 0.5 { return c.rows }
+        }
+        let rows = computeCallRows(scope: scope, sort: sort, descending: descending, filter: filter)
+        callCache = (version, key, rows, clock())
+        return rows
+    }
+
+    private func computeCallRows(scope: CallsScope, sort: CallSort, descending: Bool, filter: TraceFilter?) -> [CallRow] {
+        let s = store
+        var calls: [Int32]
+        switch scope {
+        case .group(let g):
+            calls = g < s.groups.count ? s.groups[g].calls : []
+        case .all:
+            calls = Array(0..<Int32(s.calls.count)).filter { !s.groups[Int(s.calls[Int($0)].group)].retired }
+        }
+        if let filter { calls = calls.filter { filter.matches(call: $0, in: s) } }
+        let inList = Set(calls.filter { !s.links(of: $0).isEmpty })
+        // Linked legs: each leg hangs under the earliest call of its linked set (the A-leg).
+        var root: [Int32: Int32] = [:]
+        var reason: [Int32: String] = [:]
+        for c in inList where root[c] == nil {
+            var component: [Int32] = [c]
+            var seen: Set<Int32> = [c]
+            var i = 0
+            while i < component.count {
+                for link in s.links(of: component[i]) where !seen.contains(link.other) && inList.contains(link.other) {
+                    seen.insert(link.other)
+                    component.append(link.other)
+                }
+                i += 1
+            }
+            let a = component.min { (s.calls[Int($0)].firstTime, $0) < (s.calls[Int($1)].firstTime, $1) }!
+            for m in component {
+                root[m] = a
+                if m != a, let link = s.links(of: m).first { reason[m] = link.reason.name(s.strings) }
+            }
+        }
+        let roots = calls.filter { root[$0] == nil || root[$0] == $0 }
+        let sortedRoots = sortCalls(roots, by: sort, descending: descending)
+        var children: [Int32: [Int32]] = [:]
+        for c in calls where root[c] != nil && root[c] != c { children[root[c]!, default: []].append(c) }
+        var rows: [CallRow] = []
+        rows.reserveCapacity(calls.count)
+        for r in sortedRoots {
+            rows.append(CallRow(call: r, depth: 0, linkReason: nil))
+            if let kids = children[r] {
+                for k in sortCalls(kids, by: .start, descending: false) {
+                    rows.append(CallRow(call: k, depth: 1, linkReason: reason[k]))
+                }
+            }
+        }
+        return rows
+    }
+
+    private func sortCalls(_ calls: [Int32], by sort: CallSort, descending: Bool) -> [Int32] {
+        let s = store
+        func text(_ id: UInt32) -> String { id == 0 ? "" : s.strings.string(id) }
+        func ordered<K: Comparable>(_ key: (Call) -> K) -> [Int32] {
+            let keyed = calls.map { (key(s.calls[Int($0)]), s.calls[Int($0)].firstTime, $0) }
+            let sorted = keyed.sorted { a, b in
+                if a.0 != b.0 { return descending ? a.0 > b.0 : a.0 < b.0 }
+                return (a.1, a.2) < (b.1, b.2)
+            }
+            return sorted.map(\.2)
+        }
+        switch sort {
+        case .start:
+            let sorted = calls.sorted { (s.calls[Int($0)].firstTime, $0) < (s.calls[Int($1)].firstTime, $1) }
+            return descending ? sorted.reversed() : sorted
+        case .from: return ordered { text($0.fromUser) }
+        case .to: return ordered { text($0.toUser) }
+        case .method: return ordered { $0.kind.name }
+        case .messages: return ordered { $0.messages.count }
+        case .state: return ordered { $0.state.rawValue }
+        case .pdd: return ordered { $0.postDialDelay ?? -1 }
+        case .duration: return ordered { $0.duration ?? -1 }
+        case .source:
+            return ordered { c in c.messages.first.map { s.endpoints[s.messages[Int($0)].source].description } ?? "" }
+        case .callID: return ordered { text($0.callID) }
+        }
+    }
+
+    // MARK: ladders
+
+    private var ladderCache: (version: Int, scope: LadderScope, merge: Bool, ladder: Ladder)?
+    /// A ladder of a whole group stops here (the first messages by time); a call list is the
+    /// way into the rest.
+    public static let ladderLimit = 50_000
+
+    public func ladder(_ scope: LadderScope, mergePorts: Bool) -> Ladder {
+        if let c = ladderCache, c.version == version, c.scope == scope, c.merge == mergePorts { return c.ladder }
+        let l = Ladder(store: store, scope: scope, mergePorts: mergePorts, limit: ViewerModel.ladderLimit)
+        ladderCache = (version, scope, mergePorts, l)
+        return l
+    }
+
+    // MARK: messages
+
+    private struct MessageKey: Hashable {
+        var message: Int32
+        var captureTime: Bool
+    }
+    private var messageCache: [MessageKey: MessageText] = [:]
+    private var messageCacheGlyphs: Glyphs?
+
+    /// A message as the detail screens show it. `captureTime` reads the frame's capture time
+    /// back from the file, a walk through the capture up to that frame: worth it for the full
+    /// message screen, not for the preview that follows every cursor move on a ladder.
+    public func messageText(_ m: Int32, glyphs: Glyphs, captureTime: Bool = true) -> MessageText {
+        if messageCacheGlyphs != glyphs { messageCache.removeAll(); messageCacheGlyphs = glyphs }
+        let key = MessageKey(message: m, captureTime: captureTime)
+        if let t = messageCache[key] { return t }
+        let t = MessageText(store: store, message: m, captureTime: captureTime ? self.captureTime(of: m) : nil,
+                            glyphs: glyphs, captureTimeRead: captureTime)
+        if messageCache.count > 64 { messageCache.removeAll() }
+        messageCache[key] = t
+        return t
+    }
+
+    /// The capture (pcap record) time of a message, read back from its file: the model keeps
+    /// only the HEP time when there is one.
+    private func captureTime(of m: Int32) -> Timestamp? {
+        let r = store.messages[Int(m)]
+        guard store.origin(of: r).hepVersion != 0 else { return r.time }
+        guard let input = store.payloadSource(store.origin(of: r).input) as? InputBytes else { return nil }
+        return input.withBytes { bytes -> Timestamp? in
+            guard var reader = try? CaptureFileReader(bytes) else { return nil }
+            while let frame = reader.next() {
+                if frame.frameNumber == Int(r.frame) { return frame.timestamp }
+                if frame.frameNumber > Int(r.frame) { return nil }
+            }
+            return nil
+        }
+    }
+
+    static func monotonicSeconds() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+}

@@ -1,0 +1,65 @@
+import TraceModel
+import TraceOutput
+
+/// The first screen: one row per test session (correlation group), the uncorrelated bucket last.
+enum GroupsScreen {
+    static func columns(nameWidth: Int) -> [TableColumn] {
+        [
+            TableColumn("Correlation id", width: min(max(nameWidth, 14), 30), preferred: max(14, min(nameWidth, 48))),
+            TableColumn("Calls", width: 6, right: true),
+            TableColumn("Active", width: 6, right: true, priority: 3),
+            TableColumn("Answ", width: 5, right: true, priority: 1),
+            TableColumn("Fail", width: 5, right: true, priority: 1),
+            TableColumn("ASR", width: 4, right: true, priority: 1),
+            TableColumn("PDD p50/p95 ms", width: 14, right: true, priority: 2),
+            TableColumn("Msgs", width: 7, right: true),
+            TableColumn("First seen", width: 10, priority: 4),
+            TableColumn("Last", width: 8, priority: 2),
+            TableColumn("Rate", width: 7, right: true, priority: 3),
+        ]
+    }
+
+    static func draw(_ grid: inout CellGrid, _ state: ViewerState, _ screen: ScreenState, _ model: ViewerModel,
+                     _ area: Renderer.Area) {
+        let s = model.store
+        let g = state.options.glyphs
+        let rows = model.groupRows(filter: state.filter)
+        let nameWidth = rows.prefix(200).map { CellWidth.of(model.groupName($0)) }.max() ?? 14
+        let cols = columns(nameWidth: nameWidth)
+        let fitted = TableLayout.fit(cols, width: state.width - 1)
+        Renderer.drawHeader(&grid, cols, fitted, y: area.y, x: 1, glyphs: g)
+        let bodyHeight = area.height - 1
+        if rows.isEmpty {
+            let text = state.filter != nil ? "no session matches the filter" : model.isLive ? "waiting for data…" : "no SIP messages"
+            grid.put(text, x: 2, y: area.y + 2, role: .dim)
+            return
+        }
+        let cursor = screen.cursor.flatMap { id in rows.firstIndex(of: id) } ?? 0
+        let top = ListGeometry.top(count: rows.count, cursorIndex: cursor, anchor: screen.anchor, height: bodyHeight)
+        for i in top..<min(rows.count, top + bodyHeight) {
+            let y = area.y + 1 + i - top
+            let gi = rows[i]
+            let group = s.groups[gi]
+            let st = group.statistics
+            let span = s.span(of: group)
+            let p50 = st.postDialDelay.percentile(0.5), p95 = st.postDialDelay.percentile(0.95)
+            let rate = model.liveRate(group: gi) ?? s.rate(of: group)
+            let values = [
+                model.groupName(gi), Format.count(group.calls.count), Format.count(st.active), Format.count(st.answered),
+                Format.count(st.failed), Format.percent(st.answerSeizureRatio),
+                p50 == nil ? "-" : "\(Format.millis(p50))/\(Format.millis(p95))", Format.count(group.messageCount),
+                Format.clockSeconds(span.first), Format.clockSeconds(span.last), Format.rate(rate),
+            ]
+            let isBucket = group.source == .none
+            for f in fitted {
+                var role: ColorRole = .normal
+                if f.index == 0 { role = isBucket ? .dim : .accent }
+                if f.index == 4, st.failed > 0 { role = .clientError }
+                if f.index == 2, st.active > 0 { role = .success }
+                grid.putCell(values[f.index], column: f, y: y, originX: 1, glyphs: g, role: role,
+                             attributes: f.index == 0 && !isBucket ? .bold : [])
+            }
+            if i == cursor { grid.paint(y: y, adding: .reverse) }
+        }
+    }
+}

@@ -1,0 +1,120 @@
+import TraceModel
+import TraceOutput
+
+/// One message in full: HEP and capture facts, then the SIP text, coloured.
+enum MessageScreen {
+    static func draw(_ grid: inout CellGrid, _ state: ViewerState, _ screen: ScreenState, _ m: Int32,
+                     _ model: ViewerModel, _ area: Renderer.Area) {
+        let lines = model.messageText(m, glyphs: state.options.glyphs).lines
+        drawLines(&grid, lines, x: 1, y: area.y, width: state.width - 1, height: area.height,
+                  top: screen.cursor ?? 0, column: screen.column, glyphs: state.options.glyphs, search: state.search)
+    }
+
+    /// Draws styled lines from line `top` and text column `column`, marking search matches.
+    static func drawLines(_ grid: inout CellGrid, _ lines: [StyledLine], x: Int, y: Int, width: Int, height: Int,
+                          top: Int, column: Int, glyphs: Glyphs, search: String?) {
+        let needle = search?.lowercased()
+        for i in 0..<height {
+            let index = top + i
+            guard index >= 0, index < lines.count else { break }
+            var skip = column
+            var col = x
+            for span in lines[index].spans {
+                var text = Substring(span.text)
+                while skip > 0, !text.isEmpty { text = text.dropFirst(); skip -= 1 }
+                col = grid.put(text, x: col, y: y + i, limit: x + width, role: span.role, attributes: span.attributes)
+            }
+            if CellWidth.of(lines[index].text) - column > width {
+                grid.put(glyphs.ellipsis, x: x + width - 1, y: y + i, role: .dim)
+            }
+            if let needle, !needle.isEmpty {
+                // Match positions in characters, shown by underlining and reversing the cells.
+                let chars = Array(lines[index].text.lowercased())
+                let n = Array(needle)
+                var k = 0
+                while k + n.count <= chars.count {
+                    if Array(chars[k..<k + n.count]) == n {
+                        let from = x + k - column
+                        grid.paint(y: y + i, from: max(x, from), to: min(x + width, from + n.count), adding: [.reverse, .underline])
+                        k += n.count
+                    } else {
+                        k += 1
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Two selected messages side by side, with the lines that differ marked.
+enum DiffScreen {
+    static func draw(_ grid: inout CellGrid, _ state: ViewerState, _ screen: ScreenState, _ a: Int32, _ b: Int32,
+                     _ model: ViewerModel, _ area: Renderer.Area) {
+        let g = state.options.glyphs
+        let s = model.store
+        let d = model.diff(a, b, glyphs: g)
+        let half = (state.width - 1) / 2
+        grid.fill(y: area.y, role: .header)
+        for (x, m) in [(0, a), (half + 1, b)] {
+            let r = s.messages[Int(m)]
+            let title = " frame \(r.frame)  \(Format.clockMicros(r.time))  \(s.label(ofMessage: m))"
+            grid.put(CellWidth.truncate(title, to: half, ellipsis: g.ellipsis), x: x, y: area.y, role: .header, attributes: .bold)
+        }
+        let top = screen.cursor ?? 0
+        for i in 0..<(area.height - 1) {
+            let index = top + i
+            guard index < d.rows.count else { break }
+            let row = d.rows[index]
+            let y = area.y + 1 + i
+            let leftRole: ColorRole, rightRole: ColorRole
+            switch row.kind {
+            case .same: (leftRole, rightRole) = (.normal, .normal)
+            case .changed: (leftRole, rightRole) = (.diffRemoved, .diffAdded)
+            case .onlyLeft: (leftRole, rightRole) = (.diffRemoved, .normal)
+            case .onlyRight: (leftRole, rightRole) = (.normal, .diffAdded)
+            }
+            let marker = row.kind == .same ? " " : g.mark
+            grid.put(row.kind == .same ? " " : marker, x: 0, y: y, role: leftRole)
+            grid.put(CellWidth.truncate(row.left ?? "", to: half - 1, ellipsis: g.ellipsis), x: 1, y: y, role: leftRole,
+                     attributes: row.kind == .same ? [] : .bold)
+            grid.put(g.vertical, x: half, y: y, role: .dim)
+            grid.put(CellWidth.truncate(row.right ?? "", to: state.width - half - 2, ellipsis: g.ellipsis), x: half + 2, y: y,
+                     role: rightRole, attributes: row.kind == .same ? [] : .bold)
+        }
+    }
+}
+
+/// Every key, drawn over the screen from the key map.
+enum HelpOverlay {
+    static func lines() -> [String] {
+        var out = ["Keys (j/k scroll, any other key closes this help)", ""]
+        for b in KeyMap.bindings {
+            let keys = b.keys.map(\.name).joined(separator: " ")
+            let context = b.context.isEmpty ? "" : "  (\(b.context))"
+            out.append(keys.padded(to: 13) + " " + b.help + context)
+        }
+        out += ["", "Filter: method: status: from: to: callid: corr: src: dst: state: /regex/",
+                "        with and, or, not and ( ); e.g. corr:run-1 state:busy or status:5xx"]
+        return out
+    }
+
+    static func draw(_ grid: inout CellGrid, _ state: ViewerState) {
+        let g = state.options.glyphs
+        let all = lines()
+        let text = Array(all.dropFirst(min(state.helpTop, max(0, all.count - (state.height - 4)))))
+        let w = min(state.width - 2, (text.map { CellWidth.of($0) }.max() ?? 40) + 4)
+        let h = min(state.height - 2, text.count + 2)
+        let x = max(0, (state.width - w) / 2), y = max(0, (state.height - h) / 2)
+        grid.fill(x: x, y: y, width: w, height: h, role: .prompt)
+        let horizontal = String(repeating: g.horizontal, count: max(0, w - 2))
+        grid.put(g.boxTopLeft + horizontal + g.boxTopRight, x: x, y: y, role: .prompt)
+        grid.put(g.boxBottomLeft + horizontal + g.boxBottomRight, x: x, y: y + h - 1, role: .prompt)
+        for i in 1..<(h - 1) {
+            grid.put(g.vertical, x: x, y: y + i, role: .prompt)
+            grid.put(g.vertical, x: x + w - 1, y: y + i, role: .prompt)
+            if i - 1 < text.count {
+                grid.put(text[i - 1], x: x + 2, y: y + i, limit: x + w - 1, role: .prompt, attributes: i == 1 ? .bold : [])
+            }
+        }
+    }
+}

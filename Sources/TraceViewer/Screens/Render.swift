@@ -1,0 +1,168 @@
+import CaptureIngest
+import TraceModel
+import TraceOutput
+
+/// Screens are functions of the state into a cell grid; nothing here touches a terminal.
+public enum Renderer {
+    public static func render(_ state: ViewerState, model: ViewerModel) -> CellGrid {
+        var grid = CellGrid(width: state.width, height: state.height, asciiOnly: state.options.glyphs.isASCII)
+        guard state.width >= 20, state.height >= 6 else {
+            grid.put("window too small", x: 0, y: 0)
+            return grid
+        }
+        let screen = state.top
+        let area = Area(y: 1, height: state.height - 3)
+        switch screen.kind {
+        case .groups: GroupsScreen.draw(&grid, state, screen, model, area)
+        case .calls(let scope): CallsScreen.draw(&grid, state, screen, scope, model, area)
+        case .ladder(let scope): LadderScreen.draw(&grid, state, screen, scope, model, area)
+        case .message(let m): MessageScreen.draw(&grid, state, screen, m, model, area)
+        case .diff(let a, let b): DiffScreen.draw(&grid, state, screen, a, b, model, area)
+        }
+        drawTitle(&grid, state, model)
+        drawHints(&grid, state)
+        drawStatus(&grid, state, model)
+        if state.showHelp { HelpOverlay.draw(&grid, state) }
+        return grid
+    }
+
+    /// The rows between the title bar and the hint line.
+    struct Area {
+        var y: Int
+        var height: Int
+    }
+
+    static func title(of screen: ScreenState, _ state: ViewerState, _ model: ViewerModel) -> String {
+        let s = model.store
+        switch screen.kind {
+        case .groups:
+            let n = model.groupRows(filter: state.filter).count
+            return "Test sessions (\(n))"
+        case .calls(.all):
+            return "All calls"
+        case .calls(.group(let g)):
+            return "Calls of " + model.groupName(g)
+        case .ladder(.group(let g)):
+            return "Ladder of " + model.groupName(g)
+        case .ladder(.calls(let calls)):
+            if calls.count == 1, Int(calls[0]) < s.calls.count {
+                return "Ladder of " + SafeText.line(s.strings.string(s.calls[Int(calls[0])].callID))
+            }
+            return "Ladder of \(calls.count) calls"
+        case .message(let m):
+            return "Message: " + (s.messages[Int(m)].isSIP ? s.label(ofMessage: m) : "event") + " (frame \(s.messages[Int(m)].frame))"
+        case .diff(let a, let b):
+            return "Diff: frame \(s.messages[Int(a)].frame) \(state.options.glyphs.rightwards) frame \(s.messages[Int(b)].frame)"
+        }
+    }
+
+    static func drawTitle(_ grid: inout CellGrid, _ state: ViewerState, _ model: ViewerModel) {
+        grid.fill(y: 0, role: .title)
+        var flags: [String] = []
+        if state.follow { flags.append("FOLLOW") }
+        if let f = state.filter { flags.append("filter: " + SafeText.line(f.expression)) }
+        if let s = state.search { flags.append("search: " + SafeText.line(s)) }
+        let right = flags.isEmpty ? "" : " " + flags.map { "[\($0)]" }.joined(separator: " ") + " "
+        let rightWidth = min(CellWidth.of(right), state.width / 2)
+        let left = " hepscope \(state.options.glyphs.separator) " + title(of: state.top, state, model)
+        grid.put(CellWidth.truncate(left, to: state.width - rightWidth - 1, ellipsis: state.options.glyphs.ellipsis),
+                 x: 0, y: 0, role: .title, attributes: .bold)
+        let r = CellWidth.truncate(right, to: rightWidth, ellipsis: state.options.glyphs.ellipsis)
+        grid.put(r, x: state.width - CellWidth.of(r), y: 0, role: .title, attributes: .bold)
+    }
+
+    static func hints(for kind: ScreenKind, _ g: Glyphs) -> String {
+        switch kind {
+        case .groups: "Enter calls  a all  v ladder  f filter  / search  F follow  ? help  q quit"
+        case .calls: "Enter ladder  Space select  s sort  f filter  / search  F follow  ? help  q back"
+        case .ladder: "Enter message  Space d diff  m ports  t time  h/l scroll  ? help  q back"
+        case .message: "j/k scroll  h/l sideways  / search  n next  ? help  q back"
+        case .diff: "j/k scroll  ? help  q back"
+        }
+    }
+
+    static func drawHints(_ grid: inout CellGrid, _ state: ViewerState) {
+        let y = state.height - 2
+        grid.fill(y: y, role: .hint)
+        if let p = state.prompt {
+            let label = p.purpose == .filter ? "Filter: " : "Search: "
+            let end = grid.put(label, x: 0, y: y, role: .prompt, attributes: .bold)
+            // Keep the end of a long expression (where the user types) in view.
+            var text = SafeText.line(p.text)
+            let room = state.width - end - 1
+            while CellWidth.of(text) > room, !text.isEmpty { text.removeFirst() }
+            let after = grid.put(text, x: end, y: y, role: .prompt)
+            grid.put(" ", x: after, y: y, role: .prompt, attributes: .reverse)  // the cursor
+            if let e = p.error {
+                // The error sits on the row above, with a caret under the place it names: after
+                // the caret when it fits there, else before it.
+                let caretX = min(state.width - 1, end + e.position)
+                grid.fill(y: y - 1, role: .error)
+                let message = "column \(e.position + 1): \(e.message)"
+                let w = CellWidth.of(message)
+                if caretX + 2 + w <= state.width {
+                    grid.put("^ " + message, x: caretX, y: y - 1, role: .error, attributes: .bold)
+                } else if caretX >= w + 2 {
+                    grid.put(message + " ^", x: caretX - w - 1, y: y - 1, role: .error, attributes: .bold)
+                } else {
+                    // Neither side has room: the message goes on the row above the caret.
+                    grid.put("^", x: caretX, y: y - 1, role: .error, attributes: .bold)
+                    grid.fill(y: y - 2, role: .error)
+                    grid.put(" " + message, x: 0, y: y - 2, role: .error, attributes: .bold)
+                }
+            }
+            return
+        }
+        if let n = state.notice {
+            grid.put(CellWidth.truncate(" " + n, to: state.width, ellipsis: state.options.glyphs.ellipsis), x: 0, y: y,
+                     role: .accent, attributes: .bold)
+            return
+        }
+        grid.put(CellWidth.truncate(" " + hints(for: state.top.kind, state.options.glyphs), to: state.width,
+                                    ellipsis: state.options.glyphs.ellipsis), x: 0, y: y, role: .hint)
+    }
+
+    /// Sources with their counters, what was dropped, the model's memory, and load progress.
+    static func drawStatus(_ grid: inout CellGrid, _ state: ViewerState, _ model: ViewerModel) {
+        let y = state.height - 1
+        let g = state.options.glyphs
+        grid.fill(y: y, role: .statusBar)
+        let session = model.session
+        var parts: [String] = []
+        for src in session.sources {
+            let name = SafeText.line(src.name.split(separator: "/").last.map(String.init) ?? src.name)
+            var text = "\(name): \(Format.count(src.counters.packets)) rx, \(Format.count(src.counters.malformed)) malformed"
+            if let f = src.failure { text = "\(name): " + SafeText.line(f) }
+            parts.append(text)
+        }
+        if parts.isEmpty { parts.append("no source") }
+        parts.append("dropped \(Format.count(model.store.counters.evictedMessages))")
+        parts.append("mem \(Format.bytes(model.store.estimatedBytes))")
+        var line = " " + parts.joined(separator: " \(g.separator) ")
+        // A bar for files still loading; "live" for sources that keep delivering.
+        if let loading = session.sources.first(where: { $0.kind == .file && !$0.finished }), let p = loading.progress {
+            let barWidth = 12
+            let full = Int((p * Double(barWidth)).rounded(.down))
+            let bar = String(repeating: g.progressFull, count: full) + String(repeating: g.progressEmpty, count: barWidth - full)
+            let progress = " loading \(Format.fixed(p * 100, 0))% \(bar) "
+            let room = state.width - CellWidth.of(progress)
+            grid.put(CellWidth.truncate(line, to: max(0, room), ellipsis: g.ellipsis), x: 0, y: y, role: .statusBar)
+            grid.put(progress, x: max(0, room), y: y, role: .progress, attributes: .bold)
+            return
+        }
+        if session.sources.contains(where: { $0.kind == .listener && !$0.finished }) { line += " \(g.separator) live" }
+        grid.put(CellWidth.truncate(line, to: state.width, ellipsis: g.ellipsis), x: 0, y: y, role: .statusBar)
+    }
+
+    /// Column titles on the first row of a list.
+    static func drawHeader(_ grid: inout CellGrid, _ columns: [TableColumn], _ fitted: [FittedColumn], y: Int,
+                           x: Int = 0, glyphs: Glyphs, sortedBy: Int? = nil, descending: Bool = false) {
+        grid.fill(y: y, role: .header)
+        for f in fitted {
+            var title = columns[f.index].title
+            if sortedBy == f.index { title += descending ? "▼" : "▲" }
+            if glyphs.isASCII { title = String(title.map { $0 == "▲" ? "^" : $0 == "▼" ? "v" : $0 }) }
+            grid.putCell(title, column: f, y: y, originX: x, glyphs: glyphs, role: .header, attributes: .bold)
+        }
+    }
+}

@@ -1,0 +1,315 @@
+import TraceModel
+
+/// The one place the viewer's state changes: a key, a resize, a tick or new data in, the next
+/// state out. Lists are read from the model (cached there), never changed by it.
+public enum Update {
+    public static func update(_ state: inout ViewerState, _ event: ViewerEvent, model: ViewerModel) {
+        switch event {
+        case .resize(let w, let h):
+            state.width = max(1, w)
+            state.height = max(1, h)
+        case .tick:
+            break
+        case .dataChanged:
+            if model.evictions != state.evictionsSeen {
+                // Calls and messages on the stack were renumbered: start again from the sessions.
+                let dropped = model.evictions - state.evictionsSeen
+                state.evictionsSeen = model.evictions
+                state.stack = [ScreenState(kind: .groups)]
+                state.notice = "memory budget: \(dropped) least recently active session(s) dropped"
+            }
+        case .key(let key):
+            state.notice = nil
+            if state.prompt != nil {
+                editPrompt(&state, key, model)
+            } else if state.showHelp {
+                switch key {
+                case .down, .character("j"), .pageDown: state.helpTop += key == .pageDown ? 10 : 1
+                case .up, .character("k"), .pageUp: state.helpTop = max(0, state.helpTop - (key == .pageUp ? 10 : 1))
+                default: state.showHelp = false
+                }
+            } else if let action = KeyMap.action(for: key) {
+                perform(&state, action, model)
+            }
+        }
+        resolve(&state, model)
+    }
+
+    // MARK: actions
+
+    static func perform(_ state: inout ViewerState, _ action: Action, _ model: ViewerModel) {
+        let page = max(1, state.bodyHeight - 1)
+        switch action {
+        case .up: move(&state, model, by: -1)
+        case .down: move(&state, model, by: 1)
+        case .pageUp: move(&state, model, by: -page, keepAnchor: true)
+        case .pageDown: move(&state, model, by: page, keepAnchor: true)
+        case .home: move(&state, model, to: 0)
+        case .end: move(&state, model, to: Int.max)
+        case .left, .right:
+            let step = action == .left ? -1 : 1
+            switch state.top.kind {
+            case .ladder: state.top.column = max(0, state.top.column + step)
+            case .message: state.top.column = max(0, state.top.column + step * 8)
+            default: break
+            }
+        case .open: open(&state, model)
+        case .back:
+            if state.stack.count > 1 { state.stack.removeLast() } else { state.shouldQuit = true }
+        case .quit: state.shouldQuit = true
+        case .select: select(&state, model)
+        case .help:
+            state.showHelp = true
+            state.helpTop = 0
+        case .filter:
+            state.prompt = Prompt(purpose: .filter, text: state.filter?.expression ?? "")
+        case .search:
+            state.prompt = Prompt(purpose: .search, text: "")
+        case .searchNext: searchStep(&state, model, forward: true, includeCurrent: false)
+        case .searchPrevious: searchStep(&state, model, forward: false, includeCurrent: false)
+        case .clear:
+            state.filter = nil
+            state.search = nil
+            state.top.marked = []
+        case .follow:
+            state.follow.toggle()
+            state.notice = state.follow ? "following the newest as data arrives (move to stop)" : "follow off"
+        case .allCalls:
+            if case .groups = state.top.kind { push(&state, .calls(.all)) }
+        case .groupLadder:
+            if case .groups = state.top.kind, let g = state.top.cursor { push(&state, .ladder(.group(g))) }
+        case .linkedLadder:
+            if case .calls = state.top.kind, let c = state.top.cursor {
+                push(&state, .ladder(.calls(linkedSet(Int32(c), model))))
+            }
+        case .diff:
+            if case .ladder = state.top.kind {
+                let m = state.top.marked
+                if m.count == 2 { push(&state, .diff(m[0], m[1])) } else { state.notice = "select two messages with Space first" }
+            }
+        case .sortNext, .sortReverse:
+            guard case .calls = state.top.kind else { return }
+            if action == .sortNext {
+                let all = CallSort.allCases
+                state.top.sort = all[(all.firstIndex(of: state.top.sort)! + 1) % all.count]
+            } else {
+                state.top.descending.toggle()
+            }
+            state.notice = "sorted by \(state.top.sort.name)\(state.top.descending ? ", descending" : "")"
+        case .mergePorts:
+            guard case .ladder = state.top.kind else { return }
+            state.options.mergePorts.toggle()
+            state.notice = state.options.mergePorts ? "one column per host (ports merged)" : "one column per address and port"
+        case .timeMode:
+            guard case .ladder = state.top.kind else { return }
+            let all = ViewerOptions.TimeMode.allCases
+            state.options.timeMode = all[(state.options.timeMode.rawValue + 1) % all.count]
+        case .colourMode:
+            guard case .ladder(let scope) = state.top.kind else { return }
+            let current = state.options.colourByTransaction
+                ?? (model.ladder(scope, mergePorts: state.options.mergePorts).callOrdinal.count <= 1)
+            state.options.colourByTransaction = !current
+            state.notice = !current ? "colours per transaction" : "colours per call"
+        }
+    }
+
+    /// The call and every leg linked to it, directly or through others.
+    static func linkedSet(_ call: Int32, _ model: ViewerModel) -> [Int32] {
+        var set: [Int32] = [call]
+        var i = 0
+        while i < set.count {
+            for l in model.store.links(of: set[i]) where !set.contains(l.other) { set.append(l.other) }
+            i += 1
+        }
+        return set.sorted()
+    }
+
+    static func push(_ state: inout ViewerState, _ kind: ScreenKind) {
+        state.stack.append(ScreenState(kind: kind))
+        state.search = nil
+    }
+
+    static func open(_ state: inout ViewerState, _ model: ViewerModel) {
+        let top = state.top
+        guard let cursor = top.cursor else { return }
+        switch top.kind {
+        case .groups: push(&state, .calls(.group(cursor)))
+        case .calls:
+            let calls = top.marked.isEmpty ? [Int32(cursor)] : top.marked
+            push(&state, .ladder(.calls(calls)))
+        case .ladder: push(&state, .message(Int32(cursor)))
+        case .message, .diff: break
+        }
+    }
+
+    static func select(_ state: inout ViewerState, _ model: ViewerModel) {
+        guard let cursor = state.top.cursor else { return }
+        switch state.top.kind {
+        case .calls:
+            let c = Int32(cursor)
+            if let i = state.top.marked.firstIndex(of: c) { state.top.marked.remove(at: i) } else { state.top.marked.append(c) }
+            move(&state, model, by: 1)
+        case .ladder:
+            let m = Int32(cursor)
+            if let i = state.top.marked.firstIndex(of: m) {
+                state.top.marked.remove(at: i)
+            } else {
+                if state.top.marked.count == 2 { state.top.marked.removeFirst() }
+                state.top.marked.append(m)
+            }
+            if state.top.marked.count == 2 { state.notice = "two messages selected: d shows their diff" }
+        default:
+            break
+        }
+    }
+
+    // MARK: movement
+
+    static func move(_ state: inout ViewerState, _ model: ViewerModel, by delta: Int, keepAnchor: Bool = false) {
+        let rows = model.rows(state.top, state)
+        state.follow = false
+        guard rows.count > 0 else { return }
+        if rows.isText {
+            let maxTop = max(0, rows.count - textHeight(state))
+            state.top.cursor = min(max(0, (state.top.cursor ?? 0) + delta), maxTop)
+            return
+        }
+        let current = state.top.cursor.flatMap(rows.index) ?? 0
+        let target = min(max(0, current + delta), rows.count - 1)
+        state.top.cursor = rows.identity(target)
+        if !keepAnchor { state.top.anchor = min(max(0, state.top.anchor + (target - current)), listHeight(state) - 1) }
+    }
+
+    static func move(_ state: inout ViewerState, _ model: ViewerModel, to index: Int) {
+        let rows = model.rows(state.top, state)
+        state.follow = false
+        guard rows.count > 0 else { return }
+        if rows.isText {
+            state.top.cursor = index == 0 ? 0 : max(0, rows.count - textHeight(state))
+            return
+        }
+        let target = min(index, rows.count - 1)
+        state.top.cursor = rows.identity(target)
+        state.top.anchor = index == 0 ? 0 : listHeight(state) - 1
+    }
+
+    /// Body rows of a list screen (the ladder may use one more for merged ports; close enough
+    /// for keeping the cursor in view, which render clamps anyway).
+    static func listHeight(_ state: ViewerState) -> Int { max(1, state.height - 4) }
+    static func textHeight(_ state: ViewerState) -> Int { max(1, state.height - 3) }
+
+    // MARK: prompt, filter and search
+
+    static func editPrompt(_ state: inout ViewerState, _ key: Key, _ model: ViewerModel) {
+        guard var p = state.prompt else { return }
+        switch key {
+        case .escape:
+            state.prompt = nil
+            return
+        case .enter:
+            if p.purpose == .filter {
+                let text = p.text.trimmingSpaces()
+                if text.isEmpty {
+                    state.filter = nil
+                    state.prompt = nil
+                    state.notice = "filter cleared"
+                    return
+                }
+                do {
+                    state.filter = try TraceFilter.parse(text)
+                    state.prompt = nil
+                } catch {
+                    p.error = (error.position + (p.text.count - p.text.drop { $0 == " " }.count), error.message)
+                    state.prompt = p
+                }
+            } else {
+                state.prompt = nil
+                state.search = p.text.isEmpty ? nil : p.text
+                if state.search != nil { searchStep(&state, model, forward: true, includeCurrent: true) }
+            }
+            return
+        case .backspace, .delete, .control("h"):
+            if !p.text.isEmpty { p.text.removeLast() }
+        case .control("u"):
+            p.text = ""
+        case .character(let c):
+            p.text.append(c)
+        default:
+            return
+        }
+        p.error = nil
+        state.prompt = p
+    }
+
+    /// Moves to the next row (or text line) whose text contains the search, wrapping around.
+    static func searchStep(_ state: inout ViewerState, _ model: ViewerModel, forward: Bool, includeCurrent: Bool) {
+        guard let needle = state.search?.lowercased(), !needle.isEmpty else {
+            state.notice = "no search: / starts one"
+            return
+        }
+        let rows = model.rows(state.top, state)
+        guard rows.count > 0 else { return }
+        let current = rows.isText ? (state.top.cursor ?? 0) : state.top.cursor.flatMap(rows.index) ?? 0
+        for step in 0..<rows.count {
+            let offset = includeCurrent ? step : step + 1
+            let i = ((current + (forward ? offset : -offset)) % rows.count + rows.count) % rows.count
+            if rows.text(i).lowercased().contains(needle) {
+                state.follow = false
+                if rows.isText {
+                    state.top.cursor = min(i, max(0, rows.count - textHeight(state)))
+                } else {
+                    state.top.cursor = rows.identity(i)
+                    state.top.anchor = min(listHeight(state) / 2, listHeight(state) - 1)
+                }
+                if i == current && !includeCurrent { state.notice = "only match" }
+                return
+            }
+        }
+        state.notice = "no match for \(needle)"
+    }
+
+    // MARK: keeping the cursor valid
+
+    /// After any event: the cursor names an item that is on the list (the same one when it
+    /// still is, whatever moved around it), or follows the newest one in follow mode.
+    static func resolve(_ state: inout ViewerState, _ model: ViewerModel) {
+        let rows = model.rows(state.top, state)
+        if rows.isText {
+            let maxTop = max(0, rows.count - textHeight(state))
+            state.top.cursor = min(max(0, state.top.cursor ?? 0), maxTop)
+            return
+        }
+        guard rows.count > 0 else {
+            state.top.cursor = nil
+            return
+        }
+        if state.follow, let newest = rows.newest() {
+            state.top.cursor = rows.identity(newest)
+            state.top.anchor = min(newest, listHeight(state) - 1)
+            state.top.lastIndex = newest
+            return
+        }
+        var index: Int
+        if let id = state.top.cursor, let i = rows.index(id) {
+            index = i
+        } else {
+            index = min(state.top.lastIndex, rows.count - 1)
+            state.top.cursor = rows.identity(index)
+        }
+        state.top.lastIndex = index
+        // The anchor says where the cursor really is on screen, so that rows inserted above it
+        // scroll the list instead of moving the cursor's row.
+        let height = listHeight(state)
+        let top = ListGeometry.top(count: rows.count, cursorIndex: index, anchor: state.top.anchor, height: height)
+        state.top.anchor = index - top
+    }
+}
+
+extension String {
+    func trimmingSpaces() -> String {
+        var s = Substring(self)
+        while s.first == " " { s = s.dropFirst() }
+        while s.last == " " { s = s.dropLast() }
+        return String(s)
+    }
+}

@@ -1,0 +1,278 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import Testing
+import TestSupport
+
+/// The real binary in a real terminal: tmux runs `hepscope`, keys go in with send-keys, and
+/// the screen comes back as text with capture-pane. LANG, TERM and TZ are pinned.
+@Suite(.serialized, .enabled(if: TmuxSession.isAvailable, "tmux is not installed"))
+struct ViewerEndToEndTests {
+    static let capture = Fixtures.kamailio("hep-kamailio-udp.pcap").path
+
+    /// What the issue's "done when" asks, in 80x24 with the keyboard only: both test sessions,
+    /// the busy session's calls, a busy call's ladder with its 486, the raw 486, quit.
+    @Test func doneWhenWalkThroughIn80x24() throws {
+        let tmux = try TmuxSession(width: 80, height: 24, arguments: [Self.capture])
+        defer { tmux.kill() }
+        var screen = try tmux.waitFor("tb-20261127T015517Z-udp-b")
+        #expect(screen.contains("tb-20261127T015517Z-udp-a"))
+        #expect(screen.contains("Test sessions (2)"))
+
+        tmux.send("j", "Enter")
+        screen = try tmux.waitFor("Calls of tb-20261127T015517Z-udp-b")
+        #expect(screen.contains("busy 486"))
+
+        // The second call of the busy session is a busy one: down once, open its ladder.
+        tmux.send("j", "Enter")
+        screen = try tmux.waitFor("Ladder of udp-busy-1-642@127.0.0.1")
+        #expect(screen.contains("486 Busy Here"))
+        #expect(screen.contains("INVITE"))
+        #expect(screen.contains("180 Ringing"))
+
+        // INVITE, 100, 180, 486: down three times, open the message.
+        tmux.send("j", "j", "j", "Enter")
+        screen = try tmux.waitFor("SIP/2.0 486 Busy Here")
+        #expect(screen.contains("Correlation tb-20261127T015517Z-udp-b"))
+        #expect(screen.contains("Call-ID: udp-busy-1-642@127.0.0.1"))
+
+        tmux.send("q", "q", "q", "q")
+        try tmux.waitForExit()
+    }
+
+    @Test func filterAndSearchIn120x40() throws {
+        let tmux = try TmuxSession(width: 120, height: 40, arguments: [Self.capture])
+        defer { tmux.kill() }
+        _ = try tmux.waitFor("tb-20261127T015517Z-udp-b")
+        tmux.send("f")
+        tmux.type("state:busy")
+        tmux.send("Enter")
+        var screen = try tmux.waitFor("[filter: state:busy]")
+        #expect(screen.contains("Test sessions (1)"))
+        #expect(!screen.contains("udp-a"))
+        tmux.send("a")
+        screen = try tmux.waitFor("All calls")
+        #expect(screen.components(separatedBy: "busy 486").count - 1 == 10)
+        #expect(!screen.contains("completed"))
+
+        // A mistake: the prompt stays open and says where.
+        tmux.send("f", "C-u")
+        tmux.type("status:99")
+        tmux.send("Enter")
+        screen = try tmux.waitFor("column 8: expected a status code")
+        tmux.send("Escape")
+
+        // Search on the call list, then clear everything with F9.
+        tmux.type("/busy-7")
+        tmux.send("Enter", "Enter")
+        screen = try tmux.waitFor("Ladder of udp-busy-7-642@127.0.0.1")
+        // Esc alone, then F9: sent together they would read as one escape sequence.
+        tmux.send("Escape")
+        _ = try tmux.waitFor("All calls")
+        tmux.send("F9", "g")
+        screen = try tmux.waitFor("udp-reinv-1-643")
+        #expect(!screen.contains("[filter:"))
+        tmux.send("?")
+        screen = try tmux.waitFor("Keys (j/k scroll")
+        tmux.send("x", "q", "q")
+        try tmux.waitForExit()
+    }
+
+    /// A locale that is not UTF-8 gets ASCII lines and arrows without being asked.
+    @Test func asciiWhenTheLocaleIsNotUTF8() throws {
+        let tmux = try TmuxSession(width: 100, height: 30, arguments: [Self.capture], lang: "C")
+        defer { tmux.kill() }
+        _ = try tmux.waitFor("tb-20261127T015517Z-udp-b")
+        tmux.send("Enter", "Enter")
+        let screen = try tmux.waitFor("INVITE")
+        #expect(screen.contains("|-"))
+        #expect(!screen.contains("│"))
+        tmux.send("Q")
+        try tmux.waitForExit()
+    }
+
+    /// The window shrinks to 80x24 and grows again: the screen follows at once, the cursor
+    /// stays on its call.
+    @Test func resizeRedrawsAtTheNewSize() throws {
+        let tmux = try TmuxSession(width: 120, height: 40, arguments: [Self.capture])
+        defer { tmux.kill() }
+        _ = try tmux.waitFor("tb-20261127T015517Z-udp-b")
+        tmux.type("a/busy-4")
+        tmux.send("Enter")
+        _ = try tmux.waitFor("Duration")
+        _ = try tmux.run(["resize-window", "-t", "0", "-x", "80", "-y", "24"])
+        var screen = try tmux.waitFor("Call-ID")
+        #expect(!screen.contains("Duration"))
+        #expect(screen.split(separator: "\n").allSatisfy { $0.count <= 80 })
+        #expect(screen.contains("udp-busy-4-642"))
+        _ = try tmux.run(["resize-window", "-t", "0", "-x", "160", "-y", "40"])
+        screen = try tmux.waitFor("Src → Dst")
+        #expect(screen.contains("udp-busy-4-642@127.0.0.1"))
+        tmux.send("Q")
+        try tmux.waitForExit()
+    }
+
+    /// NO_COLOR: no colour at all, and the cursor row and bars still stand out (reverse).
+    @Test func noColorMeansMonochrome() throws {
+        let tmux = try TmuxSession(width: 100, height: 30, arguments: [Self.capture], extraEnvironment: ["NO_COLOR=1"])
+        defer { tmux.kill() }
+        _ = try tmux.waitFor("tb-20261127T015517Z-udp-b")
+        let styled = try tmux.run(["capture-pane", "-e", "-p", "-t", "0"])
+        #expect(styled.contains("\u{1b}[7m"))
+        // Every SGR parameter that sets a colour (39 and 49, back to the default, are fine).
+        var colours: [Int] = []
+        for sequence in styled.split(separator: "\u{1b}").dropFirst() where sequence.hasPrefix("[") {
+            guard let m = sequence.firstIndex(of: "m") else { continue }
+            let parameters = sequence[sequence.index(after: sequence.startIndex)..<m].split(separator: ";").compactMap { Int($0) }
+            colours += parameters.filter { (30...38).contains($0) || (40...48).contains($0) || (90...107).contains($0) }
+        }
+        #expect(colours.isEmpty, "colour codes in \(styled.debugDescription.prefix(400))")
+        tmux.send("q")
+        try tmux.waitForExit()
+    }
+
+    /// `hepscope --demo` replays the bundled Kamailio session live.
+    @Test func demoReplaysTheBundledSession() throws {
+        let tmux = try TmuxSession(width: 120, height: 40, arguments: ["--demo"])
+        defer { tmux.kill() }
+        let screen = try tmux.waitFor("tb-20261127T015517Z-udp-b", timeout: 20)
+        #expect(screen.contains("demo: hep-kamailio-udp.pcap"))
+        // The whole recording is about three seconds long; then all 280 messages are in.
+        _ = try tmux.waitFor("demo: hep-kamailio-udp.pcap: 280 rx", timeout: 20)
+        tmux.send("q")
+        try tmux.waitForExit()
+    }
+
+    // TODO(live ingest): once `hepscope` listens for HEP (the LiveIngest listeners), start it on
+    // a loopback port in tmux, feed it with ../shared/tools/hep-replay.py
+    // ../shared/captures/kamailio/hep-raw-udp.bin udp://127.0.0.1:PORT, press F (follow) and
+    // wait for both correlation ids and the listener's "rx" counter to reach 280.
+    @Test(.disabled("needs the network listeners of the live-ingest work: hep-replay.py into a listening hepscope"))
+    func liveRunFedByHepReplay() throws {}
+}
+
+/// A private tmux server (its own socket) running one hepscope in a detached session.
+final class TmuxSession {
+    static let tmux: String? = ["/usr/bin/tmux", "/usr/local/bin/tmux", "/bin/tmux"]
+        .first { FileManager.default.isExecutableFile(atPath: $0) }
+    static var isAvailable: Bool { tmux != nil }
+    nonisolated(unsafe) static var counter = 0
+
+    let socket: String
+
+    init(width: Int, height: Int, arguments: [String], lang: String = "C.UTF-8", extraEnvironment: [String] = []) throws {
+        TmuxSession.counter += 1
+        socket = "hepscope-test-\(ProcessInfo.processInfo.processIdentifier)-\(TmuxSession.counter)"
+        let binary = HepscopeRun.binary.path
+        let command = (["env", "LANG=\(lang)", "LC_ALL=\(lang)", "TERM=xterm-256color", "TZ=UTC"] + extraEnvironment + [binary] + arguments)
+            .map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
+        try run(["-f", "/dev/null", "new-session", "-d", "-x", String(width), "-y", String(height), command],
+                readOutput: false)
+    }
+
+    /// Runs tmux and waits for it. posix_spawn and waitpid rather than Foundation's Process:
+    /// the tmux server outlives the client that starts it, and Process then never sees the end.
+    /// `readOutput: false` for commands that start the server: it would hold a pipe open forever.
+    @discardableResult
+    func run(_ arguments: [String], readOutput: Bool = true) throws -> String {
+        var fds: [Int32] = [-1, -1]
+        guard pipe(&fds) == 0 else { throw TmuxError.failed(arguments, -1) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        if readOutput {
+            posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        }
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addclose(&actions, fds[0])
+        posix_spawn_file_actions_addclose(&actions, fds[1])
+        let argv = [TmuxSession.tmux!, "-L", socket] + arguments
+        var cArgs = argv.map { strdup($0) } + [nil]
+        defer { for a in cArgs { free(a) } }
+        let environment = ProcessInfo.processInfo.environment.filter { $0.key != "TMUX" }.map { "\($0.key)=\($0.value)" }
+        var cEnv = environment.map { strdup($0) } + [nil]
+        defer { for e in cEnv { free(e) } }
+        // The test runner's threads block most signals; tmux and hepscope must not inherit that.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, TmuxSession.tmux!, &actions, &attributes, &cArgs, &cEnv)
+        close(fds[1])
+        guard rc == 0 else {
+            close(fds[0])
+            throw TmuxError.failed(arguments, rc)
+        }
+        var output: [UInt8] = []
+        if readOutput {
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            while true {
+                let n = read(fds[0], &buffer, buffer.count)
+                if n <= 0 { break }
+                output += buffer[0..<n]
+            }
+        }
+        close(fds[0])
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let exitCode = (status >> 8) & 0xff
+        guard status & 0x7f == 0, exitCode == 0 else { throw TmuxError.failed(arguments, exitCode) }
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    /// Keys by tmux name ("Enter", "Escape", "F9", "C-u") or single characters.
+    func send(_ keys: String...) {
+        _ = try? run(["send-keys", "-t", "0"] + keys)
+    }
+
+    /// Text typed literally.
+    func type(_ text: String) {
+        _ = try? run(["send-keys", "-t", "0", "-l", text])
+    }
+
+    func capture() -> String { (try? run(["capture-pane", "-p", "-t", "0"])) ?? "" }
+
+    /// Polls the screen until `text` shows, or fails with what was on screen.
+    @discardableResult
+    func waitFor(_ text: String, timeout: Double = 10) throws -> String {
+        let deadline = Date().addingTimeInterval(timeout)
+        var screen = ""
+        while Date() < deadline {
+            screen = capture()
+            if screen.contains(text) { return screen }
+            usleep(50_000)
+        }
+        throw TmuxError.timeout(text, screen)
+    }
+
+    /// Waits until hepscope has quit (its session then ends).
+    func waitForExit(timeout: Double = 10) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if (try? run(["has-session", "-t", "0"])) == nil { return }
+            usleep(50_000)
+        }
+        throw TmuxError.timeout("exit", capture())
+    }
+
+    func kill() { _ = try? run(["kill-server"]) }
+
+    enum TmuxError: Error, CustomStringConvertible {
+        case failed([String], Int32)
+        case timeout(String, String)
+        var description: String {
+            switch self {
+            case .failed(let a, let s): "tmux \(a.joined(separator: " ")) exited with \(s)"
+            case .timeout(let t, let screen): "'\(t)' did not appear; the screen was:\n\(screen)"
+            }
+        }
+    }
+}

@@ -1,0 +1,145 @@
+import Foundation
+import Testing
+import TestSupport
+import TraceModel
+import TraceViewer
+
+/// Every screen, rendered to text and compared with Snapshots/<screen>-<size>-<glyphs>.txt.
+/// HEPSCOPE_RECORD_SNAPSHOTS=1 records them again when a change is intended.
+@Suite struct ScreenSnapshotTests {
+    struct Variant: CustomTestStringConvertible, Sendable {
+        var width: Int, height: Int, ascii: Bool
+        var name: String { "\(width)x\(height)-\(ascii ? "ascii" : "utf8")" }
+        var testDescription: String { name }
+    }
+
+    static let variants = [
+        Variant(width: 80, height: 24, ascii: false), Variant(width: 80, height: 24, ascii: true),
+        Variant(width: 120, height: 40, ascii: false), Variant(width: 120, height: 40, ascii: true),
+    ]
+
+    // Written once: the parallel variants must not write the same file at the same time.
+    static let xcidChain = try! Scenarios.write(Scenarios.xcidChain())
+    static let hlogEvents = try! Scenarios.write(Scenarios.hlogEvents())
+    static let duplicateSightings = try! Scenarios.write(Scenarios.duplicateSightings())
+
+    func kamailio(_ v: Variant) -> Pilot { Pilot.kamailio(width: v.width, height: v.height, ascii: v.ascii) }
+
+    func check(_ p: Pilot, _ screen: String, _ v: Variant, sourceLocation: SourceLocation = #_sourceLocation) {
+        Snapshot.check(p.screen, named: "\(screen)-\(v.name)", sourceLocation: sourceLocation)
+    }
+
+    @Test(arguments: variants) func groups(_ v: Variant) {
+        check(kamailio(v), "groups", v)
+    }
+
+    @Test(arguments: variants) func calls(_ v: Variant) {
+        let p = kamailio(v)
+        p.press(.down, .enter)
+        check(p, "calls", v)
+    }
+
+    @Test(arguments: variants) func allCallsSortedByState(_ v: Variant) {
+        let p = kamailio(v)
+        p.press(.character("a"))
+        for _ in 0..<5 { p.press(.character("s")) }  // start -> ... -> state
+        p.press(.character("S"), .character(" "), .character(" "))
+        check(p, "calls-all-by-state", v)
+    }
+
+    @Test(arguments: variants) func ladder(_ v: Variant) {
+        let p = kamailio(v)
+        p.press(.down, .enter)
+        p.type("/busy")
+        p.press(.enter, .enter)
+        check(p, "ladder", v)
+    }
+
+    @Test(arguments: variants) func ladderOfReinviteCallWithDeltas(_ v: Variant) {
+        let p = kamailio(v)
+        p.press(.down, .enter, .enter, .character("t"), .down, .down, .down)
+        check(p, "ladder-reinvite-delta", v)
+    }
+
+    @Test(arguments: variants) func ladderOfGroupWithMergedPorts(_ v: Variant) {
+        let p = kamailio(v)
+        p.press(.character("v"), .character("m"))
+        check(p, "ladder-group-merged", v)
+    }
+
+    @Test(arguments: variants) func message(_ v: Variant) {
+        let p = kamailio(v)
+        p.press(.down, .enter)
+        p.type("/busy")
+        p.press(.enter, .enter)
+        p.type("/486")
+        p.press(.enter, .enter)
+        check(p, "message", v)
+    }
+
+    @Test(arguments: variants) func diff(_ v: Variant) {
+        let p = kamailio(v)
+        // The two INVITEs of a re-INVITE call: the second carries the To tag and CSeq 2.
+        p.press(.down, .enter, .enter)
+        p.type("/INVITE 1 INVITE")
+        p.press(.enter, .character(" "))
+        p.type("/INVITE 2 INVITE")
+        p.press(.enter, .character(" "), .character("d"))
+        check(p, "diff", v)
+    }
+
+    @Test(arguments: variants) func help(_ v: Variant) {
+        let p = kamailio(v)
+        p.press(.character("?"))
+        check(p, "help", v)
+    }
+
+    @Test(arguments: variants) func filterError(_ v: Variant) {
+        let p = kamailio(v)
+        p.press(.character("f"))
+        p.type("state:busy and status:9")
+        p.press(.enter)
+        check(p, "filter-error", v)
+    }
+
+    @Test(arguments: variants) func filtered(_ v: Variant) {
+        let p = kamailio(v)
+        p.press(.character("f"))
+        p.type("state:busy")
+        p.press(.enter, .character("a"))
+        check(p, "calls-filtered", v)
+    }
+
+    @Test(arguments: variants) func linkedLegs(_ v: Variant) throws {
+        let url = Self.xcidChain
+        let p = Pilot(paths: [url.path], width: v.width, height: v.height, ascii: v.ascii)
+        p.press(.character("a"))
+        Snapshot.check(p.screen.replacingOccurrences(of: url.lastPathComponent, with: "xcid-chain.pcap"),
+                       named: "calls-linked-\(v.name)")
+    }
+
+    @Test(arguments: variants) func hlogNotesOnTheLadder(_ v: Variant) throws {
+        let url = Self.hlogEvents
+        let p = Pilot(paths: [url.path], width: v.width, height: v.height, ascii: v.ascii)
+        p.press(.character("v"))
+        Snapshot.check(p.screen, named: "ladder-hlog-\(v.name)")
+    }
+
+    @Test(arguments: variants) func sightingsInTheMessage(_ v: Variant) throws {
+        let url = Self.duplicateSightings
+        let p = Pilot(paths: [url.path], width: v.width, height: v.height, ascii: v.ascii)
+        p.press(.enter, .enter, .enter)
+        Snapshot.check(p.screen, named: "message-sightings-\(v.name)")
+    }
+
+    /// IPv6 endpoints shortened in their middle (the public heplify capture), and a
+    /// retransmission marked on the ladder (sngrep's fragmented IPv6 capture).
+    @Test(arguments: variants) func ipv6AndRetransmissions(_ v: Variant) throws {
+        for (file, name) in [("heplify_sip_ipv6_udp.pcap", "ladder-ipv6"), ("sngrep_ipv6frag.pcap", "ladder-retransmission")] {
+            guard let url = Fixtures.publicCapture(file), FileManager.default.fileExists(atPath: url.path) else { continue }
+            let p = Pilot(paths: [url.path], width: v.width, height: v.height, ascii: v.ascii)
+            p.press(.enter, .enter)
+            Snapshot.check(p.screen, named: "\(name)-\(v.name)")
+        }
+    }
+}

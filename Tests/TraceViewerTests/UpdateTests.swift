@@ -1,0 +1,247 @@
+import CaptureIngest
+import Foundation
+import Testing
+import TestSupport
+import TraceModel
+import TraceViewer
+
+/// Keys, follow mode, live insertion and resizing, through `Update` alone (no terminal).
+@Suite struct UpdateTests {
+    func cursorRow(_ grid: CellGrid) -> Int? {
+        (0..<grid.height).first { y in grid[5, y].attributes.contains(.reverse) }
+    }
+
+    @Test func drillDownAndBack() {
+        let p = Pilot.kamailio()
+        #expect(p.state.top.kind == .groups)
+        p.press(.character("j"), .enter)
+        guard case .calls(.group(let g)) = p.state.top.kind else {
+            Issue.record("expected calls, got \(p.state.top.kind)")
+            return
+        }
+        #expect(p.model.groupName(g).hasSuffix("udp-b"))
+        p.press(.enter)
+        guard case .ladder(.calls(let calls)) = p.state.top.kind else {
+            Issue.record("expected a ladder, got \(p.state.top.kind)")
+            return
+        }
+        #expect(calls.count == 1)
+        p.press(.enter)
+        guard case .message = p.state.top.kind else {
+            Issue.record("expected a message, got \(p.state.top.kind)")
+            return
+        }
+        p.press(.escape, .character("q"), .escape)
+        #expect(p.state.top.kind == .groups)
+        #expect(!p.state.shouldQuit)
+        p.press(.character("q"))
+        #expect(p.state.shouldQuit)
+    }
+
+    @Test func movementStaysInRange() {
+        let p = Pilot.kamailio()
+        p.press(.character("a"))
+        p.press(.end)
+        let rows = p.model.callRows(scope: .all, sort: .start, descending: false, filter: nil)
+        #expect(p.state.top.cursor == Int(rows.last!.call))
+        p.press(.down, .down, .pageDown)
+        #expect(p.state.top.cursor == Int(rows.last!.call))
+        p.press(.home, .up, .pageUp)
+        #expect(p.state.top.cursor == Int(rows.first!.call))
+        p.press(.pageDown)
+        #expect(p.state.top.cursor == Int(rows[19].call))
+        #expect(p.screen.contains(p.model.store.strings.string(p.model.store.calls[Int(rows[19].call)].callID).prefix(15)))
+    }
+
+    @Test func selectingCallsOpensOneLadderOfAll() {
+        let p = Pilot.kamailio()
+        p.press(.character("a"), .character(" "), .character(" "), .character(" "), .enter)
+        guard case .ladder(.calls(let calls)) = p.state.top.kind else {
+            Issue.record("expected a ladder")
+            return
+        }
+        #expect(calls.count == 3)
+        #expect(p.screen.contains("Ladder of 3 calls"))
+    }
+
+    @Test func filterAndClear() {
+        let p = Pilot.kamailio()
+        p.press(.function(7))
+        p.type("state:busy")
+        p.press(.enter)
+        #expect(p.state.filter?.expression == "state:busy")
+        #expect(p.screen.contains("Test sessions (1)"))
+        p.press(.function(9))
+        #expect(p.state.filter == nil)
+        #expect(p.screen.contains("Test sessions (2)"))
+        // A mistake keeps the prompt open with the position of the error.
+        p.press(.character("f"))
+        p.type("state:")
+        p.press(.enter)
+        #expect(p.state.prompt?.error?.position == 6)
+        p.press(.escape)
+        #expect(p.state.prompt == nil)
+        #expect(p.state.filter == nil)
+    }
+
+    @Test func searchMovesToTheNextMatchAndWraps() {
+        let p = Pilot.kamailio()
+        p.press(.character("a"))
+        p.type("/busy-3-")
+        p.press(.enter)
+        let s = p.model.store
+        #expect(p.state.top.cursor.map { s.strings.string(s.calls[$0].callID) }?.hasPrefix("udp-busy-3-") == true)
+        p.press(.character("n"))
+        #expect(p.state.notice == "only match")
+        p.type("/nothing-like-this")
+        p.press(.enter)
+        #expect(p.state.notice?.hasPrefix("no match") == true)
+    }
+
+    @Test func followStaysOnTheNewestAndMovingStopsIt() throws {
+        let (model, events) = try liveModel()
+        var state = ViewerState(width: 80, height: 24)
+        Update.update(&state, .key(.character("a")), model: model)
+        Update.update(&state, .key(.character("F")), model: model)
+        #expect(state.follow)
+        for e in events {
+            model.ingest([e])
+            Update.update(&state, .dataChanged, model: model)
+            let rows = model.callRows(scope: .all, sort: .start, descending: false, filter: nil)
+            #expect(state.top.cursor == rows.last.map { Int($0.call) })
+        }
+        Update.update(&state, .key(.up), model: model)
+        #expect(!state.follow)
+    }
+
+    @Test func selectionStaysOnItsCallWhileRowsAreInsertedAbove() throws {
+        let (model, events) = try liveModel()
+        var state = ViewerState(width: 120, height: 14)
+        let half = events.count / 2
+        model.ingest(Array(events[..<half]))
+        Update.update(&state, .dataChanged, model: model)
+        // All calls, newest first: new calls arrive above the cursor.
+        Update.update(&state, .key(.character("a")), model: model)
+        Update.update(&state, .key(.character("S")), model: model)
+        Update.update(&state, .key(.home), model: model)
+        for _ in 0..<3 { Update.update(&state, .key(.down), model: model) }
+        #expect(model.callRows(scope: .all, sort: .start, descending: true, filter: nil).count > 10)
+        let chosen = state.top.cursor
+        let before = Renderer.render(state, model: model)
+        let rowBefore = cursorRow(before)
+        let callID = model.store.strings.string(model.store.calls[chosen!].callID)
+        #expect(rowBefore.map { before.line($0).contains(callID) } == true)
+        let countBefore = model.callRows(scope: .all, sort: .start, descending: true, filter: nil).count
+
+        for e in events[half...] {
+            model.ingest([e])
+            Update.update(&state, .dataChanged, model: model)
+        }
+        let countAfter = model.callRows(scope: .all, sort: .start, descending: true, filter: nil).count
+        #expect(countAfter > countBefore)
+        #expect(state.top.cursor == chosen)
+        let after = Renderer.render(state, model: model)
+        // Same call, same place on the screen.
+        #expect(cursorRow(after) == rowBefore)
+        #expect(cursorRow(after).map { after.line($0).contains(callID) } == true)
+    }
+
+    @Test func resizeKeepsTheCursorAndRedrawsAtTheNewSize() {
+        let p = Pilot.kamailio(width: 120, height: 40)
+        p.press(.character("a"))
+        for _ in 0..<30 { p.press(.down) }
+        let chosen = p.state.top.cursor
+        Update.update(&p.state, .resize(width: 80, height: 24), model: p.model)
+        #expect(p.state.top.cursor == chosen)
+        let grid = p.grid
+        #expect(grid.width == 80 && grid.height == 24)
+        let row = cursorRow(grid)
+        #expect(row != nil)
+        let id = p.model.store.strings.string(p.model.store.calls[chosen!].callID)
+        #expect(row.map { grid.line($0).contains(id.prefix(12)) } == true)
+        Update.update(&p.state, .resize(width: 10, height: 3), model: p.model)
+        #expect(p.screen.contains("window too"))
+    }
+
+    @Test func unsafeBytesAreShownAsEscapes() throws {
+        let url = try Scenarios.write(HostileCapture.pcap(), name: "hostile.pcap")
+        let p = Pilot(paths: [url.path], width: 120, height: 40)
+        p.press(.enter)
+        let calls = p.screen
+        #expect(calls.contains("evil\\x07call@x"))
+        p.press(.enter, .enter)
+        let message = p.screen
+        #expect(message.contains(#"From: "\e[2Jevil" <sip:mal\u{202e}lory@example.com>;tag=1"#))
+        #expect(message.contains(#"Subject: bad \xff\xfe utf8"#))
+        for screen in [calls, message] {
+            #expect(!screen.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" })
+            #expect(!screen.unicodeScalars.contains { $0.value == 0x202e })
+        }
+    }
+
+    /// The Kamailio capture as the batches a live source would post, a few messages each.
+    func liveModel() throws -> (ViewerModel, [IngestEvent]) {
+        let queue = IngestQueue()
+        let model = ViewerModel(session: TraceSession())
+        model.clock = { 0 }
+        let source = model.addSource(name: "live", kind: .listener)
+        PacedReplay.replay(path: Fixtures.kamailio("hep-kamailio-udp.pcap").path, source: source, queue: queue,
+                           speed: 1, sleep: { _ in })
+        let events = queue.drain()
+        #expect(events.count > 20)
+        return (model, events)
+    }
+}
+
+/// One SIP message over Ethernet/IPv4/UDP whose headers carry an escape sequence, a bidi
+/// override, a bell and invalid UTF-8.
+enum HostileCapture {
+    static func pcap() -> [UInt8] {
+        let sip = Array("INVITE sip:bob@example.com SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK1\r\n".utf8)
+            + Array("From: \"\u{1b}[2Jevil\" <sip:mal\u{202e}lory@example.com>;tag=1\r\nTo: <sip:bob@example.com>\r\n".utf8)
+            + Array("Call-ID: evil\u{07}call@x\r\nCSeq: 1 INVITE\r\nSubject: bad ".utf8) + [0xff, 0xfe]
+            + Array(" utf8\r\nContent-Length: 0\r\n\r\n".utf8)
+        var udp: [UInt8] = [0x13, 0xc4, 0x13, 0xc4]
+        udp += be16(8 + sip.count) + [0, 0] + sip
+        var ip: [UInt8] = [0x45, 0, 0, 0, 0, 1, 0, 0, 64, 17, 0, 0, 192, 0, 2, 10, 192, 0, 2, 20]
+        let total = be16(20 + udp.count)
+        ip[2] = total[0]
+        ip[3] = total[1]
+        let frame = [UInt8](repeating: 0x02, count: 12) + [0x08, 0x00] + ip + udp
+        var out: [UInt8] = le32(0xa1b2_c3d4) + [2, 0, 4, 0] + le32(0) + le32(0) + le32(65535) + le32(1)
+        out += le32(1_800_000_000) + le32(0) + le32(UInt32(frame.count)) + le32(UInt32(frame.count)) + frame
+        return out
+    }
+
+    static func be16(_ v: Int) -> [UInt8] { [UInt8(v >> 8 & 0xff), UInt8(v & 0xff)] }
+    static func le32(_ v: UInt32) -> [UInt8] { (0..<4).map { UInt8(v >> (8 * UInt32($0)) & 0xff) } }
+}
+
+/// The memory budget rebuilds the store without whole groups: screens holding indices go back
+/// to the session list instead of reading what is now another call.
+@Suite struct EvictionTests {
+    @Test func evictionReturnsToTheSessions() throws {
+        let queue = IngestQueue()
+        let model = ViewerModel(session: TraceSession(configuration: .init(memoryLimit: 1)))
+        model.clock = { 0 }
+        let source = model.addSource(name: "live", kind: .listener)
+        PacedReplay.replay(path: Fixtures.kamailio("hep-kamailio-udp.pcap").path, source: source, queue: queue,
+                           speed: 1, sleep: { _ in })
+        var events = queue.drain()
+        let finished = events.removeLast()
+        model.ingest(events)
+        var state = ViewerState(width: 80, height: 24)
+        Update.update(&state, .dataChanged, model: model)
+        for k in [Key.down, .enter, .enter, .enter] { Update.update(&state, .key(k), model: model) }
+        guard case .message = state.top.kind else {
+            Issue.record("expected a message screen")
+            return
+        }
+        model.ingest([finished])  // the end of a source checks the memory budget
+        #expect(model.evictions > 0)
+        Update.update(&state, .dataChanged, model: model)
+        #expect(state.top.kind == .groups)
+        #expect(state.notice?.contains("dropped") == true)
+        _ = Renderer.render(state, model: model)
+    }
+}
