@@ -52,7 +52,7 @@ struct ViewerEndToEndTests {
         #expect(screen.contains("Test sessions (1)"))
         #expect(!screen.contains("udp-a"))
         tmux.send("a")
-        screen = try tmux.waitFor("All calls")
+        screen = try tmux.waitUntil("ten busy calls") { $0.contains("All calls") && $0.components(separatedBy: "busy 486").count - 1 == 10 }
         #expect(screen.components(separatedBy: "busy 486").count - 1 == 10)
         #expect(!screen.contains("completed"))
 
@@ -242,6 +242,18 @@ final class TmuxSession {
 
     /// Polls the screen until `text` shows, or fails with what was on screen.
     @discardableResult
+    /// Waits until the screen satisfies `condition` (the screen may be mid-redraw at first).
+    func waitUntil(_ what: String, timeout: Double = 10, _ condition: (String) -> Bool) throws -> String {
+        let deadline = Date().addingTimeInterval(timeout)
+        var screen = capture()
+        while !condition(screen) {
+            if Date() > deadline { throw TmuxError.timeout(what, screen) }
+            usleep(50_000)
+            screen = capture()
+        }
+        return screen
+    }
+
     func waitFor(_ text: String, timeout: Double = 10) throws -> String {
         let deadline = Date().addingTimeInterval(timeout)
         var screen = ""
