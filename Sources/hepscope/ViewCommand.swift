@@ -1,6 +1,7 @@
 import ArgumentParser
 import CaptureIngest
 import Foundation
+import LiveIngest
 import TerminalBackend
 import TraceModel
 import TraceViewer
@@ -36,21 +37,18 @@ struct ViewCommand: ParsableCommand {
     @Flag(help: "Start with one ladder column per host (ports merged).")
     var mergePorts = false
 
-    @Option(help: "Memory budget for the trace model (e.g. 512M, 2G). Default: half of physical memory.")
-    var memoryLimit: String?
+    @OptionGroup var ingest: IngestOptions
 
-    @Option(name: .customLong("link-header"), help: "Another header whose equal values link call legs (repeatable).")
-    var linkHeaders: [String] = []
-
-    @Argument(help: "Capture files (pcap, pcapng, optionally gzip-compressed).")
+    @Argument(help: """
+        Capture files (pcap, pcapng, optionally gzip-compressed), FIFOs, or listeners: \
+        udp://HOST:PORT, tcp://HOST:PORT, tls://HOST:PORT?cert=FILE&key=FILE. None (and no \
+        --demo): listen on udp://127.0.0.1:9060 and tcp://127.0.0.1:9060.
+        """)
     var sources: [String] = []
 
     func validate() throws {
-        if sources.isEmpty && !demo { throw ValidationError("give at least one capture file, or --demo") }
-        if sources.contains("-") { throw ValidationError("the viewer reads keys from standard input: use 'hepscope print -' for a pipe") }
-        if let m = memoryLimit, MemorySize.parse(m) == nil {
-            throw ValidationError("--memory-limit: expected a size such as 512M or 2G, got '\(m)'")
-        }
+        if sources.contains("-") { throw ValidationError("the viewer reads keys from standard input: give a FIFO, or use 'hepscope print -' for a pipe") }
+        _ = try IngestOptions.specs(sources)
         if let f = filter {
             do { _ = try TraceFilter.parse(f) } catch { throw ValidationError("--filter: \(error)") }
         }
@@ -60,9 +58,11 @@ struct ViewCommand: ParsableCommand {
         guard isatty(0) == 1, isatty(1) == 1 else {
             throw ValidationError("the viewer needs a terminal; 'hepscope print' writes text to a pipe or file")
         }
-        let limit = memoryLimit.flatMap(MemorySize.parse) ?? MemorySize.defaultLimit
-        let model = ViewerModel(session: TraceSession(configuration: .init(linkHeaders: linkHeaders, memoryLimit: limit)))
+        let model = ViewerModel(session: TraceSession(configuration: ingest.configuration))
         let queue = IngestQueue()
+        let hepKey = ingest.hepKey.map { Array($0.utf8) }
+        var specs = try IngestOptions.specs(sources)
+        if demo && sources.isEmpty { specs = [] }
 
         // Threads inherit the signal mask: SIGWINCH must reach the main thread, where ncurses
         // turns it into KEY_RESIZE.
@@ -77,13 +77,33 @@ struct ViewCommand: ParsableCommand {
             let source = model.addSource(name: "demo: hep-kamailio-udp.pcap", kind: .listener)
             PacedReplay.start(path: path, source: source, queue: queue)
         }
-        for path in sources {
-            let source = model.addSource(name: path, kind: .file)
-            BackgroundLoader.start(path: path, source: source, queue: queue)
+        var live: LiveIngest?
+        var failures: [String] = []
+        for spec in specs {
+            switch spec {
+            case .file(let path):
+                let source = model.addSource(name: path, kind: .file)
+                if LiveRun.isStream(path) {
+                    StreamLoader.start(path: path, source: source, queue: queue, hepKey: hepKey)
+                } else {
+                    BackgroundLoader.start(path: path, source: source, queue: queue, hepKey: hepKey)
+                }
+            default:
+                // Listeners post their batches and counters to the same queue from their own
+                // event loops, started here while SIGWINCH is still blocked.
+                if live == nil { live = try LiveIngest(queue: queue, options: ingest.liveOptions) }
+                let source = model.addSource(name: spec.displayName, kind: .listener)
+                do {
+                    try live!.start(spec, source: source)
+                } catch {
+                    failures.append("\(spec.displayName): cannot listen: \(error)")
+                }
+            }
         }
-        // Network listeners join here the same way: `model.addSource(name:kind: .listener)`, then
-        // the listener posts its batches and counters to `queue` from its own threads (started
-        // while SIGWINCH is blocked, as above). The viewer needs nothing else.
+        if !failures.isEmpty, failures.count == specs.count, !demo {
+            for f in failures { FileHandle.standardError.write(Data("hepscope: \(f)\n".utf8)) }
+            Glibc.exit(2)
+        }
         // The viewer relies on these reaching the main thread: resize, and a clean exit when the
         // terminal goes away or the process is told to stop. A parent may have blocked them.
         var needed = winch
@@ -97,10 +117,12 @@ struct ViewCommand: ParsableCommand {
                               monochrome: monochrome || noColor)
         if let f = filter { loop.state.filter = try? TraceFilter.parse(f) }
         loop.run()
+        live?.stop()
+        for f in failures { FileHandle.standardError.write(Data("hepscope: \(f)\n".utf8)) }
         for s in model.session.sources {
             if let failure = s.failure { FileHandle.standardError.write(Data("hepscope: \(failure)\n".utf8)) }
         }
         // Loader threads may still be reading a big file: leave without waiting for them.
-        Glibc.exit(model.session.sources.contains { $0.failure != nil } ? 2 : 0)
+        Glibc.exit(model.session.sources.contains { $0.failure != nil } || !failures.isEmpty ? 2 : 0)
     }
 }

@@ -148,8 +148,28 @@ struct ViewerEndToEndTests {
     // a loopback port in tmux, feed it with ../shared/tools/hep-replay.py
     // ../shared/captures/kamailio/hep-raw-udp.bin udp://127.0.0.1:PORT, press F (follow) and
     // wait for both correlation ids and the listener's "rx" counter to reach 280.
-    @Test(.disabled("needs the network listeners of the live-ingest work: hep-replay.py into a listening hepscope"))
-    func liveRunFedByHepReplay() throws {}
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: replayTool.path), "../shared/tools/hep-replay.py is absent"))
+    func liveRunFedByHepReplay() throws {
+        let port = LiveCommandTests.freePort()
+        let tmux = try TmuxSession(width: 120, height: 40, arguments: ["udp://127.0.0.1:\(port)"])
+        defer { tmux.kill() }
+        _ = try tmux.waitFor("udp://127.0.0.1:\(port): 0 rx")
+        tmux.send("F")  // follow the newest session as data arrives
+        let replay = Process()
+        replay.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        replay.arguments = ["python3", replayTool.path, Fixtures.kamailio("hep-raw-udp.bin").path,
+                            "udp://127.0.0.1:\(port)", "--rate", "200"]
+        replay.standardOutput = FileHandle.nullDevice
+        try replay.run()
+        // Sessions appear while the replay is still running (280 packets at 200/s: 1.4 s).
+        let early = try tmux.waitFor("tb-20261127T015517Z-udp-a")
+        #expect(replay.isRunning || early.contains("udp-b"))
+        replay.waitUntilExit()
+        let screen = try tmux.waitUntil("all 280 received") { $0.contains(": 280 rx") && $0.contains("tb-20261127T015517Z-udp-b") }
+        #expect(screen.contains("Test sessions (2)"))
+        tmux.send("q")
+        try tmux.waitForExit()
+    }
 }
 
 /// A private tmux server (its own socket) running one hepscope in a detached session.

@@ -130,13 +130,20 @@ public enum Renderer {
         let session = model.session
         var parts: [String] = []
         for src in session.sources {
-            let name = SafeText.line(src.name.split(separator: "/").last.map(String.init) ?? src.name)
-            var text = "\(name): \(Format.count(src.counters.packets)) rx, \(Format.count(src.counters.malformed)) malformed"
+            // Files by their name alone; listeners by their whole URL.
+            let shown = src.kind == .file ? (src.name.split(separator: "/").last.map(String.init) ?? src.name) : src.name
+            let name = SafeText.line(shown)
+            var text = "\(name): \(Format.count(src.counters.packets)) rx"
+            // Listeners: the receive rate, and whatever they had to drop (full queue, wrong key...).
+            if src.kind == .listener { text += " \(Format.count(Int(src.rate.rounded())))/s" }
+            text += ", \(Format.count(src.counters.malformed)) malformed"
+            if src.counters.dropped > 0 { text += ", \(Format.count(src.counters.dropped)) dropped" }
             if let f = src.failure { text = "\(name): " + SafeText.line(f) }
             parts.append(text)
         }
         if parts.isEmpty { parts.append("no source") }
-        parts.append("dropped \(Format.count(model.store.counters.evictedMessages))")
+        let listenerDrops = session.sources.reduce(0) { $0 + $1.counters.dropped }
+        parts.append("dropped \(Format.count(model.store.counters.evictedMessages + listenerDrops))")
         parts.append("mem \(Format.bytes(model.store.estimatedBytes))")
         var line = " " + parts.joined(separator: " \(g.separator) ")
         // A bar for files still loading; "live" for sources that keep delivering.
