@@ -43,9 +43,9 @@ let package = Package(
             ]
         ),
         // The viewer: pure state, events and screens drawn into a cell grid (no terminal).
-        .target(name: "TraceViewer", dependencies: ["CaptureIngest", "TraceModel", "TraceOutput", "WireDecoding"]),
+        .target(name: "TraceViewer", dependencies: ["CaptureIngest", "TraceExport", "TraceModel", "TraceOutput", "WireDecoding"]),
         // The ncursesw backend: draws grids, reads keys, runs the event loop.
-        .target(name: "TerminalBackend", dependencies: ["CNCursesW", "TraceViewer", "CaptureIngest"]),
+        .target(name: "TerminalBackend", dependencies: ["CNCursesW", "TraceViewer", "TraceExport", "CaptureIngest"]),
         .executableTarget(
             name: "hepscope",
             dependencies: [

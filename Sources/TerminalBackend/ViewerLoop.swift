@@ -60,6 +60,10 @@ public final class ViewerLoop {
                 switch input {
                 case .key(let k):
                     Update.update(&state, .key(k), model: model)
+                    if let request = state.pendingSave {
+                        state.pendingSave = nil
+                        state.notice = SaveRunner.perform(request, model: model, filter: state.filter)
+                    }
                 case .resize:
                     let size = terminal.size
                     terminal.invalidate()

@@ -80,6 +80,32 @@ struct ViewerEndToEndTests {
     }
 
     /// A locale that is not UTF-8 gets ASCII lines and arrows without being asked.
+    @Test func saveDialogWritesTheCallUnderTheCursor() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hepscope-ui-save-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("busy-3.pcapng").path
+        let tmux = try TmuxSession(width: 120, height: 40, arguments: [Self.capture])
+        defer { tmux.kill() }
+        _ = try tmux.waitFor("tb-20261127T015517Z-udp-b")
+        tmux.send("j", "Enter")
+        _ = try tmux.waitFor("Calls of tb-20261127T015517Z-udp-b")
+        tmux.type("/busy-3")
+        tmux.send("Enter")
+        _ = try tmux.waitFor("[search: busy-3]")
+        tmux.send("F2")
+        _ = try tmux.waitFor("What:   ◀ the call under the cursor (4 messages) ▶")
+        tmux.send("C-u")
+        tmux.type(out)
+        tmux.send("Enter")
+        _ = try tmux.waitFor("saved 4 messages to \(out)")
+        // What was saved opens as that one busy call, in its session, with its correlation id.
+        let reopened = try HepscopeRun.run(["print", "--summary", out])
+        #expect(reopened.stdout.contains("tb-20261127T015517Z-udp-b  hep         1       0         0       1"))
+        tmux.send("q", "q")
+        try tmux.waitForExit()
+    }
+
     @Test func asciiWhenTheLocaleIsNotUTF8() throws {
         let tmux = try TmuxSession(width: 100, height: 30, arguments: [Self.capture], lang: "C")
         defer { tmux.kill() }

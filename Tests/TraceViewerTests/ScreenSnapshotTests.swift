@@ -143,3 +143,51 @@ import TraceViewer
         }
     }
 }
+
+@Suite struct SaveDialogTests {
+    @Test(arguments: ScreenSnapshotTests.variants) func saveDialogGolden(_ v: ScreenSnapshotTests.Variant) {
+        let p = Pilot.kamailio(width: v.width, height: v.height, ascii: v.ascii)
+        p.press(.down, .enter)  // calls of the busy session
+        p.type("/busy-3")
+        p.press(.enter, .function(2))
+        Snapshot.check(p.screen, named: "save-dialog-\(v.name)")
+    }
+
+    @Test func choicesFollowTheContextAndEnterAsksTheBackend() {
+        let p = Pilot.kamailio()
+        p.press(.down, .enter)
+        p.type("/busy-3")
+        p.press(.enter, .character(" "), .character("w"))
+        guard let d = p.state.saveDialog else { Issue.record("no dialog"); return }
+        #expect(d.choices.map(\.label) == ["the 1 selected calls", "the call under the cursor",
+                                           "this session (tb-20261127T015517Z-udp-b)", "all messages"])
+        // A name without a known extension is refused, with the reason in the dialog.
+        p.press(.control("u"))
+        p.type("out.doc")
+        p.press(.enter)
+        #expect(p.state.saveDialog?.error?.hasPrefix("unknown extension") == true)
+        #expect(p.state.pendingSave == nil)
+        p.press(.control("u"))
+        p.type("busy.mmd")
+        p.press(.right, .enter)
+        #expect(p.state.saveDialog == nil)
+        let request = p.state.pendingSave
+        #expect(request?.format == .mermaid && request?.path == "busy.mmd")
+        if case .calls(let calls)? = request?.scope {
+            #expect(calls.count == 1)
+            let selection = request!.scope.selection(p.model, filter: nil)
+            #expect(selection.messages.count == 4)
+        } else {
+            Issue.record("expected one call, got \(String(describing: request?.scope))")
+        }
+    }
+
+    @Test func escapeCancels() {
+        let p = Pilot.kamailio()
+        p.press(.function(2))
+        #expect(p.state.saveDialog?.choices.last?.scope == .all)
+        p.press(.escape)
+        #expect(p.state.saveDialog == nil && p.state.pendingSave == nil)
+        #expect(p.state.stack.count == 1)
+    }
+}

@@ -23,6 +23,7 @@ public enum Renderer {
         drawHints(&grid, state)
         drawStatus(&grid, state, model)
         if state.showHelp { HelpOverlay.draw(&grid, state) }
+        if let d = state.saveDialog { SaveDialogOverlay.draw(&grid, state, d, model) }
         return grid
     }
 

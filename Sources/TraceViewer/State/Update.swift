@@ -20,7 +20,9 @@ public enum Update {
             }
         case .key(let key):
             state.notice = nil
-            if state.prompt != nil {
+            if state.saveDialog != nil {
+                editSaveDialog(&state, key)
+            } else if state.prompt != nil {
                 editPrompt(&state, key, model)
             } else if state.showHelp {
                 switch key {
@@ -65,6 +67,8 @@ public enum Update {
             state.prompt = Prompt(purpose: .filter, text: state.filter?.expression ?? "")
         case .search:
             state.prompt = Prompt(purpose: .search, text: "")
+        case .save:
+            state.saveDialog = SaveDialog.open(state, model)
         case .searchNext: searchStep(&state, model, forward: true, includeCurrent: false)
         case .searchPrevious: searchStep(&state, model, forward: false, includeCurrent: false)
         case .clear:
@@ -197,6 +201,44 @@ public enum Update {
     /// for keeping the cursor in view, which render clamps anyway).
     static func listHeight(_ state: ViewerState) -> Int { max(1, state.height - 4) }
     static func textHeight(_ state: ViewerState) -> Int { max(1, state.height - 3) }
+
+    // MARK: save dialog
+
+    static func editSaveDialog(_ state: inout ViewerState, _ key: Key) {
+        guard var d = state.saveDialog else { return }
+        d.error = nil
+        switch key {
+        case .escape:
+            state.saveDialog = nil
+            return
+        case .left, .up:
+            d.choice = (d.choice + d.choices.count - 1) % d.choices.count
+        case .right, .down, .tab:
+            d.choice = (d.choice + 1) % d.choices.count
+        case .enter:
+            let path = d.path.trimmingSpaces()
+            guard !path.isEmpty else {
+                d.error = "type a file name"
+                break
+            }
+            guard let format = d.format else {
+                d.error = "unknown extension: use .pcap .pcapng .txt .json .ladder.txt .mmd .svg or .html"
+                break
+            }
+            state.pendingSave = SaveRequest(scope: d.choices[d.choice].scope, path: path, format: format)
+            state.saveDialog = nil
+            return
+        case .backspace, .delete, .control("h"):
+            if !d.path.isEmpty { d.path.removeLast() }
+        case .control("u"):
+            d.path = ""
+        case .character(let c):
+            d.path.append(c)
+        default:
+            break
+        }
+        state.saveDialog = d
+    }
 
     // MARK: prompt, filter and search
 

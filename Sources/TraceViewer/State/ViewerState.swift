@@ -83,6 +83,10 @@ public struct ViewerState: Sendable {
     public var filter: TraceFilter?
     public var search: String?
     public var prompt: Prompt?
+    /// The save dialog, when open.
+    public var saveDialog: SaveDialog?
+    /// A save the backend should carry out next (then it clears this and sets a notice).
+    public var pendingSave: SaveRequest?
     public var showHelp = false
     public var helpTop = 0
     /// Stay on the newest group, call or message as data arrives.

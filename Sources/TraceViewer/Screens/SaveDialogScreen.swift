@@ -1,0 +1,44 @@
+import TraceOutput
+
+/// The save dialog, drawn as a box over the current screen.
+enum SaveDialogOverlay {
+    static func lines(_ d: SaveDialog, _ model: ViewerModel, _ state: ViewerState) -> [String] {
+        let choice = d.choices[d.choice]
+        let count = choice.scope.selection(model, filter: state.filter).messages.count
+        let what = "\(choice.label) (\(count) message\(count == 1 ? "" : "s"))"
+        let arrows = d.choices.count > 1 ? (state.options.glyphs.isASCII ? ("< ", " >") : ("◀ ", " ▶")) : ("", "")
+        let format = d.format.map { "\($0.rawValue) (from the extension)" }
+            ?? "? - end the name with .pcap .pcapng .txt .json .ladder.txt .mmd .svg or .html"
+        var out = [
+            "Save",
+            "",
+            "What:   " + arrows.0 + what + arrows.1,
+            "File:   " + SafeText.line(d.path),
+            "Format: " + format,
+        ]
+        if let e = d.error { out += ["", "! " + e] }
+        out += ["", "left/right: what to save   type: file name   Enter: save   Esc: cancel"]
+        return out
+    }
+
+    static func draw(_ grid: inout CellGrid, _ state: ViewerState, _ d: SaveDialog, _ model: ViewerModel) {
+        let g = state.options.glyphs
+        let text = lines(d, model, state)
+        let w = min(state.width - 2, max(60, (text.map { CellWidth.of($0) }.max() ?? 40) + 4))
+        let h = min(state.height - 2, text.count + 2)
+        let x = max(0, (state.width - w) / 2), y = max(0, (state.height - h) / 2)
+        grid.fill(x: x, y: y, width: w, height: h, role: .prompt)
+        let horizontal = String(repeating: g.horizontal, count: max(0, w - 2))
+        grid.put(g.boxTopLeft + horizontal + g.boxTopRight, x: x, y: y, role: .prompt)
+        grid.put(g.boxBottomLeft + horizontal + g.boxBottomRight, x: x, y: y + h - 1, role: .prompt)
+        for i in 1..<(h - 1) {
+            grid.put(g.vertical, x: x, y: y + i, role: .prompt)
+            grid.put(g.vertical, x: x + w - 1, y: y + i, role: .prompt)
+            guard i - 1 < text.count else { continue }
+            let line = text[i - 1]
+            let role: ColorRole = line.hasPrefix("! ") ? .error : .prompt
+            let end = grid.put(line, x: x + 2, y: y + i, limit: x + w - 1, role: role, attributes: i == 1 ? .bold : [])
+            if line.hasPrefix("File:") { grid.put(" ", x: min(end, x + w - 2), y: y + i, role: .prompt, attributes: .reverse) }
+        }
+    }
+}

@@ -1,0 +1,108 @@
+import TraceExport
+import TraceModel
+
+/// What the save dialog can write: everything, what the filter shows, the selection, or the
+/// session, call or message under the cursor.
+public enum SaveScope: Hashable, Sendable {
+    case all
+    case filtered
+    case calls([Int32])
+    case group(Int)
+    case message(Int32)
+    case messages([Int32])
+}
+
+/// The save dialog (F2 or w): a choice of what to save, and a file name whose extension picks
+/// the format, as for `hepscope save`.
+public struct SaveDialog: Sendable, Equatable {
+    public struct Choice: Sendable, Equatable {
+        public var label: String
+        public var scope: SaveScope
+    }
+
+    public var choices: [Choice]
+    public var choice: Int
+    public var path: String
+    public var error: String?
+
+    /// The format the file name asks for, if any.
+    public var format: ExportFormat? { ExportFormat.fromExtension(path) }
+}
+
+/// A save the terminal backend should carry out (writing files is not the pure update's job).
+public struct SaveRequest: Sendable, Equatable {
+    public var scope: SaveScope
+    public var path: String
+    public var format: ExportFormat
+}
+
+extension SaveDialog {
+    /// The choices that make sense where the user is, the most specific first.
+    static func open(_ state: ViewerState, _ model: ViewerModel) -> SaveDialog {
+        let store = model.store
+        var choices: [Choice] = []
+        let top = state.top
+        switch top.kind {
+        case .message(let m):
+            choices.append(Choice(label: "this message", scope: .message(m)))
+        case .diff(let a, let b):
+            choices.append(Choice(label: "these two messages", scope: .messages([a, b])))
+        case .ladder(let scope):
+            if top.marked.count > 0 { choices.append(Choice(label: "the \(top.marked.count) selected messages", scope: .messages(top.marked))) }
+            if let m = top.cursor { choices.append(Choice(label: "the message under the cursor", scope: .message(Int32(m)))) }
+            switch scope {
+            case .calls(let calls):
+                choices.append(Choice(label: calls.count == 1 ? "this call" : "these \(calls.count) calls", scope: .calls(calls)))
+            case .group(let g):
+                choices.append(Choice(label: "this session (\(model.groupName(g)))", scope: .group(g)))
+            }
+        case .calls(let scope):
+            if top.marked.count > 0 { choices.append(Choice(label: "the \(top.marked.count) selected calls", scope: .calls(top.marked))) }
+            if let c = top.cursor, c < store.calls.count {
+                choices.append(Choice(label: "the call under the cursor", scope: .calls([Int32(c)])))
+            }
+            if case .group(let g) = scope { choices.append(Choice(label: "this session (\(model.groupName(g)))", scope: .group(g))) }
+        case .groups:
+            if let g = top.cursor { choices.append(Choice(label: "the session under the cursor (\(model.groupName(g)))", scope: .group(g))) }
+        }
+        if state.filter != nil { choices.append(Choice(label: "what the filter shows", scope: .filtered)) }
+        choices.append(Choice(label: "all messages", scope: .all))
+        return SaveDialog(choices: choices, choice: 0, path: "hepscope-capture.pcapng")
+    }
+}
+
+extension SaveScope {
+    /// The messages this scope names, in time order.
+    public func selection(_ model: ViewerModel, filter: TraceFilter?) -> ExportSelection {
+        let store = model.store
+        switch self {
+        case .all:
+            return .all(store)
+        case .filtered:
+            guard let filter else { return .all(store) }
+            var picked: [Int32] = []
+            // The calls the filter shows, whole (as on the call list).
+            for (i, c) in store.calls.enumerated() where filter.matches(call: Int32(i), in: store) {
+                picked += c.messages + store.events(of: Int32(i))
+            }
+            return ExportSelection(messages: store.ordered(picked), description: "filter \(filter.expression)")
+        case .calls(let calls):
+            var picked: [Int32] = []
+            for c in calls where c >= 0 && Int(c) < store.calls.count {
+                picked += store.calls[Int(c)].messages + store.events(of: c)
+            }
+            let names = calls.prefix(3).map { store.strings.string(store.calls[Int($0)].callID) }.joined(separator: ", ")
+            return ExportSelection(messages: store.ordered(picked), description: "Call-ID \(names)\(calls.count > 3 ? ", ..." : "")")
+        case .group(let g):
+            guard g >= 0, g < store.groups.count else { return ExportSelection(messages: [], description: "nothing") }
+            let group = store.groups[g]
+            var picked = group.events
+            for c in group.calls { picked += store.calls[Int(c)].messages }
+            return ExportSelection(messages: store.ordered(picked), description: "session \(model.groupName(g))")
+        case .message(let m):
+            return ExportSelection(messages: Int(m) < store.messages.count ? [m] : [], description: "one message")
+        case .messages(let ms):
+            return ExportSelection(messages: store.ordered(ms.filter { Int($0) < store.messages.count }), description: "\(ms.count) messages")
+        }
+    }
+}
