@@ -35,6 +35,9 @@ struct PrintCommand: ParsableCommand {
 
     @OptionGroup var ingest: IngestOptions
 
+    @Option(help: "Only calls (and events) matching EXPR: method:INVITE status:486 state:busy corr:ID from:alice /regex/ ... with and, or, not.")
+    var filter: String?
+
     @Option(help: "With listeners: stop after this many seconds and print what was received.")
     var duration: Double?
 
@@ -50,6 +53,9 @@ struct PrintCommand: ParsableCommand {
 
     func validate() throws {
         _ = try IngestOptions.specs(sources)
+        if let f = filter {
+            do { _ = try TraceFilter.parse(f) } catch { throw ValidationError("--filter: \(error)") }
+        }
         if [json, summary, ladder].filter({ $0 }).count > 1 {
             throw ValidationError("choose one of --json, --summary and --ladder")
         }
@@ -58,7 +64,8 @@ struct PrintCommand: ParsableCommand {
     }
 
     func run() throws {
-        let (store, input, failures) = try LoadedSources.load(sources, options: ingest, duration: duration, count: count)
+        var (store, input, failures) = try LoadedSources.load(sources, options: ingest, duration: duration, count: count)
+        if let f = filter, let expression = try? TraceFilter.parse(f) { store = LoadedSources.filtered(store, by: expression) }
         for failure in failures {
             writeAll("hepscope: \(SafeText.line(failure))\n", to: 2)
         }

@@ -28,6 +28,9 @@ struct SaveCommand: ParsableCommand {
     @Option(name: .customLong("call"), help: "Only this Call-ID (repeatable).")
     var calls: [String] = []
 
+    @Option(help: "Only calls (and events) matching EXPR, as for print --filter.")
+    var filter: String?
+
     @Flag(help: "Write plain SIP over synthetic UDP/TCP frames instead of the original frames or HEP.")
     var decapsulate = false
 
@@ -58,6 +61,9 @@ struct SaveCommand: ParsableCommand {
             throw ValidationError("cannot tell the format from '\(output)': give --format or a known extension")
         }
         _ = try IngestOptions.specs(sources)
+        if let f = filter {
+            do { _ = try TraceFilter.parse(f) } catch { throw ValidationError("--filter: \(error)") }
+        }
     }
 
     func run() throws {
@@ -73,9 +79,19 @@ struct SaveCommand: ParsableCommand {
             selection = selection.intersecting(.calls(store, callIDs: calls))
             said.append("Call-ID " + calls.joined(separator: ", "))
         }
+        if let f = filter, let expression = try? TraceFilter.parse(f) {
+            var keepCalls = Set<Int32>()
+            for c in store.calls.indices where expression.matches(call: Int32(c), in: store) { keepCalls.insert(Int32(c)) }
+            selection.messages = selection.messages.filter { m in
+                let r = store.messages[Int(m)]
+                return r.call >= 0 ? keepCalls.contains(r.call) : expression.matches(message: m, in: store)
+            }
+            said.append("filter \(f)")
+        }
         selection.description = said.isEmpty ? "all messages" : said.joined(separator: "; ")
         do {
-            let bytes = try resolvedFormat!.render(store, selection, decapsulate: decapsulate, ascii: ascii, input: input)
+            let bytes = try resolvedFormat!.render(store, selection, decapsulate: decapsulate, ascii: ascii,
+                                                   filterText: filter, input: input)
             try AtomicFile.write(bytes, to: output)
             Output.write("saved \(selection.messages.count) messages to \(output)\n", to: 2)
         } catch {

@@ -159,3 +159,33 @@ import WireDecoding
         #expect(link["call_id"] as? String == "leg-2" && link["header"] as? String == "X-Test-Run")
     }
 }
+
+@Suite struct FilterOptionTests {
+    @Test func printFilterShowsOnlyMatchingCalls() throws {
+        let run = try HepscopeRun.run(["print", "--json", "--filter", "state:busy", Fixtures.kamailio("hep-kamailio-udp.pcap").path])
+        let doc = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as! [String: Any]
+        let groups = doc["groups"] as! [[String: Any]]
+        #expect(groups.map { $0["correlation_id"] as? String } == ["tb-20261127T015517Z-udp-b"])
+        let calls = groups[0]["calls"] as! [[String: Any]]
+        #expect(calls.count == 10 && calls.allSatisfy { $0["state"] as? String == "busy" })
+        #expect((groups[0]["statistics"] as! [String: Any])["failed"] as? Int == 10)
+    }
+
+    @Test func saveFilterWritesOnlyMatchingCalls() throws {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("filtered-\(UUID().uuidString).pcapng")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let run = try HepscopeRun.run(["save", "-o", out.path, "--filter", "callid:busy-1- or callid:busy-2-",
+                                       Fixtures.kamailio("hep-kamailio-udp.pcap").path])
+        #expect(run.status == 0)
+        let reopened = try HepscopeRun.run(["print", "--json", out.path])
+        let doc = try JSONSerialization.jsonObject(with: Data(reopened.stdout.utf8)) as! [String: Any]
+        let ids = (doc["groups"] as! [[String: Any]]).flatMap { ($0["calls"] as! [[String: Any]]).map { $0["call_id"] as! String } }
+        #expect(Set(ids) == ["udp-busy-1-642@127.0.0.1", "udp-busy-2-642@127.0.0.1"])
+    }
+
+    @Test func aBadFilterIsACommandLineError() throws {
+        let run = try HepscopeRun.run(["print", "--filter", "method:(", Fixtures.kamailio("hep-kamailio-udp.pcap").path])
+        #expect(run.status == 64)
+        #expect(run.stderr.contains("--filter: at column 8"))
+    }
+}
