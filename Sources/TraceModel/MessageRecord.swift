@@ -23,6 +23,9 @@ public struct MessageRecord: Sendable {
     public var transport: SIPTransport
     public var payloadType: UInt8
     public var flags: Flags
+    /// HEP time minus capture (or receive) time, in microseconds: the capture time without a
+    /// trip back to the file. Int32.min when it does not fit (over ±35 minutes apart).
+    public var captureOffset: Int32 = 0
 
     public struct Flags: OptionSet, Sendable {
         public let rawValue: UInt8

@@ -64,6 +64,14 @@ extension TraceStore {
 
     public func origin(of r: MessageRecord) -> MessageOrigin { origins[Int(r.origin)] }
 
+    /// When the message was captured (or received), as opposed to the sender's HEP time; nil
+    /// when the two are too far apart to have been kept.
+    public func captureTime(of index: Int32) -> Timestamp? {
+        let r = messages[Int(index)]
+        guard r.captureOffset != Int32.min else { return nil }
+        return Timestamp(nanoseconds: r.time.nanoseconds - Int64(r.captureOffset) * 1000)
+    }
+
     /// The input registered as `id` (1...), whose bytes payloads may point into.
     public func input(_ id: UInt16) -> (any PayloadSource)? {
         id >= 1 && Int(id) <= inputs.count ? inputs[Int(id) - 1] : nil

@@ -171,6 +171,7 @@ public struct TraceStore: Sendable {
             otherMethods[index] = strings.intern(p.slice(methodRange))
         }
         if retransmission { record.flags.insert(.retransmission) }
+        record.captureOffset = TraceStore.captureOffset(m)
         if let comment = m.frameComment {
             record.flags.insert(.commented)
             commentsByMessage[index] = strings.intern(comment)
@@ -354,7 +355,7 @@ public struct TraceStore: Sendable {
             destination: endpoints.id(m.destination), call: -1, cseq: 0, payloadHash: 0,
             frame: UInt32(truncatingIfNeeded: m.frameNumber), origin: origin, status: 0, transaction: 0,
             method: .other, cseqMethod: .other, hasCSeq: false, transport: m.transport,
-            payloadType: m.payloadType, flags: [])
+            payloadType: m.payloadType, flags: [], captureOffset: TraceStore.captureOffset(m))
         messages.append(record)
         if callIndex >= 0 { eventsByCall[callIndex, default: []].append(index) }
         eventGroups[index] = group
@@ -363,6 +364,11 @@ public struct TraceStore: Sendable {
         groups[Int(group)].messageCount += 1
         groups[Int(group)].touch(m.timestamp)
         groups[Int(group)].lastArrival = messages.count
+    }
+
+    static func captureOffset(_ m: DecodedMessage) -> Int32 {
+        let micros = (m.timestamp.nanoseconds - m.captureTime.nanoseconds) / 1000
+        return micros > Int64(Int32.max) || micros <= Int64(Int32.min) ? Int32.min : Int32(micros)
     }
 
     /// A 64-bit hash, eight bytes per step: payload identity for duplicates and retransmissions,

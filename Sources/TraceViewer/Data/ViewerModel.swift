@@ -180,8 +180,10 @@ public final class ViewerModel {
     private func sortCalls(_ calls: [Int32], by sort: CallSort, descending: Bool) -> [Int32] {
         let s = store
         func text(_ id: UInt32) -> String { id == 0 ? "" : s.strings.string(id) }
-        func ordered<K: Comparable>(_ key: (Call) -> K) -> [Int32] {
-            let keyed = calls.map { (key(s.calls[Int($0)]), s.calls[Int($0)].firstTime, $0) }
+        // Keys are read field by field: handing whole Call values to a closure copied them (and
+        // their arrays' references) twice per call.
+        func ordered<K: Comparable>(_ key: (Int) -> K) -> [Int32] {
+            let keyed = calls.map { (key(Int($0)), s.calls[Int($0)].firstTime, $0) }
             let sorted = keyed.sorted { a, b in
                 if a.0 != b.0 { return descending ? a.0 > b.0 : a.0 < b.0 }
                 return (a.1, a.2) < (b.1, b.2)
@@ -192,16 +194,16 @@ public final class ViewerModel {
         case .start:
             let sorted = calls.sorted { (s.calls[Int($0)].firstTime, $0) < (s.calls[Int($1)].firstTime, $1) }
             return descending ? sorted.reversed() : sorted
-        case .from: return ordered { text($0.fromUser) }
-        case .to: return ordered { text($0.toUser) }
-        case .method: return ordered { $0.kind.name }
-        case .messages: return ordered { $0.messages.count }
-        case .state: return ordered { $0.state.rawValue }
-        case .pdd: return ordered { $0.postDialDelay ?? -1 }
-        case .duration: return ordered { $0.duration ?? -1 }
+        case .from: return ordered { text(s.calls[$0].fromUser) }
+        case .to: return ordered { text(s.calls[$0].toUser) }
+        case .method: return ordered { s.calls[$0].kind.name }
+        case .messages: return ordered { s.calls[$0].messages.count }
+        case .state: return ordered { s.calls[$0].state.rawValue }
+        case .pdd: return ordered { s.calls[$0].postDialDelay ?? -1 }
+        case .duration: return ordered { s.calls[$0].duration ?? -1 }
         case .source:
-            return ordered { c in c.messages.first.map { s.endpoints[s.messages[Int($0)].source].description } ?? "" }
-        case .callID: return ordered { text($0.callID) }
+            return ordered { i in s.calls[i].messages.first.map { s.endpoints[s.messages[Int($0)].source].description } ?? "" }
+        case .callID: return ordered { text(s.calls[$0].callID) }
         }
     }
 
@@ -242,20 +244,10 @@ public final class ViewerModel {
         return t
     }
 
-    /// The capture (pcap record) time of a message, read back from its file: the model keeps
-    /// only the HEP time when there is one.
+    /// The capture (pcap record or receive) time of a message, kept by the model next to the
+    /// HEP time.
     private func captureTime(of m: Int32) -> Timestamp? {
-        let r = store.messages[Int(m)]
-        guard store.origin(of: r).hepVersion != 0 else { return r.time }
-        guard let input = store.payloadSource(store.origin(of: r).input) as? InputBytes else { return nil }
-        return input.withBytes { bytes -> Timestamp? in
-            guard var reader = try? CaptureFileReader(bytes) else { return nil }
-            while let frame = reader.next() {
-                if frame.frameNumber == Int(r.frame) { return frame.timestamp }
-                if frame.frameNumber > Int(r.frame) { return nil }
-            }
-            return nil
-        }
+        store.captureTime(of: m)
     }
 
     static func monotonicSeconds() -> Double {
