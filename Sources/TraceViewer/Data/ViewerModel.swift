@@ -190,15 +190,47 @@ public final class ViewerModel {
             }
             return sorted.map(\.2)
         }
+        // Few distinct keys (states, methods): buckets over the calls in start order, in O(n).
+        func bucketed(_ buckets: Int, _ key: (Int) -> Int) -> [Int32] {
+            let byStart = calls.sorted { (s.calls[Int($0)].firstTime, $0) < (s.calls[Int($1)].firstTime, $1) }
+            var lists = [[Int32]](repeating: [], count: buckets)
+            for c in byStart { lists[min(buckets - 1, max(0, key(Int(c))))].append(c) }
+            return (descending ? lists.reversed() : lists).flatMap { $0 }
+        }
+        // Text columns with few distinct values (users): the distinct texts are sorted once and
+        // calls compared by rank, rather than making a String per call.
+        func byText(_ id: (Int) -> UInt32) -> [Int32] {
+            var distinct = Set<UInt32>()
+            for c in calls { distinct.insert(id(Int(c))) }
+            // Byte order (UTF-8 code point order), first eight bytes as one integer: most pairs
+            // are told apart without touching the rest.
+            func prefix(_ id: UInt32) -> UInt64 {
+                s.strings.withBytes(id) { b in
+                    var v: UInt64 = 0
+                    for i in 0..<8 { v = v << 8 | UInt64(i < b.count ? b[i] : 0) }
+                    return v
+                }
+            }
+            let named = distinct.map { ($0, prefix($0)) }.sorted { a, b in
+                if a.1 != b.1 { return a.1 < b.1 }
+                return s.strings.withBytes(a.0) { x in s.strings.withBytes(b.0) { y in x.lexicographicallyPrecedes(y) } }
+            }
+            var rank = [UInt32: Int](minimumCapacity: named.count)
+            for (i, n) in named.enumerated() { rank[n.0] = i }
+            return ordered { rank[id($0)] ?? 0 }
+        }
         switch sort {
         case .start:
             let sorted = calls.sorted { (s.calls[Int($0)].firstTime, $0) < (s.calls[Int($1)].firstTime, $1) }
             return descending ? sorted.reversed() : sorted
-        case .from: return ordered { text(s.calls[$0].fromUser) }
-        case .to: return ordered { text(s.calls[$0].toUser) }
-        case .method: return ordered { s.calls[$0].kind.name }
+        case .state: return bucketed(CallState.allCases.count) { Int(s.calls[$0].state.rawValue) }
+        case .method:
+            // Alphabetical by method name, as the column reads.
+            let rank = Dictionary(uniqueKeysWithValues: SIPMethod.allCases.sorted { $0.name < $1.name }.enumerated().map { ($1, $0) })
+            return bucketed(SIPMethod.allCases.count) { rank[s.calls[$0].kind] ?? 0 }
+        case .from: return byText { s.calls[$0].fromUser }
+        case .to: return byText { s.calls[$0].toUser }
         case .messages: return ordered { s.calls[$0].messages.count }
-        case .state: return ordered { s.calls[$0].state.rawValue }
         case .pdd: return ordered { s.calls[$0].postDialDelay ?? -1 }
         case .duration: return ordered { s.calls[$0].duration ?? -1 }
         case .source:
