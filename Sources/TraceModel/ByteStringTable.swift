@@ -92,23 +92,8 @@ public struct ByteStringTable: Sendable {
         }
     }
 
-    /// Eight bytes per step; ids are compared on the bytes, so this only has to spread well.
+    /// Ids are compared on the bytes, so the hash only has to spread well.
     @inline(__always) static func hash(_ b: UnsafeRawBufferPointer) -> UInt32 {
-        var h: UInt64 = 0x9e37_79b9_7f4a_7c15 ^ UInt64(b.count)
-        var i = 0
-        while i + 8 <= b.count {
-            h = (h ^ b.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0xff51_afd7_ed55_8ccd
-            h ^= h >> 32
-            i += 8
-        }
-        var tail: UInt64 = 0
-        var shift: UInt64 = 0
-        while i < b.count {
-            tail |= UInt64(b[i]) << shift
-            shift += 8
-            i += 1
-        }
-        h = (h ^ tail) &* 0xc4ce_b9fe_1a85_ec53
-        return UInt32(truncatingIfNeeded: h ^ (h >> 29))
+        UInt32(truncatingIfNeeded: TraceStore.payloadHash(b))
     }
 }

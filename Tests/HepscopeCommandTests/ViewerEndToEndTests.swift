@@ -305,10 +305,23 @@ final class TmuxSession {
         var screen = ""
         while Date() < deadline {
             screen = capture()
-            if screen.contains(text) { return screen }
+            if screen.contains(text) { return settled(screen) }
             usleep(50_000)
         }
         throw TmuxError.timeout(text, screen)
+    }
+
+    /// The screen once two captures in a row agree: a frame is written in pieces, and a busy
+    /// machine can show the title of a new screen before its rows.
+    func settled(_ first: String) -> String {
+        var previous = first
+        for _ in 0..<20 {
+            usleep(40_000)
+            let next = capture()
+            if next == previous { return next }
+            previous = next
+        }
+        return previous
     }
 
     /// Waits until hepscope has quit (its session then ends).

@@ -105,16 +105,25 @@ enum HelpOverlay {
         let w = min(state.width - 2, (text.map { CellWidth.of($0) }.max() ?? 40) + 4)
         let h = min(state.height - 2, text.count + 2)
         let x = max(0, (state.width - w) / 2), y = max(0, (state.height - h) / 2)
-        grid.fill(x: x, y: y, width: w, height: h, role: .prompt)
-        let horizontal = String(repeating: g.horizontal, count: max(0, w - 2))
-        grid.put(g.boxTopLeft + horizontal + g.boxTopRight, x: x, y: y, role: .prompt)
-        grid.put(g.boxBottomLeft + horizontal + g.boxBottomRight, x: x, y: y + h - 1, role: .prompt)
+        grid.drawBox(x: x, y: y, width: w, height: h, glyphs: g)
         for i in 1..<(h - 1) {
-            grid.put(g.vertical, x: x, y: y + i, role: .prompt)
-            grid.put(g.vertical, x: x + w - 1, y: y + i, role: .prompt)
             if i - 1 < text.count {
                 grid.put(text[i - 1], x: x + 2, y: y + i, limit: x + w - 1, role: .prompt, attributes: i == 1 ? .bold : [])
             }
+        }
+    }
+}
+
+extension CellGrid {
+    /// A framed box filled with the prompt colour: the help overlay and the save dialog.
+    mutating func drawBox(x: Int, y: Int, width w: Int, height h: Int, glyphs g: Glyphs) {
+        fill(x: x, y: y, width: w, height: h, role: .prompt)
+        let horizontal = String(repeating: g.horizontal, count: max(0, w - 2))
+        put(g.boxTopLeft + horizontal + g.boxTopRight, x: x, y: y, role: .prompt)
+        put(g.boxBottomLeft + horizontal + g.boxBottomRight, x: x, y: y + h - 1, role: .prompt)
+        for i in 1..<max(1, h - 1) {
+            put(g.vertical, x: x, y: y + i, role: .prompt)
+            put(g.vertical, x: x + w - 1, y: y + i, role: .prompt)
         }
     }
 }

@@ -27,13 +27,8 @@ enum SaveDialogOverlay {
         let w = min(state.width - 2, max(60, (text.map { CellWidth.of($0) }.max() ?? 40) + 4))
         let h = min(state.height - 2, text.count + 2)
         let x = max(0, (state.width - w) / 2), y = max(0, (state.height - h) / 2)
-        grid.fill(x: x, y: y, width: w, height: h, role: .prompt)
-        let horizontal = String(repeating: g.horizontal, count: max(0, w - 2))
-        grid.put(g.boxTopLeft + horizontal + g.boxTopRight, x: x, y: y, role: .prompt)
-        grid.put(g.boxBottomLeft + horizontal + g.boxBottomRight, x: x, y: y + h - 1, role: .prompt)
+        grid.drawBox(x: x, y: y, width: w, height: h, glyphs: g)
         for i in 1..<(h - 1) {
-            grid.put(g.vertical, x: x, y: y + i, role: .prompt)
-            grid.put(g.vertical, x: x + w - 1, y: y + i, role: .prompt)
             guard i - 1 < text.count else { continue }
             let line = text[i - 1]
             let role: ColorRole = line.hasPrefix("! ") ? .error : .prompt
