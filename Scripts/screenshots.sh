@@ -81,6 +81,9 @@ shot 6-filter
 keys '?'
 wait_for "Keys (j/k scroll"
 shot 7-help
+keys Escape F2
+wait_for "What:"
+shot 9-save
 
 # The walk-through size: a ladder in 80x24.
 start 80 24 "$capture"
