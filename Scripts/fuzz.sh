@@ -55,7 +55,7 @@ bin="$(swift build "${build_flags[@]}" --show-bin-path)"
 # A binary without coverage counters would "fuzz" blindly and report nothing: refuse it.
 if command -v nm > /dev/null; then
     for t in "${targets[@]}"; do
-        nm "$bin/$t" | grep -q __sancov_gen || { echo "fuzz: $bin/$t has no coverage instrumentation" >&2; exit 2; }
+        [[ "$(nm "$bin/$t" | grep -c __sancov_gen)" != 0 ]] || { echo "fuzz: $bin/$t has no coverage instrumentation" >&2; exit 2; }
     done
 fi
 
@@ -99,10 +99,10 @@ for t in "${targets[@]}"; do
         result="FINDING (exit $status)"
         findings=$((findings + 1))
         echo "fuzz: $t: finding; the end of its log:" >&2
-        grep -v "^#[0-9]" "$log" | tail -30 >&2
+        grep -E "Fatal error|ERROR|SUMMARY|^ *#[0-9]+ 0x.* in .*(Sources|Tests)/" "$log" | head -20 >&2
         for f in $(ls -t "$crashes" | head -3); do
             echo "fuzz: $crashes/$f ($(stat -c %s "$crashes/$f") bytes):" >&2
-            od -An -v -tx1 "$crashes/$f" | head -64 >&2
+            od -An -v -tx1 "$crashes/$f" | head -32 >&2
         done
     fi
     summary+=("$(printf '%-18s %12s %9s %8s %8s %7s  %s' "$t" "${units:-?}" "${rate:-?}" "$elapsed" "${rss:-?}" "$corpus_size" "$result")")

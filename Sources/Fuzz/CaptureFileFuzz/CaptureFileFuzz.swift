@@ -3,8 +3,8 @@ import TraceModel
 import WireDecoding
 
 // pcap and pcapng from arbitrary bytes. Whole: every frame through TraceDecoder into a model
-// that keeps payloads as offsets into the input. Streamed (as from a pipe), in chunks whose size
-// depends on the input's: the same frames, the same warnings.
+// that keeps payloads as offsets into the input. Streamed (as from a pipe), in chunks of
+// changing sizes: the same frames, the same warnings.
 
 /// The fuzz input as the model's input file: payloads are read back from it by offset.
 final class FuzzInput: PayloadSource, @unchecked Sendable {
@@ -15,6 +15,12 @@ final class FuzzInput: PayloadSource, @unchecked Sendable {
 
 /// What a frame says, copied out so frames read from different buffers can be compared.
 struct FrameSummary: Equatable {
+    static func == (a: FrameSummary, b: FrameSummary) -> Bool {
+        Same.bytes(a.data, b.data) && a.linkType == b.linkType && a.timestamp == b.timestamp
+            && a.originalLength == b.originalLength && a.dataOffset == b.dataOffset && a.interfaceID == b.interfaceID
+            && a.frameNumber == b.frameNumber && a.comment == b.comment
+    }
+
     var data: [UInt8]
     var linkType: UInt32
     var timestamp: Timestamp
@@ -55,14 +61,16 @@ struct ReadOutcome: Equatable {
     }
 }
 
-let chunkSizes = [4, 17, 64, 333, 1500, 65_536]
+/// Chunk sizes cycled through when streaming, starting at a place set by the input's size: small
+/// ones cut headers and records at many places, large ones keep the number of steps down.
+let chunkSizes = [4, 1500, 17, 333, 64, 4096]
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = UnsafeRawBufferPointer(start: data, count: size)
     _ = CaptureFileReader.looksLikeCapture(bytes)
     guard let whole = readWhole(bytes) else { return 0 }
-    let streamed = readStreamed(bytes, chunk: chunkSizes[size % chunkSizes.count])
+    let streamed = readStreamed(bytes, firstChunk: size % chunkSizes.count)
     Check.that(streamed == whole, "streamed reading differs: \(diff(whole, streamed))")
     return 0
 }
@@ -105,19 +113,20 @@ func readWhole(_ bytes: UnsafeRawBufferPointer) -> ReadOutcome? {
 func checkOffset(_ m: DecodedMessage, _ bytes: UnsafeRawBufferPointer) {
     guard let offset = m.payloadInputOffset else { return }
     Check.that(offset >= 0 && offset + m.payload.count <= bytes.count, "payload offset \(offset) past the input")
-    Check.that(bytes.slice(offset..<offset + m.payload.count).elementsEqual(m.payload), "payload offset \(offset) points elsewhere")
+    Check.that(Same.bytes(bytes.slice(offset..<offset + m.payload.count), m.payload), "payload offset \(offset) points elsewhere")
 }
 
 /// Reads as StreamLoader does: each step keeps the unconsumed tail, appends the next chunk in a
 /// new buffer of exactly that size (so the sanitizer sees any read past it) and rebases.
-func readStreamed(_ bytes: UnsafeRawBufferPointer, chunk: Int) -> ReadOutcome? {
+func readStreamed(_ bytes: UnsafeRawBufferPointer, firstChunk: Int) -> ReadOutcome? {
     var outcome = ReadOutcome()
     var reader: CaptureFileReader?
     var storage = UnsafeMutableRawBufferPointer.allocate(byteCount: 0, alignment: 8)
     defer { storage.deallocate() }
-    var filled = 0, dropped = 0, offset = 0
+    var filled = 0, dropped = 0, offset = 0, step = firstChunk
     while true {
-        let n = min(chunk, bytes.count - offset)
+        let n = min(chunkSizes[step % chunkSizes.count], bytes.count - offset)
+        step += 1
         let eof = n == 0
         let consumed = reader.map { $0.position - dropped } ?? 0
         Check.that(consumed >= 0 && consumed <= filled, "reader consumed \(consumed) of \(filled) bytes")

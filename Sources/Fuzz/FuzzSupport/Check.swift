@@ -51,3 +51,25 @@ public enum Check {
         }
     }
 }
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Byte comparisons in one memcmp: the generic `==` on arrays compares element by element, and
+/// under coverage instrumentation every byte compared becomes a callback into libFuzzer.
+public enum Same {
+    public static func bytes(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
+        guard a.count == b.count else { return false }
+        guard a.count > 0 else { return true }
+        return memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0
+    }
+
+    public static func bytes(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        a.withUnsafeBytes { x in b.withUnsafeBytes { y in bytes(x, y) } }
+    }
+
+    public static func bytes(_ a: [[UInt8]], _ b: [[UInt8]]) -> Bool {
+        a.count == b.count && zip(a, b).allSatisfy { bytes($0, $1) }
+    }
+}
