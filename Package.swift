@@ -57,6 +57,9 @@ let package = Package(
             resources: [.copy("Resources/hep-kamailio-udp.pcap")]
         ),
 
+        // Coverage-guided fuzzing (Scripts/fuzz.sh): shared helpers; the targets are added below.
+        .target(name: "FuzzSupport", dependencies: ["WireDecoding", "TraceModel"], path: "Sources/Fuzz/FuzzSupport"),
+
         .target(name: "TestSupport", dependencies: ["WireDecoding"], path: "Tests/TestSupport"),
         .testTarget(name: "WireDecodingTests", dependencies: ["WireDecoding", "TestSupport"]),
         .testTarget(name: "TraceModelTests", dependencies: ["TraceModel", "CaptureIngest", "TestSupport"]),
@@ -72,3 +75,16 @@ let package = Package(
         ),
     ]
 )
+
+// libFuzzer targets, one folder each under Sources/Fuzz. A normal build makes them replay the
+// files named on their command line; Scripts/fuzz.sh builds them with -sanitize=fuzzer,address.
+// Adding a target: Sources/Fuzz/<Name>/main.swift and one line here.
+func fuzzTarget(_ name: String, _ dependencies: [Target.Dependency]) -> Target {
+    .executableTarget(name: name, dependencies: ["FuzzSupport"] + dependencies, path: "Sources/Fuzz/\(name)")
+}
+package.targets += [
+    fuzzTarget("HEPDecoderFuzz", ["WireDecoding", "TraceModel"]),
+    fuzzTarget("CaptureFileFuzz", ["WireDecoding", "TraceModel"]),
+    fuzzTarget("TCPStreamFuzz", ["WireDecoding", "TraceModel"]),
+    fuzzTarget("SIPParserFuzz", ["WireDecoding", "TraceModel"]),
+]
