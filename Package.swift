@@ -87,4 +87,5 @@ package.targets += [
     fuzzTarget("CaptureFileFuzz", ["WireDecoding", "TraceModel"]),
     fuzzTarget("TCPStreamFuzz", ["WireDecoding", "TraceModel"]),
     fuzzTarget("SIPParserFuzz", ["WireDecoding", "TraceModel"]),
+    fuzzTarget("FilterParserFuzz", ["WireDecoding", "TraceModel"]),
 ]
