@@ -106,6 +106,34 @@ struct ViewerEndToEndTests {
         try tmux.waitForExit()
     }
 
+    /// Control sequences inside packets never reach the terminal: the pane still shows the
+    /// viewer (no clear-screen took effect) and the sequences appear as visible escapes.
+    @Test func hostileBytesStayVisibleInTheTerminal() throws {
+        let url = try TerminalSafetyTests.hostileCapture()
+        let tmux = try TmuxSession(width: 120, height: 40, arguments: [url.path])
+        defer { tmux.kill() }
+        _ = try tmux.waitFor("Test sessions")
+        tmux.send("Enter")
+        var screen = try tmux.waitFor("Calls of")
+        #expect(screen.contains("\\e[2J"))
+        tmux.send("Enter")
+        _ = try tmux.waitFor("Ladder of")
+        tmux.send("Enter")
+        screen = try tmux.waitFor("Message:")
+        #expect(screen.contains("\\e]52;c;ZXZpbA=="))
+        #expect(screen.contains("\\u{202e}"))
+        #expect(screen.hasPrefix(" hepscope"))  // the title row is still the first line
+        // What tmux received, with its styles: only SGR sequences, nothing else.
+        let styled = (try? tmux.run(["capture-pane", "-e", "-p", "-t", "0"])) ?? ""
+        for sequence in styled.split(separator: "\u{1b}").dropFirst() {
+            #expect(sequence.hasPrefix("["), "a non-CSI escape reached the terminal: \(sequence.prefix(8))")
+            let body = sequence.dropFirst().prefix { $0 != "m" }
+            #expect(body.allSatisfy { $0.isNumber || $0 == ";" }, "a CSI other than SGR: \(sequence.prefix(12))")
+        }
+        tmux.send("q", "q", "q", "q")
+        try tmux.waitForExit()
+    }
+
     @Test func asciiWhenTheLocaleIsNotUTF8() throws {
         let tmux = try TmuxSession(width: 100, height: 30, arguments: [Self.capture], lang: "C")
         defer { tmux.kill() }

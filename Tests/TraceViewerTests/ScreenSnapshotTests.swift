@@ -191,3 +191,17 @@ import TraceViewer
         #expect(p.state.stack.count == 1)
     }
 }
+
+@Suite struct HostileScreenTests {
+    static let capture = try! Scenarios.write(HostileCapture.pcap(), name: "hostile-golden.pcap")
+
+    /// The calls and message screens of a packet full of control sequences, as golden files:
+    /// every escape shows as text, in both glyph sets.
+    @Test(arguments: [false, true]) func hostileMessageGolden(ascii: Bool) {
+        let p = Pilot(paths: [Self.capture.path], width: 120, height: 40, ascii: ascii)
+        p.press(.enter)
+        Snapshot.check(p.screen, named: "hostile-calls-120x40-\(ascii ? "ascii" : "utf8")")
+        p.press(.enter, .enter)
+        Snapshot.check(p.screen, named: "hostile-message-120x40-\(ascii ? "ascii" : "utf8")")
+    }
+}
