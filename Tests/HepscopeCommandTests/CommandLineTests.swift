@@ -159,3 +159,18 @@ import WireDecoding
         #expect(link["call_id"] as? String == "leg-2" && link["header"] as? String == "X-Test-Run")
     }
 }
+
+/// Captures that once crashed `hepscope`, replayed through every output.
+@Suite struct FuzzRegressionCommandTests {
+    @Test func timesAtBothEndsOfTheRangePrintInEveryForm() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("extreme-times-\(getpid()).pcapng")
+        try Data(FuzzRegressionInputs.extremeTimesPcapng).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        for flags in [[], ["--summary"], ["--json"], ["--ladder"]] {
+            let run = try HepscopeRun.run(["print"] + flags + [file.path])
+            #expect(run.status == 0, "print \(flags): \(run.stderr)")
+        }
+        let text = try HepscopeRun.run(["print", file.path]).stdout
+        #expect(text.contains("INVITE"))
+    }
+}
