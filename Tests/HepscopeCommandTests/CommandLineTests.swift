@@ -172,5 +172,11 @@ import WireDecoding
         }
         let text = try HepscopeRun.run(["print", file.path]).stdout
         #expect(text.contains("INVITE"))
+        for format in ["pcap", "pcapng", "json", "svg"] {
+            let out = FileManager.default.temporaryDirectory.appendingPathComponent("extreme-times-saved-\(getpid()).\(format)")
+            defer { try? FileManager.default.removeItem(at: out) }
+            let run = try HepscopeRun.run(["save", file.path, "-o", out.path])
+            #expect(run.status == 0, "save as \(format): \(run.stderr)")
+        }
     }
 }
