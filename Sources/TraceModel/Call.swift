@@ -101,19 +101,19 @@ public struct Call: Sendable {
     /// Post-dial delay: INVITE to the first 18x.
     public var postDialDelay: Int64? {
         guard let i = inviteTime, let r = ringTime else { return nil }
-        return r.nanoseconds - i.nanoseconds
+        return r.nanoseconds(since: i)
     }
 
     /// Setup time: INVITE to the 200 that answered it.
     public var setupTime: Int64? {
         guard let i = inviteTime, let a = answerTime else { return nil }
-        return a.nanoseconds - i.nanoseconds
+        return a.nanoseconds(since: i)
     }
 
     /// Duration: answer to BYE.
     public var duration: Int64? {
         guard let a = answerTime, let b = byeTime else { return nil }
-        return b.nanoseconds - a.nanoseconds
+        return b.nanoseconds(since: a)
     }
 
     public var wasAnswered: Bool { answerNanos != .min }

@@ -123,7 +123,7 @@ extension TraceStore {
     /// Messages per second over the group's lifetime.
     public func rate(of group: CorrelationGroup) -> Double? {
         let (first, last) = span(of: group)
-        let span = last.nanoseconds - first.nanoseconds
+        let span = last.nanoseconds(since: first)
         guard group.messageCount > 1, span > 0 else { return nil }
         return Double(group.messageCount) / (Double(span) / 1e9)
     }

@@ -142,7 +142,7 @@ public struct TraceStore: Sendable {
             guard earlier.payload.length == length,
                   withPayload(of: earlier, { $0.elementsEqual(p) }) else { continue }
             let samePoint = origins[Int(earlier.origin)].capturePoint == origins[Int(origin)].capturePoint
-            let delay = m.timestamp.nanoseconds - earlier.time.nanoseconds
+            let delay = m.timestamp.nanoseconds(since: earlier.time)
             if !samePoint, abs(delay) <= configuration.sightingWindow {
                 sightingsByMessage[seenMessage, default: []].append(
                     Sighting(origin: origin, time: m.timestamp, frame: UInt32(truncatingIfNeeded: m.frameNumber), delay: delay))

@@ -151,8 +151,9 @@ public enum TextReport {
 
     /// "2026-11-27 01:55:19.662639" in UTC, so output does not depend on the machine's zone.
     public static func clock(_ t: Timestamp) -> String {
-        var seconds = time_t(t.nanoseconds.floorDiv(1_000_000_000))
-        let micros = (t.nanoseconds - Int64(seconds) * 1_000_000_000) / 1000
+        let (whole, nanoseconds) = t.secondsAndNanoseconds
+        var seconds = time_t(whole)
+        let micros = nanoseconds / 1000
         var tm = tm()
         gmtime_r(&seconds, &tm)
         func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
@@ -162,9 +163,3 @@ public enum TextReport {
     }
 }
 
-extension Int64 {
-    fileprivate func floorDiv(_ d: Int64) -> Int64 {
-        let q = self / d
-        return (self % d != 0 && (self < 0) != (d < 0)) ? q - 1 : q
-    }
-}

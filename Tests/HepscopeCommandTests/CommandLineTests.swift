@@ -189,3 +189,24 @@ import WireDecoding
         #expect(run.stderr.contains("--filter: at column 8"))
     }
 }
+
+/// Captures that once crashed `hepscope`, replayed through every output.
+@Suite struct FuzzRegressionCommandTests {
+    @Test func timesAtBothEndsOfTheRangePrintInEveryForm() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("extreme-times-\(getpid()).pcapng")
+        try Data(FuzzRegressionInputs.extremeTimesPcapng).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        for flags in [[], ["--summary"], ["--json"], ["--ladder"]] {
+            let run = try HepscopeRun.run(["print"] + flags + [file.path])
+            #expect(run.status == 0, "print \(flags): \(run.stderr)")
+        }
+        let text = try HepscopeRun.run(["print", file.path]).stdout
+        #expect(text.contains("INVITE"))
+        for format in ["pcap", "pcapng", "json", "svg"] {
+            let out = FileManager.default.temporaryDirectory.appendingPathComponent("extreme-times-saved-\(getpid()).\(format)")
+            defer { try? FileManager.default.removeItem(at: out) }
+            let run = try HepscopeRun.run(["save", file.path, "-o", out.path])
+            #expect(run.status == 0, "save as \(format): \(run.stderr)")
+        }
+    }
+}

@@ -41,6 +41,7 @@ public struct ModelProbe {
                 for message in store.ordered(store.calls[Int(call)].messages) {
                     let record = store.messages[Int(message)]
                     seen += 1
+                    _ = record.time.decimalSeconds
                     Check.that(store.payload(of: record).count == Int(record.payload.length), "stored payload length")
                     _ = store.methodName(message)
                     _ = store.cseqText(message)

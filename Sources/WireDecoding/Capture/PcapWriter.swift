@@ -16,8 +16,8 @@ public struct PcapWriter {
     /// Appends one record; `originalLength` defaults to the captured length.
     public mutating func append(_ frame: [UInt8], time: Timestamp, originalLength: Int? = nil) {
         let unit: Int64 = nanosecond ? 1 : 1000
-        let seconds = time.nanoseconds >= 0 ? time.nanoseconds / 1_000_000_000 : (time.nanoseconds - 999_999_999) / 1_000_000_000
-        let fraction = (time.nanoseconds - seconds * 1_000_000_000) / unit
+        let (seconds, nanoseconds) = time.secondsAndNanoseconds
+        let fraction = nanoseconds / unit
         put32(UInt32(truncatingIfNeeded: seconds))
         put32(UInt32(truncatingIfNeeded: fraction))
         put32(UInt32(frame.count))
@@ -29,9 +29,9 @@ public struct PcapWriter {
     public static func recordHeader(time: Timestamp, length: Int) -> [UInt8] {
         var w = PcapWriter()
         w.bytes.removeAll()
-        let seconds = time.nanoseconds >= 0 ? time.nanoseconds / 1_000_000_000 : (time.nanoseconds - 999_999_999) / 1_000_000_000
+        let (seconds, nanoseconds) = time.secondsAndNanoseconds
         w.put32(UInt32(truncatingIfNeeded: seconds))
-        w.put32(UInt32(truncatingIfNeeded: (time.nanoseconds - seconds * 1_000_000_000) / 1000))
+        w.put32(UInt32(truncatingIfNeeded: nanoseconds / 1000))
         w.put32(UInt32(length))
         w.put32(UInt32(length))
         return w.bytes
