@@ -36,10 +36,12 @@ work="${FUZZ_WORK:-.fuzz}"
 scratch=.build-fuzz
 mkdir -p "$work"
 
-# libFuzzer needs the sanitizer's coverage in every module, and the targets' replay `@main` left
-# out (-DFUZZING), since libFuzzer brings its own main. -assert-config Debug keeps the standard
+# `--sanitize fuzzer` makes SwiftPM link libFuzzer and build the targets without a main of their
+# own; the replay `@main` is left out with -DFUZZING. The compiler keeps only the last -sanitize=
+# it is given, and SwiftPM's order of several --sanitize is not fixed, so coverage and address
+# checking are asked for in one flag that comes last. -assert-config Debug keeps the standard
 # library's bounds checks on unsafe buffers, which -O alone drops, at full optimisation.
-build_flags=(-c release --scratch-path "$scratch" --sanitize fuzzer --sanitize address
+build_flags=(-c release --scratch-path "$scratch" --sanitize fuzzer -Xswiftc -sanitize=fuzzer,address
              -Xswiftc -DFUZZING -Xswiftc -assert-config -Xswiftc Debug)
 for t in "${targets[@]}"; do
     [[ -d "Sources/Fuzz/$t" ]] || { echo "fuzz: no target $t (see --list)" >&2; exit 64; }
@@ -52,11 +54,13 @@ for t in "${targets[@]}"; do
     fi
 done
 bin="$(swift build "${build_flags[@]}" --show-bin-path)"
-# A binary without coverage counters would "fuzz" blindly and report nothing: refuse it.
+# Without coverage counters libFuzzer mutates blindly, and without address checks a read past a
+# buffer goes unseen: check that the decoders' objects have both.
 if command -v nm > /dev/null; then
-    for t in "${targets[@]}"; do
-        [[ "$(nm "$bin/$t" | grep -c __sancov_gen)" != 0 ]] || { echo "fuzz: $bin/$t has no coverage instrumentation" >&2; exit 2; }
-    done
+    object="$scratch/x86_64-unknown-linux-gnu/release/WireDecoding.build/SIPParser.swift.o"
+    [[ -f "$object" ]] || object="$(find "$scratch" -path '*release/WireDecoding.build/SIPParser.swift.o' | head -1)"
+    [[ "$(nm "$object" | grep -c __sancov_gen)" != 0 ]] || { echo "fuzz: $object has no coverage counters" >&2; exit 2; }
+    [[ "$(nm "$object" | grep -c __asan_report)" != 0 ]] || { echo "fuzz: $object has no address checks" >&2; exit 2; }
 fi
 
 if command -v python3 > /dev/null; then
