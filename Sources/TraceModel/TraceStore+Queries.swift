@@ -69,7 +69,8 @@ extension TraceStore {
     public func captureTime(of index: Int32) -> Timestamp? {
         let r = messages[Int(index)]
         guard r.captureOffset != Int32.min else { return nil }
-        return Timestamp(nanoseconds: r.time.nanoseconds - Int64(r.captureOffset) * 1000)
+        let (t, overflow) = r.time.nanoseconds.subtractingReportingOverflow(Int64(r.captureOffset) * 1000)
+        return overflow ? nil : Timestamp(nanoseconds: t)
     }
 
     /// The input registered as `id` (1...), whose bytes payloads may point into.

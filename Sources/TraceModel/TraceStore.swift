@@ -367,8 +367,10 @@ public struct TraceStore: Sendable {
     }
 
     static func captureOffset(_ m: DecodedMessage) -> Int32 {
-        let micros = (m.timestamp.nanoseconds - m.captureTime.nanoseconds) / 1000
-        return micros > Int64(Int32.max) || micros <= Int64(Int32.min) ? Int32.min : Int32(micros)
+        // Times from the wire can sit at either end of the 64-bit range: no trapping arithmetic.
+        let (difference, overflow) = m.timestamp.nanoseconds.subtractingReportingOverflow(m.captureTime.nanoseconds)
+        let micros = difference / 1000
+        return overflow || micros > Int64(Int32.max) || micros <= Int64(Int32.min) ? Int32.min : Int32(micros)
     }
 
     /// A 64-bit hash, eight bytes per step: payload identity for duplicates and retransmissions,

@@ -35,4 +35,18 @@ import WireDecoding
         }
         for m in store.messages { #expect(!m.time.decimalSeconds.isEmpty) }
     }
+
+    /// A HEP time and a capture time at opposite ends of the range (found by CaptureFileFuzz):
+    /// their difference does not fit, so no capture time is kept, and nothing traps.
+    @Test func hepTimeFarFromCaptureTime() throws {
+        let bytes = try Fixtures.bytes(Fixtures.packageRoot.appendingPathComponent("Tests/Fixtures/fuzz/capture-time-far-from-hep-time.bin"))
+        let store = try Self.load(bytes)
+        for m in store.messages.indices {
+            let r = store.messages[m]
+            if let t = store.captureTime(of: Int32(m)) {
+                #expect(abs(r.time.nanoseconds.subtractingReportingOverflow(t.nanoseconds).partialValue) < 3_000_000_000_000)
+            }
+        }
+        #expect(store.messages.contains { $0.captureOffset == Int32.min })
+    }
 }
