@@ -80,6 +80,7 @@ public struct ValueTable<Value: Hashable & Sendable>: Sendable {
 public struct PayloadArena: Sendable {
     // Larger than any payload can be (HEP packets are under 64 KiB, inflated ones capped at 1 MiB).
     static let chunkSize = 4 << 20
+    static let smallChunkSteps = 6
     private var chunks: [[UInt8]] = []
     public private(set) var byteCount = 0
 
@@ -89,14 +90,17 @@ public struct PayloadArena: Sendable {
     /// spans two chunks (a bigger one gets a chunk of its own size).
     public mutating func append(_ bytes: UnsafeRawBufferPointer) -> Int {
         byteCount += bytes.count
-        if let last = chunks.indices.last, chunks[last].count + bytes.count <= max(chunks[last].capacity, PayloadArena.chunkSize),
+        if let last = chunks.indices.last, chunks[last].count + bytes.count <= chunks[last].capacity,
            chunks[last].count + bytes.count <= PayloadArena.chunkSize {
             let offset = last * PayloadArena.chunkSize + chunks[last].count
             chunks[last].append(contentsOf: bytes)
             return offset
         }
+        // The first chunks are small (64 KiB, then doubling up to chunkSize): a model that only
+        // ever holds a few messages (a short live session, one probe) does not pay for 4 MiB.
+        let size = PayloadArena.chunkSize >> max(0, PayloadArena.smallChunkSteps - chunks.count)
         var chunk = [UInt8]()
-        chunk.reserveCapacity(max(PayloadArena.chunkSize, bytes.count))
+        chunk.reserveCapacity(max(size, bytes.count))
         chunk.append(contentsOf: bytes)
         chunks.append(chunk)
         return (chunks.count - 1) * PayloadArena.chunkSize
