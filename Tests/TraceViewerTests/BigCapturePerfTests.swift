@@ -36,7 +36,8 @@ struct BigCapturePerfTests {
         _ = timed("groups, first frame", [.down])
         _ = timed("all calls, first frame (sort 142k)", [.character("a")])
         let move = timed("all calls, move", Array(repeating: Key.down, count: 50) + [.pageDown, .pageDown, .end, .home])
-        _ = timed("all calls, sort by state", [.character("s")])
+        for sort in CallSort.allCases.dropFirst() { _ = timed("all calls, sort by \(sort.name)", [.character("s")]) }
+        _ = timed("all calls, reverse", [.character("S")])
         _ = timed("all calls, search", [.character("/"), .character("x"), .character("y"), .character("z"), .enter])
         _ = timed("all calls, filter to:1", [.character("f"), .character("t"), .character("o"), .character(":"), .character("1"), .enter])
         _ = timed("filtered, move", [.down, .down, .up])

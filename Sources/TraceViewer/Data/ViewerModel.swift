@@ -177,66 +177,85 @@ public final class ViewerModel {
         return rows
     }
 
+    /// Calls in the order of a column. Every column is turned into one 64-bit key per call and
+    /// sorted by `KeyedSort` over the calls in start order, so ties fall back to the start time;
+    /// text columns rank their distinct strings once, by bytes, rather than making a String per call.
     private func sortCalls(_ calls: [Int32], by sort: CallSort, descending: Bool) -> [Int32] {
         let s = store
-        func text(_ id: UInt32) -> String { id == 0 ? "" : s.strings.string(id) }
-        // Keys are read field by field: handing whole Call values to a closure copied them (and
-        // their arrays' references) twice per call.
-        func ordered<K: Comparable>(_ key: (Int) -> K) -> [Int32] {
-            let keyed = calls.map { (key(Int($0)), s.calls[Int($0)].firstTime, $0) }
-            let sorted = keyed.sorted { a, b in
-                if a.0 != b.0 { return descending ? a.0 > b.0 : a.0 < b.0 }
-                return (a.1, a.2) < (b.1, b.2)
-            }
-            return sorted.map(\.2)
+        // Calls arrive in ascending index order (the model's, filtered), so the stable sort on
+        // the start time orders ties by index.
+        let byStart = KeyedSort.stable(calls, keys: calls.map { KeyedSort.key(s.calls[Int($0)].firstTime.nanoseconds) })
+        func ordered(_ key: (Int) -> UInt64) -> [Int32] {
+            KeyedSort.stable(byStart, keys: byStart.map { descending ? ~key(Int($0)) : key(Int($0)) })
         }
-        // Few distinct keys (states, methods): buckets over the calls in start order, in O(n).
-        func bucketed(_ buckets: Int, _ key: (Int) -> Int) -> [Int32] {
-            let byStart = calls.sorted { (s.calls[Int($0)].firstTime, $0) < (s.calls[Int($1)].firstTime, $1) }
-            var lists = [[Int32]](repeating: [], count: buckets)
-            for c in byStart { lists[min(buckets - 1, max(0, key(Int(c))))].append(c) }
-            return (descending ? lists.reversed() : lists).flatMap { $0 }
-        }
-        // Text columns with few distinct values (users): the distinct texts are sorted once and
-        // calls compared by rank, rather than making a String per call.
         func byText(_ id: (Int) -> UInt32) -> [Int32] {
-            var distinct = Set<UInt32>()
-            for c in calls { distinct.insert(id(Int(c))) }
-            // Byte order (UTF-8 code point order), first eight bytes as one integer: most pairs
-            // are told apart without touching the rest.
-            func prefix(_ id: UInt32) -> UInt64 {
-                s.strings.withBytes(id) { b in
-                    var v: UInt64 = 0
-                    for i in 0..<8 { v = v << 8 | UInt64(i < b.count ? b[i] : 0) }
-                    return v
-                }
-            }
-            let named = distinct.map { ($0, prefix($0)) }.sorted { a, b in
-                if a.1 != b.1 { return a.1 < b.1 }
-                return s.strings.withBytes(a.0) { x in s.strings.withBytes(b.0) { y in x.lexicographicallyPrecedes(y) } }
-            }
-            var rank = [UInt32: Int](minimumCapacity: named.count)
-            for (i, n) in named.enumerated() { rank[n.0] = i }
-            return ordered { rank[id($0)] ?? 0 }
+            let rank = textRanks(byStart.map { id(Int($0)) })
+            return ordered { UInt64(rank[Int(id($0))]) }
         }
         switch sort {
-        case .start:
-            let sorted = calls.sorted { (s.calls[Int($0)].firstTime, $0) < (s.calls[Int($1)].firstTime, $1) }
-            return descending ? sorted.reversed() : sorted
-        case .state: return bucketed(CallState.allCases.count) { Int(s.calls[$0].state.rawValue) }
+        case .start: return descending ? byStart.reversed() : byStart
+        case .state: return ordered { UInt64(s.calls[$0].state.rawValue) }
         case .method:
             // Alphabetical by method name, as the column reads.
-            let rank = Dictionary(uniqueKeysWithValues: SIPMethod.allCases.sorted { $0.name < $1.name }.enumerated().map { ($1, $0) })
-            return bucketed(SIPMethod.allCases.count) { rank[s.calls[$0].kind] ?? 0 }
+            let names = SIPMethod.allCases.sorted { $0.name < $1.name }
+            var rank = [UInt64](repeating: 0, count: Int(SIPMethod.allCases.map(\.rawValue).max()!) + 1)
+            for (i, m) in names.enumerated() { rank[Int(m.rawValue)] = UInt64(i) }
+            return ordered { rank[Int(s.calls[$0].kind.rawValue)] }
         case .from: return byText { s.calls[$0].fromUser }
         case .to: return byText { s.calls[$0].toUser }
-        case .messages: return ordered { s.calls[$0].messages.count }
-        case .pdd: return ordered { s.calls[$0].postDialDelay ?? -1 }
-        case .duration: return ordered { s.calls[$0].duration ?? -1 }
+        case .callID: return byText { s.calls[$0].callID }
+        case .messages: return ordered { UInt64(s.calls[$0].messages.count) }
+        case .pdd: return ordered { KeyedSort.key(s.calls[$0].postDialDelay ?? -1) }
+        case .duration: return ordered { KeyedSort.key(s.calls[$0].duration ?? -1) }
         case .source:
-            return ordered { i in s.calls[i].messages.first.map { s.endpoints[s.messages[Int($0)].source].description } ?? "" }
-        case .callID: return ordered { text(s.calls[$0].callID) }
+            // By the source's text as shown; few distinct endpoints, so they are ranked as Strings.
+            func source(_ call: Int) -> UInt32? { s.calls[call].messages.first.map { s.messages[Int($0)].source } }
+            var distinct = Set<UInt32>()
+            for c in byStart { if let e = source(Int(c)) { distinct.insert(e) } }
+            let named = distinct.map { ($0, s.endpoints[$0].description) }.sorted { ($0.1, $0.0) < ($1.1, $1.0) }
+            var rank = [UInt32: UInt64](minimumCapacity: named.count)
+            for (i, n) in named.enumerated() { rank[n.0] = UInt64(i) + 1 }  // 0: no message, as ""
+            return ordered { source($0).flatMap { rank[$0] } ?? 0 }
         }
+    }
+
+    /// Ranks of string ids in byte order (UTF-8 code point order), indexed by id; id 0 (none)
+    /// ranks as the empty string, first.
+    private func textRanks(_ ids: [UInt32]) -> [UInt32] {
+        let strings = store.strings
+        var rank = [UInt32](repeating: 0, count: strings.count + 2)
+        var seen = [Bool](repeating: false, count: rank.count)
+        var distinct: [Int32] = []
+        for id in ids where id != 0 && !seen[Int(id)] {
+            seen[Int(id)] = true
+            distinct.append(Int32(bitPattern: id))
+        }
+        // The first eight bytes as one big-endian integer tell most strings apart; runs that share
+        // them are then compared whole.
+        func prefix(_ id: Int32) -> UInt64 {
+            strings.withBytes(UInt32(bitPattern: id)) { b in
+                var v: UInt64 = 0
+                for i in 0..<8 { v = v << 8 | UInt64(i < b.count ? b[i] : 0) }
+                return v
+            }
+        }
+        let prefixes = distinct.map(prefix)
+        var order = KeyedSort.stable(Array(distinct.indices.map { Int32($0) }), keys: prefixes)
+        var runStart = 0
+        while runStart < order.count {
+            var runEnd = runStart + 1
+            while runEnd < order.count, prefixes[Int(order[runEnd])] == prefixes[Int(order[runStart])] { runEnd += 1 }
+            if runEnd - runStart > 1 {
+                order[runStart..<runEnd].sort { a, b in
+                    strings.withBytes(UInt32(bitPattern: distinct[Int(a)])) { x in
+                        strings.withBytes(UInt32(bitPattern: distinct[Int(b)])) { y in x.lexicographicallyPrecedes(y) }
+                    }
+                }
+            }
+            runStart = runEnd
+        }
+        for (position, i) in order.enumerated() { rank[Int(distinct[Int(i)])] = UInt32(position + 1) }
+        return rank
     }
 
     // MARK: ladders

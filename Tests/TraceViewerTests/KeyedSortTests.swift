@@ -1,0 +1,32 @@
+import Testing
+@testable import TraceViewer
+
+/// The radix sort behind the call list against the standard library's sort on (key, position):
+/// keys that differ only in high bytes, only in low bytes, many ties, negative values, and runs
+/// where some byte positions are constant (the passes it skips).
+@Suite struct KeyedSortTests {
+    static func reference(_ values: [Int32], _ keys: [UInt64]) -> [Int32] {
+        zip(keys, values).enumerated().sorted { ($0.element.0, $0.offset) < ($1.element.0, $1.offset) }.map(\.element.1)
+    }
+
+    @Test func matchesAComparisonSortOnEveryKind() {
+        var random = SystemRandomNumberGenerator()
+        let n = 5_000
+        let values = (0..<Int32(n)).map { $0 }
+        let kinds: [(String, () -> UInt64)] = [
+            ("full 64-bit", { random.next() }),
+            ("high byte only", { UInt64.random(in: 0..<256, using: &random) << 56 }),
+            ("few ties", { UInt64.random(in: 0..<4, using: &random) }),
+            ("signed", { KeyedSort.key(Int64.random(in: -1_000_000...1_000_000, using: &random)) }),
+            ("middle bytes", { UInt64.random(in: 0..<65_536, using: &random) << 24 | 0xff }),
+            ("all equal", { 42 }),
+        ]
+        for (name, make) in kinds {
+            let keys = (0..<n).map { _ in make() }
+            #expect(KeyedSort.stable(values, keys: keys) == Self.reference(values, keys), "\(name)")
+        }
+        #expect(KeyedSort.stable([], keys: []) == [])
+        #expect(KeyedSort.stable([7], keys: [3]) == [7])
+        #expect(KeyedSort.key(-1) < KeyedSort.key(0) && KeyedSort.key(.min) < KeyedSort.key(.max))
+    }
+}
