@@ -121,6 +121,9 @@ extension TraceStore {
     /// The legs a call was linked to, and why.
     public func links(of call: Int32) -> [CallLink] { callLinks[call] ?? [] }
 
+    /// The calls that have at least one link.
+    public var linkedCalls: Dictionary<Int32, [CallLink]>.Keys { callLinks.keys }
+
     /// Messages per second over the group's lifetime.
     public func rate(of group: CorrelationGroup) -> Double? {
         let (first, last) = span(of: group)

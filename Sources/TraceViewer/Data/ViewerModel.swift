@@ -139,7 +139,10 @@ public final class ViewerModel {
             calls = Array(0..<Int32(s.calls.count)).filter { !s.groups[Int(s.calls[Int($0)].group)].retired }
         }
         if let filter { calls = calls.filter { filter.matches(call: $0, in: s) } }
-        let inList = Set(calls.filter { !s.links(of: $0).isEmpty })
+        // Only linked calls need a look: walking the few in the link table beats asking each call.
+        var listed = [Bool](repeating: false, count: s.calls.count)
+        for c in calls { listed[Int(c)] = true }
+        let inList = Set(s.linkedCalls.filter { Int($0) < listed.count && listed[Int($0)] && !s.links(of: $0).isEmpty })
         // Linked legs: each leg hangs under the earliest call of its linked set (the A-leg).
         var root: [Int32: Int32] = [:]
         var reason: [Int32: String] = [:]
