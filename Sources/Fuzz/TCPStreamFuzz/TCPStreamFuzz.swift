@@ -20,7 +20,9 @@ import WireDecoding
 
 let client: (UInt32, UInt16) = (0x0a00_0001, 5060)
 let server: (UInt32, UInt16) = (0x0a00_0002, 5062)
-let maximumSegments = 64
+// Every segment may carry most of S, so the work per input grows with the count: 32 still
+// reorders, overlaps and repeats freely, at twice the executions per second of 64.
+let maximumSegments = 32
 
 struct Segment {
     var offset: Int
