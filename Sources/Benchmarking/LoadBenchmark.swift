@@ -10,9 +10,15 @@ public struct LoadFigures: Sendable {
     public var cpuSeconds: Double
     public var modelBytes: Int
     public var fileBytes: Int
+    /// Resident memory of the process, all and anonymous (heap, stacks), read right after the load with the
+    /// model still alive: what holding the capture costs, without the load's passing peaks.
+    public var residentBytes: Int
+    public var anonymousBytes: Int
 
     public var messagesPerSecond: Double { Double(messages) / wallSeconds }
     public var modelBytesPerMessage: Double { Double(modelBytes) / Double(max(messages, 1)) }
+    public var residentBytesPerMessage: Double { Double(residentBytes) / Double(max(messages, 1)) }
+    public var anonymousBytesPerMessage: Double { Double(anonymousBytes) / Double(max(messages, 1)) }
 }
 
 public enum LoadBenchmark {
@@ -30,7 +36,8 @@ public enum LoadBenchmark {
             let f = LoadFigures(
                 messages: load.store.messages.count, calls: load.store.calls.count,
                 groups: load.store.orderedGroups.count, wallSeconds: wall, cpuSeconds: cpu,
-                modelBytes: load.store.modelMemoryBytes, fileBytes: load.reports.first?.frames ?? 0)
+                modelBytes: load.store.modelMemoryBytes, fileBytes: load.reports.first?.frames ?? 0,
+                residentBytes: ProcessMeasurement.selfResident.total, anonymousBytes: ProcessMeasurement.selfResident.anonymous)
             if best == nil || wall < best!.wallSeconds { best = f }
         }
         return best!

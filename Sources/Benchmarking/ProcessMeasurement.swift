@@ -60,6 +60,25 @@ public enum ProcessMeasurement {
         return Int(usage.ru_maxrss) * 1024
     }
 
+    /// Resident memory of this process now, all of it and the anonymous part (the heap and
+    /// stacks, without the program's code and file pages), from /proc/self/status; 0 where
+    /// that cannot be read.
+    public static var selfResident: (total: Int, anonymous: Int) {
+        let fd = open("/proc/self/status", O_RDONLY)
+        guard fd >= 0 else { return (0, 0) }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 8192)
+        let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        guard n > 0 else { return (0, 0) }
+        func kibibytes(_ field: String) -> Int {
+            for line in String(decoding: buffer[0..<n], as: UTF8.self).split(separator: "\n") where line.hasPrefix(field + ":") {
+                return (Int(line.dropFirst(field.count + 1).split { $0 == " " || $0 == "\t" }.first ?? "") ?? 0) * 1024
+            }
+            return 0
+        }
+        return (kibibytes("VmRSS"), kibibytes("RssAnon"))
+    }
+
     public static var selfCPUSeconds: Double {
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)

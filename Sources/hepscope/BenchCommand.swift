@@ -43,6 +43,10 @@ struct BenchCommand: ParsableCommand {
             + "\(Int(figures.messagesPerSecond)) messages/s")
         print("  model: \(figures.modelBytes / 1_048_576) MiB, "
             + "\(ComparisonTable.fixed(figures.modelBytesPerMessage, 1)) bytes per message (payloads stay in the file)")
+        print("  after the load: \(figures.residentBytes / 1_048_576) MiB resident, "
+            + "\(ComparisonTable.fixed(figures.residentBytesPerMessage, 1)) bytes per message; "
+            + "anonymous (heap) \(figures.anonymousBytes / 1_048_576) MiB, "
+            + "\(ComparisonTable.fixed(figures.anonymousBytesPerMessage, 1)) bytes per message")
 
         var rows: [ComparisonTable.Row] = []
         let me = CommandLine.arguments[0].contains("/") ? CommandLine.arguments[0] : (ProcessMeasurement.which("hepscope") ?? CommandLine.arguments[0])
