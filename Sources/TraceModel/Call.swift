@@ -35,11 +35,19 @@ public struct Dialog: Sendable, Hashable {
 /// One transaction: top Via branch + CSeq method. CANCEL and the ACK of a non-2xx response are
 /// matched to the INVITE transaction they belong to.
 public struct Transaction: Sendable {
+    // Four-byte fields first: twelve bytes a transaction rather than sixteen.
     public var branch: UInt32
-    public var method: SIPMethod
     public var cseq: UInt32
     /// Final response status once seen (0 until then).
     public var finalStatus: UInt16 = 0
+    public var method: SIPMethod
+
+    public init(branch: UInt32, method: SIPMethod, cseq: UInt32, finalStatus: UInt16 = 0) {
+        self.branch = branch
+        self.cseq = cseq
+        self.finalStatus = finalStatus
+        self.method = method
+    }
 }
 
 /// All messages of one Call-ID within one correlation id (its identity), with what they mean.
@@ -86,8 +94,12 @@ public struct Call: Sendable {
     /// when a proxy forwards it.
     public var reinvites: UInt32 = 0
     var lastReinviteCSeq: UInt32 = 0
-    public var dialogs: [Dialog] = []
-    public var transactions: [Transaction] = []
+    // The call's dialogs and transactions live in the store's shared lists (`dialogs(of:)`,
+    // `transactions(of:)`): the newest node of each, and how many there are.
+    var lastDialog: Int32 = -1
+    var lastTransaction: Int32 = -1
+    public internal(set) var dialogCount: UInt32 = 0
+    public internal(set) var transactionCount: UInt32 = 0
     /// From and To of the first request (string ids of the URI user part), for call lists.
     public var fromUser: UInt32 = 0
     public var toUser: UInt32 = 0

@@ -80,7 +80,7 @@ public struct ValueTable<Value: Hashable & Sendable>: Sendable {
 public struct PayloadArena: Sendable {
     // Larger than any payload can be (HEP packets are under 64 KiB, inflated ones capped at 1 MiB).
     static let chunkSize = 4 << 20
-    static let smallChunkSteps = 6
+    static let firstChunkSize = 64 << 10
     private var chunks: [[UInt8]] = []
     public private(set) var byteCount = 0
 
@@ -96,9 +96,11 @@ public struct PayloadArena: Sendable {
             chunks[last].append(contentsOf: bytes)
             return offset
         }
-        // The first chunks are small (64 KiB, then doubling up to chunkSize): a model that only
-        // ever holds a few messages (a short live session, one probe) does not pay for 4 MiB.
-        let size = PayloadArena.chunkSize >> max(0, PayloadArena.smallChunkSteps - chunks.count)
+        // The first chunk is small: a model that only ever holds a few messages (a short live
+        // session, one probe) does not pay for 4 MiB. The others are whole chunks, which malloc
+        // maps on their own and gives back to the system when a model is dropped; mid-sized
+        // ones would stay in its heap after an eviction.
+        let size = chunks.isEmpty ? PayloadArena.firstChunkSize : PayloadArena.chunkSize
         var chunk = [UInt8]()
         chunk.reserveCapacity(max(size, bytes.count))
         chunk.append(contentsOf: bytes)

@@ -121,6 +121,14 @@ extension TraceStore {
     /// The legs a call was linked to, and why.
     public func links(of call: Int32) -> [CallLink] { callLinks[call] ?? [] }
 
+    /// A call's transactions, in the order they began (a message's `transaction` is a position here).
+    public func transactions(of call: Int32) -> [Transaction] {
+        transactionLists.list(from: calls[Int(call)].lastTransaction)
+    }
+
+    /// A call's dialogs, in the order they were established.
+    public func dialogs(of call: Int32) -> [Dialog] { dialogLists.list(from: calls[Int(call)].lastDialog) }
+
     /// The calls that have at least one link.
     public var linkedCalls: Dictionary<Int32, [CallLink]>.Keys { callLinks.keys }
 
@@ -137,9 +145,9 @@ extension TraceStore {
         var total = messages.capacity * MemoryLayout<MessageRecord>.stride
         total += calls.capacity * MemoryLayout<Call>.stride
         for c in calls {
-            total += c.messages.capacity * 4 + c.transactions.capacity * MemoryLayout<Transaction>.stride
-            total += c.dialogs.capacity * 16
+            total += c.messages.capacity * 4
         }
+        total += transactionLists.memoryBytes + dialogLists.memoryBytes
         total += groups.capacity * MemoryLayout<CorrelationGroup>.stride
         total += strings.memoryBytes + arena.byteCount
         total += callByKey.capacity * 16 + linker.tokens.capacity * 24

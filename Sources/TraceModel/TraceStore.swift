@@ -42,6 +42,9 @@ public struct TraceStore: Sendable {
     public internal(set) var origins = ValueTable<MessageOrigin>()
     public internal(set) var counters = Counters()
     var arena = PayloadArena()
+    /// Every call's transactions and dialogs (see `Call.lastTransaction`).
+    var transactionLists = ChainedLists<Transaction>()
+    var dialogLists = ChainedLists<Dialog>()
     var inputs: [any PayloadSource] = []
     var sightingsByMessage: [Int32: [Sighting]] = [:]
     var commentsByMessage: [Int32: UInt32] = [:]
@@ -197,7 +200,6 @@ public struct TraceStore: Sendable {
             } else {
                 c.apply(method: sip.method, status: sip.status ?? 0, cseqMethod: cseqMethod, cseq: sip.cseqNumber ?? 0, at: m.timestamp)
             }
-            c.noteDialog(sip, p, cseqMethod: cseqMethod)
             if !retransmission, sip.method == .invite, sip.toTag != nil, let n = sip.cseqNumber, n != c.lastReinviteCSeq {
                 c.reinvites += 1
                 c.lastReinviteCSeq = n
@@ -207,6 +209,7 @@ public struct TraceStore: Sendable {
                 c.toUser = to
             }
         }
+        noteDialog(of: Int(callIndex), sip, p, cseqMethod: cseqMethod)
         // A message older than the call's newest (two capture agents, a reordered file): the
         // state is worked out again in time order, so it does not depend on arrival order.
         if arrivedLate { replayState(of: callIndex) }
@@ -282,33 +285,35 @@ public struct TraceStore: Sendable {
         let branch = sip.viaBranch.map { UInt32(truncatingIfNeeded: TraceStore.payloadHash(p.slice($0))) } ?? 0
         let cseq = sip.cseqNumber ?? 0
         let ci = Int(callIndex)
-        // Works on the call in place: copying a Call would copy its arrays on every message.
-        func find(_ method: SIPMethod) -> Int? {
-            calls[ci].transactions.lastIndex { $0.branch == branch && $0.method == method && $0.cseq == cseq }
+        let head = calls[ci].lastTransaction, count = Int(calls[ci].transactionCount)
+        func find(_ method: SIPMethod) -> (node: Int32, position: Int)? {
+            transactionLists.lastNode(from: head, count: count) { $0.branch == branch && $0.method == method && $0.cseq == cseq }
         }
-        var found: Int?
+        var found: (node: Int32, position: Int)?
         switch cseqMethod {
         case .cancel:
             found = find(.invite)
         case .ack:
             // The ACK of a 2xx is a transaction of its own; of a non-2xx it ends the INVITE's.
-            if let i = find(.invite), calls[ci].transactions[i].finalStatus >= 300 { found = i } else { found = find(.ack) }
+            if let i = find(.invite), transactionLists[i.node].finalStatus >= 300 { found = i } else { found = find(.ack) }
         default:
             found = find(cseqMethod)
         }
         let method: SIPMethod = cseqMethod == .cancel && found != nil ? .invite : cseqMethod
-        let index: Int
+        let node: Int32, position: Int
         if let found {
-            index = found
+            (node, position) = found
         } else {
-            calls[ci].transactions.append(Transaction(branch: branch, method: method, cseq: cseq))
-            index = calls[ci].transactions.count - 1
+            node = transactionLists.append(Transaction(branch: branch, method: method, cseq: cseq), to: head)
+            position = count
+            calls[ci].lastTransaction = node
+            calls[ci].transactionCount += 1
         }
-        if let status = sip.status, status >= 200, cseqMethod == calls[ci].transactions[index].method,
-           calls[ci].transactions[index].finalStatus == 0 {
-            calls[ci].transactions[index].finalStatus = status
+        if let status = sip.status, status >= 200, cseqMethod == transactionLists[node].method,
+           transactionLists[node].finalStatus == 0 {
+            transactionLists[node].finalStatus = status
         }
-        return UInt16(min(index, Int(UInt16.max)))
+        return UInt16(min(position, Int(UInt16.max)))
     }
 
     mutating func replayState(of callIndex: Int32) {
@@ -396,15 +401,18 @@ public struct TraceStore: Sendable {
     }
 }
 
-extension Call {
+extension TraceStore {
     /// Dialogs are created by 101-299 responses to INVITE that carry a To tag (RFC 3261 §12.1):
     /// a forked INVITE gives one per answering branch.
-    mutating func noteDialog(_ sip: SIPMessageIndex, _ p: UnsafeRawBufferPointer, cseqMethod: SIPMethod) {
+    mutating func noteDialog(of callIndex: Int, _ sip: SIPMessageIndex, _ p: UnsafeRawBufferPointer, cseqMethod: SIPMethod) {
         guard let status = sip.status, status > 100, status < 300, cseqMethod == .invite,
               let t = sip.toTag else { return }
         let d = Dialog(fromTag: sip.fromTag.map { TraceStore.payloadHash(p.slice($0)) } ?? 0,
                        toTag: TraceStore.payloadHash(p.slice(t)))
-        if !dialogs.contains(d) { dialogs.append(d) }
+        let head = calls[callIndex].lastDialog
+        guard dialogLists.lastNode(from: head, count: Int(calls[callIndex].dialogCount), where: { $0 == d }) == nil else { return }
+        calls[callIndex].lastDialog = dialogLists.append(d, to: head)
+        calls[callIndex].dialogCount += 1
     }
 }
 

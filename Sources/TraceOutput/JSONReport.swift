@@ -191,8 +191,8 @@ public enum JSONReport {
         j.raw(","); j.key("setup_ms"); j.raw(c.setupTime.map(milliseconds) ?? "null")
         j.raw(","); j.key("duration_ms"); j.raw(c.duration.map(milliseconds) ?? "null")
         j.raw(","); j.key("retransmissions"); j.number(c.retransmissions)
-        j.raw(","); j.key("dialogs"); j.number(c.dialogs.count)
-        j.raw(","); j.key("transactions"); j.number(c.transactions.count)
+        j.raw(","); j.key("dialogs"); j.number(Int(c.dialogCount))
+        j.raw(","); j.key("transactions"); j.number(Int(c.transactionCount))
         j.raw(","); j.key("reinvites"); j.number(c.reinvites)
         j.raw(","); j.key("linked_by"); j.raw("[")
         for (i, link) in store.links(of: index).enumerated() {

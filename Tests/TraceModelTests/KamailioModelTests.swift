@@ -83,13 +83,16 @@ import TraceModel
 
     @Test func transactionsAndDialogsOfABusyCallOnTheWire() {
         let store = load("sip-plain-udp.pcap")
-        let call = store.calls.first { name(store, $0) == "udp-busy-1-642@127.0.0.1" }!
+        let index = Int32(store.calls.firstIndex { name(store, $0) == "udp-busy-1-642@127.0.0.1" }!)
+        let call = store.calls[Int(index)]
         // Two INVITE transactions (one per proxy leg); each leg's ACK of the 486 joins its
         // INVITE's transaction, so there are exactly two.
-        #expect(call.transactions.count == 2)
-        #expect(call.transactions.allSatisfy { $0.method == .invite && $0.finalStatus == 486 })
+        #expect(call.transactionCount == 2)
+        #expect(store.transactions(of: index).count == 2)
+        #expect(store.transactions(of: index).allSatisfy { $0.method == .invite && $0.finalStatus == 486 })
+        #expect(Set(store.transactions(of: index).map(\.branch)).count == 2)
         // A proxy passes the tags through: both legs are one dialog.
-        #expect(call.dialogs.count == 1)
+        #expect(call.dialogCount == 1 && store.dialogs(of: index).count == 1)
         let acks = call.messages.map { store.messages[Int($0)] }.filter { $0.method == .ack }
         #expect(acks.count == 2)
         #expect(Set(acks.map(\.transaction)).count == 2)

@@ -41,7 +41,9 @@ import WireDecoding
             let what = "\(scenario.name) \(expected.callID)"
             #expect(c.state.name == expected.state.rawValue, "\(what)")
             #expect((c.finalStatus == 0 ? nil : Int(c.finalStatus)) == expected.finalStatus, "\(what)")
-            #expect(c.dialogs.count == expected.dialogs.count, "\(what)")
+            #expect(c.dialogCount == expected.dialogs.count, "\(what)")
+            #expect(store.dialogs(of: index).count == expected.dialogs.count, "\(what)")
+            #expect(Set(store.dialogs(of: index).map(\.toTag)).count == expected.dialogs.count, "\(what): distinct To tags")
             #expect(ms(c.postDialDelay) == expected.timings.pddMs, "\(what) PDD")
             #expect(ms(c.setupTime) == expected.timings.setupMs, "\(what) setup")
             #expect(ms(c.duration) == expected.timings.durationMs, "\(what) duration")
