@@ -27,7 +27,7 @@ let package = Package(
         .target(name: "TraceModel", dependencies: ["WireDecoding"]),
         .target(name: "TraceOutput", dependencies: ["TraceModel", "WireDecoding"]),
         .target(name: "CaptureIngest", dependencies: ["WireDecoding", "TraceModel"]),
-        .target(name: "Benchmarking", dependencies: ["CaptureIngest", "TraceModel"]),
+        .target(name: "Benchmarking", dependencies: ["CaptureIngest", "TraceModel", "TraceViewer"]),
         // Saving selections: pcap/pcapng (original frames or decapsulated), text, JSON, ladders.
         .target(name: "TraceExport", dependencies: ["TraceModel", "TraceOutput", "WireDecoding"]),
         // Network listeners (UDP, TCP, TLS), relay and recording, on SwiftNIO's event loops.

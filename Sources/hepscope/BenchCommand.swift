@@ -25,6 +25,9 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Measure live UDP ingest instead: replay CAPTURE (HEP) at --rate into a listening hepscope.")
     var live = false
 
+    @Flag(help: "Measure the interactive viewer instead: first screen, and how long each key takes during and after the load.")
+    var viewer = false
+
     @Option(help: "With --live: packets per second.")
     var rate = 100_000
 
@@ -36,6 +39,7 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         if live { return try runLive() }
+        if viewer { return runViewer() }
         let figures = try LoadBenchmark.measure(path: capture, repeats: repeats)
         print("in process: \(figures.messages) messages, \(figures.calls) calls, \(figures.groups) groups")
         print("  decode + index: \(ComparisonTable.fixed(figures.wallSeconds, 3)) s wall, "
@@ -94,5 +98,25 @@ struct BenchCommand: ParsableCommand {
         print("listener: \(ComparisonTable.fixed(cost.cpuSeconds, 2)) s CPU, "
             + "\(ComparisonTable.fixed(cost.cpuSeconds * 1e6 / Double(max(received, 1)), 2)) µs CPU per packet, "
             + "peak RSS \(cost.peakRSSBytes / 1_048_576) MiB")
+    }
+
+    /// The viewer's answers on CAPTURE, key by key, against the 50 ms a key may take.
+    private func runViewer() {
+        let r = ViewerBenchmark.run(path: capture)
+        print("viewer: \(r.messages) messages, \(r.calls) calls loaded in \(ComparisonTable.fixed(r.loadSeconds, 2)) s")
+        print("  first frame \(ComparisonTable.fixed(r.firstFrameMilliseconds, 1)) ms, "
+            + "first calls on screen \(ComparisonTable.fixed(r.firstDataMilliseconds, 1)) ms")
+        print("")
+        let width = max(10, r.steps.map(\.name.count).max() ?? 10)
+        func pad(_ s: String, _ n: Int) -> String { s + String(repeating: " ", count: max(0, n - s.count)) }
+        func left(_ s: String, _ n: Int) -> String { String(repeating: " ", count: max(0, n - s.count)) + s }
+        print(pad("step", width) + left("keys", 6) + left("median ms", 11) + left("worst ms", 10))
+        for step in r.steps {
+            print(pad(step.name, width) + left(String(step.milliseconds.count), 6)
+                + left(ComparisonTable.fixed(step.median, 1), 11) + left(ComparisonTable.fixed(step.worst, 1), 10))
+        }
+        let worst = r.steps.map(\.worst).max() ?? 0
+        print("")
+        print("slowest key: \(ComparisonTable.fixed(worst, 1)) ms (\(worst <= 50 ? "within" : "over") the 50 ms budget)")
     }
 }

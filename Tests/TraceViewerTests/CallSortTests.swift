@@ -36,7 +36,14 @@ import WireDecoding
         case .pdd: return .number(c.postDialDelay ?? -1)
         case .duration: return .number(c.duration ?? -1)
         case .source:
-            return .bytes(c.messages.first.map { Array(s.endpoints[s.messages[Int($0)].source].description.utf8) } ?? [])
+            // By address (IPv4 first), then port: big-endian bytes compare in that order.
+            guard let first = c.messages.first else { return .bytes([]) }
+            let e = s.endpoints[s.messages[Int(first)].source]
+            func be<T: FixedWidthInteger>(_ v: T) -> [UInt8] { withUnsafeBytes(of: v.bigEndian) { Array($0) } }
+            switch e.address {
+            case .v4(let a): return .bytes([0] + be(a) + be(e.port))
+            case .v6(let h, let l): return .bytes([1] + be(h) + be(l) + be(e.port))
+            }
         }
     }
 

@@ -211,14 +211,26 @@ public final class ViewerModel {
         case .pdd: return ordered { KeyedSort.key(s.calls[$0].postDialDelay ?? -1) }
         case .duration: return ordered { KeyedSort.key(s.calls[$0].duration ?? -1) }
         case .source:
-            // By the source's text as shown; few distinct endpoints, so they are ranked as Strings.
-            func source(_ call: Int) -> UInt32? { s.calls[call].messages.first.map { s.messages[Int($0)].source } }
-            var distinct = Set<UInt32>()
-            for c in byStart { if let e = source(Int(c)) { distinct.insert(e) } }
-            let named = distinct.map { ($0, s.endpoints[$0].description) }.sorted { ($0.1, $0.0) < ($1.1, $1.0) }
-            var rank = [UInt32: UInt64](minimumCapacity: named.count)
-            for (i, n) in named.enumerated() { rank[n.0] = UInt64(i) + 1 }  // 0: no message, as ""
-            return ordered { source($0).flatMap { rank[$0] } ?? 0 }
+            // By address, IPv4 before IPv6, then port: the order an engineer reads addresses in
+            // (as text, 10.0.0.10 would come before 10.0.0.9). Endpoint ids are dense, so ranks
+            // go in an array; a load test can have a hundred thousand distinct source ports.
+            let all = s.endpoints.all
+            func source(_ call: Int) -> Int? { s.calls[call].messages.first.map { Int(s.messages[Int($0)].source) } }
+            var used = [Bool](repeating: false, count: all.count)
+            for c in byStart { if let e = source(Int(c)) { used[e] = true } }
+            var v4: [Int32] = [], v4Keys: [UInt64] = [], v6: [(Int32, UInt64, UInt64, UInt16)] = []
+            for e in all.indices where used[e] {
+                switch all[e].address {
+                case .v4(let a):
+                    v4.append(Int32(e))
+                    v4Keys.append(UInt64(a) << 16 | UInt64(all[e].port))
+                case .v6(let high, let low): v6.append((Int32(e), high, low, all[e].port))
+                }
+            }
+            let named = KeyedSort.stable(v4, keys: v4Keys) + v6.sorted { ($0.1, $0.2, $0.3) < ($1.1, $1.2, $1.3) }.map(\.0)
+            var rank = [UInt64](repeating: 0, count: all.count)
+            for (i, e) in named.enumerated() { rank[Int(e)] = UInt64(i) + 1 }  // 0: a call without messages
+            return ordered { source($0).map { rank[$0] } ?? 0 }
         }
     }
 

@@ -1,0 +1,110 @@
+import CaptureIngest
+import Foundation
+import TraceModel
+import TraceViewer
+
+/// How fast the interactive viewer answers on a capture: the same model, queue, background
+/// loader and loop order as the terminal front (keys first, then data in 20 ms slices, then a
+/// frame), with frames rendered into memory instead of a terminal. A key that arrives while a
+/// slice is being folded in waits for it, so a key's time during the load counts the slice
+/// before it too.
+public enum ViewerBenchmark {
+    public struct Step: Sendable {
+        public var name: String
+        public var milliseconds: [Double]
+        public var worst: Double { milliseconds.max() ?? 0 }
+        public var median: Double {
+            let s = milliseconds.sorted()
+            return s.isEmpty ? 0 : s[s.count / 2]
+        }
+    }
+
+    public struct Report: Sendable {
+        public var messages = 0
+        public var calls = 0
+        public var loadSeconds = 0.0
+        /// The first frame, and the first one with calls in it.
+        public var firstFrameMilliseconds = 0.0
+        public var firstDataMilliseconds = 0.0
+        public var steps: [Step] = []
+    }
+
+    static let ingestBudget = 0.02
+
+    public static func run(path: String, width: Int = 120, height: Int = 40) -> Report {
+        var report = Report()
+        let queue = IngestQueue()
+        let model = ViewerModel(session: TraceSession())
+        let source = model.addSource(name: path, kind: .file)
+        var state = ViewerState(width: width, height: height)
+        let start = now()
+        let loader = Thread { BackgroundLoader.load(path: path, source: source, queue: queue) }
+        loader.start()
+        Update.update(&state, .dataChanged, model: model)
+        _ = Renderer.render(state, model: model)
+        report.firstFrameMilliseconds = (now() - start) * 1000
+
+        // During the load: one key per turn of the loop, after the slice of data before it.
+        var duringLoad = Step(name: "keys while loading (each after the data slice before it)", milliseconds: [])
+        let loadKeys: [Key] = [.down, .pageDown, .up, .down]
+        var backlog: [IngestEvent] = []
+        var turn = 0
+        var opened = false
+        while !model.session.sources[source].finished || !backlog.isEmpty {
+            if backlog.isEmpty { queue.wait(timeoutMilliseconds: 50) }
+            backlog += queue.drain()
+            let sliceStart = now()
+            var taken = 0
+            while taken < backlog.count, now() - sliceStart < ingestBudget {
+                model.ingest([backlog[taken]])
+                taken += 1
+            }
+            backlog.removeFirst(taken)
+            Update.update(&state, .dataChanged, model: model)
+            _ = Renderer.render(state, model: model)
+            if report.firstDataMilliseconds == 0, !model.store.calls.isEmpty {
+                report.firstDataMilliseconds = (now() - start) * 1000
+            }
+            guard !model.store.calls.isEmpty else { continue }
+            // Into the list of all calls once there are some, then moving through it.
+            let key: Key = opened ? loadKeys[turn % loadKeys.count] : .character("a")
+            opened = true
+            turn += 1
+            Update.update(&state, .key(key), model: model)
+            _ = Renderer.render(state, model: model)
+            duringLoad.milliseconds.append((now() - sliceStart) * 1000)
+        }
+        report.loadSeconds = now() - start
+        report.messages = model.store.messages.count
+        report.calls = model.store.calls.count
+        report.steps.append(duringLoad)
+
+        // After the load: from the sessions list through every sort, a search, a filter, a ladder.
+        state = ViewerState(width: width, height: height)
+        Update.update(&state, .dataChanged, model: model)
+        func timed(_ name: String, _ keys: [Key]) {
+            var step = Step(name: name, milliseconds: [])
+            for k in keys {
+                let t = now()
+                Update.update(&state, .key(k), model: model)
+                _ = Renderer.render(state, model: model)
+                step.milliseconds.append((now() - t) * 1000)
+            }
+            report.steps.append(step)
+        }
+        timed("sessions: move", [.down, .up])
+        timed("all calls: open (sorted by start)", [.character("a")])
+        timed("all calls: move", Array(repeating: .down, count: 30) + [.pageDown, .pageDown, .end, .home])
+        for sort in CallSort.allCases.dropFirst() { timed("all calls: sort by \(sort.name)", [.character("s")]) }
+        timed("all calls: reverse the order", [.character("S")])
+        timed("all calls: search", "/xyz".map { Key.character($0) } + [.enter])
+        timed("all calls: filter to:1", "fto:1".map { Key.character($0) } + [.enter])
+        timed("filtered calls: move", [.down, .down, .up])
+        timed("ladder of a call: open", [.enter])
+        timed("ladder: move", [.down, .down, .up])
+        timed("message: open", [.enter])
+        return report
+    }
+
+    static func now() -> Double { ProcessMeasurement.now }
+}
