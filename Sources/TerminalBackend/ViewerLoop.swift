@@ -33,6 +33,7 @@ public final class ViewerLoop {
     public func run() -> ViewerState {
         defer { terminal.shutdown() }
         ViewerLoop.installSignalHandlers()
+        ViewerLoop.yieldToListeners(model)
         var backlog: [IngestEvent] = []
         backlog += queue.drain()
         Update.update(&state, .dataChanged, model: model)
@@ -100,6 +101,18 @@ public final class ViewerLoop {
         return state
     }
 
+    /// With network listeners, this thread (the screen) runs at a lower priority than theirs:
+    /// on a busy machine a late frame costs nothing, a listener that falls behind loses packets
+    /// once the kernel's receive buffer is full. Threads started earlier keep their priority.
+    static func yieldToListeners(_ model: ViewerModel) {
+        guard model.session.sources.contains(where: { $0.kind == .listener }) else { return }
+        let thread = id_t(currentThreadID())
+        errno = 0
+        let current = getpriority(__priority_which_t(PRIO_PROCESS.rawValue), thread)
+        guard errno == 0 else { return }
+        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), thread, min(current + 4, 19))
+    }
+
     /// Set by SIGTERM and SIGHUP; the loop leaves and the terminal is restored.
     nonisolated(unsafe) static var stopRequested: sig_atomic_t = 0
 
@@ -121,3 +134,7 @@ public final class ViewerLoop {
         return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
 }
+
+// glibc's gettid(), which the Glibc module does not export.
+@_silgen_name("gettid")
+private func currentThreadID() -> Int32

@@ -198,16 +198,20 @@ struct ViewerEndToEndTests {
         try tmux.waitForExit()
     }
 
-    // TODO(live ingest): once `hepscope` listens for HEP (the LiveIngest listeners), start it on
-    // a loopback port in tmux, feed it with ../shared/tools/hep-replay.py
-    // ../shared/captures/kamailio/hep-raw-udp.bin udp://127.0.0.1:PORT, press F (follow) and
-    // wait for both correlation ids and the listener's "rx" counter to reach 280.
+    // A listener on a loopback port in tmux, fed by ../shared/tools/hep-replay.py with the
+    // recorded Kamailio HEP, following (F): both correlation ids appear and "rx" reaches 280.
+    // The screen's thread runs below the listeners' priority, they keep theirs.
     @Test(.enabled(if: FileManager.default.fileExists(atPath: replayTool.path), "../shared/tools/hep-replay.py is absent"))
     func liveRunFedByHepReplay() throws {
         let port = LiveCommandTests.freePort()
         let tmux = try TmuxSession(width: 120, height: 40, arguments: ["udp://127.0.0.1:\(port)"])
         defer { tmux.kill() }
         _ = try tmux.waitFor("udp://127.0.0.1:\(port): 0 rx")
+        let pid = Int32(try tmux.run(["display-message", "-p", "-t", "0", "#{pane_pid}"]).trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        let nice = Self.threadNiceValues(pid)
+        let base = getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0)
+        #expect(nice[pid] == min(base + 4, 19), "screen thread: \(nice)")
+        #expect(nice.filter { $0.key != pid }.values.contains(base), "listener threads: \(nice)")
         tmux.send("F")  // follow the newest session as data arrives
         let replay = Process()
         replay.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -223,6 +227,21 @@ struct ViewerEndToEndTests {
         #expect(screen.contains("Test sessions (2)"))
         tmux.send("q")
         try tmux.waitForExit()
+    }
+
+    /// Each thread's nice value, from /proc/PID/task/TID/stat (field 19, counted after the
+    /// command name, which may hold spaces).
+    static func threadNiceValues(_ pid: Int32) -> [Int32: Int32] {
+        var result: [Int32: Int32] = [:]
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+        for t in tasks {
+            guard let tid = Int32(t), let stat = try? String(contentsOfFile: "/proc/\(pid)/task/\(t)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { continue }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            // After the name: state is field 3, so nice (19) is the 17th.
+            if fields.count > 16, let n = Int32(fields[16]) { result[tid] = n }
+        }
+        return result
     }
 }
 
