@@ -34,7 +34,8 @@ public enum Scenarios {
     public static func write(_ bytes: [UInt8], name: String) throws -> URL {
         try FileManager.default.createDirectory(at: outputFolder, withIntermediateDirectories: true)
         let url = outputFolder.appendingPathComponent(name)
-        try Data(bytes).write(to: url)
+        // Atomically: parallel tests may write the same fixture while another reads it.
+        try Data(bytes).write(to: url, options: .atomic)
         return url
     }
 
