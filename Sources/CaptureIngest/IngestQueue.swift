@@ -22,6 +22,7 @@ public enum IngestEvent: Sendable {
 public final class IngestQueue: @unchecked Sendable {
     private var mutex = pthread_mutex_t()
     private var events: [IngestEvent] = []
+    private var waitingBytes = 0
     private var signalled = false
     private let pipeRead: Int32
     private let pipeWrite: Int32
@@ -50,6 +51,7 @@ public final class IngestQueue: @unchecked Sendable {
     public func post(_ event: IngestEvent) {
         pthread_mutex_lock(&mutex)
         events.append(event)
+        waitingBytes += event.heldBytes
         let wake = !signalled
         signalled = true
         pthread_mutex_unlock(&mutex)
@@ -68,6 +70,7 @@ public final class IngestQueue: @unchecked Sendable {
         pthread_mutex_lock(&mutex)
         let taken = events
         events.removeAll(keepingCapacity: true)
+        waitingBytes = 0
         signalled = false
         pthread_mutex_unlock(&mutex)
         return taken
@@ -80,10 +83,26 @@ public final class IngestQueue: @unchecked Sendable {
         return events.count
     }
 
+    /// Memory the waiting batches hold (payload copies and their records), for producers that
+    /// drop rather than let a backlog grow without bound (network listeners).
+    public var pendingBytes: Int {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        return waitingBytes
+    }
+
     /// Waits until something is posted or `timeoutMilliseconds` pass (for consumers without
     /// an event loop of their own, such as `print` with listeners).
     public func wait(timeoutMilliseconds: Int32) {
         var p = pollfd(fd: pipeRead, events: Int16(POLLIN), revents: 0)
         _ = poll(&p, 1, timeoutMilliseconds)
+    }
+}
+
+extension IngestEvent {
+    /// What a waiting event keeps in memory: a batch's bytes and about a hundred per message.
+    var heldBytes: Int {
+        if case .batch(_, let b) = self { return b.byteCount + b.count * 100 }
+        return 0
     }
 }

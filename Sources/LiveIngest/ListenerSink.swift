@@ -18,13 +18,16 @@ final class ListenerSink {
     private let id: Int
     private var batch = MessageBatch()
     private var received = 0
+    private let backlogBytes: Int
 
-    /// Past this many waiting events the viewer is not keeping up: batches are dropped and
-    /// counted rather than letting memory grow or the network side wait.
+    /// Past this many waiting events (or `backlogBytes` of them) the viewer is not keeping up:
+    /// batches are dropped and counted rather than letting memory grow or the network side wait.
     static let queueLimit = 50_000
 
-    init(source: Int, queue: IngestQueue, stats: SourceStats, relay: HEPRelay?, recorder: CaptureRecorder?, hepKey: [UInt8]?) {
+    init(source: Int, queue: IngestQueue, stats: SourceStats, relay: HEPRelay?, recorder: CaptureRecorder?, hepKey: [UInt8]?,
+         backlogBytes: Int) {
         self.source = source
+        self.backlogBytes = backlogBytes
         self.queue = queue
         self.stats = stats
         self.relay = relay
@@ -52,7 +55,7 @@ final class ListenerSink {
     /// Hands the batch over; called after each burst of reads.
     func flush() {
         if !batch.isEmpty {
-            if queue.pendingCount > ListenerSink.queueLimit {
+            if queue.pendingCount > ListenerSink.queueLimit || queue.pendingBytes > backlogBytes {
                 decoder.countDropped("viewer queue full", batch.count)
             } else {
                 queue.post(.batch(source: source, batch))

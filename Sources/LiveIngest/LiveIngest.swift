@@ -17,9 +17,13 @@ public final class LiveIngest: @unchecked Sendable {
         /// A stream connection that sends nothing for this long (or never finishes its TLS
         /// handshake, or stalls inside a message) is closed and counted.
         public var idleTimeout: Double
+        /// Decoded messages waiting for the model may hold this much at most; past it, new ones
+        /// are dropped and counted ("viewer queue full") instead of memory growing.
+        public var backlogBytes: Int
 
         public init(hepKey: [UInt8]? = nil, relay: HEPRelay.Target? = nil, recordPath: String? = nil, rotateBytes: Int? = nil,
-                    maxConnections: Int = 1000, idleTimeout: Double = 120) {
+                    maxConnections: Int = 1000, idleTimeout: Double = 120, backlogBytes: Int = 256 << 20) {
+            self.backlogBytes = backlogBytes
             self.hepKey = hepKey
             self.relay = relay
             self.recordPath = recordPath
@@ -67,7 +71,8 @@ public final class LiveIngest: @unchecked Sendable {
         startReporter()
         let sourceStats = SourceStats()
         let makeSink: @Sendable () -> ListenerSink = { [queue, relay, recorder, options] in
-            ListenerSink(source: source, queue: queue, stats: sourceStats, relay: relay, recorder: recorder, hepKey: options.hepKey)
+            ListenerSink(source: source, queue: queue, stats: sourceStats, relay: relay, recorder: recorder, hepKey: options.hepKey,
+                         backlogBytes: options.backlogBytes)
         }
         let channel: Channel
         switch spec {

@@ -14,9 +14,9 @@ public final class ViewerLoop {
     public var state: ViewerState
     private let terminal: Terminal
 
-    static let frameInterval = 1.0 / 30
+    static let frameInterval = LoopTiming.frameInterval
     /// Longest the loop spends folding data in before it looks at the keyboard again.
-    static let ingestBudget = 0.02
+    static let ingestBudget = LoopTiming.ingestBudget
 
     public init(model: ViewerModel, queue: IngestQueue, options: ViewerOptions, forceASCII: Bool, monochrome: Bool) {
         self.model = model
@@ -76,7 +76,9 @@ public final class ViewerLoop {
             if state.shouldQuit { break }
             // Drained on every turn, not only when the pipe says so: a missed wake-up then costs
             // at most one poll timeout, never a stalled load.
-            if (ready > 0 && fds[1].revents != 0) || queue.pendingCount > 0 { backlog += queue.drain() }
+            // Taken only when the last lot is nearly folded in: what waits stays in the queue, where
+            // listeners see it and drop rather than let it grow.
+            if backlog.count < 8, (ready > 0 && fds[1].revents != 0) || queue.pendingCount > 0 { backlog += queue.drain() }
             if !backlog.isEmpty {
                 // Fold data in a slice at a time, so a big file loading never holds up the keyboard.
                 let start = ViewerLoop.now()

@@ -51,7 +51,8 @@ struct IngestOptions: ParsableArguments {
     var liveOptions: LiveIngest.Options {
         LiveIngest.Options(hepKey: hepKey.map { Array($0.utf8) }, relay: relay.flatMap { try? HEPRelay.parse($0) },
                            recordPath: writePath, rotateBytes: writeRotate.flatMap(MemorySize.parse),
-                           maxConnections: maxConnections, idleTimeout: idleTimeout)
+                           maxConnections: maxConnections, idleTimeout: idleTimeout,
+                           backlogBytes: min(256 << 20, max(8 << 20, (configuration.memoryLimit ?? .max) / 2)))
     }
 
     /// SOURCE arguments as files and listeners; none at all means the default loopback listeners.

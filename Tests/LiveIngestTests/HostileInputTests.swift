@@ -67,6 +67,28 @@ import Glibc
 }
 
 @Suite(.serialized) struct ConnectionAbuseTests {
+    /// A model that does not keep up (here: nobody takes from the queue for a while) costs at
+    /// most the backlog limit plus one batch; the rest is dropped and counted.
+    @Test func backlogIsBoundedWhenTheModelFallsBehind() async throws {
+        let limit = 64 << 10
+        let h = try LiveHarness(options: .init(backlogBytes: limit))
+        let (source, port) = try await h.listen({ .udp(host: "127.0.0.1", port: $0) }, name: "udp")
+        let good = try Fixtures.rawHEPPackets()
+        let sent = 10 * good.count
+        for _ in 0..<10 { Net.sendUDP(good, port: port) }
+        var waited = 0
+        while waited < 100, h.queue.pendingCount == 0 || h.queue.pendingBytes < limit { usleep(20_000); waited += 1 }
+        usleep(300_000)  // the listener has read everything by now
+        #expect(h.queue.pendingBytes > limit / 2)
+        #expect(h.queue.pendingBytes < limit + (1 << 20), "\(h.queue.pendingBytes) bytes waiting")
+        #expect(h.pump { $0.sources[source].counters.packets >= sent })
+        await h.stop()
+        let c = h.session.sources[source].counters
+        let dropped = c.droppedReasons["viewer queue full"] ?? 0
+        #expect(dropped > sent / 2)
+        #expect(h.session.store.messages.count + h.session.store.counters.exactDuplicates + dropped == sent)
+    }
+
     @Test func idleConnectionsAreClosedAndGoodSendersServed() async throws {
         let h = try LiveHarness(options: .init(maxConnections: 1000, idleTimeout: 1))
         let (source, port) = try await h.listen({ .tcp(host: "127.0.0.1", port: $0) }, name: "tcp")
