@@ -4,7 +4,7 @@ import TraceModel
 import TraceViewer
 
 /// How fast the interactive viewer answers on a capture: the same model, queue, background
-/// loader and loop order as the terminal front (keys first, then data in 20 ms slices, then a
+/// loader and loop order as the terminal front (keys first, then data in short slices, then a
 /// frame), with frames rendered into memory instead of a terminal. A key that arrives while a
 /// slice is being folded in waits for it, so a key's time during the load counts the slice
 /// before it too.
@@ -29,7 +29,7 @@ public enum ViewerBenchmark {
         public var steps: [Step] = []
     }
 
-    static let ingestBudget = 0.02
+    static let ingestBudget = LoopTiming.ingestBudget
 
     public static func run(path: String, width: Int = 120, height: Int = 40) -> Report {
         var report = Report()

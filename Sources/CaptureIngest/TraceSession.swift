@@ -64,6 +64,9 @@ public struct TraceSession {
             switch event {
             case .inputOpened(let s, let bytes):
                 sources[s].input = store.addInput(bytes)
+                // A SIP message takes a few hundred bytes of a capture: this is more than the
+                // file will fill, which costs address space only.
+                store.reserveCapacity(forMoreMessages: bytes.count / 256)
             case .batch(let s, let batch):
                 store.add(batch, input: sources[s].input)
             case .progress(let s, let done, let total):

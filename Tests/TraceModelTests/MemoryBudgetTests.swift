@@ -26,6 +26,23 @@ import WireDecoding
         }
     }
 
+    /// Room made ahead for a big file stays within the budget, and changes nothing in the model.
+    @Test func roomMadeAheadStaysWithinTheBudgetAndChangesNothing() {
+        let path = Fixtures.kamailio("hep-kamailio-udp.pcap").path
+        let plain = load([path]).store
+        var roomy = TraceLoad(configuration: .init(memoryLimit: 1 << 20))
+        roomy.store.reserveCapacity(forMoreMessages: 50_000_000)
+        #expect(roomy.store.messages.capacity >= 5_000 && roomy.store.messages.capacity * 64 <= 2 << 20)
+        roomy.load(path: path)
+        #expect(roomy.store.messages.count == 280 && roomy.store.calls.count == 40)
+        for (a, b) in zip(plain.orderedGroups, roomy.store.orderedGroups) {
+            #expect(facts(plain, group: plain.groups[a]) == facts(roomy.store, group: roomy.store.groups[b]))
+        }
+        var unlimited = TraceStore()
+        unlimited.reserveCapacity(forMoreMessages: 100_000)
+        #expect(unlimited.messages.capacity >= 100_000 && unlimited.calls.capacity >= 50_000)
+    }
+
     @Test func evictsTheLeastRecentlyActiveSessionWhole() {
         let path = Fixtures.kamailio("hep-kamailio-udp.pcap").path
         let full = load([path]).store
