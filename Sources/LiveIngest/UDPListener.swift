@@ -53,6 +53,12 @@ final class UDPHEPHandler: ChannelInboundHandler, @unchecked Sendable {
                 }
             }
             .bind(host: host, port: port)
+            .flatMap { channel in
+                // The kernel caps SO_RCVBUF at net.core.rmem_max (often 4 MiB); a process that
+                // may (root, CAP_NET_ADMIN) gets the whole buffer, others keep the capped one.
+                let force = ChannelOptions.Types.SocketOption(level: .socket, name: .init(rawValue: SO_RCVBUFFORCE))
+                return channel.setOption(force, value: 16 << 20).map { channel }.recover { _ in channel }
+            }
             .wait()
     }
 }
