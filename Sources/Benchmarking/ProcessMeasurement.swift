@@ -37,18 +37,46 @@ public enum ProcessMeasurement {
         clock_gettime(CLOCK_MONOTONIC, &start)
         var pid: pid_t = 0
         guard posix_spawn(&pid, executable, &actions, nil, argv, environ) == 0 else { return nil }
-        var status: Int32 = 0
-        var usage = rusage()
-        while wait4(pid, &status, 0, &usage) < 0 {
-            if errno != EINTR { return nil }
-        }
+        guard let (status, usage, peak) = waitMeasuring(pid) else { return nil }
         var end = timespec()
         clock_gettime(CLOCK_MONOTONIC, &end)
         let wall = Double(end.tv_sec - start.tv_sec) + Double(end.tv_nsec - start.tv_nsec) / 1e9
         let cpu = seconds(usage.ru_utime) + seconds(usage.ru_stime)
         let exit: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-        return ProcessCost(command: command, exitStatus: exit, wallSeconds: wall, cpuSeconds: cpu,
-                           peakRSSBytes: Int(usage.ru_maxrss) * 1024)
+        return ProcessCost(command: command, exitStatus: exit, wallSeconds: wall, cpuSeconds: cpu, peakRSSBytes: peak)
+    }
+
+    /// Waits for `pid`, reading its peak resident memory (VmHWM) from /proc every few
+    /// milliseconds while it runs. The kernel's ru_maxrss cannot be used for a child started
+    /// with posix_spawn: glibc starts it sharing this process's memory until exec, and exec
+    /// folds this process's peak into the child's. VmHWM is the exec'd program's own.
+    /// Falls back to ru_maxrss for a child gone before the first reading.
+    static func waitMeasuring(_ pid: pid_t) -> (status: Int32, usage: rusage, peakBytes: Int)? {
+        var status: Int32 = 0
+        var usage = rusage()
+        var peak = 0
+        while true {
+            if let hwm = peakResident(pid) { peak = max(peak, hwm) }
+            let r = wait4(pid, &status, WNOHANG, &usage)
+            if r == pid { break }
+            if r < 0, errno != EINTR { return nil }
+            usleep(5_000)
+        }
+        return (status, usage, peak > 0 ? peak : Int(usage.ru_maxrss) * 1024)
+    }
+
+    /// VmHWM of a running process, in bytes.
+    static func peakResident(_ pid: pid_t) -> Int? {
+        let fd = open("/proc/\(pid)/status", O_RDONLY)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        guard n > 0 else { return nil }
+        for line in String(decoding: buffer[0..<n], as: UTF8.self).split(separator: "\n") where line.hasPrefix("VmHWM:") {
+            return (Int(line.dropFirst(6).split { $0 == " " || $0 == "\t" }.first ?? "") ?? 0) * 1024
+        }
+        return nil
     }
 
     static func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
@@ -117,14 +145,12 @@ extension ProcessMeasurement {
 
     /// Waits for a program started with `start`; returns its cost and what it printed.
     public static func finish(_ r: Running) -> (ProcessCost, String) {
-        var status: Int32 = 0
-        var usage = rusage()
-        while wait4(r.pid, &status, 0, &usage) < 0 { if errno != EINTR { break } }
+        let (status, usage, peak) = waitMeasuring(r.pid) ?? (0, rusage(), 0)
         let wall = now - r.start
         let exit: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
         let cost = ProcessCost(command: [], exitStatus: exit, wallSeconds: wall,
                                cpuSeconds: seconds(usage.ru_utime) + seconds(usage.ru_stime),
-                               peakRSSBytes: Int(usage.ru_maxrss) * 1024)
+                               peakRSSBytes: peak)
         let output = (try? readFile(r.outputPath)).map { String(decoding: $0, as: UTF8.self) } ?? ""
         return (cost, output)
     }

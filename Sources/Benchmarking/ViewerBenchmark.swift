@@ -52,7 +52,7 @@ public enum ViewerBenchmark {
         var opened = false
         while !model.session.sources[source].finished || !backlog.isEmpty {
             if backlog.isEmpty { queue.wait(timeoutMilliseconds: 50) }
-            if backlog.count < 8 { backlog += queue.drain() }
+            if backlog.count < 8 { backlog += queue.drain(upTo: 64) }
             let sliceStart = now()
             var taken = 0
             while taken < backlog.count, now() - sliceStart < ingestBudget {

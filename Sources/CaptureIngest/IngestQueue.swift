@@ -61,18 +61,32 @@ public final class IngestQueue: @unchecked Sendable {
         }
     }
 
-    /// Takes every waiting event, oldest first.
-    public func drain() -> [IngestEvent] {
+    /// Takes the waiting events, oldest first: all of them, or the first `limit`. A consumer
+    /// that takes a few at a time leaves the rest here, where `pendingBytes` shows producers
+    /// how far behind it is; the wake-up stays set while any are left.
+    public func drain(upTo limit: Int = .max) -> [IngestEvent] {
         // Empty the pipe before taking the events: emptied after, it could swallow the byte of
         // a post made in between, whose event would then wait with no wake-up to come.
         var sink = [UInt8](repeating: 0, count: 64)
         while read(pipeRead, &sink, sink.count) > 0 {}
         pthread_mutex_lock(&mutex)
-        let taken = events
-        events.removeAll(keepingCapacity: true)
-        waitingBytes = 0
-        signalled = false
+        let taken: [IngestEvent]
+        if limit >= events.count {
+            taken = events
+            events.removeAll(keepingCapacity: true)
+            waitingBytes = 0
+        } else {
+            taken = Array(events.prefix(limit))
+            events.removeFirst(limit)
+            waitingBytes -= taken.reduce(0) { $0 + $1.heldBytes }
+        }
+        let more = !events.isEmpty
+        signalled = more
         pthread_mutex_unlock(&mutex)
+        if more {
+            var one: UInt8 = 1
+            _ = write(pipeWrite, &one, 1)
+        }
         return taken
     }
 
@@ -100,9 +114,9 @@ public final class IngestQueue: @unchecked Sendable {
 }
 
 extension IngestEvent {
-    /// What a waiting event keeps in memory: a batch's bytes and about a hundred per message.
+    /// What a waiting event keeps in memory (a batch's buffer and entries).
     var heldBytes: Int {
-        if case .batch(_, let b) = self { return b.byteCount + b.count * 100 }
+        if case .batch(_, let b) = self { return b.memoryBytes }
         return 0
     }
 }

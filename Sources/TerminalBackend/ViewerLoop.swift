@@ -78,7 +78,7 @@ public final class ViewerLoop {
             // at most one poll timeout, never a stalled load.
             // Taken only when the last lot is nearly folded in: what waits stays in the queue, where
             // listeners see it and drop rather than let it grow.
-            if backlog.count < 8, (ready > 0 && fds[1].revents != 0) || queue.pendingCount > 0 { backlog += queue.drain() }
+            if backlog.count < 8, (ready > 0 && fds[1].revents != 0) || queue.pendingCount > 0 { backlog += queue.drain(upTo: 64) }
             if !backlog.isEmpty {
                 // Fold data in a slice at a time, so a big file loading never holds up the keyboard.
                 let start = ViewerLoop.now()

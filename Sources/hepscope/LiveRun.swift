@@ -66,7 +66,8 @@ struct LiveRun {
         let start = Date()
         while true {
             queue.wait(timeoutMilliseconds: 50)
-            session.apply(queue.drain())
+            // A few batches at a time: what waits stays counted in the queue (see `drain`).
+            session.apply(queue.drain(upTo: 64))
             if stopRequested.load(ordering: .relaxed) { break }
             if let duration, Date().timeIntervalSince(start) >= duration { break }
             if let count {

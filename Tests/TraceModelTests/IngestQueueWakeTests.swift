@@ -1,6 +1,7 @@
 import CaptureIngest
 import Foundation
 import Testing
+import TestSupport
 import WireDecoding
 
 #if canImport(Glibc)
@@ -34,5 +35,37 @@ import Glibc
         }
         #expect(stalls == 0)
         #expect(received == total)
+    }
+
+    /// Taking a few at a time: the rest stays counted, in order, and the wake-up stays set.
+    @Test func drainingAFewLeavesTheRestCountedAndSignalled() throws {
+        let queue = IngestQueue()
+        let packets = try Fixtures.rawHEPPackets()
+        let decoder = TraceDecoder()
+        var sizes: [Int] = []
+        for i in 0..<10 {
+            var batch = MessageBatch()
+            for p in packets[(i * 28)..<(i * 28 + 28)] {
+                p.withUnsafeBytes { b in
+                    decoder.decode(datagram: b, from: Endpoint(address: .v4(1), port: 1), to: Endpoint(address: .v4(2), port: 9060),
+                                   receivedAt: .zero, number: i) { batch.append($0) }
+                }
+            }
+            sizes.append(batch.memoryBytes)
+            #expect(batch.memoryBytes > batch.byteCount && batch.count == 28)
+            queue.post(.batch(source: i, batch))
+        }
+        #expect(queue.pendingBytes == sizes.reduce(0, +))
+        let first = queue.drain(upTo: 3)
+        #expect(first.count == 3 && queue.pendingCount == 7)
+        #expect(queue.pendingBytes == sizes[3...].reduce(0, +))
+        var p = pollfd(fd: queue.wakeFileDescriptor, events: Int16(POLLIN), revents: 0)
+        #expect(poll(&p, 1, 0) == 1, "events are left: the wake-up must stay readable")
+        let rest = queue.drain()
+        let order = (first + rest).compactMap { e -> Int? in if case .batch(let s, _) = e { return s } else { return nil } }
+        #expect(order == Array(0..<10))
+        #expect(queue.pendingBytes == 0 && queue.pendingCount == 0)
+        p.revents = 0
+        #expect(poll(&p, 1, 0) == 0)
     }
 }

@@ -41,6 +41,8 @@ public struct MessageBatch: Sendable {
     public var count: Int { entries.count }
     public var isEmpty: Bool { entries.isEmpty }
     public var byteCount: Int { bytes.count }
+    /// Memory the batch holds: its byte buffer and its entries, reserved room included.
+    public var memoryBytes: Int { bytes.capacity + entries.capacity * MemoryLayout<Entry>.stride }
 
     /// Copies `m` in. `interface` is the capture interface it came from (pcapng), kept so that
     /// sightings on two interfaces stay apart.
