@@ -185,8 +185,9 @@ public final class ViewerModel {
     /// text columns rank their distinct strings once, by bytes, rather than making a String per call.
     private func sortCalls(_ calls: [Int32], by sort: CallSort, descending: Bool) -> [Int32] {
         let s = store
-        // Calls arrive in ascending index order (the model's, filtered), so the stable sort on
-        // the start time orders ties by index.
+        // In index order first (a group that took in linked legs lists them after its own), so
+        // that the stable sort on the start time orders ties by index.
+        let calls = zip(calls, calls.dropFirst()).allSatisfy { $0 < $1 } ? calls : calls.sorted()
         let byStart = KeyedSort.stable(calls, keys: calls.map { KeyedSort.key(s.calls[Int($0)].firstTime.nanoseconds) })
         func ordered(_ key: (Int) -> UInt64) -> [Int32] {
             KeyedSort.stable(byStart, keys: byStart.map { descending ? ~key(Int($0)) : key(Int($0)) })
