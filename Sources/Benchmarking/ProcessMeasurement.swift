@@ -66,17 +66,22 @@ public enum ProcessMeasurement {
     }
 
     /// VmHWM of a running process, in bytes.
-    static func peakResident(_ pid: pid_t) -> Int? {
-        let fd = open("/proc/\(pid)/status", O_RDONLY)
+    static func peakResident(_ pid: pid_t) -> Int? { statusFields("/proc/\(pid)/status", ["VmHWM"])?[0] }
+
+    /// Memory fields ("VmRSS", "VmHWM"...) of a /proc/PID/status file, in bytes, in the order
+    /// asked (0 for a field not there); nil when the file cannot be read.
+    static func statusFields(_ path: String, _ names: [String]) -> [Int]? {
+        let fd = open(path, O_RDONLY)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
-        var buffer = [UInt8](repeating: 0, count: 4096)
+        var buffer = [UInt8](repeating: 0, count: 8192)
         let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
         guard n > 0 else { return nil }
-        for line in String(decoding: buffer[0..<n], as: UTF8.self).split(separator: "\n") where line.hasPrefix("VmHWM:") {
-            return (Int(line.dropFirst(6).split { $0 == " " || $0 == "\t" }.first ?? "") ?? 0) * 1024
+        let lines = String(decoding: buffer[0..<n], as: UTF8.self).split(separator: "\n")
+        return names.map { name in
+            guard let line = lines.first(where: { $0.hasPrefix(name + ":") }) else { return 0 }
+            return (Int(line.dropFirst(name.count + 1).split { $0 == " " || $0 == "\t" }.first ?? "") ?? 0) * 1024
         }
-        return nil
     }
 
     static func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
@@ -92,19 +97,8 @@ public enum ProcessMeasurement {
     /// stacks, without the program's code and file pages), from /proc/self/status; 0 where
     /// that cannot be read.
     public static var selfResident: (total: Int, anonymous: Int) {
-        let fd = open("/proc/self/status", O_RDONLY)
-        guard fd >= 0 else { return (0, 0) }
-        defer { close(fd) }
-        var buffer = [UInt8](repeating: 0, count: 8192)
-        let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        guard n > 0 else { return (0, 0) }
-        func kibibytes(_ field: String) -> Int {
-            for line in String(decoding: buffer[0..<n], as: UTF8.self).split(separator: "\n") where line.hasPrefix(field + ":") {
-                return (Int(line.dropFirst(field.count + 1).split { $0 == " " || $0 == "\t" }.first ?? "") ?? 0) * 1024
-            }
-            return 0
-        }
-        return (kibibytes("VmRSS"), kibibytes("RssAnon"))
+        guard let f = statusFields("/proc/self/status", ["VmRSS", "RssAnon"]) else { return (0, 0) }
+        return (f[0], f[1])
     }
 
     public static var selfCPUSeconds: Double {
