@@ -39,17 +39,23 @@ public enum CaptureLoader {
             nonisolated(unsafe) var frames = 0
             let total = bytes.count
             let decodeThread = Thread {
+                // Locals while decoding: the shared variables are only read before and written
+                // after (each access to a captured variable is checked at run time).
+                var reader = sharedReader
+                var count = 0
                 var batch = MessageBatch()
-                while let frame = sharedReader.next() {
-                    frames += 1
+                while let frame = reader.next() {
+                    count += 1
                     let interface = frame.interfaceID
                     decoder.decode(frame: frame) { batch.append($0, interface: interface, referencingInput: true) }
                     if batch.count >= 2048 {
-                        pipe.put(batch, position: sharedReader.position)
+                        pipe.put(batch, position: reader.position)
                         batch = MessageBatch()
                     }
                 }
                 decoder.finish { batch.append($0, interface: 0, referencingInput: true) }
+                sharedReader = reader
+                frames = count
                 pipe.put(batch, position: total)
                 pipe.close()
                 decodingDone.signal()

@@ -103,6 +103,10 @@ public struct Call: Sendable {
     /// From and To of the first request (string ids of the URI user part), for call lists.
     public var fromUser: UInt32 = 0
     public var toUser: UInt32 = 0
+    /// One bit per message, chosen by its payload hash: a message whose bit is clear has no
+    /// earlier copy in the call, and the search for one (a read of every earlier record) is
+    /// skipped. Most messages are not retransmissions.
+    var payloadSignature: UInt64 = 0
 
     init(callID: UInt32, hepCorrelation: UInt32, group: UInt32) {
         self.callID = callID

@@ -37,7 +37,7 @@ public struct GroupStatistics: Sendable {
         var setup: Int64?
         var duration: Int64?
 
-        init(_ c: Call) {
+        init(_ c: borrowing Call) {
             state = c.state
             isInvite = c.kind == .invite
             answered = c.wasAnswered

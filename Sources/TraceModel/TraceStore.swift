@@ -63,11 +63,14 @@ public struct TraceStore: Sendable {
     public internal(set) var estimatedBytes = 0
     var addsSinceBudgetCheck = 0
     var lastCorrelation: UInt32 = 0
+    var lastOrigin: (origin: MessageOrigin, id: UInt16)?
     /// Request methods outside the known set (rare), by message.
     var otherMethods: [Int32: UInt32] = [:]
 
     var groupByHEPCorrelation: [UInt32: UInt32] = [:]
     var callByKey: [CallKey: Int32] = [:]
+    /// By string id: the first call with that Call-ID (-1: none), the fast path of `call(for:)`.
+    var firstCallOfString: [Int32] = []
     var uncorrelatedGroup: UInt32?
     var linker = LegLinker()
     let linkHeaderNames: [[UInt8]]
@@ -112,10 +115,10 @@ public struct TraceStore: Sendable {
         } else {
             correlation = 0
         }
-        let origin = UInt16(truncatingIfNeeded: origins.id(MessageOrigin(
+        let origin = originID(MessageOrigin(
             hepVersion: m.hep?.version ?? 0, ipProtocol: m.hep?.ipProtocol ?? 0,
             captureID: m.hep?.displayCaptureID ?? 0, node: m.hep?.nodeName.map { strings.intern($0) } ?? 0,
-            input: input, interface: UInt16(truncatingIfNeeded: interface))))
+            input: input, interface: UInt16(truncatingIfNeeded: interface)))
         if let sip = m.sip, let callRange = sip.callID {
             addSIP(m, sip, callID: strings.intern(m.payload.slice(callRange)), correlation: correlation,
                    origin: origin, input: input)
@@ -129,18 +132,29 @@ public struct TraceStore: Sendable {
         }
     }
 
+    /// Origins are few and runs of messages share one: compare with the last before hashing.
+    private mutating func originID(_ o: MessageOrigin) -> UInt16 {
+        if let last = lastOrigin, last.origin == o { return last.id }
+        let id = UInt16(truncatingIfNeeded: origins.id(o))
+        lastOrigin = (o, id)
+        return id
+    }
+
     // MARK: SIP messages
 
     private mutating func addSIP(_ m: DecodedMessage, _ sip: SIPMessageIndex, callID: UInt32, correlation: UInt32,
                                  origin: UInt16, input: UInt16) {
         let callIndex = call(for: callID, correlation: correlation, time: m.timestamp)
         let p = m.payload
-        let hash = UInt32(truncatingIfNeeded: TraceStore.payloadHash(p))
+        let hash = UInt32(truncatingIfNeeded: m.payloadHash ?? TraceStore.payloadHash(p))
         let length = UInt32(truncatingIfNeeded: p.count)
         var retransmission = false
         // Same bytes again: another capture point (a sighting), the same record twice (an exact
         // duplicate), or the same sender repeating itself (a retransmission).
-        for seenMessage in calls[Int(callIndex)].messages.reversed() where messages[Int(seenMessage)].payloadHash == hash {
+        let signatureBit: UInt64 = 1 << (UInt64(hash) & 63)
+        let mayRepeat = calls[Int(callIndex)].payloadSignature & signatureBit != 0
+        for seenMessage in (mayRepeat ? calls[Int(callIndex)].messages : []).reversed()
+        where messages[Int(seenMessage)].payloadHash == hash {
             let earlier = messages[Int(seenMessage)]
             guard earlier.payload.length == length,
                   withPayload(of: earlier, { $0.elementsEqual(p) }) else { continue }
@@ -185,7 +199,7 @@ public struct TraceStore: Sendable {
         record.transaction = transaction(in: callIndex, sip, p, cseqMethod: cseqMethod, message: index)
         messages.append(record)
 
-        let before = GroupStatistics.Contribution(calls[Int(callIndex)])
+        let before = contribution(of: callIndex)
         let arrivedLate = m.timestamp < calls[Int(callIndex)].lastTime
         var users: (UInt32, UInt32)?
         if calls[Int(callIndex)].fromUser == 0, sip.isRequest {
@@ -193,6 +207,7 @@ public struct TraceStore: Sendable {
         }
         update(call: callIndex) { c in
             c.messages.append(index)
+            c.payloadSignature |= signatureBit
             if m.timestamp < c.firstTime { c.firstTime = m.timestamp }
             if m.timestamp > c.lastTime { c.lastTime = m.timestamp }
             if retransmission {
@@ -218,7 +233,7 @@ public struct TraceStore: Sendable {
         groups[g].messageCount += 1
         groups[g].touch(m.timestamp)
         groups[g].lastArrival = messages.count
-        let after = GroupStatistics.Contribution(calls[Int(callIndex)])
+        let after = contribution(of: callIndex)
         if after != before {
             groups[g].statistics.apply(before, sign: -1)
             groups[g].statistics.apply(after, sign: 1)
@@ -229,6 +244,12 @@ public struct TraceStore: Sendable {
     /// The call for (correlation id, Call-ID), created on first sight. sipp reuses Call-IDs
     /// across runs, so the same Call-ID under two correlation ids is two calls.
     private mutating func call(for callID: UInt32, correlation: UInt32, time: Timestamp) -> Int32 {
+        // Nearly every Call-ID lives under one correlation id: its first call answers without
+        // hashing; the dictionary holds them all for the rest.
+        if Int(callID) < firstCallOfString.count {
+            let first = firstCallOfString[Int(callID)]
+            if first >= 0, calls[Int(first)].hepCorrelation == correlation { return first }
+        }
         let key = CallKey(correlation: correlation, callID: callID)
         if let existing = callByKey[key] { return existing }
         let index = Int32(calls.count)
@@ -238,11 +259,21 @@ public struct TraceStore: Sendable {
         c.positionInGroup = Int32(groups[Int(g)].calls.count)
         calls.append(c)
         callByKey[key] = index
+        if Int(callID) >= firstCallOfString.count {
+            firstCallOfString.append(contentsOf: repeatElement(-1, count: Int(callID) + 1 - firstCallOfString.count))
+        }
+        if firstCallOfString[Int(callID)] < 0 { firstCallOfString[Int(callID)] = index }
         groups[Int(g)].calls.append(index)
         groups[Int(g)].statistics.apply(GroupStatistics.Contribution(c), sign: 1)
         linker.addCall()
         registerCallID(index)
         return index
+    }
+
+    /// What a call adds to its group's statistics, read in place (a copy of the call would
+    /// retain and release its arrays, twice per message).
+    func contribution(of call: Int32) -> GroupStatistics.Contribution {
+        calls.withUnsafeBufferPointer { GroupStatistics.Contribution($0[Int(call)]) }
     }
 
     mutating func update(call i: Int32, _ body: (inout Call) -> Void) {
@@ -378,27 +409,8 @@ public struct TraceStore: Sendable {
         return overflow || micros > Int64(Int32.max) || micros <= Int64(Int32.min) ? Int32.min : Int32(micros)
     }
 
-    /// A 64-bit hash, eight bytes per step: payload identity for duplicates and retransmissions,
-    /// branch and tag identity. Not cryptographic; equal lengths are also checked where it matters.
-    @inline(__always) static func payloadHash(_ b: UnsafeRawBufferPointer) -> UInt64 {
-        var h: UInt64 = 0x9e37_79b9_7f4a_7c15 ^ UInt64(b.count)
-        var i = 0
-        while i + 8 <= b.count {
-            let w = b.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-            h = (h ^ w) &* 0xff51_afd7_ed55_8ccd
-            h ^= h >> 32
-            i += 8
-        }
-        var tail: UInt64 = 0
-        var shift: UInt64 = 0
-        while i < b.count {
-            tail |= UInt64(b[i]) << shift
-            shift += 8
-            i += 1
-        }
-        h = (h ^ tail) &* 0xc4ce_b9fe_1a85_ec53
-        return h ^ (h >> 29)
-    }
+    /// Payload identity for duplicates and retransmissions, branch and tag identity (see ByteHash).
+    @inline(__always) static func payloadHash(_ b: UnsafeRawBufferPointer) -> UInt64 { ByteHash.of(b) }
 }
 
 extension TraceStore {

@@ -12,6 +12,7 @@ public struct MessageBatch: Sendable {
         var payload: Range<Int>
         /// The payload range is in the input's bytes, not in the batch (see `referencingInput`).
         var payloadInInput: Bool
+        var payloadHash: UInt64
         var sip: SIPMessageIndex?
         var hep: HEPEntry?
         var frameNumber: Int
@@ -70,7 +71,7 @@ public struct MessageBatch: Sendable {
         }
         entries.append(Entry(timestamp: m.timestamp, captureTime: m.captureTime, source: m.source,
                              destination: m.destination, transport: m.transport, payloadType: m.payloadType,
-                             payload: payload, payloadInInput: inInput, sip: m.sip, hep: hep, frameNumber: m.frameNumber,
+                             payload: payload, payloadInInput: inInput, payloadHash: m.payloadHash ?? ByteHash.of(m.payload), sip: m.sip, hep: hep, frameNumber: m.frameNumber,
                              comment: m.frameComment, inputOffset: m.payloadInputOffset, interface: interface))
     }
 
@@ -97,6 +98,7 @@ public struct MessageBatch: Sendable {
                                        sip: e.sip, hep: hep,
                                        frameNumber: e.frameNumber, payloadInputOffset: e.inputOffset)
                 m.frameComment = e.comment
+                m.payloadHash = e.payloadHash
                 body(m, e.interface)
             }
         }

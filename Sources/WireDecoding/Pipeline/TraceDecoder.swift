@@ -12,13 +12,16 @@ public final class TraceDecoder: @unchecked Sendable {
         return all
     }
     // Two sets, because the network layer updates its own while calling back into this object.
-    private var ownCounters = DecodeCounters()
-    private var networkCounters = DecodeCounters()
-    private var network = NetworkDissector()
+    // The state below is touched several times per packet. One thread uses a decoder at a time
+    // and the accesses that overlap (the dissector's, while it calls back into `handle`) are to
+    // different properties, so the runtime's exclusivity bookkeeping is turned off for them.
+    @exclusivity(unchecked) private var ownCounters = DecodeCounters()
+    @exclusivity(unchecked) private var networkCounters = DecodeCounters()
+    @exclusivity(unchecked) private var network = NetworkDissector()
     /// Per TCP direction: what the stream carries, and its framer.
-    private var streams: [FlowKey: StreamState] = [:]
+    @exclusivity(unchecked) private var streams: [FlowKey: StreamState] = [:]
     /// SIP inside HEP with a stream transport: sniffers send raw segments, split them per flow.
-    private var hepInnerStreams: [FlowKey: StreamFramer] = [:]
+    @exclusivity(unchecked) private var hepInnerStreams: [FlowKey: StreamFramer] = [:]
     /// HEPv1/v2 have a weak signature: only believed on this port (either direction).
     public var hepV1V2Port: UInt16 = 9060
     /// When set, HEPv3 packets whose auth key differs are dropped and counted.

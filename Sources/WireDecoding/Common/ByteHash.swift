@@ -1,0 +1,43 @@
+/// The one hash of byte strings the model uses to spot equal payloads, branches, tags and
+/// interned strings. Lives with the decoders so that a decoding thread can hash a payload while
+/// its bytes are still in that core's cache.
+public enum ByteHash {
+    /// A 64-bit hash of bytes: payload identity for duplicates and retransmissions, branch and tag
+    /// identity. Not cryptographic; equal lengths are also checked where it matters. Every
+    /// message's whole payload goes through it, so it reads 32 bytes a step into four
+    /// independent lanes (one chain of multiplies would wait on itself at every word).
+    @inlinable public static func of(_ b: UnsafeRawBufferPointer) -> UInt64 {
+        let n = b.count
+        var h: UInt64 = 0x9e37_79b9_7f4a_7c15 ^ UInt64(n)
+        var i = 0
+        if n >= 32, let base = b.baseAddress {
+            var l0 = h, l1 = h ^ 0x2545_f491_4f6c_dd1d, l2 = h ^ 0x6a09_e667_f3bc_c908, l3 = h ^ 0xbb67_ae85_84ca_a73b
+            while i + 32 <= n {
+                l0 = mixLane(l0, base.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+                l1 = mixLane(l1, base.loadUnaligned(fromByteOffset: i + 8, as: UInt64.self))
+                l2 = mixLane(l2, base.loadUnaligned(fromByteOffset: i + 16, as: UInt64.self))
+                l3 = mixLane(l3, base.loadUnaligned(fromByteOffset: i + 24, as: UInt64.self))
+                i += 32
+            }
+            h = mixLane(mixLane(mixLane(l0, l1), l2), l3)
+        }
+        while i + 8 <= n {
+            h = mixLane(h, b.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+            i += 8
+        }
+        var tail: UInt64 = 0
+        var shift: UInt64 = 0
+        while i < n {
+            tail |= UInt64(b[i]) << shift
+            shift += 8
+            i += 1
+        }
+        h = (h ^ tail) &* 0xc4ce_b9fe_1a85_ec53
+        return h ^ (h >> 29)
+    }
+
+    @usableFromInline @inline(__always) static func mixLane(_ h: UInt64, _ w: UInt64) -> UInt64 {
+        let x = (h ^ w) &* 0xff51_afd7_ed55_8ccd
+        return x ^ (x >> 32)
+    }
+}
