@@ -27,7 +27,12 @@ public struct ByteStringTable: Sendable {
 
     /// The id of `bytes`, adding them when new.
     public mutating func intern(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
-        let h = ByteStringTable.hash(bytes)
+        intern(bytes, byteHash: ByteHash.of(bytes))
+    }
+
+    /// Like `intern(_:)`, with `ByteHash.of(bytes)` already worked out (by a decoding thread).
+    public mutating func intern(_ bytes: UnsafeRawBufferPointer, byteHash: UInt64) -> UInt32 {
+        let h = UInt32(truncatingIfNeeded: byteHash)
         var i = Int(h) & mask
         while true {
             let id = slots[i]
@@ -72,6 +77,9 @@ public struct ByteStringTable: Sendable {
         return withBytes(id) { String(decoding: $0, as: UTF8.self) }
     }
 
+    /// True when string `id` is exactly `bytes`.
+    public func has(_ id: UInt32, bytes: UnsafeRawBufferPointer) -> Bool { equals(Int(id), bytes) }
+
     private func equals(_ id: Int, _ bytes: UnsafeRawBufferPointer) -> Bool {
         let s = Int(starts[id]), e = Int(starts[id + 1])
         guard e - s == bytes.count else { return false }
@@ -94,6 +102,6 @@ public struct ByteStringTable: Sendable {
 
     /// Ids are compared on the bytes, so the hash only has to spread well.
     @inline(__always) static func hash(_ b: UnsafeRawBufferPointer) -> UInt32 {
-        UInt32(truncatingIfNeeded: TraceStore.payloadHash(b))
+        UInt32(truncatingIfNeeded: ByteHash.of(b))
     }
 }

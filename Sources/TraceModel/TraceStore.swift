@@ -106,7 +106,7 @@ public struct TraceStore: Sendable {
         let correlation: UInt32
         if let cid = m.hep?.correlationID, !cid.isEmpty {
             // A session sends thousands of messages with the same id: compare before hashing.
-            if lastCorrelation != 0, strings.withBytes(lastCorrelation, { $0.elementsEqual(cid) }) {
+            if lastCorrelation != 0, strings.has(lastCorrelation, bytes: cid) {
                 correlation = lastCorrelation
             } else {
                 correlation = strings.intern(cid)
@@ -120,8 +120,9 @@ public struct TraceStore: Sendable {
             captureID: m.hep?.displayCaptureID ?? 0, node: m.hep?.nodeName.map { strings.intern($0) } ?? 0,
             input: input, interface: UInt16(truncatingIfNeeded: interface)))
         if let sip = m.sip, let callRange = sip.callID {
-            addSIP(m, sip, callID: strings.intern(m.payload.slice(callRange)), correlation: correlation,
-                   origin: origin, input: input)
+            let digest = m.digest ?? MessageDigest(payload: m.payload, sip: sip)
+            addSIP(m, sip, digest, callID: strings.intern(m.payload.slice(callRange), byteHash: digest.callID),
+                   correlation: correlation, origin: origin, input: input)
         } else {
             addEvent(m, correlation: correlation, origin: origin, input: input)
         }
@@ -142,11 +143,11 @@ public struct TraceStore: Sendable {
 
     // MARK: SIP messages
 
-    private mutating func addSIP(_ m: DecodedMessage, _ sip: SIPMessageIndex, callID: UInt32, correlation: UInt32,
-                                 origin: UInt16, input: UInt16) {
+    private mutating func addSIP(_ m: DecodedMessage, _ sip: SIPMessageIndex, _ digest: MessageDigest, callID: UInt32,
+                                 correlation: UInt32, origin: UInt16, input: UInt16) {
         let callIndex = call(for: callID, correlation: correlation, time: m.timestamp)
         let p = m.payload
-        let hash = UInt32(truncatingIfNeeded: m.payloadHash ?? TraceStore.payloadHash(p))
+        let hash = UInt32(truncatingIfNeeded: digest.payload)
         let length = UInt32(truncatingIfNeeded: p.count)
         var retransmission = false
         // Same bytes again: another capture point (a sighting), the same record twice (an exact
@@ -193,10 +194,10 @@ public struct TraceStore: Sendable {
             record.flags.insert(.commented)
             commentsByMessage[index] = strings.intern(comment)
         }
-        let cseqMethod = sip.cseqMethod.map { SIPMethod(token: p.slice($0)) } ?? (sip.method ?? .other)
+        let cseqMethod = digest.cseqMethod
         record.cseqMethod = cseqMethod
         if cseqMethod == .other, let r = sip.cseqMethod { otherCSeqMethods[index] = strings.intern(p.slice(r)) }
-        record.transaction = transaction(in: callIndex, sip, p, cseqMethod: cseqMethod, message: index)
+        record.transaction = transaction(in: callIndex, sip, branch: digest.branch, cseqMethod: cseqMethod)
         messages.append(record)
 
         let before = contribution(of: callIndex)
@@ -311,9 +312,8 @@ public struct TraceStore: Sendable {
 
     /// Matches a message to its transaction: top Via branch + CSeq method, where CANCEL and the
     /// ACK of a non-2xx final response belong to the INVITE they refer to.
-    private mutating func transaction(in callIndex: Int32, _ sip: SIPMessageIndex, _ p: UnsafeRawBufferPointer,
-                                      cseqMethod: SIPMethod, message: Int32) -> UInt16 {
-        let branch = sip.viaBranch.map { UInt32(truncatingIfNeeded: TraceStore.payloadHash(p.slice($0))) } ?? 0
+    private mutating func transaction(in callIndex: Int32, _ sip: SIPMessageIndex, branch: UInt32,
+                                      cseqMethod: SIPMethod) -> UInt16 {
         let cseq = sip.cseqNumber ?? 0
         let ci = Int(callIndex)
         let head = calls[ci].lastTransaction, count = Int(calls[ci].transactionCount)

@@ -40,6 +40,29 @@ import WireDecoding
         #expect(i.bodyStart + (i.contentLength ?? -1) == sip.count)
     }
 
+    /// Tag and branch values end at ';', ',', ' ' or '>' (found eight bytes at a time): every
+    /// length up to 40, every stop (or the end of the header), at every alignment, with bytes
+    /// that sit next to the stops in value (':', '=', '<', '?', '+', '-', '!', high bytes).
+    @Test func parameterValuesEndAtTheFirstStopWhateverTheLength() {
+        let filler: [UInt8] = Array("abcXYZ019:=<?+-!~.".utf8) + [0x80, 0xbb, 0xac, 0xa0, 0xfe, 0x3a, 0x3c, 0x1f, 0x21]
+        for length in 0...40 {
+            for stop in [";", ",", " ", ">", ""] {
+                for padding in 0..<8 {
+                    let value = (0..<length).map { filler[($0 * 7 + length + padding) % filler.count] }
+                    let prefix = Array("\(String(repeating: " ", count: padding))SIP/2.0/UDP h:5060;tag=".utf8)
+                    let header = prefix + value + Array(stop.utf8) + (stop.isEmpty ? [] : Array("rest;x=1".utf8))
+                    let found = header.withUnsafeBytes { $0.parameter("tag", in: 0..<header.count, afterAngle: false) }
+                    if length == 0 {
+                        #expect(found == nil, "length 0, stop \(stop.debugDescription)")
+                    } else {
+                        #expect(found == prefix.count..<prefix.count + length,
+                                "length \(length), stop \(stop.debugDescription), padding \(padding): \(value)")
+                    }
+                }
+            }
+        }
+    }
+
     @Test func compactFormsFoldingAndBareLineFeeds() throws {
         let msg = "SIP/2.0 486 Busy Here\nv: SIP/2.0/WSS a.invalid;branch=z9hG4bKabc, SIP/2.0/UDP b;branch=z9hG4bKdef\n"
             + "f: \"A\" <sip:a@x;tag=uri>;tag=fromtag\nt: <sip:b@y>;tag=totag\ni: short-call-id\n"

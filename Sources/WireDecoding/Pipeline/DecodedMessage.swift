@@ -22,9 +22,9 @@ public struct DecodedMessage {
     public var payloadInputOffset: Int?
     /// The capture file's comment on the frame (pcapng opt_comment), if any.
     public var frameComment: String? = nil
-    /// `ByteHash.of(payload)` when whoever hands the message over already worked it out (a
-    /// decoding thread, while the bytes are still in its cache); nil: the store hashes.
-    public var payloadHash: UInt64? = nil
+    /// Hashes and the CSeq method, when whoever hands the message over already worked them out
+    /// (a decoding thread, while the bytes are still in its cache); nil: the model does.
+    public var digest: MessageDigest? = nil
 
     public var isSIP: Bool { sip != nil }
 

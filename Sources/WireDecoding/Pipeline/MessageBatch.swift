@@ -1,41 +1,42 @@
 /// Decoded messages that own their bytes, so a decoding thread can hand them to the thread that
 /// owns the trace model. Payloads and HEP strings are packed into one buffer per batch, not one
 /// allocation per message.
+///
+/// A batch carries what the trace model keeps of a message, no more: of the HEP header, the
+/// version, IP protocol, capture id, correlation id and node name (not the auth key, the
+/// outer addresses or the HEP time, which has already become the message's timestamp). Every
+/// entry is written by one core and read by another, so its size is memory traffic.
 public struct MessageBatch: Sendable {
     struct Entry: Sendable {
         var timestamp: Timestamp
         var captureTime: Timestamp
         var source: Endpoint
         var destination: Endpoint
+        var payloadStart: Int
+        var inputOffset: Int      // -1: none
+        var frameNumber: Int
+        var digest: MessageDigest
+        var payloadCount: UInt32
+        var interface: UInt32
+        var hepCaptureID: UInt32
+        var hepCorrelation: CompactRange
+        var hepNode: CompactRange
         var transport: SIPTransport
         var payloadType: UInt8
-        var payload: Range<Int>
         /// The payload range is in the input's bytes, not in the batch (see `referencingInput`).
         var payloadInInput: Bool
-        var payloadHash: UInt64
+        var hasComment: Bool
+        var hepVersion: UInt8     // 0: not HEP
+        var hepIPProtocol: UInt8
+        var hasHEPCaptureID: Bool
+        var hasHEPIPProtocol: Bool
         var sip: SIPMessageIndex?
-        var hep: HEPEntry?
-        var frameNumber: Int
-        var comment: String?
-        var inputOffset: Int?
-        var interface: Int
-    }
-
-    struct HEPEntry: Sendable {
-        var version: UInt8
-        var captureID: UInt32?
-        var displayCaptureID: UInt32?
-        var ipProtocol: UInt8?
-        var hepTimestamp: Timestamp?
-        var correlationID: Range<Int>?
-        var nodeName: Range<Int>?
-        var authKey: Range<Int>?
-        var outerSource: Endpoint?
-        var outerDestination: Endpoint?
     }
 
     private var bytes: [UInt8] = []
     private var entries: [Entry] = []
+    /// Frame comments (pcapng), rare: by entry position.
+    private var comments: [Int: String] = [:]
 
     public init() {}
 
@@ -55,24 +56,31 @@ public struct MessageBatch: Sendable {
     /// the batch keeps its offset, and `forEach(input:)` must be given the same input bytes.
     /// For a loader handing batches of a mapped file to the thread that builds the model.
     public mutating func append(_ m: DecodedMessage, interface: Int, referencingInput: Bool) {
-        func keep(_ b: UnsafeRawBufferPointer?) -> Range<Int>? {
-            guard let b else { return nil }
+        func keep(_ b: UnsafeRawBufferPointer?) -> CompactRange {
+            guard let b else { return .none }
             let start = bytes.count
             bytes.append(contentsOf: b)
-            return start..<bytes.count
+            return CompactRange(start..<bytes.count)
         }
         let inInput = referencingInput && m.payloadInputOffset != nil
-        let payload = inInput ? m.payloadInputOffset!..<m.payloadInputOffset! + m.payload.count : keep(m.payload)!
-        let hep = m.hep.map { h in
-            HEPEntry(version: h.version, captureID: h.captureID, displayCaptureID: h.displayCaptureID,
-                     ipProtocol: h.ipProtocol, hepTimestamp: h.hepTimestamp, correlationID: keep(h.correlationID),
-                     nodeName: keep(h.nodeName), authKey: keep(h.authKey), outerSource: h.outerSource,
-                     outerDestination: h.outerDestination)
+        let payloadStart: Int
+        if inInput {
+            payloadStart = m.payloadInputOffset!
+        } else {
+            payloadStart = bytes.count
+            bytes.append(contentsOf: m.payload)
         }
-        entries.append(Entry(timestamp: m.timestamp, captureTime: m.captureTime, source: m.source,
-                             destination: m.destination, transport: m.transport, payloadType: m.payloadType,
-                             payload: payload, payloadInInput: inInput, payloadHash: m.payloadHash ?? ByteHash.of(m.payload), sip: m.sip, hep: hep, frameNumber: m.frameNumber,
-                             comment: m.frameComment, inputOffset: m.payloadInputOffset, interface: interface))
+        let h = m.hep
+        if let comment = m.frameComment { comments[entries.count] = comment }
+        entries.append(Entry(
+            timestamp: m.timestamp, captureTime: m.captureTime, source: m.source, destination: m.destination,
+            payloadStart: payloadStart, inputOffset: m.payloadInputOffset ?? -1, frameNumber: m.frameNumber,
+            digest: m.digest ?? MessageDigest(payload: m.payload, sip: m.sip),
+            payloadCount: UInt32(truncatingIfNeeded: m.payload.count), interface: UInt32(truncatingIfNeeded: interface),
+            hepCaptureID: h?.displayCaptureID ?? 0, hepCorrelation: keep(h?.correlationID), hepNode: keep(h?.nodeName),
+            transport: m.transport, payloadType: m.payloadType, payloadInInput: inInput,
+            hasComment: m.frameComment != nil, hepVersion: h?.version ?? 0, hepIPProtocol: h?.ipProtocol ?? 0,
+            hasHEPCaptureID: h?.displayCaptureID != nil, hasHEPIPProtocol: h?.ipProtocol != nil, sip: m.sip))
     }
 
     /// Calls `body` with each message as a borrowed view, in the order they were appended.
@@ -84,22 +92,34 @@ public struct MessageBatch: Sendable {
     /// for batches built with `referencingInput`.
     public func forEachWithInterface(input: UnsafeRawBufferPointer? = nil, _ body: (DecodedMessage, Int) -> Void) {
         bytes.withUnsafeBytes { all in
-            for e in entries {
-                let hep = e.hep.map { h in
-                    HEPFacts(version: h.version, captureID: h.captureID, displayCaptureID: h.displayCaptureID,
-                             ipProtocol: h.ipProtocol, hepTimestamp: h.hepTimestamp,
-                             correlationID: h.correlationID.map { all.slice($0) },
-                             nodeName: h.nodeName.map { all.slice($0) }, authKey: h.authKey.map { all.slice($0) },
-                             outerSource: h.outerSource, outerDestination: h.outerDestination)
+            entries.withUnsafeBufferPointer { list in
+                guard let first = list.baseAddress else { return }
+                for i in 0..<list.count {
+                    // Fields are read in place: a copy of each entry would be a second trip
+                    // through memory the other core just wrote.
+                    let e = first + i
+                    let payloadRange = e.pointee.payloadStart..<e.pointee.payloadStart + Int(e.pointee.payloadCount)
+                    var hep: HEPFacts?
+                    if e.pointee.hepVersion != 0 {
+                        hep = HEPFacts(
+                            version: e.pointee.hepVersion, captureID: nil,
+                            displayCaptureID: e.pointee.hasHEPCaptureID ? e.pointee.hepCaptureID : nil,
+                            ipProtocol: e.pointee.hasHEPIPProtocol ? e.pointee.hepIPProtocol : nil, hepTimestamp: nil,
+                            correlationID: e.pointee.hepCorrelation.range.map { all.slice($0) },
+                            nodeName: e.pointee.hepNode.range.map { all.slice($0) }, authKey: nil,
+                            outerSource: nil, outerDestination: nil)
+                    }
+                    var m = DecodedMessage(
+                        timestamp: e.pointee.timestamp, captureTime: e.pointee.captureTime, source: e.pointee.source,
+                        destination: e.pointee.destination, transport: e.pointee.transport,
+                        payloadType: e.pointee.payloadType,
+                        payload: e.pointee.payloadInInput ? input!.slice(payloadRange) : all.slice(payloadRange),
+                        sip: e.pointee.sip, hep: hep, frameNumber: e.pointee.frameNumber,
+                        payloadInputOffset: e.pointee.inputOffset < 0 ? nil : e.pointee.inputOffset)
+                    if e.pointee.hasComment { m.frameComment = comments[i] }
+                    m.digest = e.pointee.digest
+                    body(m, Int(e.pointee.interface))
                 }
-                var m = DecodedMessage(timestamp: e.timestamp, captureTime: e.captureTime, source: e.source,
-                                       destination: e.destination, transport: e.transport, payloadType: e.payloadType,
-                                       payload: e.payloadInInput ? input!.slice(e.payload) : all.slice(e.payload),
-                                       sip: e.sip, hep: hep,
-                                       frameNumber: e.frameNumber, payloadInputOffset: e.inputOffset)
-                m.frameComment = e.comment
-                m.payloadHash = e.payloadHash
-                body(m, e.interface)
             }
         }
     }

@@ -1,0 +1,97 @@
+import Testing
+import TestSupport
+import WireDecoding
+
+/// Batches carry decoded messages from a decoding thread to the model's: what comes out must be
+/// what went in, for everything the model reads, with the digest worked out on the way in.
+@Suite struct MessageBatchTests {
+    struct Facts: Equatable {
+        var timestamp: Timestamp
+        var captureTime: Timestamp
+        var source: Endpoint
+        var destination: Endpoint
+        var transport: SIPTransport
+        var payloadType: UInt8
+        var payload: [UInt8]
+        var sip: SIPMessageIndex?
+        var hepVersion: UInt8?
+        var captureID: UInt32?
+        var ipProtocol: UInt8?
+        var correlation: [UInt8]?
+        var node: [UInt8]?
+        var frame: Int
+        var inputOffset: Int?
+        var comment: String?
+
+        init(_ m: DecodedMessage) {
+            timestamp = m.timestamp
+            captureTime = m.captureTime
+            source = m.source
+            destination = m.destination
+            transport = m.transport
+            payloadType = m.payloadType
+            payload = Array(m.payload)
+            sip = m.sip
+            hepVersion = m.hep?.version
+            captureID = m.hep?.displayCaptureID
+            ipProtocol = m.hep?.ipProtocol
+            correlation = m.hep?.correlationID.map { Array($0) }
+            node = m.hep?.nodeName.map { Array($0) }
+            frame = m.frameNumber
+            inputOffset = m.payloadInputOffset
+            comment = m.frameComment
+        }
+    }
+
+    @Test func realHEPMessagesComeOutAsTheyWentInWithTheirDigest() throws {
+        let packets = try Fixtures.rawHEPPackets()
+        let decoder = TraceDecoder()
+        var sent: [Facts] = []
+        var digests: [MessageDigest] = []
+        var batch = MessageBatch()
+        for (i, p) in packets.enumerated() {
+            p.withUnsafeBytes { b in
+                decoder.decode(datagram: b, from: Endpoint(address: .v4(1), port: 1), to: Endpoint(address: .v4(2), port: 9060),
+                               receivedAt: Timestamp(nanoseconds: Int64(i) * 1000), number: i + 1) { m in
+                    var m = m
+                    // A frame comment now and then, and interfaces that differ.
+                    if i % 7 == 0 { m.frameComment = "frame \(i)" }
+                    sent.append(Facts(m))
+                    digests.append(MessageDigest(payload: m.payload, sip: m.sip))
+                    batch.append(m, interface: i % 3)
+                }
+            }
+        }
+        #expect(sent.count == 280 && batch.count == 280)
+        #expect(digests.filter { $0.callID != 0 }.count == 280, "every message has a Call-ID hash")
+        var received: [Facts] = []
+        var receivedDigests: [MessageDigest?] = []
+        var interfaces: [Int] = []
+        batch.forEachWithInterface { m, interface in
+            received.append(Facts(m))
+            receivedDigests.append(m.digest)
+            interfaces.append(interface)
+        }
+        #expect(received == sent)
+        #expect(receivedDigests == digests.map { Optional($0) })
+        #expect(interfaces == (0..<280).map { $0 % 3 })
+        #expect(sent.contains { $0.correlation != nil } && sent.contains { $0.comment != nil })
+    }
+
+    /// The digest agrees with hashing the fields directly, and names the CSeq method.
+    @Test func digestOfARealInvite() throws {
+        let packet = try Fixtures.rawHEPPackets()[0]
+        let hep = try packet.withUnsafeBytes { try HEPDecoder.decode($0) }
+        let sip = Array(packet[hep.payload!])
+        try sip.withUnsafeBytes { b in
+            guard case .message(let index) = SIPParser.parse(b) else { Issue.record("not SIP"); return }
+            let d = MessageDigest(payload: b, sip: index)
+            let callID = try #require(index.callID), branch = try #require(index.viaBranch)
+            #expect(d.payload == ByteHash.of(b))
+            #expect(d.callID == ByteHash.of(b.slice(callID)))
+            #expect(d.branch == UInt32(truncatingIfNeeded: ByteHash.of(b.slice(branch))))
+            #expect(d.cseqMethod == .invite)
+            #expect(d != MessageDigest(payload: b.slice(0..<b.count - 1), sip: index))
+        }
+    }
+}
