@@ -19,7 +19,7 @@ public struct ExportSelection: Sendable {
         var all: [Int32] = []
         for g in store.orderedGroups {
             let group = store.groups[g]
-            for c in group.calls { all += store.calls[Int(c)].messages }
+            for c in group.calls { all += store.messages(of: c) }
             all += group.events
         }
         return ExportSelection(messages: store.ordered(all), description: "all messages")
@@ -32,7 +32,7 @@ public struct ExportSelection: Sendable {
             let group = store.groups[g]
             let name = store.correlationID(of: group) ?? "uncorrelated"
             guard ids.contains(name) else { continue }
-            for c in group.calls { picked += store.calls[Int(c)].messages }
+            for c in group.calls { picked += store.messages(of: c) }
             picked += group.events
         }
         return ExportSelection(messages: store.ordered(picked), description: "correlation id " + ids.joined(separator: ", "))
@@ -42,7 +42,7 @@ public struct ExportSelection: Sendable {
     public static func calls(_ store: TraceStore, callIDs: [String]) -> ExportSelection {
         var picked: [Int32] = []
         for (i, c) in store.calls.enumerated() where callIDs.contains(store.strings.string(c.callID)) {
-            picked += c.messages + store.events(of: Int32(i))
+            picked += store.messages(of: Int32(i)) + store.events(of: Int32(i))
         }
         return ExportSelection(messages: store.ordered(picked), description: "Call-ID " + callIDs.joined(separator: ", "))
     }

@@ -57,7 +57,11 @@ public struct Call: Sendable {
     public var hepCorrelation: UInt32
     public var group: UInt32
     var positionInGroup: Int32 = 0
-    public var messages: [Int32] = []
+    /// How many messages, and the first and newest in arrival order (-1: none). The rest are
+    /// chained through `MessageRecord.previousInCall`; `TraceStore.messages(of:)` lists them.
+    public internal(set) var messageCount: UInt32 = 0
+    public internal(set) var firstMessage: Int32 = -1
+    public internal(set) var lastMessage: Int32 = -1
     public var firstTime = Timestamp(nanoseconds: .max)
     public var lastTime = Timestamp(nanoseconds: .min)
 

@@ -26,6 +26,9 @@ public struct MessageRecord: Sendable {
     /// HEP time minus capture (or receive) time, in microseconds: the capture time without a
     /// trip back to the file. Int32.min when it does not fit (over ±35 minutes apart).
     public var captureOffset: Int32 = 0
+    /// The call's message before this one in arrival order (-1: the first). Calls keep their
+    /// messages as this chain, not as an array each: no allocation per call, four bytes a message.
+    public internal(set) var previousInCall: Int32 = -1
 
     public struct Flags: OptionSet, Sendable {
         public let rawValue: UInt8
@@ -46,9 +49,18 @@ public struct MessageRecord: Sendable {
 /// Where a payload's bytes are kept: in input `source` (1...) at `offset`, or in the store's own
 /// arena (source 0) for payloads that were reassembled or inflated.
 public struct PayloadRef: Sendable {
-    public var offset: Int
+    // Offset (48 bits, 256 TiB) and source share eight bytes: with the chain link that makes
+    // room for, a record stays 64 bytes.
+    private var packed: UInt64
     public var length: UInt32
-    public var source: UInt16
+
+    public init(offset: Int, length: UInt32, source: UInt16) {
+        packed = UInt64(truncatingIfNeeded: offset) & 0xffff_ffff_ffff | UInt64(source) << 48
+        self.length = length
+    }
+
+    public var offset: Int { Int(packed & 0xffff_ffff_ffff) }
+    public var source: UInt16 { UInt16(truncatingIfNeeded: packed >> 48) }
 }
 
 /// How a message reached us: the HEP agent (capture id, node) or the capture file and interface.

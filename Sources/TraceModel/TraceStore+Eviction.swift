@@ -3,10 +3,10 @@ import WireDecoding
 /// Staying within a memory budget: whole correlation groups go, least recently active first, so
 /// a session on screen is never shown half-evicted. The most recently active group is kept.
 extension TraceStore {
-    /// What one record and one call cost, as estimated for the budget (record, its slot in the
-    /// call, hash tables; a call's struct and arrays).
-    static let bytesPerRecord = MemoryLayout<MessageRecord>.stride + 16
-    static let bytesPerCall = MemoryLayout<Call>.stride + 200
+    /// What one record and one call cost, as estimated for the budget (a record and its share
+    /// of the tables; a call's struct and its entries in the lookup and link tables).
+    static let bytesPerRecord = MemoryLayout<MessageRecord>.stride + 12
+    static let bytesPerCall = MemoryLayout<Call>.stride + 140
 
     /// Evicts groups until the estimate is under three quarters of the limit (so the next
     /// eviction is some way off), then rebuilds the model from what is kept.

@@ -130,16 +130,16 @@ extension TraceStore {
             calls[Int(last)].positionInGroup = Int32(pos)
         }
         groups[from].statistics.apply(contribution, sign: -1)
-        groups[from].messageCount -= call.messages.count
+        groups[from].messageCount -= Int(call.messageCount)
         groups[from].timesStale = true
         calls[Int(c)].group = target
         calls[Int(c)].positionInGroup = Int32(groups[Int(target)].calls.count)
         groups[Int(target)].calls.append(c)
         groups[Int(target)].statistics.apply(contribution, sign: 1)
-        groups[Int(target)].messageCount += call.messages.count
+        groups[Int(target)].messageCount += Int(call.messageCount)
         groups[Int(target)].touch(call.firstTime)
         groups[Int(target)].touch(call.lastTime)
-        groups[Int(target)].lastArrival = max(groups[Int(target)].lastArrival, Int(call.messages.last ?? 0) + 1)
+        groups[Int(target)].lastArrival = max(groups[Int(target)].lastArrival, Int(max(call.lastMessage, 0)) + 1)
         for e in eventsByCall[c] ?? [] {
             if let i = groups[from].events.firstIndex(of: e) { groups[from].events.remove(at: i) }
             groups[from].messageCount -= 1

@@ -44,6 +44,22 @@ extension TraceStore {
         group.calls.sorted { (calls[Int($0)].firstTime, $0) < (calls[Int($1)].firstTime, $1) }
     }
 
+    /// A call's messages in arrival order.
+    public func messages(of call: Int32) -> [Int32] {
+        let c = calls[Int(call)]
+        var list = [Int32](repeating: 0, count: Int(c.messageCount))
+        var m = c.lastMessage, i = list.count
+        while m >= 0, i > 0 {
+            i -= 1
+            list[i] = m
+            m = messages[Int(m)].previousInCall
+        }
+        return list
+    }
+
+    /// A call's messages by time; ties keep arrival order.
+    public func orderedMessages(of call: Int32) -> [Int32] { ordered(messages(of: call)) }
+
     /// Message indices by time; ties keep arrival order.
     public func ordered(_ indices: [Int32]) -> [Int32] {
         indices.sorted { (messages[Int($0)].time, $0) < (messages[Int($1)].time, $1) }
@@ -144,9 +160,6 @@ extension TraceStore {
     public var modelMemoryBytes: Int {
         var total = messages.capacity * MemoryLayout<MessageRecord>.stride
         total += calls.capacity * MemoryLayout<Call>.stride
-        for c in calls {
-            total += c.messages.capacity * 4
-        }
         total += transactionLists.memoryBytes + dialogLists.memoryBytes
         total += groups.capacity * MemoryLayout<CorrelationGroup>.stride
         total += strings.memoryBytes + arena.byteCount

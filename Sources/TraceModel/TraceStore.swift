@@ -103,6 +103,28 @@ public struct TraceStore: Sendable {
     /// Adds one decoded message or event. `input` is the id from `addInput` of the bytes that
     /// `message.payloadInputOffset` refers to (0: none, the payload is copied).
     public mutating func add(_ m: DecodedMessage, input: UInt16 = 0, interface: Int = 0) {
+        add(m, input: input, interface: interface, resolved: Resolved())
+        countAdds(1)
+    }
+
+    /// Ids of a message's Call-ID and endpoints, when the caller looked them up already.
+    struct Resolved {
+        var callID: UInt32?
+        var source: UInt32?
+        var destination: UInt32?
+    }
+
+    /// Every few thousand messages, the memory budget is checked (and groups evicted). Never in
+    /// the middle of a batch: the ids looked up for the batch would not survive the rebuild.
+    mutating func countAdds(_ n: Int) {
+        addsSinceBudgetCheck += n
+        if addsSinceBudgetCheck >= 4096 {
+            addsSinceBudgetCheck = 0
+            enforceMemoryLimit()
+        }
+    }
+
+    private mutating func add(_ m: DecodedMessage, input: UInt16, interface: Int, resolved: Resolved) {
         let correlation: UInt32
         if let cid = m.hep?.correlationID, !cid.isEmpty {
             // A session sends thousands of messages with the same id: compare before hashing.
@@ -119,17 +141,15 @@ public struct TraceStore: Sendable {
             hepVersion: m.hep?.version ?? 0, ipProtocol: m.hep?.ipProtocol ?? 0,
             captureID: m.hep?.displayCaptureID ?? 0, node: m.hep?.nodeName.map { strings.intern($0) } ?? 0,
             input: input, interface: UInt16(truncatingIfNeeded: interface)))
+        let source = resolved.source ?? endpoints.id(m.source)
+        let destination = resolved.destination ?? endpoints.id(m.destination)
         if let sip = m.sip, let callRange = sip.callID {
             let digest = m.digest ?? MessageDigest(payload: m.payload, sip: sip)
-            addSIP(m, sip, digest, callID: strings.intern(m.payload.slice(callRange), byteHash: digest.callID),
-                   correlation: correlation, origin: origin, input: input)
+            let callID = resolved.callID ?? strings.intern(m.payload.slice(callRange), byteHash: digest.callID)
+            addSIP(m, sip, digest, callID: callID, correlation: correlation, origin: origin, input: input,
+                   source: source, destination: destination)
         } else {
-            addEvent(m, correlation: correlation, origin: origin, input: input)
-        }
-        addsSinceBudgetCheck += 1
-        if addsSinceBudgetCheck >= 4096 {
-            addsSinceBudgetCheck = 0
-            enforceMemoryLimit()
+            addEvent(m, correlation: correlation, origin: origin, input: input, source: source, destination: destination)
         }
     }
 
@@ -144,7 +164,7 @@ public struct TraceStore: Sendable {
     // MARK: SIP messages
 
     private mutating func addSIP(_ m: DecodedMessage, _ sip: SIPMessageIndex, _ digest: MessageDigest, callID: UInt32,
-                                 correlation: UInt32, origin: UInt16, input: UInt16) {
+                                 correlation: UInt32, origin: UInt16, input: UInt16, source: UInt32, destination: UInt32) {
         let callIndex = call(for: callID, correlation: correlation, time: m.timestamp)
         let p = m.payload
         let hash = UInt32(truncatingIfNeeded: digest.payload)
@@ -154,9 +174,11 @@ public struct TraceStore: Sendable {
         // duplicate), or the same sender repeating itself (a retransmission).
         let signatureBit: UInt64 = 1 << (UInt64(hash) & 63)
         let mayRepeat = calls[Int(callIndex)].payloadSignature & signatureBit != 0
-        for seenMessage in (mayRepeat ? calls[Int(callIndex)].messages : []).reversed()
-        where messages[Int(seenMessage)].payloadHash == hash {
+        var seenMessage = mayRepeat ? calls[Int(callIndex)].lastMessage : -1
+        while seenMessage >= 0 {
             let earlier = messages[Int(seenMessage)]
+            defer { seenMessage = earlier.previousInCall }
+            guard earlier.payloadHash == hash else { continue }
             guard earlier.payload.length == length,
                   withPayload(of: earlier, { $0.elementsEqual(p) }) else { continue }
             let samePoint = origins[Int(earlier.origin)].capturePoint == origins[Int(origin)].capturePoint
@@ -168,7 +190,7 @@ public struct TraceStore: Sendable {
                 counters.sightings += 1
                 return
             }
-            if samePoint, delay == 0, earlier.source == endpoints.id(m.source) {
+            if samePoint, delay == 0, earlier.source == source {
                 counters.exactDuplicates += 1
                 return
             }
@@ -179,8 +201,8 @@ public struct TraceStore: Sendable {
         let index = Int32(messages.count)
         estimatedBytes += TraceStore.bytesPerRecord + (input == 0 || m.payloadInputOffset == nil ? p.count : 0)
         var record = MessageRecord(
-            time: m.timestamp, payload: payloadRef(m, input: input), source: endpoints.id(m.source),
-            destination: endpoints.id(m.destination), call: callIndex, cseq: sip.cseqNumber ?? 0,
+            time: m.timestamp, payload: payloadRef(m, input: input), source: source,
+            destination: destination, call: callIndex, cseq: sip.cseqNumber ?? 0,
             payloadHash: hash, frame: UInt32(truncatingIfNeeded: m.frameNumber), origin: origin,
             status: sip.status ?? 0, transaction: 0, method: sip.method ?? .other, cseqMethod: .other,
             hasCSeq: sip.cseqNumber != nil || sip.cseqMethod != nil, transport: m.transport,
@@ -198,6 +220,7 @@ public struct TraceStore: Sendable {
         record.cseqMethod = cseqMethod
         if cseqMethod == .other, let r = sip.cseqMethod { otherCSeqMethods[index] = strings.intern(p.slice(r)) }
         record.transaction = transaction(in: callIndex, sip, branch: digest.branch, cseqMethod: cseqMethod)
+        record.previousInCall = calls[Int(callIndex)].lastMessage
         messages.append(record)
 
         let before = contribution(of: callIndex)
@@ -207,7 +230,9 @@ public struct TraceStore: Sendable {
             users = (userPart(sip.from, in: p), userPart(sip.to, in: p))
         }
         update(call: callIndex) { c in
-            c.messages.append(index)
+            if c.firstMessage < 0 { c.firstMessage = index }
+            c.lastMessage = index
+            c.messageCount += 1
             c.payloadSignature |= signatureBit
             if m.timestamp < c.firstTime { c.firstTime = m.timestamp }
             if m.timestamp > c.lastTime { c.lastTime = m.timestamp }
@@ -357,7 +382,7 @@ public struct TraceStore: Sendable {
         c.ringTime = nil
         c.answerTime = nil
         c.byeTime = nil
-        for m in ordered(c.messages) {
+        for m in ordered(messages(of: callIndex)) {
             let r = messages[Int(m)]
             guard !r.isRetransmission else { continue }
             c.apply(method: r.status == 0 ? r.method : nil, status: r.status, cseqMethod: r.cseqMethod, cseq: r.cseq, at: r.time)
@@ -374,7 +399,8 @@ public struct TraceStore: Sendable {
 
     /// Non-SIP HEP payloads join their correlation group, and their call when the correlation id
     /// is a Call-ID (Kamailio hlog() without an id, rtpengine).
-    private mutating func addEvent(_ m: DecodedMessage, correlation: UInt32, origin: UInt16, input: UInt16) {
+    private mutating func addEvent(_ m: DecodedMessage, correlation: UInt32, origin: UInt16, input: UInt16,
+                                   source: UInt32, destination: UInt32) {
         let index = Int32(messages.count)
         estimatedBytes += TraceStore.bytesPerRecord + m.payload.count
         var group: UInt32
@@ -387,8 +413,8 @@ public struct TraceStore: Sendable {
             group = correlation != 0 ? hepGroup(correlation) : uncorrelated()
         }
         let record = MessageRecord(
-            time: m.timestamp, payload: payloadRef(m, input: input), source: endpoints.id(m.source),
-            destination: endpoints.id(m.destination), call: -1, cseq: 0, payloadHash: 0,
+            time: m.timestamp, payload: payloadRef(m, input: input), source: source,
+            destination: destination, call: -1, cseq: 0, payloadHash: 0,
             frame: UInt32(truncatingIfNeeded: m.frameNumber), origin: origin, status: 0, transaction: 0,
             method: .other, cseqMethod: .other, hasCSeq: false, transport: m.transport,
             payloadType: m.payloadType, flags: [], captureOffset: TraceStore.captureOffset(m))
@@ -434,11 +460,28 @@ extension TraceStore {
     public mutating func add(_ batch: MessageBatch, input: UInt16 = 0) {
         if input != 0, let source = self.input(input) {
             // Batches may reference payloads in the mapped input instead of carrying copies.
-            source.withBytes { bytes in
-                batch.forEachWithInterface(input: bytes) { m, interface in add(m, input: input, interface: interface) }
-            }
+            source.withBytes { bytes in add(batch, input: input, bytes: bytes) }
         } else {
-            batch.forEachWithInterface { m, interface in add(m, input: input, interface: interface) }
+            add(batch, input: input, bytes: nil)
         }
+    }
+
+    private mutating func add(_ batch: MessageBatch, input: UInt16, bytes: UnsafeRawBufferPointer?) {
+        // Call-IDs and endpoints first, all of them, in a loop that does nothing else: each
+        // lookup is a few reads at random places in memory, and with no other work between
+        // them the processor has several under way at once. One message at a time, each lookup
+        // would wait on its own.
+        var resolved: [Resolved] = []
+        resolved.reserveCapacity(batch.count)
+        batch.forEachKey(input: bytes) { callID, hash, source, destination in
+            resolved.append(Resolved(callID: callID.map { strings.intern($0, byteHash: hash) },
+                                     source: endpoints.id(source), destination: endpoints.id(destination)))
+        }
+        var i = 0
+        batch.forEachWithInterface(input: bytes) { m, interface in
+            add(m, input: input, interface: interface, resolved: resolved[i])
+            i += 1
+        }
+        countAdds(batch.count)
     }
 }

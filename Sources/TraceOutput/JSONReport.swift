@@ -35,7 +35,7 @@ public enum JSONReport {
             j.key("call_id"); j.string(store.strings.string(call.callID))
             callFacts(c, store, &j)
             j.raw(","); j.key("messages"); j.raw("[")
-            for (mi, m) in store.ordered(call.messages).enumerated() {
+            for (mi, m) in store.orderedMessages(of: c).enumerated() {
                 if mi > 0 { j.raw(",") }
                 message(m, store, &j)
             }

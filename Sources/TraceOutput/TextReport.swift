@@ -17,7 +17,7 @@ public enum TextReport {
             for c in store.orderedCalls(of: group) {
                 let call = store.calls[Int(c)]
                 out += "\nCall-ID \(SafeText.line(store.strings.string(call.callID)))\n"
-                out += TextLadder.render(LadderLayout(store: store, messages: call.messages),
+                out += TextLadder.render(LadderLayout(store: store, messages: store.messages(of: c)),
                                          glyphs: ascii ? .ascii : .unicode)
             }
             out += "\n"
@@ -34,7 +34,7 @@ public enum TextReport {
             for c in store.orderedCalls(of: group) {
                 let call = store.calls[Int(c)]
                 out += "  Call-ID \(SafeText.line(store.strings.string(call.callID)))\n"
-                for m in store.ordered(call.messages) {
+                for m in store.orderedMessages(of: c) {
                     let r = store.messages[Int(m)]
                     let what = store.methodName(m).map { SafeText.line($0) } ?? String(r.status)
                     out += "    \(clock(r.time))  \(store.endpoints[r.source]) -> \(store.endpoints[r.destination])"

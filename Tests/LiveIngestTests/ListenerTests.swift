@@ -145,7 +145,7 @@ import Glibc
         let v2: [UInt8] = [2, 16, 2, 17, 0x13, 0xc4, 0x13, 0xc4, 10, 0, 0, 1, 10, 0, 0, 2,
                            0x5b, 0x4c, 0xc7, 0x69, 0x40, 0xe2, 0x01, 0x00, 0x01, 0x00, 0, 0] + sip
         Net.sendUDP([v1, v2], port: port)
-        #expect(h.pump { $0.store.messages.count == 2 || $0.store.calls.first?.messages.count == 2 })
+        #expect(h.pump { $0.store.messages.count == 2 || $0.store.calls.first?.messageCount == 2 })
         await h.stop()
         let c = h.session.totalCounters
         #expect(c.hepByVersion[1] == 1 && c.hepByVersion[2] == 1)

@@ -169,7 +169,7 @@ enum TruthRows {
         var rows: [String: Int] = [:]
         for c in store.calls.indices {
             let call = store.calls[c]
-            for m in call.messages {
+            for m in store.messages(of: Int32(c)) {
                 let r = store.messages[Int(m)]
                 let label = store.methodName(m) ?? String(r.status)
                 let key = "\(store.correlationID(ofMessage: m) ?? "-") \(store.strings.string(call.callID)) \(label) "

@@ -23,7 +23,7 @@ struct ModelPicture: Equatable {
 
     init(_ store: TraceStore, keepCorrelation: Bool = true) {
         for (i, c) in store.calls.enumerated() {
-            for m in c.messages {
+            for m in store.messages(of: Int32(i)) {
                 let r = store.messages[Int(m)]
                 let corr = keepCorrelation ? (store.correlationID(ofMessage: m) ?? "-") : "-"
                 let key = "\(corr) \(store.strings.string(c.callID)) \(store.methodName(m) ?? String(r.status)) "

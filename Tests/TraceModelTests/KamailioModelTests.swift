@@ -93,7 +93,7 @@ import TraceModel
         #expect(Set(store.transactions(of: index).map(\.branch)).count == 2)
         // A proxy passes the tags through: both legs are one dialog.
         #expect(call.dialogCount == 1 && store.dialogs(of: index).count == 1)
-        let acks = call.messages.map { store.messages[Int($0)] }.filter { $0.method == .ack }
+        let acks = store.messages(of: index).map { store.messages[Int($0)] }.filter { $0.method == .ack }
         #expect(acks.count == 2)
         #expect(Set(acks.map(\.transaction)).count == 2)
     }

@@ -20,9 +20,9 @@ import WireDecoding
     func facts(_ store: TraceStore, group: CorrelationGroup) -> [CallFacts] {
         store.orderedCalls(of: group).map { i in
             let c = store.calls[Int(i)]
-            return CallFacts(callID: store.strings.string(c.callID), state: c.state, messages: c.messages.count,
+            return CallFacts(callID: store.strings.string(c.callID), state: c.state, messages: Int(c.messageCount),
                              pdd: c.postDialDelay,
-                             labels: store.ordered(c.messages).map { store.methodName($0) ?? String(store.messages[Int($0)].status) })
+                             labels: store.orderedMessages(of: i).map { store.methodName($0) ?? String(store.messages[Int($0)].status) })
         }
     }
 
@@ -57,7 +57,7 @@ import WireDecoding
         #expect(kept.statistics.answered == 10 && kept.statistics.failuresByStatus == [486: 10])
         #expect(limited.estimatedBytes <= budget)
         // Payloads of what is kept are still readable from the file.
-        let first = limited.messages[Int(limited.calls[Int(kept.calls[0])].messages[0])]
+        let first = limited.messages[Int(limited.calls[Int(kept.calls[0])].firstMessage)]
         #expect(limited.withPayload(of: first) { $0.count } == Int(first.payload.length))
     }
 
@@ -82,7 +82,7 @@ import WireDecoding
         let old = before.groups.first { before.correlationID(of: $0) == "dup-run" }!
         #expect(facts(after, group: g) == facts(before, group: old))
         let c = after.calls[Int(g.calls[0])]
-        #expect(c.messages.allSatisfy { after.sightings(of: $0).count == 1 })
+        #expect(after.messages(of: g.calls[0]).allSatisfy { after.sightings(of: $0).count == 1 })
         #expect(after.counters.exactDuplicates == before.counters.exactDuplicates)
         #expect(after.counters.evictedMessages == 14)
     }

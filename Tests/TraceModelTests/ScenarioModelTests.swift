@@ -47,15 +47,15 @@ import WireDecoding
             #expect(ms(c.postDialDelay) == expected.timings.pddMs, "\(what) PDD")
             #expect(ms(c.setupTime) == expected.timings.setupMs, "\(what) setup")
             #expect(ms(c.duration) == expected.timings.durationMs, "\(what) duration")
-            #expect(c.messages.count == expected.messages.count, "\(what)")
+            #expect(Int(c.messageCount) == expected.messages.count, "\(what)")
             #expect(Int(c.retransmissions) == expected.retransmissions, "\(what)")
-            let labels = store.ordered(c.messages).map { m in
+            let labels = store.orderedMessages(of: index).map { m in
                 store.methodName(m) ?? String(store.messages[Int(m)].status)
             }
             #expect(labels == expected.ladder, "\(what)")
             #expect(store.events(of: index).count == expected.events.count, "\(what) events")
             // Sightings and hop delays, message by message.
-            for (m, e) in zip(store.ordered(c.messages), expected.messages) {
+            for (m, e) in zip(store.orderedMessages(of: index), expected.messages) {
                 let sightings = store.sightings(of: m)
                 #expect(sightings.count == e.sightings.count - 1, "\(what) \(e.label)")
                 if let hop = e.hopDelayMs { #expect(sightings.last.map { Int($0.delay / 1_000_000) } == hop) }
@@ -104,7 +104,7 @@ import WireDecoding
         let store = try load(Scenarios.reusedCallIDAcrossSessions())
         #expect(store.calls.count == 2)
         #expect(Set(store.calls.map(\.hepCorrelation)).count == 2)
-        #expect(store.calls.allSatisfy { $0.messages.count == 7 })
+        #expect(store.calls.allSatisfy { $0.messageCount == 7 })
         #expect(store.links(of: 0).isEmpty && store.links(of: 1).isEmpty)
         #expect(store.counters.exactDuplicates == 0 && store.counters.retransmissions == 0)
     }

@@ -11,7 +11,7 @@ import Glibc
 /// A capture arriving through a pipe in small pieces is decoded as it comes.
 @Suite struct StreamLoadTests {
     func calls(_ store: TraceStore) -> [String] {
-        store.calls.map { store.strings.string($0.callID) + " \($0.state.name) \($0.messages.count)" }.sorted()
+        store.calls.map { store.strings.string($0.callID) + " \($0.state.name) \($0.messageCount)" }.sorted()
     }
 
     @Test(arguments: ["hep-kamailio-udp.pcap", "sip-plain-tcp.pcap"])

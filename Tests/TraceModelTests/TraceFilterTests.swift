@@ -75,7 +75,7 @@ import WireDecoding
         // A response answers the method its CSeq names.
         #expect(try messageCount("method:BYE") == 60)
         #expect(try messageCount("/^SIP\\/2.0 486/") == 10)
-        let busyMessages = Self.store.calls.filter { $0.state == .busy }.reduce(0) { $0 + $1.messages.count }
+        let busyMessages = Self.store.calls.filter { $0.state == .busy }.reduce(0) { $0 + Int($1.messageCount) }
         #expect(try messageCount("state:busy") == busyMessages)
     }
 

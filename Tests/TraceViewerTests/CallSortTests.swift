@@ -31,14 +31,14 @@ import WireDecoding
         case .to: return text(c.toUser)
         case .callID: return text(c.callID)
         case .method: return .bytes(Array(c.kind.name.utf8))
-        case .messages: return .number(Int64(c.messages.count))
+        case .messages: return .number(Int64(c.messageCount))
         case .state: return .number(Int64(c.state.rawValue))
         case .pdd: return .number(c.postDialDelay ?? -1)
         case .duration: return .number(c.duration ?? -1)
         case .source:
             // By address (IPv4 first), then port: big-endian bytes compare in that order.
-            guard let first = c.messages.first else { return .bytes([]) }
-            let e = s.endpoints[s.messages[Int(first)].source]
+            guard c.firstMessage >= 0 else { return .bytes([]) }
+            let e = s.endpoints[s.messages[Int(c.firstMessage)].source]
             func be<T: FixedWidthInteger>(_ v: T) -> [UInt8] { withUnsafeBytes(of: v.bigEndian) { Array($0) } }
             switch e.address {
             case .v4(let a): return .bytes([0] + be(a) + be(e.port))

@@ -38,7 +38,7 @@ public struct ModelProbe {
             for call in store.orderedCalls(of: group) {
                 _ = store.links(of: call)
                 for e in store.events(of: call) { Check.that(store.call(ofEvent: e) != nil, "event of a call without one") }
-                for message in store.ordered(store.calls[Int(call)].messages) {
+                for message in store.orderedMessages(of: call) {
                     let record = store.messages[Int(message)]
                     seen += 1
                     _ = record.time.decimalSeconds

@@ -33,7 +33,7 @@ extension TraceFilter {
         func anyMessage(_ test: (Int32) -> Bool) -> Bool {
             if let message { return test(message) }
             guard let call else { return false }
-            return store.calls[Int(call)].messages.contains(where: test)
+            return store.messages(of: call).contains(where: test)
         }
         func callText(_ id: (Call) -> UInt32, _ needle: String) -> Bool {
             guard let call else { return false }

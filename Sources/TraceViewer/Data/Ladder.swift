@@ -35,12 +35,12 @@ public struct Ladder: Sendable {
         switch scope {
         case .calls(let calls):
             for c in calls where Int(c) < s.calls.count {
-                sip += s.calls[Int(c)].messages
+                sip += s.messages(of: c)
                 events += s.events(of: c)
             }
         case .group(let g):
             if g < s.groups.count {
-                for c in s.groups[g].calls { sip += s.calls[Int(c)].messages }
+                for c in s.groups[g].calls { sip += s.messages(of: c) }
                 events = s.groups[g].events
             }
         }

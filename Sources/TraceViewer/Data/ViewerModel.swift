@@ -208,7 +208,7 @@ public final class ViewerModel {
         case .from: return byText { s.calls[$0].fromUser }
         case .to: return byText { s.calls[$0].toUser }
         case .callID: return byText { s.calls[$0].callID }
-        case .messages: return ordered { UInt64(s.calls[$0].messages.count) }
+        case .messages: return ordered { UInt64(s.calls[$0].messageCount) }
         case .pdd: return ordered { KeyedSort.key(s.calls[$0].postDialDelay ?? -1) }
         case .duration: return ordered { KeyedSort.key(s.calls[$0].duration ?? -1) }
         case .source:
@@ -216,7 +216,10 @@ public final class ViewerModel {
             // (as text, 10.0.0.10 would come before 10.0.0.9). Endpoint ids are dense, so ranks
             // go in an array; a load test can have a hundred thousand distinct source ports.
             let all = s.endpoints.all
-            func source(_ call: Int) -> Int? { s.calls[call].messages.first.map { Int(s.messages[Int($0)].source) } }
+            func source(_ call: Int) -> Int? {
+                let first = s.calls[call].firstMessage
+                return first < 0 ? nil : Int(s.messages[Int(first)].source)
+            }
             var used = [Bool](repeating: false, count: all.count)
             for c in byStart { if let e = source(Int(c)) { used[e] = true } }
             var v4: [Int32] = [], v4Keys: [UInt64] = [], v6: [(Int32, UInt64, UInt64, UInt16)] = []

@@ -63,15 +63,15 @@ enum CallsScreen {
                 callID = "[" + (row.linkReason.map { SafeText.line($0) } ?? "linked") + "] " + callID
             }
             var route = ""
-            if let first = c.messages.first {
-                let r = s.messages[Int(first)]
+            if c.firstMessage >= 0 {
+                let r = s.messages[Int(c.firstMessage)]
                 route = "\(s.endpoints[r.source].description) \(g.rightwards) \(s.endpoints[r.destination].description)"
             }
             var stateText = c.state.name
             if c.finalStatus != 0, !c.state.isActive, c.state != .completed { stateText += " \(c.finalStatus)" }
             let values = [
                 Format.clockMillis(c.firstTime), from, text(c.toUser), c.kindKnown ? c.kind.name : "-",
-                String(c.messages.count), stateText, Format.millis(c.postDialDelay), Format.duration(c.duration), route,
+                String(c.messageCount), stateText, Format.millis(c.postDialDelay), Format.duration(c.duration), route,
                 callID,
             ]
             let stateRole: ColorRole = c.state.isActive ? .provisional : c.state.isFailure ? .clientError

@@ -82,14 +82,14 @@ extension SaveScope {
             guard let filter else { return .all(store) }
             var picked: [Int32] = []
             // The calls the filter shows, whole (as on the call list).
-            for (i, c) in store.calls.enumerated() where filter.matches(call: Int32(i), in: store) {
-                picked += c.messages + store.events(of: Int32(i))
+            for i in store.calls.indices where filter.matches(call: Int32(i), in: store) {
+                picked += store.messages(of: Int32(i)) + store.events(of: Int32(i))
             }
             return ExportSelection(messages: store.ordered(picked), description: "filter \(filter.expression)")
         case .calls(let calls):
             var picked: [Int32] = []
             for c in calls where c >= 0 && Int(c) < store.calls.count {
-                picked += store.calls[Int(c)].messages + store.events(of: c)
+                picked += store.messages(of: c) + store.events(of: c)
             }
             let names = calls.prefix(3).map { store.strings.string(store.calls[Int($0)].callID) }.joined(separator: ", ")
             return ExportSelection(messages: store.ordered(picked), description: "Call-ID \(names)\(calls.count > 3 ? ", ..." : "")")
@@ -97,7 +97,7 @@ extension SaveScope {
             guard g >= 0, g < store.groups.count else { return ExportSelection(messages: [], description: "nothing") }
             let group = store.groups[g]
             var picked = group.events
-            for c in group.calls { picked += store.calls[Int(c)].messages }
+            for c in group.calls { picked += store.messages(of: c) }
             return ExportSelection(messages: store.ordered(picked), description: "session \(model.groupName(g))")
         case .message(let m):
             return ExportSelection(messages: Int(m) < store.messages.count ? [m] : [], description: "one message")

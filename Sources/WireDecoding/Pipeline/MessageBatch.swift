@@ -83,6 +83,27 @@ public struct MessageBatch: Sendable {
             hasHEPCaptureID: h?.displayCaptureID != nil, hasHEPIPProtocol: h?.ipProtocol != nil, sip: m.sip))
     }
 
+    /// Calls `body` with each message's Call-ID bytes and their `ByteHash` (nil and 0 for a
+    /// message without one) and its endpoints, in order: a quick first pass for a model that
+    /// looks them all up before it takes the messages one by one.
+    public func forEachKey(input: UnsafeRawBufferPointer? = nil,
+                           _ body: (_ callID: UnsafeRawBufferPointer?, _ hash: UInt64, Endpoint, Endpoint) -> Void) {
+        bytes.withUnsafeBytes { all in
+            entries.withUnsafeBufferPointer { list in
+                guard let first = list.baseAddress else { return }
+                for i in 0..<list.count {
+                    let e = first + i
+                    var callID: UnsafeRawBufferPointer?
+                    if let r = e.pointee.sip?.callID {
+                        let start = e.pointee.payloadStart
+                        callID = (e.pointee.payloadInInput ? input! : all).slice(start + r.lowerBound..<start + r.upperBound)
+                    }
+                    body(callID, e.pointee.digest.callID, e.pointee.source, e.pointee.destination)
+                }
+            }
+        }
+    }
+
     /// Calls `body` with each message as a borrowed view, in the order they were appended.
     public func forEach(_ body: (DecodedMessage) -> Void) {
         forEachWithInterface { m, _ in body(m) }
