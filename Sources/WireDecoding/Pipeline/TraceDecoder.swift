@@ -39,8 +39,9 @@ public final class TraceDecoder: @unchecked Sendable {
         ownCounters.bytes += frame.data.count
         let frameOffset = frame.dataOffset
         let comment = frame.comment
+        // The decoder outlives this call: no reference counting of it per segment.
         network.dissect(linkType: frame.linkType, frame: frame.data, timestamp: frame.timestamp,
-                        frameNumber: frame.frameNumber, counters: &networkCounters) { segment in
+                        frameNumber: frame.frameNumber, counters: &networkCounters) { [unowned(unsafe) self] segment in
             let base = segment.payloadOffsetInFrame.map { frameOffset + $0 }
             if let comment {
                 self.handle(segment, inputOffset: base) { m in
