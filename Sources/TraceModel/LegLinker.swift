@@ -16,13 +16,55 @@ struct LegLinker: Sendable {
     /// Members of each component with more than one call, at its root.
     private var members: [Int32: [Int32]] = [:]
     /// Per component root: the HEP group its calls follow, and its link group.
-    var hepGroup: [Int32: UInt32] = [:]
+    var hepGroup = PerCall()
     var linkGroup: [Int32: UInt32] = [:]
-    var tokens: [UInt64: Holder] = [:]
+    var tokens = Tokens()
+
+    /// A group id per call, in an array: every HEP call has one from the start.
+    struct PerCall: Sendable {
+        private var values: [UInt32] = []  // UInt32.max: none
+
+        mutating func append() { values.append(.max) }
+
+        subscript(call: Int32) -> UInt32? {
+            get { values[Int(call)] == .max ? nil : values[Int(call)] }
+            set { values[Int(call)] = newValue ?? .max }
+        }
+    }
+
+    /// Link tokens (hashes of Call-IDs, Session-IDs...) and who holds them: one or two per call.
+    struct Tokens: Sendable {
+        private var table = UInt64Table()
+
+        var capacity: Int { table.capacity }
+
+        subscript(token: UInt64) -> Holder? {
+            get {
+                guard let v = table[token] else { return nil }
+                let call = Int32(truncatingIfNeeded: v)
+                switch v >> 32 {
+                case 1: return .callID(call)
+                case 2: return .reference(call)
+                default: return .shared(call)
+                }
+            }
+            set {
+                guard let newValue else { preconditionFailure("link tokens are never removed") }
+                let (kind, call): (Int64, Int32)
+                switch newValue {
+                case .callID(let c): (kind, call) = (1, c)
+                case .reference(let c): (kind, call) = (2, c)
+                case .shared(let c): (kind, call) = (3, c)
+                }
+                table[token] = kind << 32 | Int64(UInt32(bitPattern: call))
+            }
+        }
+    }
 
     mutating func addCall() {
         parent.append(Int32(parent.count))
         size.append(1)
+        hepGroup.append()
     }
 
     mutating func find(_ x: Int32) -> Int32 {

@@ -118,3 +118,68 @@ public struct PayloadArena: Sendable {
 public protocol PayloadSource: AnyObject, Sendable {
     func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R
 }
+
+/// A map from 64-bit keys to 64-bit values, open addressing with linear probing, for the
+/// lookups done once per message or per call (call keys, link tokens): the standard Dictionary
+/// hashes with a seeded SipHash, several times the work of one multiply here. No removal; a
+/// model that drops calls is rebuilt instead.
+struct UInt64Table: Sendable {
+    // Key 0 marks an empty slot; a key of 0 is stored as 1 (keys here are ids or hashes).
+    private var keys: [UInt64]
+    private var values: [Int64]
+    private var shift: UInt64
+    private(set) var count = 0
+
+    init() {
+        keys = [UInt64](repeating: 0, count: 16)
+        values = [Int64](repeating: 0, count: 16)
+        shift = 64 - 4
+    }
+
+    var capacity: Int { keys.count }
+
+    @inline(__always) private func slot(_ key: UInt64) -> Int {
+        Int(truncatingIfNeeded: (key &* 0x9e37_79b9_7f4a_7c15) >> shift)
+    }
+
+    subscript(key: UInt64) -> Int64? {
+        get {
+            let k = key == 0 ? 1 : key
+            let mask = keys.count - 1
+            var i = slot(k)
+            while true {
+                let found = keys[i]
+                if found == k { return values[i] }
+                if found == 0 { return nil }
+                i = (i + 1) & mask
+            }
+        }
+        set {
+            guard let newValue else { preconditionFailure("UInt64Table has no removal") }
+            let k = key == 0 ? 1 : key
+            let mask = keys.count - 1
+            var i = slot(k)
+            while keys[i] != 0 && keys[i] != k { i = (i + 1) & mask }
+            if keys[i] == 0 {
+                keys[i] = k
+                count += 1
+            }
+            values[i] = newValue
+            if count * 4 > keys.count * 3 { grow() }
+        }
+    }
+
+    private mutating func grow() {
+        let oldKeys = keys, oldValues = values
+        keys = [UInt64](repeating: 0, count: oldKeys.count * 2)
+        values = [Int64](repeating: 0, count: oldKeys.count * 2)
+        shift -= 1
+        let mask = keys.count - 1
+        for (k, v) in zip(oldKeys, oldValues) where k != 0 {
+            var i = slot(k)
+            while keys[i] != 0 { i = (i + 1) & mask }
+            keys[i] = k
+            values[i] = v
+        }
+    }
+}

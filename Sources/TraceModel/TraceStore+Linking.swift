@@ -60,7 +60,7 @@ extension TraceStore {
         let token = TraceStore.tokenHash(.callID, value)
         guard seenToken(call, token) else { return }
         // Prefer the leg with that Call-ID in the same session, when there is one.
-        if let target = strings.lookup(value).flatMap({ callByKey[CallKey(correlation: calls[Int(call)].hepCorrelation, callID: $0)] }),
+        if let target = strings.lookup(value).flatMap({ self.call(withKey: CallKey(correlation: calls[Int(call)].hepCorrelation, callID: $0)) }),
            target != call {
             link(call, target, .xCallID)
             return

@@ -163,7 +163,7 @@ extension TraceStore {
         total += transactionLists.memoryBytes + dialogLists.memoryBytes
         total += groups.capacity * MemoryLayout<CorrelationGroup>.stride
         total += strings.memoryBytes + arena.byteCount
-        total += callByKey.capacity * 16 + linker.tokens.capacity * 24
+        total += callByKey.capacity * 16 + linker.tokens.capacity * 16 + calls.count * 12
         return total
     }
 }

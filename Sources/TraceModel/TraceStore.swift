@@ -68,7 +68,8 @@ public struct TraceStore: Sendable {
     var otherMethods: [Int32: UInt32] = [:]
 
     var groupByHEPCorrelation: [UInt32: UInt32] = [:]
-    var callByKey: [CallKey: Int32] = [:]
+    /// Every call by (correlation id, Call-ID); see `CallKey.packed`.
+    var callByKey = UInt64Table()
     /// By string id: the first call with that Call-ID (-1: none), the fast path of `call(for:)`.
     var firstCallOfString: [Int32] = []
     var uncorrelatedGroup: UInt32?
@@ -79,7 +80,11 @@ public struct TraceStore: Sendable {
     struct CallKey: Hashable {
         var correlation: UInt32
         var callID: UInt32
+
+        var packed: UInt64 { UInt64(correlation) << 32 | UInt64(callID) }
     }
+
+    func call(withKey key: CallKey) -> Int32? { callByKey[key.packed].map { Int32(truncatingIfNeeded: $0) } }
 
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
@@ -277,14 +282,14 @@ public struct TraceStore: Sendable {
             if first >= 0, calls[Int(first)].hepCorrelation == correlation { return first }
         }
         let key = CallKey(correlation: correlation, callID: callID)
-        if let existing = callByKey[key] { return existing }
+        if let existing = call(withKey: key) { return existing }
         let index = Int32(calls.count)
         let g = correlation != 0 ? hepGroup(correlation) : uncorrelated()
         estimatedBytes += TraceStore.bytesPerCall
         var c = Call(callID: callID, hepCorrelation: correlation, group: g)
         c.positionInGroup = Int32(groups[Int(g)].calls.count)
         calls.append(c)
-        callByKey[key] = index
+        callByKey[key.packed] = Int64(index)
         if Int(callID) >= firstCallOfString.count {
             firstCallOfString.append(contentsOf: repeatElement(-1, count: Int(callID) + 1 - firstCallOfString.count))
         }
