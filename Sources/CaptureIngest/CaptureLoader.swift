@@ -13,6 +13,9 @@ public struct LoadReport: Sendable {
 
 /// Reads capture files into a trace model: frames -> decoder -> store.
 public enum CaptureLoader {
+    /// Messages handed from the decoding thread to the model's at a time.
+    static let batchSize = 2048
+
     /// Loads one file (or "-") into `store`, decoding with `decoder`. Throws only when the input
     /// cannot be read or is not a capture at all; damage inside a capture becomes warnings.
     public static func load(
@@ -43,14 +46,14 @@ public enum CaptureLoader {
                 // after (each access to a captured variable is checked at run time).
                 var reader = sharedReader
                 var count = 0
-                var batch = MessageBatch()
+                var batch = MessageBatch(capacity: CaptureLoader.batchSize)
                 while let frame = reader.next() {
                     count += 1
                     let interface = frame.interfaceID
                     decoder.decode(frame: frame) { batch.append($0, interface: interface, referencingInput: true) }
-                    if batch.count >= 2048 {
+                    if batch.count >= CaptureLoader.batchSize {
                         pipe.put(batch, position: reader.position)
-                        batch = MessageBatch()
+                        batch = MessageBatch(capacity: CaptureLoader.batchSize)
                     }
                 }
                 decoder.finish { batch.append($0, interface: 0, referencingInput: true) }

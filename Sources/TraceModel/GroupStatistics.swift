@@ -38,13 +38,23 @@ public struct GroupStatistics: Sendable {
         var duration: Int64?
 
         init(_ c: borrowing Call) {
-            state = c.state
-            isInvite = c.kind == .invite
-            answered = c.wasAnswered
-            failureStatus = c.state.isFailure ? c.finalStatus : nil
-            pdd = c.postDialDelay
-            setup = c.setupTime
-            duration = c.duration
+            self.init(state: c.state, kind: c.kind, finalStatus: c.finalStatus, invite: c.inviteNanos, ring: c.ringNanos,
+                      answer: c.answerNanos, bye: c.byeNanos)
+        }
+
+        /// From the fields it depends on (times in nanoseconds, Int64.min: none).
+        init(state: CallState, kind: SIPMethod, finalStatus: UInt16, invite: Int64, ring: Int64, answer: Int64, bye: Int64) {
+            self.state = state
+            isInvite = kind == .invite
+            answered = answer != .min
+            failureStatus = state.isFailure ? finalStatus : nil
+            // As Call.postDialDelay, setupTime and duration work them out (saturating).
+            func span(_ from: Int64, _ to: Int64) -> Int64? {
+                from == .min || to == .min ? nil : Timestamp(nanoseconds: to).nanoseconds(since: Timestamp(nanoseconds: from))
+            }
+            pdd = span(invite, ring)
+            setup = span(invite, answer)
+            duration = span(answer, bye)
         }
     }
 

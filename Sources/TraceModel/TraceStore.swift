@@ -304,7 +304,10 @@ public struct TraceStore: Sendable {
     /// What a call adds to its group's statistics, read in place (a copy of the call would
     /// retain and release its arrays, twice per message).
     func contribution(of call: Int32) -> GroupStatistics.Contribution {
-        calls.withUnsafeBufferPointer { GroupStatistics.Contribution($0[Int(call)]) }
+        let i = Int(call)
+        return GroupStatistics.Contribution(
+            state: calls[i].state, kind: calls[i].kind, finalStatus: calls[i].finalStatus, invite: calls[i].inviteNanos,
+            ring: calls[i].ringNanos, answer: calls[i].answerNanos, bye: calls[i].byeNanos)
     }
 
     mutating func update(call i: Int32, _ body: (inout Call) -> Void) {

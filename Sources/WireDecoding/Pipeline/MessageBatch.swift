@@ -40,6 +40,11 @@ public struct MessageBatch: Sendable {
 
     public init() {}
 
+    /// A batch with room for `count` messages made at once, not by doubling as they come.
+    public init(capacity count: Int) {
+        entries.reserveCapacity(count)
+    }
+
     public var count: Int { entries.count }
     public var isEmpty: Bool { entries.isEmpty }
     public var byteCount: Int { bytes.count }
