@@ -9,21 +9,22 @@ import WireDecoding
 public struct ByteStringTable: Sendable {
     private var arena: [UInt8] = []
     private var starts: [UInt32] = [0]   // starts[id]..<starts[id+1]; id 0 is the empty "none"
-    private var slots: [UInt32]          // 0 = empty, else id
-    private var hashes: [UInt32] = [0]
+    // 0 = empty, else the string's 32-bit hash (high half) and its id (low half): a probe
+    // compares hashes without a second read elsewhere in memory.
+    private var slots: [UInt64]
     private var mask: Int
 
     public init(capacity: Int = 1024) {
         var size = 16
         while size < capacity * 2 { size <<= 1 }
-        slots = [UInt32](repeating: 0, count: size)
+        slots = [UInt64](repeating: 0, count: size)
         mask = size - 1
         starts.append(0)
     }
 
     public var count: Int { starts.count - 2 }
     /// Bytes held (arena plus tables), for the memory figures.
-    public var memoryBytes: Int { arena.capacity + starts.capacity * 4 + slots.capacity * 4 + hashes.capacity * 4 }
+    public var memoryBytes: Int { arena.capacity + starts.capacity * 4 + slots.capacity * 8 }
 
     /// The id of `bytes`, adding them when new.
     public mutating func intern(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
@@ -35,16 +36,17 @@ public struct ByteStringTable: Sendable {
         let h = UInt32(truncatingIfNeeded: byteHash)
         var i = Int(h) & mask
         while true {
-            let id = slots[i]
-            if id == 0 { break }
-            if hashes[Int(id)] == h, equals(Int(id), bytes) { return id }
+            let slot = slots[i]
+            if slot == 0 { break }
+            if UInt32(truncatingIfNeeded: slot >> 32) == h, equals(Int(UInt32(truncatingIfNeeded: slot)), bytes) {
+                return UInt32(truncatingIfNeeded: slot)
+            }
             i = (i + 1) & mask
         }
         let id = UInt32(starts.count - 1)
         arena.append(contentsOf: bytes)
         starts.append(UInt32(truncatingIfNeeded: arena.count))
-        hashes.append(h)
-        slots[i] = id
+        slots[i] = UInt64(h) << 32 | UInt64(id)
         if count * 2 > slots.count { grow() }
         return id
     }
@@ -59,9 +61,11 @@ public struct ByteStringTable: Sendable {
         let h = ByteStringTable.hash(bytes)
         var i = Int(h) & mask
         while true {
-            let id = slots[i]
-            if id == 0 { return nil }
-            if hashes[Int(id)] == h, equals(Int(id), bytes) { return id }
+            let slot = slots[i]
+            if slot == 0 { return nil }
+            if UInt32(truncatingIfNeeded: slot >> 32) == h, equals(Int(UInt32(truncatingIfNeeded: slot)), bytes) {
+                return UInt32(truncatingIfNeeded: slot)
+            }
             i = (i + 1) & mask
         }
     }
@@ -90,13 +94,13 @@ public struct ByteStringTable: Sendable {
     }
 
     private mutating func grow() {
-        let size = slots.count * 2
-        slots = [UInt32](repeating: 0, count: size)
-        mask = size - 1
-        for id in 1..<hashes.count {
-            var i = Int(hashes[id]) & mask
+        let old = slots
+        slots = [UInt64](repeating: 0, count: old.count * 2)
+        mask = slots.count - 1
+        for slot in old where slot != 0 {
+            var i = Int(UInt32(truncatingIfNeeded: slot >> 32)) & mask
             while slots[i] != 0 { i = (i + 1) & mask }
-            slots[i] = UInt32(id)
+            slots[i] = slot
         }
     }
 

@@ -2,10 +2,16 @@ import WireDecoding
 
 /// Endpoints interned to small ids, so records stay fixed-size. An open-addressing table with a
 /// cheap integer hash: this runs twice per message, and the standard Dictionary's seeded hashing
-/// of an enum was a tenth of the load time.
+/// of an enum was a tenth of the load time. An IPv4 endpoint is its own key in the slot (a
+/// lookup reads nothing else); an IPv6 one keys by hash and is confirmed in `all`.
 public struct EndpointTable: Sendable {
+    struct Slot {
+        var key: UInt64   // IPv4: 1 << 63 | address << 16 | port; IPv6: a hash below 1 << 63
+        var id: UInt32    // id + 1; 0 = empty
+    }
+
     public private(set) var all: [Endpoint] = []
-    private var slots: [UInt32] = [UInt32](repeating: 0, count: 64)  // id + 1; 0 = empty
+    private var slots = [Slot](repeating: Slot(key: 0, id: 0), count: 64)
     private var lastEndpoint = Endpoint.unknown
     private var lastID: UInt32 = .max
 
@@ -13,21 +19,22 @@ public struct EndpointTable: Sendable {
 
     public mutating func id(_ e: Endpoint) -> UInt32 {
         if lastID != .max, e == lastEndpoint { return lastID }
+        let key = EndpointTable.key(e)
         let mask = slots.count - 1
-        var i = Int(truncatingIfNeeded: EndpointTable.hash(e)) & mask
+        var i = EndpointTable.slot(key) & mask
         while true {
             let s = slots[i]
-            if s == 0 { break }
-            if all[Int(s - 1)] == e {
+            if s.id == 0 { break }
+            if s.key == key, key >> 63 == 1 || all[Int(s.id - 1)] == e {
                 lastEndpoint = e
-                lastID = s - 1
-                return s - 1
+                lastID = s.id - 1
+                return s.id - 1
             }
             i = (i + 1) & mask
         }
         let id = UInt32(all.count)
         all.append(e)
-        slots[i] = id + 1
+        slots[i] = Slot(key: key, id: id + 1)
         if all.count * 2 > slots.count { grow() }
         lastEndpoint = e
         lastID = id
@@ -37,23 +44,29 @@ public struct EndpointTable: Sendable {
     public subscript(id: UInt32) -> Endpoint { all[Int(id)] }
 
     private mutating func grow() {
-        slots = [UInt32](repeating: 0, count: slots.count * 2)
+        let old = slots
+        slots = [Slot](repeating: Slot(key: 0, id: 0), count: old.count * 2)
         let mask = slots.count - 1
-        for (id, e) in all.enumerated() {
-            var i = Int(truncatingIfNeeded: EndpointTable.hash(e)) & mask
-            while slots[i] != 0 { i = (i + 1) & mask }
-            slots[i] = UInt32(id + 1)
+        for s in old where s.id != 0 {
+            var i = EndpointTable.slot(s.key) & mask
+            while slots[i].id != 0 { i = (i + 1) & mask }
+            slots[i] = s
         }
     }
 
-    @inline(__always) static func hash(_ e: Endpoint) -> UInt64 {
-        var h: UInt64
+    @inline(__always) static func key(_ e: Endpoint) -> UInt64 {
         switch e.address {
-        case .v4(let a): h = UInt64(a)
-        case .v6(let hi, let lo): h = hi ^ (lo &* 0x9e37_79b9_7f4a_7c15)
+        case .v4(let a):
+            return 1 << 63 | UInt64(a) << 16 | UInt64(e.port)
+        case .v6(let hi, let lo):
+            var h = (hi ^ (lo &* 0x9e37_79b9_7f4a_7c15) ^ UInt64(e.port) << 40) &* 0xff51_afd7_ed55_8ccd
+            h ^= h >> 29
+            return h >> 1
         }
-        h = (h ^ UInt64(e.port) << 40) &* 0xff51_afd7_ed55_8ccd
-        return h ^ (h >> 29)
+    }
+
+    @inline(__always) static func slot(_ key: UInt64) -> Int {
+        Int(truncatingIfNeeded: (key &* 0x9e37_79b9_7f4a_7c15) >> 32)
     }
 }
 
