@@ -63,6 +63,25 @@ import WireDecoding
         }
     }
 
+    /// Header ranges are kept in 16 bits: a header block just under the limit is indexed in
+    /// full (its Call-ID sits past 60,000 bytes), one past it is refused, as a datagram and as
+    /// a stream alike.
+    @Test func headerBlocksUpToTheLimitAreIndexedLargerOnesRefused() throws {
+        func message(padding: Int) -> String {
+            "INVITE sip:bob@example.com SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK-1\r\n"
+                + "X-Padding: " + String(repeating: "p", count: padding) + "\r\n"
+                + "Call-ID: far-away@10.0.0.1\r\nCSeq: 1 INVITE\r\nContent-Length: 4\r\n\r\nbody"
+        }
+        let (near, bytes) = try index(message(padding: 60_000))
+        #expect(field(bytes, near.callID) == "far-away@10.0.0.1")
+        #expect(near.callID!.lowerBound > 60_000 && near.bodyStart <= SIPParser.maximumHeaderBytes)
+        #expect(field(bytes, near.cseqMethod) == "INVITE" && near.contentLength == 4 && near.length == bytes.count)
+        for stream in [false, true] {
+            let (far, _) = parse(message(padding: 70_000), stream: stream)
+            #expect(far == .malformed("SIP header block too large"), "stream: \(stream)")
+        }
+    }
+
     @Test func compactFormsFoldingAndBareLineFeeds() throws {
         let msg = "SIP/2.0 486 Busy Here\nv: SIP/2.0/WSS a.invalid;branch=z9hG4bKabc, SIP/2.0/UDP b;branch=z9hG4bKdef\n"
             + "f: \"A\" <sip:a@x;tag=uri>;tag=fromtag\nt: <sip:b@y>;tag=totag\ni: short-call-id\n"

@@ -7,25 +7,27 @@ public struct SIPMessageIndex: Sendable, Equatable {
         case response(status: UInt16, reason: Range<Int>)
     }
 
-    // Ranges are kept as pairs of 32-bit offsets: this index travels by value with every
-    // message between threads, and optional Range<Int>s made it four times as large.
+    // Ranges are kept as pairs of 16-bit offsets (the parser refuses header blocks past
+    // SIPParser.maximumHeaderBytes): this index travels by value with every message, copied
+    // from parser to decoder to batch and back, and optional Range<Int>s made it seven times
+    // as large.
     private var isResponse: Bool
     private var methodOrZero: SIPMethod
     private var statusCode: UInt16
-    private var line1 = CompactRange.none
-    private var line2 = CompactRange.none
-    private var storedCallID = CompactRange.none
-    private var storedCSeqMethod = CompactRange.none
-    private var storedFrom = CompactRange.none
-    private var storedTo = CompactRange.none
-    private var storedFromTag = CompactRange.none
-    private var storedToTag = CompactRange.none
-    private var storedTopVia = CompactRange.none
-    private var storedViaBranch = CompactRange.none
-    private var storedViaTransport = CompactRange.none
-    private var storedXCallID = CompactRange.none
-    private var storedSessionID = CompactRange.none
-    private var storedICID = CompactRange.none
+    private var line1 = HeaderRange.none
+    private var line2 = HeaderRange.none
+    private var storedCallID = HeaderRange.none
+    private var storedCSeqMethod = HeaderRange.none
+    private var storedFrom = HeaderRange.none
+    private var storedTo = HeaderRange.none
+    private var storedFromTag = HeaderRange.none
+    private var storedToTag = HeaderRange.none
+    private var storedTopVia = HeaderRange.none
+    private var storedViaBranch = HeaderRange.none
+    private var storedViaTransport = HeaderRange.none
+    private var storedXCallID = HeaderRange.none
+    private var storedSessionID = HeaderRange.none
+    private var storedICID = HeaderRange.none
     private var storedCSeqNumber: UInt32 = 0
     private var hasCSeqNumber = false
     private var storedContentLength: Int32 = -1
@@ -38,13 +40,13 @@ public struct SIPMessageIndex: Sendable, Equatable {
             isResponse = false
             methodOrZero = m
             statusCode = 0
-            line1 = CompactRange(methodRange)
-            line2 = CompactRange(uri)
+            line1 = HeaderRange(methodRange)
+            line2 = HeaderRange(uri)
         case .response(let status, let reason):
             isResponse = true
             methodOrZero = .other
             statusCode = status
-            line1 = CompactRange(reason)
+            line1 = HeaderRange(reason)
         }
         storedBodyStart = UInt32(truncatingIfNeeded: bodyStart)
         storedLength = UInt32(truncatingIfNeeded: length)
@@ -55,29 +57,29 @@ public struct SIPMessageIndex: Sendable, Equatable {
                    : .request(method: methodOrZero, methodRange: line1.range ?? 0..<0, uri: line2.range ?? 0..<0)
     }
 
-    public var callID: Range<Int>? { get { storedCallID.range } set { storedCallID = CompactRange(newValue) } }
+    public var callID: Range<Int>? { get { storedCallID.range } set { storedCallID = HeaderRange(newValue) } }
     public var cseqNumber: UInt32? {
         get { hasCSeqNumber ? storedCSeqNumber : nil }
         set { hasCSeqNumber = newValue != nil; storedCSeqNumber = newValue ?? 0 }
     }
-    public var cseqMethod: Range<Int>? { get { storedCSeqMethod.range } set { storedCSeqMethod = CompactRange(newValue) } }
-    public var from: Range<Int>? { get { storedFrom.range } set { storedFrom = CompactRange(newValue) } }
-    public var to: Range<Int>? { get { storedTo.range } set { storedTo = CompactRange(newValue) } }
-    public var fromTag: Range<Int>? { get { storedFromTag.range } set { storedFromTag = CompactRange(newValue) } }
-    public var toTag: Range<Int>? { get { storedToTag.range } set { storedToTag = CompactRange(newValue) } }
+    public var cseqMethod: Range<Int>? { get { storedCSeqMethod.range } set { storedCSeqMethod = HeaderRange(newValue) } }
+    public var from: Range<Int>? { get { storedFrom.range } set { storedFrom = HeaderRange(newValue) } }
+    public var to: Range<Int>? { get { storedTo.range } set { storedTo = HeaderRange(newValue) } }
+    public var fromTag: Range<Int>? { get { storedFromTag.range } set { storedFromTag = HeaderRange(newValue) } }
+    public var toTag: Range<Int>? { get { storedToTag.range } set { storedToTag = HeaderRange(newValue) } }
     /// The first Via header value (the top one, even when several are comma-joined).
-    public var topVia: Range<Int>? { get { storedTopVia.range } set { storedTopVia = CompactRange(newValue) } }
-    public var viaBranch: Range<Int>? { get { storedViaBranch.range } set { storedViaBranch = CompactRange(newValue) } }
+    public var topVia: Range<Int>? { get { storedTopVia.range } set { storedTopVia = HeaderRange(newValue) } }
+    public var viaBranch: Range<Int>? { get { storedViaBranch.range } set { storedViaBranch = HeaderRange(newValue) } }
     /// The transport token of the top Via ("UDP", "TCP", "TLS", "WS", "WSS", "SCTP").
-    public var viaTransport: Range<Int>? { get { storedViaTransport.range } set { storedViaTransport = CompactRange(newValue) } }
+    public var viaTransport: Range<Int>? { get { storedViaTransport.range } set { storedViaTransport = HeaderRange(newValue) } }
     public var contentLength: Int? {
         get { storedContentLength < 0 ? nil : Int(storedContentLength) }
         set { storedContentLength = newValue.map { Int32(clamping: $0) } ?? -1 }
     }
     /// Cross-leg correlation headers.
-    public var xCallID: Range<Int>? { get { storedXCallID.range } set { storedXCallID = CompactRange(newValue) } }
-    public var sessionID: Range<Int>? { get { storedSessionID.range } set { storedSessionID = CompactRange(newValue) } }
-    public var icidValue: Range<Int>? { get { storedICID.range } set { storedICID = CompactRange(newValue) } }
+    public var xCallID: Range<Int>? { get { storedXCallID.range } set { storedXCallID = HeaderRange(newValue) } }
+    public var sessionID: Range<Int>? { get { storedSessionID.range } set { storedSessionID = HeaderRange(newValue) } }
+    public var icidValue: Range<Int>? { get { storedICID.range } set { storedICID = HeaderRange(newValue) } }
     /// Offset of the first body byte (just past the empty line).
     public var bodyStart: Int { get { Int(storedBodyStart) } set { storedBodyStart = UInt32(truncatingIfNeeded: newValue) } }
     /// Length of the whole message: headers plus body as framed.
@@ -88,6 +90,32 @@ public struct SIPMessageIndex: Sendable, Equatable {
     public var method: SIPMethod? { isResponse ? nil : methodOrZero }
 
     public var status: UInt16? { isResponse ? statusCode : nil }
+}
+
+/// A byte range inside a SIP header block in 4 bytes; "none" is an empty range at UInt16.max.
+struct HeaderRange: Sendable, Equatable {
+    var lower: UInt16
+    var upper: UInt16
+
+    static let none = HeaderRange(lower: .max, upper: .max)
+
+    init(lower: UInt16, upper: UInt16) {
+        self.lower = lower
+        self.upper = upper
+    }
+
+    init(_ r: Range<Int>?) {
+        if let r, r.lowerBound >= 0, r.upperBound < Int(UInt16.max) {
+            lower = UInt16(r.lowerBound)
+            upper = UInt16(r.upperBound)
+        } else {
+            self = .none
+        }
+    }
+
+    @inline(__always) var range: Range<Int>? {
+        lower == .max ? nil : Int(lower)..<Int(upper)
+    }
 }
 
 /// A byte range in 8 bytes; "none" is an empty range at UInt32.max.

@@ -17,8 +17,9 @@ public enum SIPParser {
         case incomplete
     }
 
-    /// Header blocks larger than this are refused rather than scanned forever.
-    public static let maximumHeaderBytes = 64 * 1024
+    /// Header blocks larger than this are refused rather than scanned forever (and so that an
+    /// index's header ranges fit in 16 bits).
+    public static let maximumHeaderBytes = 65_534
 
     /// True when the bytes begin with a SIP request or status line (leading CR/LF allowed).
     public static func startsWithStartLine(_ b: UnsafeRawBufferPointer) -> Bool {
@@ -88,6 +89,7 @@ public enum SIPParser {
             }
             lineStart = lf + 1
         }
+        if (headerEnd ?? (isStream ? 0 : b.count)) > maximumHeaderBytes { return .malformed("SIP header block too large") }
         guard let bodyStart = headerEnd else {
             if isStream { return .incomplete }
             index.bodyStart = b.count
