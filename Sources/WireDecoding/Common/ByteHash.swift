@@ -2,9 +2,20 @@
 /// interned strings. Lives with the decoders so that a decoding thread can hash a payload while
 /// its bytes are still in that core's cache.
 public enum ByteHash {
-    /// A 64-bit hash of bytes: payload identity for duplicates and retransmissions, branch and tag
-    /// identity. Not cryptographic; equal lengths are also checked where it matters. Every
-    /// message's whole payload goes through it, so it reads 32 bytes a step into four
+    /// A message's first bytes, last bytes and length, hashed: a filter for spotting the same
+    /// payload again (retransmissions, duplicates, sightings), which is always confirmed on the
+    /// bytes. The start line, top Via (with its branch), Call-ID and tags are where messages of
+    /// one call differ; hashing the body too (hundreds of bytes of SDP) cost more than anything
+    /// else done to a message.
+    @inlinable public static func ofPayload(_ b: UnsafeRawBufferPointer) -> UInt64 {
+        let head = 256, tail = 64
+        guard b.count > head + tail else { return of(b) }
+        let first = of(b.slice(0..<head)), last = of(b.slice(b.count - tail..<b.count))
+        return mixLane(mixLane(first, last), UInt64(b.count))
+    }
+
+    /// A 64-bit hash of bytes: branch and tag identity, interned strings. Not cryptographic;
+    /// equal lengths are also checked where it matters. It reads 32 bytes a step into four
     /// independent lanes (one chain of multiplies would wait on itself at every word).
     @inlinable public static func of(_ b: UnsafeRawBufferPointer) -> UInt64 {
         let n = b.count

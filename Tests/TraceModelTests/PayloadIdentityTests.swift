@@ -1,0 +1,42 @@
+import Testing
+import TestSupport
+import TraceModel
+import WireDecoding
+
+/// The payload hash covers a message's start, end and length only; a repeat is confirmed on the
+/// bytes. A message that differs only in the middle of its body is a new message, not a
+/// retransmission; the very same bytes again are one.
+@Suite struct PayloadIdentityTests {
+    func add(_ payload: [UInt8], at seconds: Int64, to store: inout TraceStore) throws {
+        try payload.withUnsafeBytes { p in
+            guard case .message(let index) = SIPParser.parse(p) else { throw ParseFailure() }
+            store.add(DecodedMessage(
+                timestamp: Timestamp(nanoseconds: seconds * 1_000_000_000), captureTime: Timestamp(nanoseconds: seconds * 1_000_000_000),
+                source: Endpoint(address: .v4(0x0a00_0001), port: 5060), destination: Endpoint(address: .v4(0x0a00_0002), port: 5060),
+                transport: .udp, payloadType: 1, payload: p, sip: index, hep: nil, frameNumber: Int(seconds), payloadInputOffset: nil))
+        }
+    }
+
+    struct ParseFailure: Error {}
+
+    @Test func aChangeInTheMiddleIsANewMessageTheSameBytesARetransmission() throws {
+        let packet = try Fixtures.rawHEPPackets()[0]
+        let hep = try packet.withUnsafeBytes { try HEPDecoder.decode($0) }
+        let invite = Array(packet[hep.payload!])
+        try #require(invite.count > 400)
+        var changed = invite
+        let at = invite.count - 100  // inside the SDP, outside the hashed start and end
+        changed[at] = changed[at] == UInt8(ascii: "1") ? UInt8(ascii: "2") : UInt8(ascii: "1")
+        #expect(changed.withUnsafeBytes { ByteHash.ofPayload($0) } == invite.withUnsafeBytes { ByteHash.ofPayload($0) })
+
+        var store = TraceStore()
+        try add(invite, at: 1, to: &store)
+        try add(changed, at: 2, to: &store)
+        #expect(store.messages.count == 2)
+        #expect(store.counters.retransmissions == 0 && store.counters.exactDuplicates == 0)
+        try add(invite, at: 3, to: &store)
+        #expect(store.messages.count == 3)
+        #expect(store.counters.retransmissions == 1)
+        #expect(store.messages.map(\.isRetransmission) == [false, false, true])
+    }
+}
