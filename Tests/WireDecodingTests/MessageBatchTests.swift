@@ -78,6 +78,23 @@ import WireDecoding
         #expect(sent.contains { $0.correlation != nil } && sent.contains { $0.comment != nil })
     }
 
+    /// Every byte counts in `ByteHash.of`, whatever the length (the last few bytes are read
+    /// with one overlapping load): flipping any one bit changes the hash.
+    @Test func everyByteChangesTheHash() {
+        for n in 1...80 {
+            let bytes = (0..<n).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }
+            let original = bytes.withUnsafeBytes { ByteHash.of($0) }
+            for i in 0..<n {
+                for bit in [0, 7] {
+                    var changed = bytes
+                    changed[i] ^= 1 << bit
+                    #expect(changed.withUnsafeBytes { ByteHash.of($0) } != original, "length \(n), byte \(i), bit \(bit)")
+                }
+            }
+            #expect((bytes + [0]).withUnsafeBytes { ByteHash.of($0) } != original, "a zero byte more, length \(n)")
+        }
+    }
+
     /// The digest agrees with hashing the fields directly, and names the CSeq method.
     @Test func digestOfARealInvite() throws {
         let packet = try Fixtures.rawHEPPackets()[0]
@@ -88,7 +105,7 @@ import WireDecoding
             let d = MessageDigest(payload: b, sip: index)
             let callID = try #require(index.callID), branch = try #require(index.viaBranch)
             #expect(d.payload == ByteHash.ofPayload(b))
-            // Only the first 256 and last 64 bytes (and the length) go in: a change in the
+            // Only the first 128 and last 32 bytes (and the length) go in: a change in the
             // middle is left to the byte comparison that confirms every match.
             #expect(b.count > 400)
             var middle = Array(b)

@@ -2,13 +2,13 @@
 /// interned strings. Lives with the decoders so that a decoding thread can hash a payload while
 /// its bytes are still in that core's cache.
 public enum ByteHash {
-    /// A message's first bytes, last bytes and length, hashed: a filter for spotting the same
+    /// A message's first 128 bytes, last 32 and length, hashed: a filter for spotting the same
     /// payload again (retransmissions, duplicates, sightings), which is always confirmed on the
     /// bytes. The start line, top Via (with its branch), Call-ID and tags are where messages of
     /// one call differ; hashing the body too (hundreds of bytes of SDP) cost more than anything
     /// else done to a message.
     @inlinable public static func ofPayload(_ b: UnsafeRawBufferPointer) -> UInt64 {
-        let head = 256, tail = 64
+        let head = 128, tail = 32
         guard b.count > head + tail else { return of(b) }
         let first = of(b.slice(0..<head)), last = of(b.slice(b.count - tail..<b.count))
         return mixLane(mixLane(first, last), UInt64(b.count))
@@ -37,11 +37,16 @@ public enum ByteHash {
             i += 8
         }
         var tail: UInt64 = 0
-        var shift: UInt64 = 0
-        while i < n {
-            tail |= UInt64(b[i]) << shift
-            shift += 8
-            i += 1
+        if i < n, n >= 8 {
+            // The last 1 to 7 bytes: one load of the final eight, the ones already read shifted out.
+            tail = UInt64(littleEndian: b.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)) >> (UInt64(8 - (n - i)) * 8)
+        } else {
+            var shift: UInt64 = 0
+            while i < n {
+                tail |= UInt64(b[i]) << shift
+                shift += 8
+                i += 1
+            }
         }
         h = (h ^ tail) &* 0xc4ce_b9fe_1a85_ec53
         return h ^ (h >> 29)

@@ -70,11 +70,8 @@ public enum SIPParser {
                 }
                 continue
             }
-            // Header names are short: a plain loop finds the colon sooner than a call to memchr.
-            var colonAt = lineStart
-            while colonAt < lineEnd, b[colonAt] != 58 { colonAt += 1 }
-            if colonAt < lineEnd {
-                let colon = colonAt
+            // Header names are short: eight bytes a step find the colon sooner than memchr.
+            if let colon = b.scan(for: 58, from: lineStart, to: lineEnd) {
                 var nameEnd = colon
                 while nameEnd > lineStart, b[nameEnd - 1] == 32 || b[nameEnd - 1] == 9 { nameEnd -= 1 }
                 var vs = colon + 1
@@ -311,6 +308,25 @@ extension UnsafeRawBufferPointer {
 
     @inline(__always) private func b(_ i: Int) -> UInt8 { i >= 0 && i < count ? self[i] : 0 }
 
+    /// The first `byte` in `start..<end`, eight bytes a step, for short spans (header names,
+    /// where a call to memchr costs more than the scan).
+    @inline(__always) func scan(for byte: UInt8, from start: Int, to end: Int) -> Int? {
+        guard start < end, let base = baseAddress else { return nil }
+        let pattern = UInt64(byte) &* 0x0101_0101_0101_0101
+        var i = start
+        while i + 8 <= end {
+            let hit = Self.zeroBytes(UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt64.self)) ^ pattern)
+            // The lowest flagged byte is exact (a false flag can only follow a true one).
+            if hit != 0 { return i + hit.trailingZeroBitCount / 8 }
+            i += 8
+        }
+        while i < end {
+            if self[i] == byte { return i }
+            i += 1
+        }
+        return nil
+    }
+
     /// Where an unquoted parameter value ends: at ';', ',', ' ' or '>', or at `end`. Tags and
     /// branches are tens of bytes, three or more a message: this reads eight bytes a step,
     /// each tested for the four stops at once.
@@ -336,12 +352,9 @@ extension UnsafeRawBufferPointer {
     }
 
     private func lastIndex(of byte: UInt8, in r: Range<Int>) -> Int? {
-        var i = r.upperBound - 1
-        while i >= r.lowerBound {
-            if self[i] == byte { return i }
-            i -= 1
-        }
-        return nil
+        guard r.lowerBound >= 0, r.lowerBound < r.upperBound, r.upperBound <= count, let base = baseAddress,
+              let p = lastByte(base + r.lowerBound, Int32(byte), r.count) else { return nil }
+        return UnsafeRawPointer(p) - base
     }
 }
 
@@ -356,3 +369,8 @@ extension UnsafeRawBufferPointer {
         return start..<end
     }
 }
+
+// glibc's memrchr (a GNU extension the Glibc module does not export): the last '>' of a From
+// or To value, found from the end.
+@_silgen_name("memrchr")
+private func lastByte(_ s: UnsafeRawPointer, _ c: Int32, _ n: Int) -> UnsafeMutableRawPointer?
