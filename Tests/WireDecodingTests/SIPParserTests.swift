@@ -107,6 +107,47 @@ import WireDecoding
         #expect(i.method == .bye)
     }
 
+    /// Every name the index keeps, full or compact, in any case and with blanks before the
+    /// colon, counts; names that merely look alike (Contact, Content-Type, Tox, Vias) do not.
+    @Test func everyIndexedHeaderIsFoundInAnyCaseAndSpacing() throws {
+        let names: [(String, String)] = [
+            ("Call-ID", "callID"), ("i", "callID"), ("CSeq", "cseq"), ("From", "from"), ("f", "from"), ("To", "to"),
+            ("t", "to"), ("Via", "via"), ("v", "via"), ("Content-Length", "contentLength"), ("l", "contentLength"),
+            ("X-CID", "xCallID"), ("X-Call-ID", "xCallID"), ("Session-ID", "sessionID"),
+            ("P-Charging-Vector", "icid"),
+        ]
+        let values = ["callID": "c@h", "cseq": "5 BYE", "from": "<sip:a@h>;tag=ft", "to": "<sip:b@h>;tag=tt",
+                      "via": "SIP/2.0/TCP h;branch=z9hG4bKvv", "contentLength": "0", "xCallID": "leg@h",
+                      "sessionID": "abcdef0123456789", "icid": "icid-value=ic1"]
+        for (name, field) in names {
+            for variant in [name, name.uppercased(), name.lowercased()] {
+                for separator in [":", " :", "\t: ", ":  "] {
+                    var headers = ["Call-ID: base@h", "CSeq: 1 INVITE", "Via: SIP/2.0/UDP base;branch=z9hG4bKbase"]
+                    headers.removeAll { $0.hasPrefix(field == "callID" ? "Call-ID" : field == "cseq" ? "CSeq" : field == "via" ? "Via" : "-") }
+                    headers.append(variant + separator + values[field]!)
+                    let (i, b) = try index("BYE sip:b@h SIP/2.0\r\n" + headers.joined(separator: "\r\n") + "\r\n\r\n")
+                    let what = "\(variant)\(separator.debugDescription)"
+                    switch field {
+                    case "callID": #expect(self.field(b, i.callID) == "c@h", "\(what)")
+                    case "cseq": #expect(i.cseqNumber == 5 && self.field(b, i.cseqMethod) == "BYE", "\(what)")
+                    case "from": #expect(self.field(b, i.fromTag) == "ft", "\(what)")
+                    case "to": #expect(self.field(b, i.toTag) == "tt", "\(what)")
+                    case "via": #expect(self.field(b, i.viaBranch) == "z9hG4bKvv", "\(what)")
+                    case "contentLength": #expect(i.contentLength == 0, "\(what)")
+                    case "xCallID": #expect(self.field(b, i.xCallID) == "leg@h", "\(what)")
+                    case "sessionID": #expect(self.field(b, i.sessionID) == "abcdef0123456789", "\(what)")
+                    default: #expect(self.field(b, i.icidValue) == "ic1", "\(what)")
+                    }
+                }
+            }
+        }
+        let lookalikes = "BYE sip:b@h SIP/2.0\r\nCall-ID: real@h\r\nContact: <sip:x@h>;tag=no\r\n"
+            + "Content-Type: application/sdp\r\nTox: <sip:y@h>;tag=no\r\nVias: SIP/2.0/UDP h;branch=no\r\n\r\n"
+        let (i, b) = try index(lookalikes)
+        #expect(field(b, i.callID) == "real@h")
+        #expect(i.toTag == nil && i.fromTag == nil && i.viaBranch == nil && i.contentLength == nil)
+    }
+
     @Test func headerNamesAreCaseInsensitiveAndMethodsAreNot() throws {
         let (i, b) = try index("invite sip:x SIP/2.0\r\nCALL-ID: A\r\n\r\n")
         #expect(i.method == .other)

@@ -26,7 +26,18 @@ public struct HEPPacket: Sendable {
     /// Bytes after the HEP total length inside the datagram (flagged, not an error).
     public var trailingBytes = 0
     /// The remaining generic chunks, for the message detail view.
-    public var extras = HEPExtras()
+    public var extras: HEPExtras {
+        get { extrasBox?.value ?? HEPExtras() }
+        set { extrasBox = newValue == HEPExtras() ? nil : ExtrasBox(newValue) }
+    }
+    // Boxed: most agents send none of them, and a packet is copied a few times on its way
+    // through the decoder (the extras are a third of its size).
+    private var extrasBox: ExtrasBox?
+
+    private final class ExtrasBox: Sendable {
+        let value: HEPExtras
+        init(_ value: HEPExtras) { self.value = value }
+    }
 
     public init(version: UInt8) { self.version = version }
 
