@@ -47,7 +47,7 @@ public struct ByteStringTable: Sendable {
         arena.append(contentsOf: bytes)
         starts.append(UInt32(truncatingIfNeeded: arena.count))
         slots[i] = UInt64(h) << 32 | UInt64(id)
-        if count * 2 > slots.count { grow() }
+        if count * 4 > slots.count * 3 { grow() }  // at most three quarters full
         return id
     }
 

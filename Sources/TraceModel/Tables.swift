@@ -35,7 +35,7 @@ public struct EndpointTable: Sendable {
         let id = UInt32(all.count)
         all.append(e)
         slots[i] = Slot(key: key, id: id + 1)
-        if all.count * 2 > slots.count { grow() }
+        if all.count * 4 > slots.count * 3 { grow() }  // at most three quarters full
         lastEndpoint = e
         lastID = id
         return id
