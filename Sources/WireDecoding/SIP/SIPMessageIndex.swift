@@ -92,22 +92,22 @@ public struct SIPMessageIndex: Sendable, Equatable {
     public var status: UInt16? { isResponse ? statusCode : nil }
 }
 
-/// A byte range inside a SIP header block in 4 bytes; "none" is an empty range at UInt16.max.
-struct HeaderRange: Sendable, Equatable {
-    var lower: UInt16
-    var upper: UInt16
+/// A byte range in two offsets of a fixed width; "none" is an empty range at the type's maximum.
+struct PackedRange<Offset: FixedWidthInteger & UnsignedInteger & Sendable>: Sendable, Equatable {
+    var lower: Offset
+    var upper: Offset
 
-    static let none = HeaderRange(lower: .max, upper: .max)
+    static var none: PackedRange { PackedRange(lower: .max, upper: .max) }
 
-    init(lower: UInt16, upper: UInt16) {
+    init(lower: Offset, upper: Offset) {
         self.lower = lower
         self.upper = upper
     }
 
     init(_ r: Range<Int>?) {
-        if let r, r.lowerBound >= 0, r.upperBound < Int(UInt16.max) {
-            lower = UInt16(r.lowerBound)
-            upper = UInt16(r.upperBound)
+        if let r, r.lowerBound >= 0, r.upperBound < Int(Offset.max) {
+            lower = Offset(r.lowerBound)
+            upper = Offset(r.upperBound)
         } else {
             self = .none
         }
@@ -118,31 +118,10 @@ struct HeaderRange: Sendable, Equatable {
     }
 }
 
-/// A byte range in 8 bytes; "none" is an empty range at UInt32.max.
-struct CompactRange: Sendable, Equatable {
-    var lower: UInt32
-    var upper: UInt32
-
-    static let none = CompactRange(lower: .max, upper: .max)
-
-    init(lower: UInt32, upper: UInt32) {
-        self.lower = lower
-        self.upper = upper
-    }
-
-    init(_ r: Range<Int>?) {
-        if let r, r.lowerBound >= 0, r.upperBound < Int(UInt32.max) {
-            lower = UInt32(r.lowerBound)
-            upper = UInt32(r.upperBound)
-        } else {
-            self = .none
-        }
-    }
-
-    @inline(__always) var range: Range<Int>? {
-        lower == .max ? nil : Int(lower)..<Int(upper)
-    }
-}
+/// A range inside a SIP header block, in 4 bytes.
+typealias HeaderRange = PackedRange<UInt16>
+/// A range in a batch's bytes, in 8 bytes.
+typealias CompactRange = PackedRange<UInt32>
 
 extension UnsafeRawBufferPointer {
     /// The bytes of `range` as text, for output. Invalid UTF-8 is repaired, not trusted.
