@@ -63,6 +63,24 @@ import WireDecoding
         }
     }
 
+    /// From and To tags are read after the value's last '>' (found eight bytes at a time from
+    /// the end): a tag inside the URI, or a '>' in the display name, must not fool it, whatever
+    /// the lengths around them.
+    @Test func tagsAreReadAfterTheLastAngleBracket() {
+        for name in 0...20 {
+            for gap in 0...12 {
+                let display = "\"" + String(repeating: "n", count: name) + ">x\" "
+                let header = display + "<sip:a@h;tag=uri>" + String(repeating: ";p=1", count: gap % 4)
+                    + String(repeating: " ", count: gap) + ";tag=t\(name)-\(gap)"
+                let bytes = Array(header.utf8)
+                let found = bytes.withUnsafeBytes { $0.parameter("tag", in: 0..<bytes.count, afterAngle: true) }
+                #expect(found.map { String(decoding: bytes[$0], as: UTF8.self) } == "t\(name)-\(gap)", "\(header)")
+            }
+        }
+        let noAngle = Array("sip:a@h;tag=plain".utf8)
+        #expect(noAngle.withUnsafeBytes { $0.parameter("tag", in: 0..<noAngle.count, afterAngle: true) } == 12..<17)
+    }
+
     /// Header ranges are kept in 16 bits: a header block just under the limit is indexed in
     /// full (its Call-ID sits past 60,000 bytes), one past it is refused, as a datagram and as
     /// a stream alike.

@@ -351,10 +351,24 @@ extension UnsafeRawBufferPointer {
         (x &- 0x0101_0101_0101_0101) & ~x & 0x8080_8080_8080_8080
     }
 
+    /// The last `byte` in `r`, eight bytes a step from the end (a From or To value's last '>').
     private func lastIndex(of byte: UInt8, in r: Range<Int>) -> Int? {
-        guard r.lowerBound >= 0, r.lowerBound < r.upperBound, r.upperBound <= count, let base = baseAddress,
-              let p = lastByte(base + r.lowerBound, Int32(byte), r.count) else { return nil }
-        return UnsafeRawPointer(p) - base
+        guard r.lowerBound >= 0, r.upperBound <= count, let base = baseAddress else { return nil }
+        let pattern = UInt64(byte) &* 0x0101_0101_0101_0101
+        var end = r.upperBound
+        while end - 8 >= r.lowerBound {
+            let x = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: end - 8, as: UInt64.self)) ^ pattern
+            // Exact per byte (no borrow between bytes): the high bit of each byte of x that is 0.
+            let low7 = x & 0x7f7f_7f7f_7f7f_7f7f
+            let zero = ~((low7 &+ 0x7f7f_7f7f_7f7f_7f7f) | x | 0x7f7f_7f7f_7f7f_7f7f)
+            if zero != 0 { return end - 8 + (63 - zero.leadingZeroBitCount) / 8 }
+            end -= 8
+        }
+        while end > r.lowerBound {
+            end -= 1
+            if self[end] == byte { return end }
+        }
+        return nil
     }
 }
 
@@ -369,8 +383,3 @@ extension UnsafeRawBufferPointer {
         return start..<end
     }
 }
-
-// glibc's memrchr (a GNU extension the Glibc module does not export): the last '>' of a From
-// or To value, found from the end.
-@_silgen_name("memrchr")
-private func lastByte(_ s: UnsafeRawPointer, _ c: Int32, _ n: Int) -> UnsafeMutableRawPointer?
