@@ -316,7 +316,6 @@ extension UnsafeRawBufferPointer {
         var i = start
         while i + 8 <= end {
             let hit = Self.zeroBytes(UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt64.self)) ^ pattern)
-            // The lowest flagged byte is exact (a false flag can only follow a true one).
             if hit != 0 { return i + hit.trailingZeroBitCount / 8 }
             i += 8
         }
@@ -337,7 +336,6 @@ extension UnsafeRawBufferPointer {
                 let w = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt64.self))
                 let hit = Self.zeroBytes(w ^ 0x3b3b_3b3b_3b3b_3b3b) | Self.zeroBytes(w ^ 0x2c2c_2c2c_2c2c_2c2c)
                     | Self.zeroBytes(w ^ 0x2020_2020_2020_2020) | Self.zeroBytes(w ^ 0x3e3e_3e3e_3e3e_3e3e)
-                // The lowest flagged byte is exact (a false flag can only follow a true one).
                 if hit != 0 { return i + hit.trailingZeroBitCount / 8 }
                 i += 8
             }
@@ -346,9 +344,16 @@ extension UnsafeRawBufferPointer {
         return i
     }
 
-    /// The high bit of each byte of `x` that is zero (and possibly of bytes above one that is).
+    /// The high bit of each byte of `x` that is zero, and possibly of bytes above one that is
+    /// (a borrow runs upward): the lowest flag is exact, what forward scans take.
     @inline(__always) static func zeroBytes(_ x: UInt64) -> UInt64 {
         (x &- 0x0101_0101_0101_0101) & ~x & 0x8080_8080_8080_8080
+    }
+
+    /// The high bit of each byte of `x` that is zero, and of no other (one operation more than
+    /// `zeroBytes`): what a scan from the end needs, which takes the highest flag.
+    @inline(__always) static func exactZeroBytes(_ x: UInt64) -> UInt64 {
+        ~(((x & 0x7f7f_7f7f_7f7f_7f7f) &+ 0x7f7f_7f7f_7f7f_7f7f) | x | 0x7f7f_7f7f_7f7f_7f7f)
     }
 
     /// The last `byte` in `r`, eight bytes a step from the end (a From or To value's last '>').
@@ -357,11 +362,8 @@ extension UnsafeRawBufferPointer {
         let pattern = UInt64(byte) &* 0x0101_0101_0101_0101
         var end = r.upperBound
         while end - 8 >= r.lowerBound {
-            let x = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: end - 8, as: UInt64.self)) ^ pattern
-            // Exact per byte (no borrow between bytes): the high bit of each byte of x that is 0.
-            let low7 = x & 0x7f7f_7f7f_7f7f_7f7f
-            let zero = ~((low7 &+ 0x7f7f_7f7f_7f7f_7f7f) | x | 0x7f7f_7f7f_7f7f_7f7f)
-            if zero != 0 { return end - 8 + (63 - zero.leadingZeroBitCount) / 8 }
+            let hit = Self.exactZeroBytes(UInt64(littleEndian: base.loadUnaligned(fromByteOffset: end - 8, as: UInt64.self)) ^ pattern)
+            if hit != 0 { return end - 8 + (63 - hit.leadingZeroBitCount) / 8 }
             end -= 8
         }
         while end > r.lowerBound {
