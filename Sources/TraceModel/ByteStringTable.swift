@@ -34,15 +34,8 @@ public struct ByteStringTable: Sendable {
     /// Like `intern(_:)`, with `ByteHash.of(bytes)` already worked out (by a decoding thread).
     public mutating func intern(_ bytes: UnsafeRawBufferPointer, byteHash: UInt64) -> UInt32 {
         let h = UInt32(truncatingIfNeeded: byteHash)
-        var i = Int(h) & mask
-        while true {
-            let slot = slots[i]
-            if slot == 0 { break }
-            if UInt32(truncatingIfNeeded: slot >> 32) == h, equals(Int(UInt32(truncatingIfNeeded: slot)), bytes) {
-                return UInt32(truncatingIfNeeded: slot)
-            }
-            i = (i + 1) & mask
-        }
+        let (found, i) = probe(bytes, h)
+        if let found { return found }
         let id = UInt32(starts.count - 1)
         arena.append(contentsOf: bytes)
         starts.append(UInt32(truncatingIfNeeded: arena.count))
@@ -58,13 +51,17 @@ public struct ByteStringTable: Sendable {
 
     /// The id of `bytes` if already interned.
     public func lookup(_ bytes: UnsafeRawBufferPointer) -> UInt32? {
-        let h = ByteStringTable.hash(bytes)
+        probe(bytes, UInt32(truncatingIfNeeded: ByteHash.of(bytes))).id
+    }
+
+    /// The id of `bytes` (hash `h`) if present, else nil and the empty slot where it would go.
+    private func probe(_ bytes: UnsafeRawBufferPointer, _ h: UInt32) -> (id: UInt32?, slot: Int) {
         var i = Int(h) & mask
         while true {
             let slot = slots[i]
-            if slot == 0 { return nil }
+            if slot == 0 { return (nil, i) }
             if UInt32(truncatingIfNeeded: slot >> 32) == h, equals(Int(UInt32(truncatingIfNeeded: slot)), bytes) {
-                return UInt32(truncatingIfNeeded: slot)
+                return (UInt32(truncatingIfNeeded: slot), i)
             }
             i = (i + 1) & mask
         }
@@ -102,10 +99,5 @@ public struct ByteStringTable: Sendable {
             while slots[i] != 0 { i = (i + 1) & mask }
             slots[i] = slot
         }
-    }
-
-    /// Ids are compared on the bytes, so the hash only has to spread well.
-    @inline(__always) static func hash(_ b: UnsafeRawBufferPointer) -> UInt32 {
-        UInt32(truncatingIfNeeded: ByteHash.of(b))
     }
 }

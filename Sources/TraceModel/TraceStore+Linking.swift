@@ -4,7 +4,7 @@ extension TraceStore {
     enum TokenKind: UInt8 { case callID = 1, sessionID, icid, header }
 
     static func tokenHash(_ kind: TokenKind, _ bytes: UnsafeRawBufferPointer, extra: UInt32 = 0) -> UInt64 {
-        var h = payloadHash(bytes)
+        var h = ByteHash.of(bytes)
         h = (h ^ UInt64(kind.rawValue)) &* 0x100_0000_01b3
         h = (h ^ UInt64(extra)) &* 0x100_0000_01b3
         return h

@@ -301,8 +301,8 @@ public struct TraceStore: Sendable {
         return index
     }
 
-    /// What a call adds to its group's statistics, read in place (a copy of the call would
-    /// retain and release its arrays, twice per message).
+    /// What a call adds to its group's statistics, from the fields it depends on: this runs twice
+    /// per message, and copying the whole call each time showed in profiles.
     func contribution(of call: Int32) -> GroupStatistics.Contribution {
         let i = Int(call)
         return GroupStatistics.Contribution(
@@ -442,9 +442,6 @@ public struct TraceStore: Sendable {
         let micros = difference / 1000
         return overflow || micros > Int64(Int32.max) || micros <= Int64(Int32.min) ? Int32.min : Int32(micros)
     }
-
-    /// Payload identity for duplicates and retransmissions, branch and tag identity (see ByteHash).
-    @inline(__always) static func payloadHash(_ b: UnsafeRawBufferPointer) -> UInt64 { ByteHash.of(b) }
 }
 
 extension TraceStore {
@@ -453,8 +450,8 @@ extension TraceStore {
     mutating func noteDialog(of callIndex: Int, _ sip: SIPMessageIndex, _ p: UnsafeRawBufferPointer, cseqMethod: SIPMethod) {
         guard let status = sip.status, status > 100, status < 300, cseqMethod == .invite,
               let t = sip.toTag else { return }
-        let d = Dialog(fromTag: sip.fromTag.map { TraceStore.payloadHash(p.slice($0)) } ?? 0,
-                       toTag: TraceStore.payloadHash(p.slice(t)))
+        let d = Dialog(fromTag: sip.fromTag.map { ByteHash.of(p.slice($0)) } ?? 0,
+                       toTag: ByteHash.of(p.slice(t)))
         let head = calls[callIndex].lastDialog
         guard dialogLists.lastNode(from: head, count: Int(calls[callIndex].dialogCount), where: { $0 == d }) == nil else { return }
         calls[callIndex].lastDialog = dialogLists.append(d, to: head)

@@ -81,7 +81,6 @@ import WireDecoding
         let g = after.groups[after.orderedGroups[0]]
         let old = before.groups.first { before.correlationID(of: $0) == "dup-run" }!
         #expect(facts(after, group: g) == facts(before, group: old))
-        let c = after.calls[Int(g.calls[0])]
         #expect(after.messages(of: g.calls[0]).allSatisfy { after.sightings(of: $0).count == 1 })
         #expect(after.counters.exactDuplicates == before.counters.exactDuplicates)
         #expect(after.counters.evictedMessages == 14)
