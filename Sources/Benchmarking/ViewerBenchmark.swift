@@ -26,6 +26,10 @@ public enum ViewerBenchmark {
         /// The first frame, and the first one with calls in it.
         public var firstFrameMilliseconds = 0.0
         public var firstDataMilliseconds = 0.0
+        /// Resident memory right after the load, all and anonymous: the mapped file's pages
+        /// count in the first while they stay mapped.
+        public var residentBytes = 0
+        public var anonymousBytes = 0
         public var steps: [Step] = []
     }
 
@@ -77,6 +81,7 @@ public enum ViewerBenchmark {
         report.loadSeconds = now() - start
         report.messages = model.store.messages.count
         report.calls = model.store.calls.count
+        (report.residentBytes, report.anonymousBytes) = ProcessMeasurement.selfResident
         report.steps.append(duringLoad)
 
         // After the load: from the sessions list through every sort, a search, a filter, a ladder.

@@ -6,6 +6,8 @@ import WireDecoding
 /// an IngestQueue, so the viewer can show groups filling in while a big file loads.
 public enum BackgroundLoader {
     public static let batchSize = 4096
+    /// How much of the mapped file is read before its pages are given back to the kernel.
+    public static let defaultReleaseStep = 8 << 20
 
     /// Starts loading `path` as source number `source`. Returns at once.
     public static func start(path: String, source: Int, queue: IngestQueue, hepKey: [UInt8]? = nil) {
@@ -17,7 +19,8 @@ public enum BackgroundLoader {
     }
 
     /// The loading itself, on the calling thread (tests call it directly).
-    public static func load(path: String, source: Int, queue: IngestQueue, hepKey: [UInt8]? = nil) {
+    public static func load(path: String, source: Int, queue: IngestQueue, hepKey: [UInt8]? = nil,
+                            releaseStep: Int = defaultReleaseStep) {
         let input: InputBytes
         do {
             input = try InputBytes.open(path)
@@ -45,10 +48,17 @@ public enum BackgroundLoader {
             }
             report.format = (reader.format == .pcap ? "pcap" : "pcapng") + (input.wasCompressed ? ".gz" : "")
             var batch = MessageBatch()
+            var released = 0
             func flush() {
                 guard !batch.isEmpty else { return }
                 queue.post(.batch(source: source, batch))
                 batch = MessageBatch()
+                // Batches carry copies of their payloads: the pages read so far can leave our
+                // resident memory at once (a message shown later is read back from the file).
+                if reader.position - released >= releaseStep {
+                    input.release(upTo: reader.position)
+                    released = reader.position
+                }
                 queue.post(.progress(source: source, done: reader.position, total: bytes.count))
                 queue.post(.counters(source: source, decoder.counters))
                 // Let the viewer keep up rather than queueing the whole file in memory.

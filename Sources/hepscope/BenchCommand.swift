@@ -106,6 +106,9 @@ struct BenchCommand: ParsableCommand {
         print("viewer: \(r.messages) messages, \(r.calls) calls loaded in \(ComparisonTable.fixed(r.loadSeconds, 2)) s")
         print("  first frame \(ComparisonTable.fixed(r.firstFrameMilliseconds, 1)) ms, "
             + "first calls on screen \(ComparisonTable.fixed(r.firstDataMilliseconds, 1)) ms")
+        let perMessage = { (bytes: Int) in ComparisonTable.fixed(Double(bytes) / Double(max(r.messages, 1)), 1) }
+        print("  after the load: \(r.residentBytes / 1_048_576) MiB resident, \(perMessage(r.residentBytes)) bytes per message; "
+            + "anonymous (heap) \(r.anonymousBytes / 1_048_576) MiB, \(perMessage(r.anonymousBytes)) bytes per message")
         print("")
         let width = max(10, r.steps.map(\.name.count).max() ?? 10)
         func pad(_ s: String, _ n: Int) -> String { s + String(repeating: " ", count: max(0, n - s.count)) }
