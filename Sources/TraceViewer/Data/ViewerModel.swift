@@ -114,18 +114,30 @@ public final class ViewerModel {
     private struct CallKey: Equatable {
         var scope: CallsScope, sort: CallSort, descending: Bool, filter: String?
     }
-    private var callCache: (version: Int, key: CallKey, rows: [CallRow], time: Double)?
-    /// Past this many rows, a list stale by new data is recomputed at most twice a second.
+    private var callCache: (version: Int, key: CallKey, rows: [CallRow], time: Double, cost: Double)?
+    /// Past this many rows, a list stale by new data is recomputed at most twice a second, and
+    /// no more than a fifth of the time: a million calls take a few hundred milliseconds to
+    /// list, and a list redone twice a second would leave the load little time to go on.
     static let largeList = 20_000
+    static let staleListSeconds = 0.5
+    static let listShareOfTime = 5.0
+
+    /// Whether a list of `rows` calls, worked out `age` seconds ago in `cost` seconds, is still
+    /// shown although new data arrived since.
+    static func keepsStaleList(rows: Int, age: Double, cost: Double) -> Bool {
+        rows > largeList && age < max(staleListSeconds, listShareOfTime * cost)
+    }
 
     public func callRows(scope: CallsScope, sort: CallSort, descending: Bool, filter: TraceFilter?) -> [CallRow] {
         let key = CallKey(scope: scope, sort: sort, descending: descending, filter: filter?.expression)
         if let c = callCache, c.key == key {
             if c.version == version { return c.rows }
-            if c.rows.count > ViewerModel.largeList, clock() - c.time < 0.5 { return c.rows }
+            if ViewerModel.keepsStaleList(rows: c.rows.count, age: clock() - c.time, cost: c.cost) { return c.rows }
         }
+        let start = clock()
         let rows = computeCallRows(scope: scope, sort: sort, descending: descending, filter: filter)
-        callCache = (version, key, rows, clock())
+        let end = clock()
+        callCache = (version, key, rows, end, end - start)
         return rows
     }
 
