@@ -70,13 +70,19 @@ public enum SIPParser {
                 }
                 continue
             }
+            // Most lines are headers grouping does not need: their first letter tells.
+            guard HeaderKind.mayStart(with: first) else {
+                current = nil
+                lineStart = lf + 1
+                continue
+            }
             // Header names are short: eight bytes a step find the colon sooner than memchr.
             if let colon = b.scan(for: 58, from: lineStart, to: lineEnd) {
                 var nameEnd = colon
                 while nameEnd > lineStart, b[nameEnd - 1] == 32 || b[nameEnd - 1] == 9 { nameEnd -= 1 }
                 var vs = colon + 1
                 while vs < lineEnd, b[vs] == 32 || b[vs] == 9 { vs += 1 }
-                current = HeaderKind(name: b.slice(lineStart..<nameEnd))
+                current = HeaderKind(nameIn: b, at: lineStart, length: nameEnd - lineStart)
                 currentValueStart = vs
                 if let kind = current {
                     index.record(kind, b, vs..<max(vs, trimEnd(b, lineEnd)), &sawVia)
@@ -158,6 +164,52 @@ public enum SIPParser {
 enum HeaderKind {
     case callID, cseq, from, to, via, contentLength, xCallID, sessionID, chargingVector
 
+    /// Letters the names below begin with, full or compact (c f i l p s t v x), as bits from 'a'.
+    private static let firstLetters: UInt32 = 0b1010_1100_1000_1001_0010_0100
+
+    /// False when no name below begins with `byte`, in either case.
+    @inline(__always) static func mayStart(with byte: UInt8) -> Bool {
+        let c = byte | 0x20  // only letters land in 'a'...'z' this way
+        return c >= 0x61 && c <= 0x7a && firstLetters >> (c - 0x61) & 1 != 0
+    }
+
+    /// The name of `length` bytes at `start`, compared eight bytes at once: each word is
+    /// matched against the lowercase name with bit 5 set on its letters (so 'C' and 'c' both
+    /// match 'c', and '-' only itself). Near the end of the bytes, one byte at a time.
+    @inline(__always) init?(nameIn b: UnsafeRawBufferPointer, at start: Int, length: Int) {
+        guard length > 1, start + 16 <= b.count else {
+            self.init(name: b.slice(start..<start + length))
+            return
+        }
+        @inline(__always) func word(_ offset: Int, _ bytes: Int, _ fold: UInt64) -> UInt64 {
+            let w = UInt64(littleEndian: b.loadUnaligned(fromByteOffset: start + offset, as: UInt64.self))
+            return (bytes == 8 ? w : w & (1 << UInt64(bytes * 8) - 1)) | fold
+        }
+        switch length {
+        case 2 where word(0, 2, 0x2020) == 0x6f74: self = .to
+        case 3 where word(0, 3, 0x20_2020) == 0x61_6976: self = .via
+        case 4:
+            switch word(0, 4, 0x2020_2020) {
+            case 0x7165_7363: self = .cseq
+            case 0x6d6f_7266: self = .from
+            default: return nil
+            }
+        case 5 where word(0, 5, 0x20_2020_0020) == 0x64_6963_2d78: self = .xCallID
+        case 7 where word(0, 7, 0x20_2000_2020_2020) == 0x64_692d_6c6c_6163: self = .callID
+        case 9 where word(0, 8, 0x2000_2020_2020_0020) == 0x692d_6c6c_6163_2d78 && word(8, 1, 0x20) == 0x64:
+            self = .xCallID
+        case 10 where word(0, 8, 0x0020_2020_2020_2020) == 0x2d6e_6f69_7373_6573 && word(8, 2, 0x2020) == 0x6469:
+            self = .sessionID
+        case 14 where word(0, 8, 0x0020_2020_2020_2020) == 0x2d74_6e65_746e_6f63
+            && word(8, 6, 0x2020_2020_2020) == 0x6874_676e_656c:
+            self = .contentLength
+        case 17 where word(0, 8, 0x2020_2020_2020_0020) == 0x6967_7261_6863_2d70
+            && word(8, 8, 0x2020_2020_2000_2020) == 0x6f74_6365_762d_676e && b[start + 16] | 0x20 == 0x72:
+            self = .chargingVector
+        default: return nil
+        }
+    }
+
     /// Case-insensitive match on full and compact names (i, l, f, t, v).
     init?(name: UnsafeRawBufferPointer) {
         switch name.count {
@@ -224,8 +276,8 @@ extension SIPMessageIndex {
             topVia = top
             viaBranch = b.parameter("branch", in: top, afterAngle: false)
             // "SIP/2.0/UDP host": the token after the second slash.
-            if let s1 = b.firstIndex(of: 47, from: top.lowerBound, to: top.upperBound),
-               let s2 = b.firstIndex(of: 47, from: s1 + 1, to: top.upperBound) {
+            if let s1 = b.scan(for: 47, from: top.lowerBound, to: top.upperBound),
+               let s2 = b.scan(for: 47, from: s1 + 1, to: top.upperBound) {
                 var ts = s2 + 1
                 while ts < top.upperBound, b[ts] == 32 { ts += 1 }
                 var te = ts
@@ -309,7 +361,7 @@ extension UnsafeRawBufferPointer {
     @inline(__always) private func b(_ i: Int) -> UInt8 { i >= 0 && i < count ? self[i] : 0 }
 
     /// The first `byte` in `start..<end`, eight bytes a step, for short spans (header names,
-    /// where a call to memchr costs more than the scan).
+    /// a Via's slashes: where a call to memchr costs more than the scan).
     @inline(__always) func scan(for byte: UInt8, from start: Int, to end: Int) -> Int? {
         guard start < end, let base = baseAddress else { return nil }
         let pattern = UInt64(byte) &* 0x0101_0101_0101_0101
