@@ -77,8 +77,13 @@ public struct ValueTable<Value: Hashable & Sendable>: Sendable {
 
     public init() {}
 
+    /// The first few values are looked for by comparison: a capture has a handful, taken in turn
+    /// message after message, and hashing one cost more than comparing it with all of them.
+    static var scanned: Int { 8 }
+
     public mutating func id(_ v: Value) -> Int {
-        if let id = ids[v] { return id }
+        for i in 0..<min(all.count, Self.scanned) where all[i] == v { return i }
+        if all.count > Self.scanned, let id = ids[v] { return id }
         all.append(v)
         ids[v] = all.count - 1
         return all.count - 1
