@@ -58,6 +58,36 @@ public struct GroupStatistics: Sendable {
         }
     }
 
+    /// A call's contribution changed from `old` to `new`: the same as taking `old` out and
+    /// putting `new` in, touching only what differs (most messages move a call's state and
+    /// one of its times, not all of them).
+    mutating func replace(_ old: Contribution, with new: Contribution) {
+        if old.isInvite != new.isInvite { inviteCalls += new.isInvite ? 1 : -1 }
+        if old.state != new.state {
+            byState[Int(old.state.rawValue)] -= 1
+            byState[Int(new.state.rawValue)] += 1
+        }
+        if old.answered != new.answered { answered += new.answered ? 1 : -1 }
+        if old.failureStatus != new.failureStatus {
+            if let s = old.failureStatus {
+                failuresByStatus[s, default: 0] -= 1
+                if failuresByStatus[s] == 0 { failuresByStatus[s] = nil }
+            }
+            if let s = new.failureStatus {
+                failuresByStatus[s, default: 0] += 1
+                if failuresByStatus[s] == 0 { failuresByStatus[s] = nil }
+            }
+        }
+        if old.pdd != new.pdd { Self.move(&postDialDelay, old.pdd, new.pdd) }
+        if old.setup != new.setup { Self.move(&setupTime, old.setup, new.setup) }
+        if old.duration != new.duration { Self.move(&duration, old.duration, new.duration) }
+    }
+
+    private static func move(_ h: inout LatencyHistogram, _ old: Int64?, _ new: Int64?) {
+        if let v = old { h.record(v, sign: -1) }
+        if let v = new { h.record(v, sign: 1) }
+    }
+
     mutating func apply(_ c: Contribution, sign: Int) {
         calls += sign
         if c.isInvite { inviteCalls += sign }

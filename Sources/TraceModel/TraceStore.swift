@@ -266,8 +266,7 @@ public struct TraceStore: Sendable {
         groups[g].lastArrival = messages.count
         let after = contribution(of: callIndex)
         if after != before {
-            groups[g].statistics.apply(before, sign: -1)
-            groups[g].statistics.apply(after, sign: 1)
+            groups[g].statistics.replace(before, with: after)
         }
         linkLegs(callIndex, sip, p)
     }
