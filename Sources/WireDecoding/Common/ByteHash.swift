@@ -18,28 +18,29 @@ public enum ByteHash {
     /// equal lengths are also checked where it matters. It reads 32 bytes a step into four
     /// independent lanes (one chain of multiplies would wait on itself at every word).
     @inlinable public static func of(_ b: UnsafeRawBufferPointer) -> UInt64 {
+        // Offsets stay within 0...count, so the arithmetic on them cannot overflow (&+, &-).
         let n = b.count
         var h: UInt64 = 0x9e37_79b9_7f4a_7c15 ^ UInt64(n)
         var i = 0
         if n >= 32, let base = b.baseAddress {
             var l0 = h, l1 = h ^ 0x2545_f491_4f6c_dd1d, l2 = h ^ 0x6a09_e667_f3bc_c908, l3 = h ^ 0xbb67_ae85_84ca_a73b
-            while i + 32 <= n {
+            while i &+ 32 <= n {
                 l0 = mixLane(l0, base.loadUnaligned(fromByteOffset: i, as: UInt64.self))
-                l1 = mixLane(l1, base.loadUnaligned(fromByteOffset: i + 8, as: UInt64.self))
-                l2 = mixLane(l2, base.loadUnaligned(fromByteOffset: i + 16, as: UInt64.self))
-                l3 = mixLane(l3, base.loadUnaligned(fromByteOffset: i + 24, as: UInt64.self))
-                i += 32
+                l1 = mixLane(l1, base.loadUnaligned(fromByteOffset: i &+ 8, as: UInt64.self))
+                l2 = mixLane(l2, base.loadUnaligned(fromByteOffset: i &+ 16, as: UInt64.self))
+                l3 = mixLane(l3, base.loadUnaligned(fromByteOffset: i &+ 24, as: UInt64.self))
+                i &+= 32
             }
             h = mixLane(mixLane(mixLane(l0, l1), l2), l3)
         }
-        while i + 8 <= n {
+        while i &+ 8 <= n {
             h = mixLane(h, b.loadUnaligned(fromByteOffset: i, as: UInt64.self))
-            i += 8
+            i &+= 8
         }
         var tail: UInt64 = 0
         if i < n, n >= 8 {
             // The last 1 to 7 bytes: one load of the final eight, the ones already read shifted out.
-            tail = UInt64(littleEndian: b.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)) >> (UInt64(8 - (n - i)) * 8)
+            tail = UInt64(littleEndian: b.loadUnaligned(fromByteOffset: n &- 8, as: UInt64.self)) >> (UInt64(8 &- (n &- i)) &* 8)
         } else {
             var shift: UInt64 = 0
             while i < n {

@@ -23,9 +23,10 @@ public final class TraceDecoder: @unchecked Sendable {
     /// SIP inside HEP with a stream transport: sniffers send raw segments, split them per flow.
     @exclusivity(unchecked) private var hepInnerStreams: [FlowKey: StreamFramer] = [:]
     /// HEPv1/v2 have a weak signature: only believed on this port (either direction).
-    public var hepV1V2Port: UInt16 = 9060
+    /// Set before decoding starts, then read for every packet (unchecked, as the state above).
+    @exclusivity(unchecked) public var hepV1V2Port: UInt16 = 9060
     /// When set, HEPv3 packets whose auth key differs are dropped and counted.
-    public var requiredAuthKey: [UInt8]?
+    @exclusivity(unchecked) public var requiredAuthKey: [UInt8]?
     /// Stream state kept at most for this many directions; the oldest are dropped.
     public static let maximumStreams = 100_000
 
