@@ -21,6 +21,13 @@ import Testing
             ("middle bytes", { UInt64.random(in: 0..<65_536, using: &random) << 24 | 0xff }),
             ("all equal", { 42 }),
         ]
+        // Keys already in order (taken as they are), in order but for the last, and in reverse.
+        let ascending = (0..<n).map { UInt64($0 / 3) * 1_000 }
+        let almost = Array(ascending.dropLast()) + [0]
+        let shuffledValues = values.shuffled(using: &random)
+        for (name, keys) in [("in order", ascending), ("in order but the last", almost), ("reversed", ascending.reversed())] {
+            #expect(KeyedSort.stable(shuffledValues, keys: keys) == Self.reference(shuffledValues, keys), "\(name)")
+        }
         for (name, make) in kinds {
             let keys = (0..<n).map { _ in make() }
             #expect(KeyedSort.stable(values, keys: keys) == Self.reference(values, keys), "\(name)")

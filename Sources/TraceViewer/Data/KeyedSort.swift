@@ -8,6 +8,8 @@ enum KeyedSort {
         precondition(values.count == keys.count)
         let n = values.count
         guard n > 1 else { return values }
+        // Already in order (calls by start time, as they usually arrive): nothing to move.
+        if keys.withUnsafeBufferPointer({ k in (1..<n).allSatisfy { k[$0 - 1] <= k[$0] } }) { return values }
         // One pass counts all eight byte positions; a position where every key has the same byte
         // needs no pass (high bytes of small ranks, low bytes of whole seconds).
         var counts = [Int](repeating: 0, count: 8 * 256)

@@ -148,9 +148,18 @@ public final class ViewerModel {
         case .group(let g):
             calls = g < s.groups.count ? s.groups[g].calls : []
         case .all:
-            calls = Array(0..<Int32(s.calls.count)).filter { !s.groups[Int(s.calls[Int($0)].group)].retired }
+            calls = Array(0..<Int32(s.calls.count))
+            // Calls of a retired group (merged into another) are listed there; most captures
+            // have none, and then no call needs a look.
+            if s.groups.contains(where: \.retired) {
+                calls = calls.filter { !s.groups[Int(s.calls[Int($0)].group)].retired }
+            }
         }
         if let filter { calls = calls.filter { filter.matches(call: $0, in: s) } }
+        // Without links every call is a root: a million calls need no set or table lookups.
+        if s.linkedCalls.isEmpty {
+            return sortCalls(calls, by: sort, descending: descending).map { CallRow(call: $0, depth: 0, linkReason: nil) }
+        }
         // Only linked calls need a look: walking the few in the link table beats asking each call.
         var listed = [Bool](repeating: false, count: s.calls.count)
         for c in calls { listed[Int(c)] = true }
