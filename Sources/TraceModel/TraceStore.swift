@@ -301,8 +301,9 @@ public struct TraceStore: Sendable {
     }
 
     /// What a call adds to its group's statistics, from the fields it depends on: this runs twice
-    /// per message, and copying the whole call each time showed in profiles.
-    func contribution(of call: Int32) -> GroupStatistics.Contribution {
+    /// per message, and copying the whole call each time showed in profiles. Inlined: called
+    /// out of line from a mutating method, it was handed a copy of the whole store each time.
+    @inline(__always) func contribution(of call: Int32) -> GroupStatistics.Contribution {
         let i = Int(call)
         return GroupStatistics.Contribution(
             state: calls[i].state, kind: calls[i].kind, finalStatus: calls[i].finalStatus, invite: calls[i].inviteNanos,
