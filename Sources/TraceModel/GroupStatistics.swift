@@ -69,18 +69,18 @@ public struct GroupStatistics: Sendable {
         }
         if old.answered != new.answered { answered += new.answered ? 1 : -1 }
         if old.failureStatus != new.failureStatus {
-            if let s = old.failureStatus {
-                failuresByStatus[s, default: 0] -= 1
-                if failuresByStatus[s] == 0 { failuresByStatus[s] = nil }
-            }
-            if let s = new.failureStatus {
-                failuresByStatus[s, default: 0] += 1
-                if failuresByStatus[s] == 0 { failuresByStatus[s] = nil }
-            }
+            if let s = old.failureStatus { countFailure(s, sign: -1) }
+            if let s = new.failureStatus { countFailure(s, sign: 1) }
         }
         if old.pdd != new.pdd { Self.move(&postDialDelay, old.pdd, new.pdd) }
         if old.setup != new.setup { Self.move(&setupTime, old.setup, new.setup) }
         if old.duration != new.duration { Self.move(&duration, old.duration, new.duration) }
+    }
+
+    /// One call more or fewer failed with `status`; a status no call has any more is dropped.
+    private mutating func countFailure(_ status: UInt16, sign: Int) {
+        failuresByStatus[status, default: 0] += sign
+        if failuresByStatus[status] == 0 { failuresByStatus[status] = nil }
     }
 
     private static func move(_ h: inout LatencyHistogram, _ old: Int64?, _ new: Int64?) {
@@ -93,10 +93,7 @@ public struct GroupStatistics: Sendable {
         if c.isInvite { inviteCalls += sign }
         byState[Int(c.state.rawValue)] += sign
         if c.answered { answered += sign }
-        if let s = c.failureStatus {
-            failuresByStatus[s, default: 0] += sign
-            if failuresByStatus[s] == 0 { failuresByStatus[s] = nil }
-        }
+        if let s = c.failureStatus { countFailure(s, sign: sign) }
         if let v = c.pdd { postDialDelay.record(v, sign: sign) }
         if let v = c.setup { setupTime.record(v, sign: sign) }
         if let v = c.duration { duration.record(v, sign: sign) }
