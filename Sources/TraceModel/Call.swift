@@ -119,21 +119,18 @@ public struct Call: Sendable {
     }
 
     /// Post-dial delay: INVITE to the first 18x.
-    public var postDialDelay: Int64? {
-        guard let i = inviteTime, let r = ringTime else { return nil }
-        return r.nanoseconds(since: i)
-    }
+    public var postDialDelay: Int64? { Call.span(from: inviteNanos, to: ringNanos) }
 
     /// Setup time: INVITE to the 200 that answered it.
-    public var setupTime: Int64? {
-        guard let i = inviteTime, let a = answerTime else { return nil }
-        return a.nanoseconds(since: i)
-    }
+    public var setupTime: Int64? { Call.span(from: inviteNanos, to: answerNanos) }
 
     /// Duration: answer to BYE.
-    public var duration: Int64? {
-        guard let a = answerTime, let b = byeTime else { return nil }
-        return b.nanoseconds(since: a)
+    public var duration: Int64? { Call.span(from: answerNanos, to: byeNanos) }
+
+    /// Nanoseconds from one stored time to another (saturating), nil when either is missing
+    /// (Int64.min). Group figures work theirs out the same way from the raw fields.
+    static func span(from: Int64, to: Int64) -> Int64? {
+        from == .min || to == .min ? nil : Timestamp(nanoseconds: to).nanoseconds(since: Timestamp(nanoseconds: from))
     }
 
     public var wasAnswered: Bool { answerNanos != .min }

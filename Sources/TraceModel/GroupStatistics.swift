@@ -48,13 +48,10 @@ public struct GroupStatistics: Sendable {
             isInvite = kind == .invite
             answered = answer != .min
             failureStatus = state.isFailure ? finalStatus : nil
-            // As Call.postDialDelay, setupTime and duration work them out (saturating).
-            func span(_ from: Int64, _ to: Int64) -> Int64? {
-                from == .min || to == .min ? nil : Timestamp(nanoseconds: to).nanoseconds(since: Timestamp(nanoseconds: from))
-            }
-            pdd = span(invite, ring)
-            setup = span(invite, answer)
-            duration = span(answer, bye)
+            // As Call.postDialDelay, setupTime and duration.
+            pdd = Call.span(from: invite, to: ring)
+            setup = Call.span(from: invite, to: answer)
+            duration = Call.span(from: answer, to: bye)
         }
     }
 
