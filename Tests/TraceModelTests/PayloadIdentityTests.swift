@@ -3,8 +3,8 @@ import TestSupport
 import TraceModel
 import WireDecoding
 
-/// The payload hash covers a message's start, end and length only; a repeat is confirmed on the
-/// bytes. A message that differs only in the middle of its body is a new message, not a
+/// The payload hash covers a message's start, end, length, Call-ID, branch and CSeq number only; a
+/// repeat is confirmed on the bytes. A message that differs only in the middle of its body is a new message, not a
 /// retransmission; the very same bytes again are one.
 @Suite struct PayloadIdentityTests {
     func add(_ payload: [UInt8], at seconds: Int64, to store: inout TraceStore) throws {
@@ -27,7 +27,13 @@ import WireDecoding
         var changed = invite
         let at = invite.count - 100  // inside the SDP, outside the hashed start and end
         changed[at] = changed[at] == UInt8(ascii: "1") ? UInt8(ascii: "2") : UInt8(ascii: "1")
-        #expect(changed.withUnsafeBytes { ByteHash.ofPayload($0) } == invite.withUnsafeBytes { ByteHash.ofPayload($0) })
+        func digest(_ bytes: [UInt8]) throws -> MessageDigest {
+            try bytes.withUnsafeBytes { p in
+                guard case .message(let index) = SIPParser.parse(p) else { throw ParseFailure() }
+                return MessageDigest(payload: p, sip: index)
+            }
+        }
+        #expect(try digest(changed).payload == digest(invite).payload)
 
         var store = TraceStore()
         try add(invite, at: 1, to: &store)

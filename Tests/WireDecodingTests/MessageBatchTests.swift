@@ -104,16 +104,23 @@ import WireDecoding
             guard case .message(let index) = SIPParser.parse(b) else { Issue.record("not SIP"); return }
             let d = MessageDigest(payload: b, sip: index)
             let callID = try #require(index.callID), branch = try #require(index.viaBranch)
-            #expect(d.payload == ByteHash.ofPayload(b))
-            // Only the first 128 and last 32 bytes (and the length) go in: a change in the
-            // middle is left to the byte comparison that confirms every match.
-            #expect(b.count > 400)
-            var middle = Array(b)
-            middle[300] ^= 1
-            #expect(middle.withUnsafeBytes { ByteHash.ofPayload($0) } == d.payload)
-            var start = Array(b)
-            start[10] ^= 1
-            #expect(start.withUnsafeBytes { ByteHash.ofPayload($0) } != d.payload)
+            #expect(d.payload == ByteHash.ofSIPPayload(b, callID: ByteHash.of(b.slice(callID)),
+                                                       branch: ByteHash.of(b.slice(branch)), cseq: try #require(index.cseqNumber)))
+            // The start line, the length, the end, the Call-ID, the branch and the CSeq number go
+            // in: a change in the middle of the body is left to the byte comparison that
+            // confirms every match.
+            let middle = (index.bodyStart + b.count) / 2
+            #expect(b.count - index.bodyStart > 100)
+            func digest(flipping offset: Int) -> MessageDigest {
+                var changed = Array(b)
+                changed[offset] ^= 1
+                return changed.withUnsafeBytes { MessageDigest(payload: $0, sip: index) }
+            }
+            #expect(digest(flipping: middle).payload == d.payload)
+            #expect(digest(flipping: 10).payload != d.payload)
+            #expect(digest(flipping: b.count - 1).payload != d.payload)
+            #expect(digest(flipping: branch.lowerBound + 2).payload != d.payload)
+            #expect(digest(flipping: callID.lowerBound + 2).payload != d.payload)
             #expect(d.callID == ByteHash.of(b.slice(callID)))
             #expect(d.branch == UInt32(truncatingIfNeeded: ByteHash.of(b.slice(branch))))
             #expect(d.cseqMethod == .invite)

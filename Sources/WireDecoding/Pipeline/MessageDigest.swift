@@ -3,7 +3,7 @@
 /// fills it in while the bytes are still in its core's cache; the thread that builds the model
 /// then reads the payload once (to confirm the Call-ID), not four times.
 public struct MessageDigest: Sendable, Equatable {
-    /// `ByteHash.ofPayload` of the payload.
+    /// `ByteHash.ofSIPPayload` of the payload (`ByteHash.of` when it is not SIP).
     public var payload: UInt64
     /// `ByteHash.of` the Call-ID value (0 without one).
     public var callID: UInt64
@@ -21,9 +21,18 @@ public struct MessageDigest: Sendable, Equatable {
 
     /// Works it all out from `payload` and its index.
     public init(payload p: UnsafeRawBufferPointer, sip: SIPMessageIndex?) {
-        payload = ByteHash.ofPayload(p)
-        callID = sip?.callID.map { ByteHash.of(p.slice($0)) } ?? 0
-        branch = sip?.viaBranch.map { UInt32(truncatingIfNeeded: ByteHash.of(p.slice($0))) } ?? 0
-        cseqMethod = sip?.cseqMethod.map { SIPMethod(token: p.slice($0)) } ?? (sip?.method ?? .other)
+        guard let sip else {
+            payload = ByteHash.of(p)
+            callID = 0
+            branch = 0
+            cseqMethod = .other
+            return
+        }
+        let callIDHash = sip.callID.map { ByteHash.of(p.slice($0)) } ?? 0
+        let branchHash = sip.viaBranch.map { ByteHash.of(p.slice($0)) } ?? 0
+        payload = ByteHash.ofSIPPayload(p, callID: callIDHash, branch: branchHash, cseq: sip.cseqNumber ?? 0)
+        callID = callIDHash
+        branch = UInt32(truncatingIfNeeded: branchHash)
+        cseqMethod = sip.cseqMethod.map { SIPMethod(token: p.slice($0)) } ?? (sip.method ?? .other)
     }
 }
