@@ -63,28 +63,30 @@ extension TraceStore {
             var sip: SIPMessageIndex?
             if r.call >= 0, case .message(let i) = SIPParser.parse(payload) { sip = i }
             withOptionalBytes(correlation) { corr in
-                withOptionalBytes(origin.node) { node in
-                    func decoded(_ o: MessageOrigin, time: Timestamp, frame: UInt32, captured: Timestamp? = nil) -> DecodedMessage {
-                        let hep = o.hepVersion == 0 ? nil : HEPFacts(
-                            version: o.hepVersion, captureID: o.captureID, displayCaptureID: o.captureID,
-                            ipProtocol: o.ipProtocol, hepTimestamp: time, correlationID: corr, nodeName: node,
-                            authKey: nil, outerSource: nil, outerDestination: nil)
-                        var m = DecodedMessage(
-                            timestamp: time, captureTime: captured ?? time, source: endpoints[r.source],
-                            destination: endpoints[r.destination], transport: r.transport,
-                            payloadType: r.payloadType, payload: payload, sip: sip, hep: hep,
-                            frameNumber: Int(frame), payloadInputOffset: r.payload.source == 0 ? nil : r.payload.offset)
-                        m.frameComment = comment(of: index)
-                        return m
-                    }
-                    fresh.add(decoded(origin, time: r.time, frame: r.frame, captured: captureTime(of: index)), input: r.payload.source,
-                              interface: Int(origin.interface))
-                    for s in sightings(of: index) {
-                        let o = origins[Int(s.origin)]
-                        withOptionalBytes(o.node) { sightingNode in
-                            var m = decoded(o, time: s.time, frame: s.frame)
-                            m.hep?.nodeName = sightingNode
-                            fresh.add(m, input: r.payload.source, interface: Int(o.interface))
+                withOptionalBytes(commentsByMessage[index] ?? 0) { comment in
+                    withOptionalBytes(origin.node) { node in
+                        func decoded(_ o: MessageOrigin, time: Timestamp, frame: UInt32, captured: Timestamp? = nil) -> DecodedMessage {
+                            let hep = o.hepVersion == 0 ? nil : HEPFacts(
+                                version: o.hepVersion, captureID: o.captureID, displayCaptureID: o.captureID,
+                                ipProtocol: o.ipProtocol, hepTimestamp: time, correlationID: corr, nodeName: node,
+                                authKey: nil, outerSource: nil, outerDestination: nil)
+                            var m = DecodedMessage(
+                                timestamp: time, captureTime: captured ?? time, source: endpoints[r.source],
+                                destination: endpoints[r.destination], transport: r.transport,
+                                payloadType: r.payloadType, payload: payload, sip: sip, hep: hep,
+                                frameNumber: Int(frame), payloadInputOffset: r.payload.source == 0 ? nil : r.payload.offset)
+                            m.frameComment = comment.map { FrameComment(utf8: $0) }
+                            return m
+                        }
+                        fresh.add(decoded(origin, time: r.time, frame: r.frame, captured: captureTime(of: index)), input: r.payload.source,
+                                  interface: Int(origin.interface))
+                        for s in sightings(of: index) {
+                            let o = origins[Int(s.origin)]
+                            withOptionalBytes(o.node) { sightingNode in
+                                var m = decoded(o, time: s.time, frame: s.frame)
+                                m.hep?.nodeName = sightingNode
+                                fresh.add(m, input: r.payload.source, interface: Int(o.interface))
+                            }
                         }
                     }
                 }

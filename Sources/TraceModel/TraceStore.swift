@@ -219,7 +219,7 @@ public struct TraceStore: Sendable {
         record.captureOffset = TraceStore.captureOffset(m)
         if let comment = m.frameComment {
             record.flags.insert(.commented)
-            commentsByMessage[index] = strings.intern(comment)
+            commentsByMessage[index] = strings.intern(comment.text)
         }
         let cseqMethod = digest.cseqMethod
         record.cseqMethod = cseqMethod

@@ -80,7 +80,7 @@ func roundTrip(_ store: TraceStore, _ selection: ExportSelection, _ format: Expo
         try Fixtures.bytes(URL(fileURLWithPath: path)).withUnsafeBytes { b in
             var reader = try CaptureFileReader(b)
             var comments: [String?] = []
-            while let f = reader.next() { comments.append(f.comment) }
+            while let f = reader.next() { comments.append(f.comment?.text) }
             #expect(comments.count == 4)
             #expect(comments.allSatisfy { $0 == "correlation id tb-20261127T015517Z-udp-b; capture id 1" })
             #expect(reader.fileComments == ["hepscope: 4 messages, Call-ID udp-busy-3-642@127.0.0.1"])

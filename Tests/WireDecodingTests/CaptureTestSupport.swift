@@ -22,7 +22,7 @@ struct ReadFrame: Equatable {
         dataOffset = f.dataOffset
         interfaceID = f.interfaceID
         frameNumber = f.frameNumber
-        comment = f.comment
+        comment = f.comment?.text
     }
 }
 

@@ -39,7 +39,7 @@ import WireDecoding
             node = m.hep?.nodeName.map { Array($0) }
             frame = m.frameNumber
             inputOffset = m.payloadInputOffset
-            comment = m.frameComment
+            comment = m.frameComment?.text
         }
     }
 
@@ -55,10 +55,13 @@ import WireDecoding
                                receivedAt: Timestamp(nanoseconds: Int64(i) * 1000), number: i + 1) { m in
                     var m = m
                     // A frame comment now and then, and interfaces that differ.
-                    if i % 7 == 0 { m.frameComment = "frame \(i)" }
-                    sent.append(Facts(m))
-                    digests.append(MessageDigest(payload: m.payload, sip: m.sip))
-                    batch.append(m, interface: i % 3)
+                    var comment = "frame \(i)"
+                    comment.withUTF8 { text in
+                        if i % 7 == 0 { m.frameComment = FrameComment(utf8: UnsafeRawBufferPointer(text)) }
+                        sent.append(Facts(m))
+                        digests.append(MessageDigest(payload: m.payload, sip: m.sip))
+                        batch.append(m, interface: i % 3)
+                    }
                 }
             }
         }

@@ -143,7 +143,7 @@ import WireDecoding
             f.withUnsafeBytes { data in
                 let frame = CaptureFrame(data: data, linkType: 1, timestamp: Timestamp(nanoseconds: Int64(round)),
                                          originalLength: data.count, dataOffset: 0, interfaceID: 0,
-                                         frameNumber: round + 1, comment: nil)
+                                         frameNumber: round + 1)
                 decoder.decode(frame: frame) { _ in delivered += 1 }
             }
         }

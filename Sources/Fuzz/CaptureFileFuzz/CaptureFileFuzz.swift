@@ -38,7 +38,7 @@ struct FrameSummary: Equatable {
         dataOffset = f.dataOffset
         interfaceID = f.interfaceID
         frameNumber = f.frameNumber
-        comment = f.comment
+        comment = f.comment?.text
     }
 }
 

@@ -24,12 +24,12 @@ public struct CaptureFrame {
     public var interfaceID: Int
     /// 1-based, in file order, counting only packets (the number Wireshark shows).
     public var frameNumber: Int
-    /// The pcapng opt_comment values of the packet block, joined by newlines.
-    public var comment: String?
+    /// The pcapng opt_comment values of the packet block (`text` joins them by newlines).
+    public var comment: FrameComment?
 
     public init(
         data: UnsafeRawBufferPointer, linkType: UInt32, timestamp: Timestamp, originalLength: Int,
-        dataOffset: Int, interfaceID: Int = 0, frameNumber: Int = 0, comment: String? = nil
+        dataOffset: Int, interfaceID: Int = 0, frameNumber: Int = 0
     ) {
         self.data = data
         self.linkType = linkType
@@ -38,7 +38,7 @@ public struct CaptureFrame {
         self.dataOffset = dataOffset
         self.interfaceID = interfaceID
         self.frameNumber = frameNumber
-        self.comment = comment
+        comment = nil
     }
 
     /// An empty frame for the format readers to fill in.

@@ -191,9 +191,7 @@ struct PcapngReader {
         frame.originalLength = Int(u32(b, p + 24))
         frame.dataOffset = origin + start
         frame.interfaceID = id
-        if optionsStart < p + length - 4 {
-            frame.comment = comment(b, from: optionsStart, to: p + length - 4)
-        }
+        frame.comment = optionsStart < p + length - 4 ? comment(b, from: optionsStart, to: p + length - 4) : nil
         return .frame(consumed: length)
     }
 
@@ -223,22 +221,20 @@ struct PcapngReader {
             skipped: true)
     }
 
-    /// The packet's opt_comment values. Malformed packet options are ignored: the packet
-    /// itself is intact, and a warning per packet would drown everything else.
-    private func comment(_ b: UnsafeRawBufferPointer, from: Int, to: Int) -> String? {
-        var comment: String?
-        _ = Self.forEachOption(b, from: from, to: to, bigEndian: bigEndian) { code, value in
-            guard code == 1 else { return }
-            let text = String(decoding: b.slice(value), as: UTF8.self)
-            comment = comment.map { $0 + "\n" + text } ?? text
+    /// The packet's options when they hold an opt_comment. Malformed packet options are
+    /// ignored: the packet itself is intact, and a warning per packet would drown everything else.
+    private func comment(_ b: UnsafeRawBufferPointer, from: Int, to: Int) -> FrameComment? {
+        var hasComment = false
+        _ = Self.forEachOption(b, from: from, to: to, bigEndian: bigEndian) { code, _ in
+            if code == 1 { hasComment = true }
         }
-        return comment
+        return hasComment ? FrameComment(pcapngOptions: b.slice(from..<to), bigEndian: bigEndian) : nil
     }
 
     /// Walks options (code u16, length u16, value padded to 4) in `from..<to` until opt_endofopt
     /// or the end. Returns false when an option runs past the end. Each option consumes at
     /// least 4 bytes, so the walk always ends.
-    private static func forEachOption(
+    static func forEachOption(
         _ b: UnsafeRawBufferPointer, from: Int, to: Int, bigEndian: Bool, _ body: (UInt16, Range<Int>) -> Void
     ) -> Bool {
         var o = from

@@ -21,7 +21,7 @@ public struct DecodedMessage {
     /// keep an offset instead of a copy).
     public var payloadInputOffset: Int?
     /// The capture file's comment on the frame (pcapng opt_comment), if any.
-    public var frameComment: String? = nil
+    public var frameComment: FrameComment? = nil
     /// Hashes and the CSeq method, when whoever hands the message over already worked them out
     /// (a decoding thread, while the bytes are still in its cache); nil: the model does.
     public var digest: MessageDigest? = nil

@@ -35,8 +35,8 @@ public struct MessageBatch: Sendable {
 
     private var bytes: [UInt8] = []
     private var entries: [Entry] = []
-    /// Frame comments (pcapng), rare: by entry position.
-    private var comments: [Int: String] = [:]
+    /// Where frame comments (pcapng, rare) sit in `bytes`: by entry position.
+    private var comments: [Int: CompactRange] = [:]
 
     public init() {}
 
@@ -76,7 +76,10 @@ public struct MessageBatch: Sendable {
             bytes.append(contentsOf: m.payload)
         }
         let h = m.hep
-        if let comment = m.frameComment { comments[entries.count] = comment }
+        if let comment = m.frameComment {
+            var text = comment.text
+            comments[entries.count] = text.withUTF8 { keep(UnsafeRawBufferPointer($0)) }
+        }
         entries.append(Entry(
             timestamp: m.timestamp, captureTime: m.captureTime, source: m.source, destination: m.destination,
             payloadStart: payloadStart, inputOffset: m.payloadInputOffset ?? -1, frameNumber: m.frameNumber,
@@ -142,7 +145,7 @@ public struct MessageBatch: Sendable {
                         payload: e.pointee.payloadInInput ? input!.slice(payloadRange) : all.slice(payloadRange),
                         sip: e.pointee.sip, hep: hep, frameNumber: e.pointee.frameNumber,
                         payloadInputOffset: e.pointee.inputOffset < 0 ? nil : e.pointee.inputOffset)
-                    if e.pointee.hasComment { m.frameComment = comments[i] }
+                    if e.pointee.hasComment, let r = comments[i]?.range { m.frameComment = FrameComment(utf8: all.slice(r)) }
                     m.digest = e.pointee.digest
                     body(m, Int(e.pointee.interface))
                 }
