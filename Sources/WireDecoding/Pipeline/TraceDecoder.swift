@@ -211,17 +211,20 @@ public final class TraceDecoder: @unchecked Sendable {
             outerSource: outerSource, outerDestination: outerDestination)
         let when = packet.timestamp ?? time
         let payloadOffset = (packet.inflatedPayload == nil) ? packet.payload.flatMap { r in inputOffset.map { $0 + r.lowerBound } } : nil
+        // The closure takes these, not the packet (a packet has reference-counted parts).
+        let source = packet.source, destination = packet.destination
+        let transport = packet.transport, payloadType = packet.payloadType
         packet.withPayload(in: bytes) { payload in
             var message = DecodedMessage(
-                timestamp: when, captureTime: time, source: packet.source, destination: packet.destination,
-                transport: packet.transport, payloadType: packet.payloadType, payload: payload, sip: nil,
+                timestamp: when, captureTime: time, source: source, destination: destination,
+                transport: transport, payloadType: payloadType, payload: payload, sip: nil,
                 hep: facts, frameNumber: frameNumber, payloadInputOffset: payloadOffset)
-            guard packet.payloadType == HEPPayloadType.sip else {
+            guard payloadType == HEPPayloadType.sip else {
                 ownCounters.otherEvents += 1
                 emit(message)
                 return
             }
-            let isStream = packet.transport == .tcp || packet.transport == .tls
+            let isStream = transport == .tcp || transport == .tls
             if isStream {
                 hepStreamSIP(payload, message: message, emit)
                 return
