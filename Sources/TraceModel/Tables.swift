@@ -142,9 +142,10 @@ public protocol PayloadSource: AnyObject, Sendable {
 /// hashes with a seeded SipHash, several times the work of one multiply here. No removal; a
 /// model that drops calls is rebuilt instead.
 struct UInt64Table: Sendable {
-    // Key 0 marks an empty slot; a key of 0 is stored as 1 (keys here are ids or hashes).
+    // Key 0 marks an empty slot, so the value of key 0 is kept apart.
     private var keys: [UInt64]
     private var values: [Int64]
+    private var zeroKeyValue: Int64?
     private var shift: UInt64
     private(set) var count = 0
 
@@ -162,24 +163,28 @@ struct UInt64Table: Sendable {
 
     subscript(key: UInt64) -> Int64? {
         get {
-            let k = key == 0 ? 1 : key
+            if key == 0 { return zeroKeyValue }
             let mask = keys.count - 1
-            var i = slot(k)
+            var i = slot(key)
             while true {
                 let found = keys[i]
-                if found == k { return values[i] }
+                if found == key { return values[i] }
                 if found == 0 { return nil }
                 i = (i + 1) & mask
             }
         }
         set {
             guard let newValue else { preconditionFailure("UInt64Table has no removal") }
-            let k = key == 0 ? 1 : key
+            if key == 0 {
+                if zeroKeyValue == nil { count += 1 }
+                zeroKeyValue = newValue
+                return
+            }
             let mask = keys.count - 1
-            var i = slot(k)
-            while keys[i] != 0 && keys[i] != k { i = (i + 1) & mask }
+            var i = slot(key)
+            while keys[i] != 0 && keys[i] != key { i = (i + 1) & mask }
             if keys[i] == 0 {
-                keys[i] = k
+                keys[i] = key
                 count += 1
             }
             values[i] = newValue

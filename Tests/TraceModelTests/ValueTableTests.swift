@@ -24,3 +24,28 @@ import Testing
         #expect(table.id(5) == 2)
     }
 }
+
+/// Call keys and link tokens live in an open-addressing table where 0 marks an empty slot: the
+/// keys 0 and 1 must still be two keys, and every key must survive the table's growth.
+@Suite struct UInt64TableTests {
+    @Test func zeroAndOneAreTwoKeys() {
+        var table = UInt64Table()
+        #expect(table[0] == nil && table[1] == nil)
+        table[1] = 10
+        #expect(table[0] == nil)
+        table[0] = 20
+        #expect(table[0] == 20 && table[1] == 10)
+        table[0] = 21
+        #expect(table[0] == 21 && table.count == 2)
+    }
+
+    @Test func everyKeyKeepsItsValueAcrossGrowth() {
+        var table = UInt64Table()
+        // Keys that differ only in high bits land in the same slot before multiplying: mixed in.
+        let keys: [UInt64] = (0..<5000).map { UInt64($0) &* 0x1_0000_0001 } + [.max, 1 << 63]
+        for (i, k) in keys.enumerated() { table[k] = Int64(i) }
+        #expect(table.count == keys.count)
+        for (i, k) in keys.enumerated() { #expect(table[k] == Int64(i), "key \(k)") }
+        #expect(table[2] == nil && table[0x1_0000_0002] == nil)
+    }
+}
