@@ -3,16 +3,36 @@ import TraceOutput
 
 /// The first screen: one row per test session (correlation group), the uncorrelated bucket last.
 enum GroupsScreen {
-    static func columns(nameWidth: Int) -> [TableColumn] {
-        [
+    /// The largest figures of the rows shown, so that count columns are wide enough for them.
+    struct Largest {
+        var calls = 0, active = 0, answered = 0, failed = 0, messages = 0
+
+        init() {}
+
+        init(_ rows: [Int], _ store: TraceStore) {
+            for gi in rows {
+                let group = store.groups[gi]
+                calls = max(calls, group.calls.count)
+                active = max(active, group.statistics.active)
+                answered = max(answered, group.statistics.answered)
+                failed = max(failed, group.statistics.failed)
+                messages = max(messages, group.messageCount)
+            }
+        }
+    }
+
+    static func columns(nameWidth: Int, largest: Largest = Largest()) -> [TableColumn] {
+        // A load test's session holds tens of thousands of calls: a count is never cut short.
+        func fitting(_ width: Int, _ value: Int) -> Int { max(width, CellWidth.of(Format.count(value))) }
+        return [
             TableColumn("Correlation id", width: min(max(nameWidth, 14), 30), preferred: max(14, min(nameWidth, 48))),
-            TableColumn("Calls", width: 6, right: true),
-            TableColumn("Active", width: 6, right: true, priority: 3),
-            TableColumn("Answ", width: 5, right: true, priority: 1),
-            TableColumn("Fail", width: 5, right: true, priority: 1),
+            TableColumn("Calls", width: fitting(6, largest.calls), right: true),
+            TableColumn("Active", width: fitting(6, largest.active), right: true, priority: 3),
+            TableColumn("Answ", width: fitting(5, largest.answered), right: true, priority: 1),
+            TableColumn("Fail", width: fitting(5, largest.failed), right: true, priority: 1),
             TableColumn("ASR", width: 4, right: true, priority: 1),
             TableColumn("PDD p50/p95 ms", width: 14, right: true, priority: 2),
-            TableColumn("Msgs", width: 7, right: true),
+            TableColumn("Msgs", width: fitting(7, largest.messages), right: true),
             TableColumn("First seen", width: 10, priority: 4),
             TableColumn("Last", width: 8, priority: 2),
             TableColumn("Rate", width: 7, right: true, priority: 3),
@@ -25,7 +45,7 @@ enum GroupsScreen {
         let g = state.options.glyphs
         let rows = model.groupRows(filter: state.filter)
         let nameWidth = rows.prefix(200).map { CellWidth.of(model.groupName($0)) }.max() ?? 14
-        let cols = columns(nameWidth: nameWidth)
+        let cols = columns(nameWidth: nameWidth, largest: Largest(rows, s))
         let fitted = TableLayout.fit(cols, width: state.width - 1)
         Renderer.drawHeader(&grid, cols, fitted, y: area.y, x: 1, glyphs: g)
         let bodyHeight = area.height - 1
