@@ -72,14 +72,24 @@ public enum Renderer {
         grid.put(r, x: state.width - CellWidth.of(r), y: 0, role: .title, attributes: .bold)
     }
 
-    static func hints(for kind: ScreenKind, _ g: Glyphs) -> String {
+    /// The keys of a screen, most used first; "? help" and the way back always come last.
+    static func hints(for kind: ScreenKind) -> [String] {
         switch kind {
-        case .groups: "Enter calls  a all  v ladder  f filter  / search  F follow  ? help  q quit"
-        case .calls: "Enter ladder  Space select  s sort  f filter  / search  F follow  ? help  q back"
-        case .ladder: "Enter message  Space d diff  m ports  t time  h/l scroll  ? help  q back"
-        case .message: "j/k scroll  h/l sideways  / search  n next  ? help  q back"
-        case .diff: "j/k scroll  ? help  q back"
+        case .groups: ["Enter calls", "a all", "v ladder", "f filter", "/ search", "F follow", "? help", "q quit"]
+        case .calls: ["Enter ladder", "Space select", "s sort", "f filter", "/ search", "F follow", "? help", "q back"]
+        case .ladder: ["Enter message", "Space d diff", "m ports", "t time", "h/l scroll", "? help", "q back"]
+        case .message: ["j/k scroll", "h/l sideways", "/ search", "n next", "? help", "q back"]
+        case .diff: ["j/k scroll", "? help", "q back"]
         }
+    }
+
+    /// The hints that fit in `width`: the least used go first, never help or the way back (the
+    /// help screen lists every key), so no hint is ever shown cut.
+    static func hintLine(for kind: ScreenKind, width: Int) -> String {
+        var items = hints(for: kind)
+        func line() -> String { " " + items.joined(separator: "  ") }
+        while CellWidth.of(line()) > width, items.count > 2 { items.remove(at: items.count - 3) }
+        return line()
     }
 
     static func drawHints(_ grid: inout CellGrid, _ state: ViewerState) {
@@ -119,7 +129,7 @@ public enum Renderer {
                      role: .accent, attributes: .bold)
             return
         }
-        grid.put(CellWidth.truncate(" " + hints(for: state.top.kind, state.options.glyphs), to: state.width,
+        grid.put(CellWidth.truncate(hintLine(for: state.top.kind, width: state.width), to: state.width,
                                     ellipsis: state.options.glyphs.ellipsis), x: 0, y: y, role: .hint)
     }
 
