@@ -1,5 +1,6 @@
 /// One SIP message or HEP event as the decoders hand it to the trace model. A borrowed view:
-/// `payload` and the HEP string fields are valid only during the callback that delivers it.
+/// `payload`, the HEP string fields and the frame comment are valid only during the callback that
+/// delivers it.
 public struct DecodedMessage {
     /// The time the message is ordered by: the sender's HEP timestamp when present, else the
     /// capture (or receive) time.
