@@ -64,7 +64,9 @@ public enum BackgroundLoader {
                 // Let the viewer keep up rather than queueing the whole file in memory.
                 while queue.pendingCount > 64 { usleep(1000) }
             }
+            var mapped = 0
             while let frame = reader.next() {
+                input.mapIn(from: reader.position, mapped: &mapped)
                 report.frames += 1
                 let interface = frame.interfaceID
                 decoder.decode(frame: frame) { batch.append($0, interface: interface) }

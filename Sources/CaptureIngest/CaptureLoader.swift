@@ -47,7 +47,9 @@ public enum CaptureLoader {
                 var reader = sharedReader
                 var count = 0
                 var batch = MessageBatch(capacity: CaptureLoader.batchSize)
+                var mapped = 0
                 while let frame = reader.next() {
+                    input.mapIn(from: reader.position, mapped: &mapped)
                     count += 1
                     let interface = frame.interfaceID
                     decoder.decode(frame: frame) { batch.append($0, interface: interface, referencingInput: true) }

@@ -104,6 +104,22 @@ public final class InputBytes: PayloadSource, @unchecked Sendable {
         madvise(UnsafeMutableRawPointer(mutating: b), end, MADV_DONTNEED)
     }
 
+    /// Maps in the pages from `position` on, `mapInStep` bytes at a time, for a reader going
+    /// through the file in order: one call for them all (MADV_POPULATE_READ) instead of a page
+    /// fault every 64 KiB, a tenth of the system time of a load. `mapped` is how far it has gone.
+    public func mapIn(from position: Int, mapped: inout Int) {
+        guard position >= mapped else { return }
+        let start = max(mapped, position)
+        mapped = start + InputBytes.mapInStep
+        guard mappedLength > 0, let b = base, start < count else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let from = start / page * page
+        // Older kernels refuse the advice (EINVAL): the pages then come in by faults as before.
+        madvise(UnsafeMutableRawPointer(mutating: b + from), min(mapped, count) - from, MADV_POPULATE_READ)
+    }
+
+    static let mapInStep = 4 << 20
+
     public func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         if let owned { return try owned.withUnsafeBytes(body) }
         return try body(UnsafeRawBufferPointer(start: base, count: count))
