@@ -26,6 +26,13 @@ public struct ByteStringTable: Sendable {
     /// Bytes held (arena plus tables), for the memory figures.
     public var memoryBytes: Int { arena.capacity + starts.capacity * 4 + slots.capacity * 8 }
 
+    /// Makes room for about `strings` more strings of `bytes` bytes in all, so that a big load
+    /// does not copy them each time the arena doubles; room not filled stays virtual.
+    public mutating func reserveCapacity(strings: Int, bytes: Int) {
+        arena.reserveCapacity(arena.count + bytes)
+        starts.reserveCapacity(starts.count + strings)
+    }
+
     /// The id of `bytes`, adding them when new.
     public mutating func intern(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
         intern(bytes, byteHash: ByteHash.of(bytes))

@@ -43,6 +43,9 @@ public struct EndpointTable: Sendable {
 
     public subscript(id: UInt32) -> Endpoint { all[Int(id)] }
 
+    /// Makes room for `count` more endpoints without copying them as the list doubles.
+    public mutating func reserveCapacity(_ count: Int) { all.reserveCapacity(all.count + count) }
+
     private mutating func grow() {
         let old = slots
         slots = [Slot](repeating: Slot(key: 0, id: 0), count: old.count * 2)

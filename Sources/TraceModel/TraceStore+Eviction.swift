@@ -111,5 +111,6 @@ extension TraceStore {
         // A call holds several messages (seven in a basic call, two in an OPTIONS ping).
         let wantedCalls = min(calls.count + max(0, count) / 2, limit / 2)
         if wantedCalls > calls.capacity { calls.reserveCapacity(wantedCalls) }
+        reserveStrings(forMessages: max(0, wanted - messages.count))
     }
 }

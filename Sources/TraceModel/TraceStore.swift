@@ -97,6 +97,17 @@ public struct TraceStore: Sendable {
     public mutating func reserveCapacity(messages count: Int) {
         messages.reserveCapacity(self.messages.count + count)
         calls.reserveCapacity(self.calls.count + count / 6)
+        reserveStrings(forMessages: count)
+    }
+
+    /// Room in the lists of strings and endpoints for what `count` messages may bring (a load
+    /// test has a Call-ID and two users a call, often endpoints of its own too): only the
+    /// lists, whose room stays virtual until filled, not the hash slots, which are written
+    /// whole when made.
+    mutating func reserveStrings(forMessages count: Int) {
+        strings.reserveCapacity(strings: count / 2, bytes: count * 8)
+        firstCallOfString.reserveCapacity(firstCallOfString.count + count / 2)
+        endpoints.reserveCapacity(count / 2)
     }
 
     /// Registers an input whose bytes messages may point into; returns its id for `add`.
