@@ -22,11 +22,13 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // ncursesw, the only place the terminal front end touches C (used by the UI layer).
         .systemLibrary(name: "CNCursesW", pkgConfig: "ncursesw", providers: [.apt(["libncurses-dev"])]),
+        // glibc's allocator controls: a finished load gives the heap its batches used back.
+        .systemLibrary(name: "CMalloc"),
 
         .target(name: "WireDecoding", dependencies: ["CZlib"]),
         .target(name: "TraceModel", dependencies: ["WireDecoding"]),
         .target(name: "TraceOutput", dependencies: ["TraceModel", "WireDecoding"]),
-        .target(name: "CaptureIngest", dependencies: ["WireDecoding", "TraceModel"]),
+        .target(name: "CaptureIngest", dependencies: ["WireDecoding", "TraceModel", "CMalloc"]),
         .target(name: "Benchmarking", dependencies: ["CaptureIngest", "TraceModel", "TraceViewer"]),
         // Saving selections: pcap/pcapng (original frames or decapsulated), text, JSON, ladders.
         .target(name: "TraceExport", dependencies: ["TraceModel", "TraceOutput", "WireDecoding"]),

@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import CMalloc
 import Glibc
 #endif
 import TraceModel
@@ -79,6 +80,12 @@ public struct TraceSession {
                 sources[s].finished = true
                 sources[s].report = report
                 store.enforceMemoryLimit()
+                #if canImport(Glibc)
+                // The file's batches (up to 64 at a time, with copies of their payloads) went
+                // through the heap on their way in: what they held goes back to the system now,
+                // instead of staying resident in the allocator's free lists.
+                malloc_trim(0)
+                #endif
             case .failed(let s, let why):
                 sources[s].failure = why
                 sources[s].finished = true
