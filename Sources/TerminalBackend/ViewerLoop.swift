@@ -17,6 +17,7 @@ public final class ViewerLoop {
     static let frameInterval = LoopTiming.frameInterval
     /// Longest the loop spends folding data in before it looks at the keyboard again.
     static let ingestBudget = LoopTiming.ingestBudget
+    static let dataGatherInterval = LoopTiming.dataGatherInterval
 
     public init(model: ViewerModel, queue: IngestQueue, options: ViewerOptions, forceASCII: Bool, monochrome: Bool) {
         self.model = model
@@ -40,6 +41,9 @@ public final class ViewerLoop {
         var dirty = true
         var lastFrame = 0.0
         var lastTick = ViewerLoop.now()
+        // After a small lot of data, data waits `dataGatherInterval` before the loop looks again;
+        // keys are read at once all along.
+        var dataQuietUntil = 0.0
         while !state.shouldQuit {
             let now = ViewerLoop.now()
             if dirty, now - lastFrame >= ViewerLoop.frameInterval {
@@ -51,8 +55,11 @@ public final class ViewerLoop {
             var timeout: Int32 = model.isLive ? 500 : 1000
             if dirty { timeout = Int32(max(1, (lastFrame + ViewerLoop.frameInterval - now) * 1000)) }
             if !backlog.isEmpty { timeout = 0 }
+            let dataQuiet = now < dataQuietUntil
+            if dataQuiet { timeout = min(timeout, Int32(max(1, (dataQuietUntil - now) * 1000))) }
+            // A negative descriptor is left out by poll().
             var fds = [pollfd(fd: 0, events: Int16(POLLIN), revents: 0),
-                       pollfd(fd: queue.wakeFileDescriptor, events: Int16(POLLIN), revents: 0)]
+                       pollfd(fd: dataQuiet ? -1 : queue.wakeFileDescriptor, events: Int16(POLLIN), revents: 0)]
             let ready = poll(&fds, 2, timeout)
             // The terminal went away (SSH dropped, tmux killed) or we were asked to stop.
             if fds[0].revents & Int16(POLLHUP | POLLERR | POLLNVAL) != 0 || ViewerLoop.stopRequested != 0 { break }
@@ -78,7 +85,12 @@ public final class ViewerLoop {
             // at most one poll timeout, never a stalled load.
             // Taken only when the last lot is nearly folded in: what waits stays in the queue, where
             // listeners see it and drop rather than let it grow.
-            if backlog.count < 8, (ready > 0 && fds[1].revents != 0) || queue.pendingCount > 0 { backlog += queue.drain(upTo: 64) }
+            if backlog.count < 8, ViewerLoop.now() >= dataQuietUntil,
+               (ready > 0 && fds[1].revents != 0) || queue.pendingCount > 0 {
+                let lot = queue.drain(upTo: 64)
+                if !lot.isEmpty, lot.count < 64 { dataQuietUntil = ViewerLoop.now() + ViewerLoop.dataGatherInterval }
+                backlog += lot
+            }
             if !backlog.isEmpty {
                 // Fold data in a slice at a time, so a big file loading never holds up the keyboard.
                 let start = ViewerLoop.now()
