@@ -17,8 +17,6 @@ public struct LoadFigures: Sendable {
 
     public var messagesPerSecond: Double { Double(messages) / wallSeconds }
     public var modelBytesPerMessage: Double { Double(modelBytes) / Double(max(messages, 1)) }
-    public var residentBytesPerMessage: Double { Double(residentBytes) / Double(max(messages, 1)) }
-    public var anonymousBytesPerMessage: Double { Double(anonymousBytes) / Double(max(messages, 1)) }
 }
 
 public enum LoadBenchmark {

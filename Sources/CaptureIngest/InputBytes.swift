@@ -98,7 +98,7 @@ public final class InputBytes: PayloadSource, @unchecked Sendable {
     /// as our resident memory and come back from the file if a payload there is read again.
     public func release(upTo offset: Int) {
         guard mappedLength > 0, let b = base else { return }
-        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let page = InputBytes.pageSize
         let end = min(offset, count) / page * page
         guard end > 0 else { return }
         madvise(UnsafeMutableRawPointer(mutating: b), end, MADV_DONTNEED)
@@ -109,16 +109,15 @@ public final class InputBytes: PayloadSource, @unchecked Sendable {
     /// fault every 64 KiB, a tenth of the system time of a load. `mapped` is how far it has gone.
     public func mapIn(from position: Int, mapped: inout Int) {
         guard position >= mapped else { return }
-        let start = max(mapped, position)
-        mapped = start + InputBytes.mapInStep
-        guard mappedLength > 0, let b = base, start < count else { return }
-        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-        let from = start / page * page
+        mapped = position + InputBytes.mapInStep
+        guard mappedLength > 0, let b = base, position < count else { return }
+        let from = position / InputBytes.pageSize * InputBytes.pageSize
         // Older kernels refuse the advice (EINVAL): the pages then come in by faults as before.
         madvise(UnsafeMutableRawPointer(mutating: b + from), min(mapped, count) - from, MADV_POPULATE_READ)
     }
 
     static let mapInStep = 4 << 20
+    private static let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
 
     public func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         if let owned { return try owned.withUnsafeBytes(body) }

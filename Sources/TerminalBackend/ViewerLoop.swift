@@ -17,7 +17,6 @@ public final class ViewerLoop {
     static let frameInterval = LoopTiming.frameInterval
     /// Longest the loop spends folding data in before it looks at the keyboard again.
     static let ingestBudget = LoopTiming.ingestBudget
-    static let dataGatherInterval = LoopTiming.dataGatherInterval
 
     public init(model: ViewerModel, queue: IngestQueue, options: ViewerOptions, forceASCII: Bool, monochrome: Bool) {
         self.model = model
@@ -41,8 +40,8 @@ public final class ViewerLoop {
         var dirty = true
         var lastFrame = 0.0
         var lastTick = ViewerLoop.now()
-        // After a small lot of data, data waits `dataGatherInterval` before the loop looks again;
-        // keys are read at once all along.
+        // After a small lot of data, data waits `IngestQueue.gatherInterval` before the loop
+        // looks again; keys are read at once all along.
         var dataQuietUntil = 0.0
         while !state.shouldQuit {
             let now = ViewerLoop.now()
@@ -88,7 +87,7 @@ public final class ViewerLoop {
             if backlog.count < 8, ViewerLoop.now() >= dataQuietUntil,
                (ready > 0 && fds[1].revents != 0) || queue.pendingCount > 0 {
                 let lot = queue.drain(upTo: 64)
-                if !lot.isEmpty, lot.count < 64 { dataQuietUntil = ViewerLoop.now() + ViewerLoop.dataGatherInterval }
+                if !lot.isEmpty, lot.count < 64 { dataQuietUntil = ViewerLoop.now() + IngestQueue.gatherInterval }
                 backlog += lot
             }
             if !backlog.isEmpty {

@@ -37,6 +37,13 @@ struct BenchCommand: ParsableCommand {
     @Argument(help: "The capture to measure (with --live: a HEP dump or pcap to replay, e.g. Tests/Fixtures/kamailio/hep-raw-udp.bin).")
     var capture: String
 
+    /// The resident memory after a load of `messages`, in all and anonymous, and per message.
+    static func afterTheLoad(resident: Int, anonymous: Int, messages: Int) -> String {
+        func perMessage(_ bytes: Int) -> String { ComparisonTable.fixed(Double(bytes) / Double(max(messages, 1)), 1) }
+        return "  after the load: \(resident / 1_048_576) MiB resident, \(perMessage(resident)) bytes per message; "
+            + "anonymous (heap) \(anonymous / 1_048_576) MiB, \(perMessage(anonymous)) bytes per message"
+    }
+
     func run() throws {
         if live { return try runLive() }
         if viewer { return runViewer() }
@@ -47,10 +54,8 @@ struct BenchCommand: ParsableCommand {
             + "\(Int(figures.messagesPerSecond)) messages/s")
         print("  model: \(figures.modelBytes / 1_048_576) MiB, "
             + "\(ComparisonTable.fixed(figures.modelBytesPerMessage, 1)) bytes per message (payloads stay in the file)")
-        print("  after the load: \(figures.residentBytes / 1_048_576) MiB resident, "
-            + "\(ComparisonTable.fixed(figures.residentBytesPerMessage, 1)) bytes per message; "
-            + "anonymous (heap) \(figures.anonymousBytes / 1_048_576) MiB, "
-            + "\(ComparisonTable.fixed(figures.anonymousBytesPerMessage, 1)) bytes per message")
+        print(BenchCommand.afterTheLoad(resident: figures.residentBytes, anonymous: figures.anonymousBytes,
+                                        messages: figures.messages))
 
         var rows: [ComparisonTable.Row] = []
         let me = CommandLine.arguments[0].contains("/") ? CommandLine.arguments[0] : (ProcessMeasurement.which("hepscope") ?? CommandLine.arguments[0])
@@ -106,9 +111,7 @@ struct BenchCommand: ParsableCommand {
         print("viewer: \(r.messages) messages, \(r.calls) calls loaded in \(ComparisonTable.fixed(r.loadSeconds, 2)) s")
         print("  first frame \(ComparisonTable.fixed(r.firstFrameMilliseconds, 1)) ms, "
             + "first calls on screen \(ComparisonTable.fixed(r.firstDataMilliseconds, 1)) ms")
-        let perMessage = { (bytes: Int) in ComparisonTable.fixed(Double(bytes) / Double(max(r.messages, 1)), 1) }
-        print("  after the load: \(r.residentBytes / 1_048_576) MiB resident, \(perMessage(r.residentBytes)) bytes per message; "
-            + "anonymous (heap) \(r.anonymousBytes / 1_048_576) MiB, \(perMessage(r.anonymousBytes)) bytes per message")
+        print(BenchCommand.afterTheLoad(resident: r.residentBytes, anonymous: r.anonymousBytes, messages: r.messages))
         print("")
         let width = max(10, r.steps.map(\.name.count).max() ?? 10)
         func pad(_ s: String, _ n: Int) -> String { s + String(repeating: " ", count: max(0, n - s.count)) }

@@ -53,9 +53,6 @@ struct LiveRun {
         return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFIFO
     }
 
-    /// How long a caught-up run lets batches gather before it looks again.
-    static let gatherMicroseconds: UInt32 = 2000
-
     /// Runs until `duration` seconds pass, `count` messages were decoded, Ctrl-C, or (with no
     /// listeners) every file is read.
     mutating func run(duration: Double?, count: Int?) {
@@ -70,11 +67,11 @@ struct LiveRun {
         while true {
             queue.wait(timeoutMilliseconds: 50)
             // A few batches at a time: what waits stays counted in the queue (see `drain`).
-            let events = queue.drain(upTo: 64)
+            let lot = 64
+            let events = queue.drain(upTo: lot)
             session.apply(events)
-            // Caught up: let batches gather for a moment rather than waking for each one (at
-            // 100,000 packets a second the switches alone took a sixth of the listener's CPU).
-            if !events.isEmpty, events.count < 64 { usleep(LiveRun.gatherMicroseconds) }
+            // Caught up: let batches gather rather than waking for each one.
+            if !events.isEmpty, events.count < lot { usleep(UInt32(IngestQueue.gatherInterval * 1_000_000)) }
             if stopRequested.load(ordering: .relaxed) { break }
             if let duration, Date().timeIntervalSince(start) >= duration { break }
             if let count {

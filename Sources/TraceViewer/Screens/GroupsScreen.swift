@@ -7,8 +7,6 @@ enum GroupsScreen {
     struct Largest {
         var calls = 0, active = 0, answered = 0, failed = 0, messages = 0
 
-        init() {}
-
         init(_ rows: [Int], _ store: TraceStore) {
             for gi in rows {
                 let group = store.groups[gi]
@@ -21,7 +19,7 @@ enum GroupsScreen {
         }
     }
 
-    static func columns(nameWidth: Int, largest: Largest = Largest()) -> [TableColumn] {
+    static func columns(nameWidth: Int, largest: Largest) -> [TableColumn] {
         // A load test's session holds tens of thousands of calls: a count is never cut short.
         func fitting(_ width: Int, _ value: Int) -> Int { max(width, CellWidth.of(Format.count(value))) }
         return [

@@ -7,8 +7,4 @@ public enum LoopTiming {
     /// messages running over it and a frame after it, a key that arrives meanwhile is still
     /// answered well within 50 ms.
     public static let ingestBudget = 0.012
-    /// After a small lot of data (the loop had caught up), how long new data waits before the
-    /// loop looks again: live, network threads hand over a batch per burst of datagrams, and a
-    /// wake-up for each cost more than the data in it.
-    public static let dataGatherInterval = 0.002
 }
