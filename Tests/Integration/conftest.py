@@ -10,6 +10,7 @@ from __future__ import annotations
 import collections
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -79,6 +80,33 @@ def free_port() -> int:
         _handed_out.add(port)
         return port
     raise RuntimeError("no free port on 127.0.0.1")
+
+
+def free_media_ports() -> int:
+    """The first of four ports free for UDP on 127.0.0.1, for sipp's media (audio and video,
+    RTP and RTCP each, from `-mp` up). Taken below the kernel's ephemeral range, so that no
+    socket bound to port 0 in the meantime (ours or another program's) lands on one of them
+    before sipp binds it."""
+    rng = random.Random()
+    for _ in range(500):
+        first = rng.randrange(20000, 32000, 4)
+        block = range(first, first + 4)
+        if any(p in _handed_out for p in block):
+            continue
+        sockets = []
+        try:
+            for p in block:
+                u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                sockets.append(u)
+                u.bind(("127.0.0.1", p))
+        except OSError:
+            continue
+        finally:
+            for u in sockets:
+                u.close()
+        _handed_out.update(block)
+        return first
+    raise RuntimeError("no four free UDP ports in a row on 127.0.0.1")
 
 
 def is_listening(port: int, proto: str) -> bool:
@@ -338,7 +366,7 @@ class Kamailio:
 
 def sipp_args(scenario: str, port: int, transport: str, workdir: Path, name: str) -> list:
     return ["sipp", "-sf", HERE / "sipp" / scenario, "-i", "127.0.0.1", "-p", port,
-            "-t", transport, "-mp", free_port(), "-cp", free_port(), "-nostdin",
+            "-t", transport, "-mp", free_media_ports(), "-cp", free_port(), "-nostdin",
             "-trace_err", "-error_file", workdir / f"{name}-errors.log"]
 
 
