@@ -10,8 +10,9 @@ public struct InputError: Error, CustomStringConvertible, Sendable {
 }
 
 /// The bytes of one input file or stream, held for as long as messages may point into them:
-/// regular files are memory-mapped (payloads stay on disk until read), pipes and stdin are read
-/// whole, and gzip-compressed input is inflated first.
+/// regular files are memory-mapped (payloads stay on disk until read); pipes, stdin and
+/// gzip-compressed files are first written to an unlinked temporary file (inflated) and mapped
+/// from there, so they too cost memory for their index only (see `SpoolFile`).
 public final class InputBytes: PayloadSource, @unchecked Sendable {
     public let name: String
     public let wasCompressed: Bool
@@ -33,22 +34,21 @@ public final class InputBytes: PayloadSource, @unchecked Sendable {
         if (st.st_mode & S_IFMT) == S_IFDIR { throw InputError("\(path): is a directory") }
         guard (st.st_mode & S_IFMT) == S_IFREG else { return try fromDescriptor(fd, name: path) }
         let size = Int(st.st_size)
-        if size == 0 { return try InputBytes(name: path, bytes: []) }
+        if size == 0 { return InputBytes(name: path, owned: [], compressed: false) }
         guard let map = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), map != MAP_FAILED else {
             throw InputError("\(path): cannot map file: \(String(cString: strerror(errno)))")
         }
         madvise(map, size, MADV_SEQUENTIAL)
         let mapped = InputBytes(name: path, base: UnsafeRawPointer(map), count: size, mappedLength: size)
         if mapped.isGzip {
-            let inflated = try gunzip(UnsafeRawBufferPointer(start: mapped.base, count: size), name: path)
-            return InputBytes(name: path, owned: inflated, compressed: true)
+            return try mapped.inflated()
         }
         return mapped
     }
 
-    /// Reads a pipe, FIFO or stdin to its end.
+    /// Reads a pipe, FIFO or stdin to its end (into a spool file), inflating it if it is gzip.
     static func fromDescriptor(_ fd: Int32, name: String) throws(InputError) -> InputBytes {
-        var data: [UInt8] = []
+        var spool = SpoolFile()
         var chunk = [UInt8](repeating: 0, count: 1 << 20)
         while true {
             let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
@@ -57,20 +57,19 @@ public final class InputBytes: PayloadSource, @unchecked Sendable {
                 throw InputError("\(name): \(String(cString: strerror(errno)))")
             }
             if n == 0 { break }
-            data.append(contentsOf: chunk[0..<n])
+            chunk.withUnsafeBytes { spool.append($0.slice(0..<n)) }
         }
-        return try InputBytes(name: name, bytes: data)
+        let raw = try spool.finish(name: name, compressed: false)
+        guard raw.isGzip else { return raw }
+        return try raw.inflated()
     }
 
-    /// Wraps bytes already in memory (tests, decompressed data).
-    public convenience init(name: String, bytes: [UInt8]) throws(InputError) {
-        var data = bytes
-        var compressed = false
-        if data.count >= 2, data[0] == 0x1f, data[1] == 0x8b {
-            data = try InputBytes.gunzip(data, name: name)
-            compressed = true
+    /// Wraps bytes already in memory (tests); gzip data is inflated (into a spool file).
+    public static func wrapping(_ bytes: [UInt8], name: String) throws(InputError) -> InputBytes {
+        guard bytes.count >= 2, bytes[0] == 0x1f, bytes[1] == 0x8b else {
+            return InputBytes(name: name, owned: bytes, compressed: false)
         }
-        self.init(name: name, owned: data, compressed: compressed)
+        return try InputBytes(name: name, owned: bytes, compressed: false).inflated()
     }
 
     private init(name: String, base: UnsafeRawPointer?, count: Int, mappedLength: Int) {
@@ -81,7 +80,16 @@ public final class InputBytes: PayloadSource, @unchecked Sendable {
         self.wasCompressed = false
     }
 
-    private init(name: String, owned: [UInt8], compressed: Bool) {
+    /// A whole mapping of a spool file, unmapped at the end.
+    init(name: String, mapping: UnsafeRawPointer, count: Int, compressed: Bool) {
+        self.name = name
+        self.base = mapping
+        self.count = count
+        self.mappedLength = count
+        self.wasCompressed = compressed
+    }
+
+    init(name: String, owned: [UInt8], compressed: Bool) {
         self.name = name
         self.owned = owned
         self.base = nil
@@ -126,24 +134,26 @@ public final class InputBytes: PayloadSource, @unchecked Sendable {
 
     fileprivate var isGzip: Bool { withBytes { $0.count >= 2 && $0[0] == 0x1f && $0[1] == 0x8b } }
 
-    private static func gunzip(_ data: [UInt8], name: String) throws(InputError) -> [UInt8] {
-        let result: Result<[UInt8], InputError> = data.withUnsafeBytes { b in
-            Result { () throws(InputError) -> [UInt8] in try gunzip(b, name: name) }
+    /// These gzip bytes inflated, as a new input.
+    private func inflated() throws(InputError) -> InputBytes {
+        let result: Result<InputBytes, InputError> = withBytes { b in
+            Result { () throws(InputError) -> InputBytes in try InputBytes.gunzip(b, name: name) }
         }
         return try result.get()
     }
 
-    private static func gunzip(_ b: UnsafeRawBufferPointer, name: String) throws(InputError) -> [UInt8] {
+    /// Inflates gzip data into a spool file and maps it.
+    private static func gunzip(_ b: UnsafeRawBufferPointer, name: String) throws(InputError) -> InputBytes {
         let stream = InflateStream(format: .gzip)
-        var out: [UInt8] = []
+        var spool = SpoolFile()
         do {
-            let done = try stream.feed(b, into: &out, limit: maximumInflatedSize)
-            if !done, out.isEmpty { throw InputError("\(name): gzip data truncated before any content") }
+            let done = try stream.feed(b, limit: maximumInflatedSize) { spool.append($0) }
+            if !done, spool.count == 0 { throw InputError("\(name): gzip data truncated before any content") }
             // A cut gzip file still yields what inflated; the capture reader reports the cut.
         } catch let e as InflateError {
             switch e {
             case .tooLarge: throw InputError("\(name): gzip content larger than \(maximumInflatedSize >> 30) GiB")
-            case .corrupt(let why): if out.isEmpty { throw InputError("\(name): corrupt gzip data (\(why))") }
+            case .corrupt(let why): if spool.count == 0 { throw InputError("\(name): corrupt gzip data (\(why))") }
             default: break
             }
         } catch let e as InputError {
@@ -151,6 +161,9 @@ public final class InputBytes: PayloadSource, @unchecked Sendable {
         } catch {
             throw InputError("\(name): \(error)")
         }
-        return out
+        return try spool.finish(name: name, compressed: true)
     }
+
+    /// True when the bytes are mapped from a file (a capture, or a spool file), not held in memory.
+    public var isFileBacked: Bool { mappedLength > 0 }
 }

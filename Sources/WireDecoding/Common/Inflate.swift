@@ -71,6 +71,16 @@ public final class InflateStream {
     public func feed(
         _ input: UnsafeRawBufferPointer, into out: inout [UInt8], limit: Int
     ) throws(InflateError) -> Bool {
+        try feed(input, limit: limit, alreadyProduced: out.count) { out.append(contentsOf: $0) }
+    }
+
+    /// Hands what `input` inflates to `output`, a piece at a time (a piece is valid only during
+    /// the call), at most `limit` bytes in all counting `alreadyProduced` before this call.
+    /// Returns true once the stream has ended.
+    public func feed(
+        _ input: UnsafeRawBufferPointer, limit: Int, alreadyProduced: Int = 0,
+        output: (UnsafeRawBufferPointer) -> Void
+    ) throws(InflateError) -> Bool {
         if !initialised {
             let rc = hepscope_inflate_init2(stream, windowBits)
             guard rc == Z_OK else { throw .corrupt("zlib init failed (\(rc))") }
@@ -78,6 +88,7 @@ public final class InflateStream {
         }
         guard let base = input.baseAddress, input.count > 0 else { return finished }
         var consumed = 0
+        var producedHere = alreadyProduced
         var chunk = [UInt8](repeating: 0, count: 64 * 1024)
         while consumed < input.count {
             if finished {
@@ -101,8 +112,9 @@ public final class InflateStream {
                 if rc == Z_NEED_DICT || rc == Z_DATA_ERROR || rc == Z_MEM_ERROR {
                     throw .corrupt(stream.pointee.msg.map { String(cString: $0) } ?? "zlib error \(rc)")
                 }
-                if out.count + produced > limit { throw .tooLarge(limit: limit) }
-                out.append(contentsOf: chunk[0..<produced])
+                producedHere += produced
+                if producedHere > limit { throw .tooLarge(limit: limit) }
+                chunk.withUnsafeBytes { output($0.slice(0..<produced)) }
                 if rc == Z_STREAM_END { finished = true; break }
                 if rc == Z_BUF_ERROR { break }  // needs more input
             } while stream.pointee.avail_out == 0 || stream.pointee.avail_in > 0

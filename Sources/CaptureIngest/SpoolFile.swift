@@ -1,0 +1,100 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Input that cannot be mapped as it is (a gzip file once inflated, a pipe) written to an
+/// unlinked temporary file and mapped from there when complete, so that its payloads stay on
+/// disk like those of any capture file: memory then follows the index, not the input. Where no
+/// temporary file can be made or written (no directory, a full disk), the bytes are kept in
+/// memory instead, as they would have been without it.
+struct SpoolFile: ~Copyable {
+    private var fd: Int32 = -1
+    private var memory: [UInt8] = []
+    private(set) var count = 0
+
+    /// Where the temporary file goes, first that works: $TMPDIR, then /var/tmp (a disk on most
+    /// systems, where /tmp is often a memory file system), then /tmp.
+    static var defaultDirectories: [String] {
+        var dirs: [String] = []
+        if let t = getenv("TMPDIR"), t.pointee != 0 { dirs.append(String(cString: t)) }
+        return dirs + ["/var/tmp", "/tmp"]
+    }
+
+    init(directories: [String] = SpoolFile.defaultDirectories) {
+        for dir in directories {
+            var template = Array("\(dir)/hepscope-spool-XXXXXX".utf8CString)
+            let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+            guard fd >= 0 else { continue }
+            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+            // Gone from the directory at once: the space comes back when the mapping ends,
+            // even if the program is killed.
+            template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
+            self.fd = fd
+            return
+        }
+    }
+
+    deinit {
+        if fd >= 0 { close(fd) }
+    }
+
+    /// True while the bytes go to a file (false once they had to stay in memory).
+    var isFileBacked: Bool { fd >= 0 }
+
+    mutating func append(_ bytes: UnsafeRawBufferPointer) {
+        guard bytes.count > 0 else { return }
+        if fd >= 0, writeAll(bytes) {
+            count += bytes.count
+            return
+        }
+        if fd >= 0 { moveToMemory() }
+        memory.append(contentsOf: bytes)
+        count += bytes.count
+    }
+
+    mutating func append(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { append($0) }
+    }
+
+    /// The bytes as an input: mapped from the file, or the memory they had to stay in.
+    consuming func finish(name: String, compressed: Bool) throws(InputError) -> InputBytes {
+        guard fd >= 0, count > 0 else {
+            return InputBytes(name: name, owned: memory, compressed: compressed)
+        }
+        guard let map = mmap(nil, count, PROT_READ, MAP_PRIVATE, fd, 0), map != MAP_FAILED else {
+            moveToMemory()
+            return InputBytes(name: name, owned: memory, compressed: compressed)
+        }
+        madvise(map, count, MADV_SEQUENTIAL)
+        return InputBytes(name: name, mapping: UnsafeRawPointer(map), count: count, compressed: compressed)
+    }
+
+    private func writeAll(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        var done = 0
+        while done < bytes.count {
+            let n = write(fd, bytes.baseAddress! + done, bytes.count - done)
+            if n < 0, errno == EINTR { continue }
+            guard n > 0 else { return false }
+            done += n
+        }
+        return true
+    }
+
+    /// Reads back what the file holds and carries on in memory (the disk is full or failing;
+    /// tests call it to go that way).
+    mutating func moveToMemory() {
+        var held = [UInt8](repeating: 0, count: count)
+        var done = 0
+        while done < count {
+            let n = held.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, count - done, off_t(done)) }
+            if n < 0, errno == EINTR { continue }
+            guard n > 0 else { break }
+            done += n
+        }
+        held.removeLast(count - done)
+        count = done
+        memory = held
+        close(fd)
+        fd = -1
+    }
+}
