@@ -15,18 +15,6 @@ import WireDecoding
         return url
     }
 
-    func gzip(_ file: URL) throws -> [UInt8] {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/gzip")
-        p.arguments = ["-c", file.path]
-        let out = Pipe()
-        p.standardOutput = out
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return [UInt8](data)
-    }
-
     @Test func readsACaptureFromStandardInput() throws {
         let bytes = try Data(contentsOf: Self.udpCapture)
         let fromFile = try HepscopeRun.run(["print", Self.udpCapture.path])
@@ -37,7 +25,7 @@ import WireDecoding
     }
 
     @Test func readsGzipCompressedCaptures() throws {
-        let compressed = try temporaryFile(try gzip(Self.udpCapture), suffix: ".pcap.gz")
+        let compressed = try temporaryFile(try Fixtures.gzipped(Self.udpCapture), suffix: ".pcap.gz")
         defer { try? FileManager.default.removeItem(at: compressed) }
         let run = try HepscopeRun.run(["print", "--json", compressed.path])
         let plain = try HepscopeRun.run(["print", "--json", Self.udpCapture.path])

@@ -60,4 +60,17 @@ extension Fixtures {
         let data = try Data(contentsOf: kamailio(name))
         return try JSONSerialization.jsonObject(with: data) as! [String: Any]
     }
+
+    /// The file's bytes compressed by the system's gzip, as a user's `.pcap.gz` would be.
+    public static func gzipped(_ file: URL) throws -> [UInt8] {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/gzip")
+        p.arguments = ["-c", file.path]
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return [UInt8](data)
+    }
 }

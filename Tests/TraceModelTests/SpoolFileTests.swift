@@ -13,18 +13,6 @@ import Glibc
 @Suite struct SpoolFileTests {
     static let capture = Fixtures.kamailio("hep-kamailio-udp.pcap")
 
-    func gzip(_ file: URL) throws -> [UInt8] {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/gzip")
-        p.arguments = ["-c", file.path]
-        let out = Pipe()
-        p.standardOutput = out
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return [UInt8](data)
-    }
-
     func bytes(_ input: InputBytes) -> [UInt8] { input.withBytes { [UInt8]($0) } }
 
     /// The bytes come through a pipe written by another thread, as `cat file | hepscope print -`.
@@ -49,7 +37,7 @@ import Glibc
     @Test func gzipFileIsInflatedIntoAMappedFile() throws {
         let plain = try Fixtures.bytes(Self.capture)
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("hepscope-spool-\(UUID().uuidString).pcap.gz")
-        try Data(try gzip(Self.capture)).write(to: url)
+        try Data(try Fixtures.gzipped(Self.capture)).write(to: url)
         defer { try? FileManager.default.removeItem(at: url) }
         let input = try InputBytes.open(url.path)
         #expect(input.wasCompressed)
@@ -68,7 +56,7 @@ import Glibc
 
     @Test func gzipThroughAPipeIsInflated() throws {
         let plain = try Fixtures.bytes(Self.capture)
-        let input = try throughPipe(try gzip(Self.capture))
+        let input = try throughPipe(try Fixtures.gzipped(Self.capture))
         #expect(input.wasCompressed)
         #expect(input.isFileBacked)
         #expect(bytes(input) == plain)
