@@ -17,14 +17,25 @@ public final class InputBytes: PayloadSource, @unchecked Sendable {
     public let name: String
     public let wasCompressed: Bool
     private let base: UnsafeRawPointer?
-    public let count: Int
+    private let fixedCount: Int
     private let mappedLength: Int
-    private var owned: [UInt8]?
+    /// The bytes were copied into memory of ours (not mapped): freed at the end.
+    private let ownsMemory: Bool
+    /// Set while a gzip file may still be inflating into these bytes (see `open(_:whileInflating:)`).
+    private let growth: GrowingGunzip?
+
+    /// Bytes there now (for an input still inflating, what has been inflated so far).
+    public var count: Int { growth?.available ?? fixedCount }
+    /// What the whole input likely comes to: `count`, or a guess while it still inflates.
+    public var expectedCount: Int { growth.map { max($0.available, $0.estimatedTotal) } ?? fixedCount }
 
     /// Largest input a gzip file may inflate to.
     public static let maximumInflatedSize = 64 << 30
 
-    public static func open(_ path: String) throws(InputError) -> InputBytes {
+    /// Opens `path` ("-": standard input). With `whileInflating`, a gzip file is not inflated
+    /// before this returns but on a thread of its own while the caller reads what is there
+    /// (`waitForMore`), when a temporary file for it can be made.
+    public static func open(_ path: String, whileInflating: Bool = false) throws(InputError) -> InputBytes {
         if path == "-" { return try fromDescriptor(0, name: "stdin") }
         let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw InputError("\(path): \(String(cString: strerror(errno)))") }
@@ -41,9 +52,34 @@ public final class InputBytes: PayloadSource, @unchecked Sendable {
         madvise(map, size, MADV_SEQUENTIAL)
         let mapped = InputBytes(name: path, base: UnsafeRawPointer(map), count: size, mappedLength: size)
         if mapped.isGzip {
+            if whileInflating, let growth = GrowingGunzip.start(mapped, name: path) {
+                return InputBytes(name: path, growth: growth)
+            }
             return try mapped.inflated()
         }
         return mapped
+    }
+
+    /// Where reading the input stands: the bytes there now, whether that is all, and why the
+    /// input ended early if it did (a gzip file cut or corrupt part way, a full disk).
+    public struct Available {
+        public var bytes: UnsafeRawBufferPointer
+        public var complete: Bool
+        public var failure: String?
+        /// What the whole input will likely come to, for progress.
+        public var estimatedTotal: Int
+    }
+
+    /// The bytes there once more than `count` are, or once no more will come. An input opened
+    /// whole answers at once with all of it. The view stays valid for as long as the input lives.
+    public func waitForMore(than count: Int) -> Available {
+        guard let growth else {
+            return withBytes { Available(bytes: $0, complete: true, failure: nil, estimatedTotal: $0.count) }
+        }
+        let state = growth.wait(forMoreThan: count)
+        return Available(bytes: UnsafeRawBufferPointer(start: growth.base, count: state.available),
+                         complete: state.complete, failure: state.failure,
+                         estimatedTotal: state.complete ? state.available : max(state.available, growth.estimatedTotal))
     }
 
     /// Reads a pipe, FIFO or stdin to its end (into a spool file), inflating it if it is gzip.
@@ -75,31 +111,50 @@ public final class InputBytes: PayloadSource, @unchecked Sendable {
     private init(name: String, base: UnsafeRawPointer?, count: Int, mappedLength: Int) {
         self.name = name
         self.base = base
-        self.count = count
+        self.fixedCount = count
         self.mappedLength = mappedLength
+        self.ownsMemory = false
         self.wasCompressed = false
+        self.growth = nil
+    }
+
+    private init(name: String, growth: GrowingGunzip) {
+        self.name = name
+        self.base = growth.base
+        self.fixedCount = 0
+        self.mappedLength = growth.reservedLength
+        self.ownsMemory = false
+        self.wasCompressed = true
+        self.growth = growth
     }
 
     /// A whole mapping of a spool file, unmapped at the end.
     init(name: String, mapping: UnsafeRawPointer, count: Int, compressed: Bool) {
         self.name = name
         self.base = mapping
-        self.count = count
+        self.fixedCount = count
         self.mappedLength = count
+        self.ownsMemory = false
         self.wasCompressed = compressed
+        self.growth = nil
     }
 
+    /// A copy of `owned` in memory that stays put for as long as the input lives.
     init(name: String, owned: [UInt8], compressed: Bool) {
         self.name = name
-        self.owned = owned
-        self.base = nil
-        self.count = owned.count
+        let memory = UnsafeMutableRawBufferPointer.allocate(byteCount: max(owned.count, 1), alignment: 16)
+        owned.withUnsafeBytes { memory.copyMemory(from: $0) }
+        self.base = UnsafeRawPointer(memory.baseAddress)
+        self.ownsMemory = true
+        self.fixedCount = owned.count
         self.mappedLength = 0
         self.wasCompressed = compressed
+        self.growth = nil
     }
 
     deinit {
         if mappedLength > 0, let b = base { munmap(UnsafeMutableRawPointer(mutating: b), mappedLength) }
+        if ownsMemory, let b = base { UnsafeMutableRawPointer(mutating: b).deallocate() }
     }
 
     /// Tells the kernel the mapped pages before `offset` are not needed now: they stop counting
@@ -128,7 +183,6 @@ public final class InputBytes: PayloadSource, @unchecked Sendable {
     private static let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
 
     public func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
-        if let owned { return try owned.withUnsafeBytes(body) }
         return try body(UnsafeRawBufferPointer(start: base, count: count))
     }
 
@@ -147,7 +201,7 @@ public final class InputBytes: PayloadSource, @unchecked Sendable {
         let stream = InflateStream(format: .gzip)
         var spool = SpoolFile()
         do {
-            let done = try stream.feed(b, limit: maximumInflatedSize) { spool.append($0) }
+            let done = try stream.feed(b, limit: maximumInflatedSize) { spool.append($0); return true }
             if !done, spool.count == 0 { throw InputError("\(name): gzip data truncated before any content") }
             // A cut gzip file still yields what inflated; the capture reader reports the cut.
         } catch let e as InflateError {

@@ -21,17 +21,22 @@ struct SpoolFile: ~Copyable {
     }
 
     init(directories: [String] = SpoolFile.defaultDirectories) {
+        fd = SpoolFile.makeTemporaryFile(in: directories) ?? -1
+    }
+
+    /// A new temporary file in the first of `directories` where one can be made, already
+    /// unlinked: its space comes back when the last descriptor and mapping of it go, even if
+    /// the program is killed.
+    static func makeTemporaryFile(in directories: [String]) -> Int32? {
         for dir in directories {
             var template = Array("\(dir)/hepscope-spool-XXXXXX".utf8CString)
             let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
             guard fd >= 0 else { continue }
             _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-            // Gone from the directory at once: the space comes back when the mapping ends,
-            // even if the program is killed.
             template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
-            self.fd = fd
-            return
+            return fd
         }
+        return nil
     }
 
     deinit {
@@ -43,7 +48,7 @@ struct SpoolFile: ~Copyable {
 
     mutating func append(_ bytes: UnsafeRawBufferPointer) {
         guard bytes.count > 0 else { return }
-        if fd >= 0, writeAll(bytes) {
+        if fd >= 0, SpoolFile.writeAll(fd, bytes) {
             count += bytes.count
             return
         }
@@ -69,7 +74,8 @@ struct SpoolFile: ~Copyable {
         return InputBytes(name: name, mapping: UnsafeRawPointer(map), count: count, compressed: compressed)
     }
 
-    private func writeAll(_ bytes: UnsafeRawBufferPointer) -> Bool {
+    /// Writes all of `bytes` to `fd`; false when the file cannot take them (errno says why).
+    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {
         var done = 0
         while done < bytes.count {
             let n = write(fd, bytes.baseAddress! + done, bytes.count - done)

@@ -67,7 +67,7 @@ public struct TraceSession {
                 sources[s].input = store.addInput(bytes)
                 // A SIP message takes a few hundred bytes of a capture: this is more than the
                 // file will fill, which costs address space only.
-                store.reserveCapacity(forMoreMessages: bytes.count / 256)
+                store.reserveCapacity(forMoreMessages: bytes.expectedCount / 256)
             case .batch(let s, let batch):
                 store.add(batch, input: sources[s].input)
             case .progress(let s, let done, let total):

@@ -5,6 +5,8 @@ public enum InflateError: Error, Equatable, Sendable {
     case corrupt(String)
     case tooLarge(limit: Int)
     case truncated
+    /// The receiver of the output asked to stop.
+    case stopped
 }
 
 /// zlib, gzip and raw deflate, told apart by their first bytes, with a hard cap on the output
@@ -71,15 +73,16 @@ public final class InflateStream {
     public func feed(
         _ input: UnsafeRawBufferPointer, into out: inout [UInt8], limit: Int
     ) throws(InflateError) -> Bool {
-        try feed(input, limit: limit, alreadyProduced: out.count) { out.append(contentsOf: $0) }
+        try feed(input, limit: limit, alreadyProduced: out.count) { out.append(contentsOf: $0); return true }
     }
 
     /// Hands what `input` inflates to `output`, a piece at a time (a piece is valid only during
     /// the call), at most `limit` bytes in all counting `alreadyProduced` before this call.
-    /// Returns true once the stream has ended.
+    /// `output` returns false to stop (`InflateError.stopped` is thrown). Returns true once the
+    /// stream has ended.
     public func feed(
         _ input: UnsafeRawBufferPointer, limit: Int, alreadyProduced: Int = 0,
-        output: (UnsafeRawBufferPointer) -> Void
+        output: (UnsafeRawBufferPointer) -> Bool
     ) throws(InflateError) -> Bool {
         if !initialised {
             let rc = hepscope_inflate_init2(stream, windowBits)
@@ -114,7 +117,7 @@ public final class InflateStream {
                 }
                 producedHere += produced
                 if producedHere > limit { throw .tooLarge(limit: limit) }
-                chunk.withUnsafeBytes { output($0.slice(0..<produced)) }
+                guard chunk.withUnsafeBytes({ output($0.slice(0..<produced)) }) else { throw .stopped }
                 if rc == Z_STREAM_END { finished = true; break }
                 if rc == Z_BUF_ERROR { break }  // needs more input
             } while stream.pointee.avail_out == 0 || stream.pointee.avail_in > 0

@@ -1,0 +1,91 @@
+@testable import CaptureIngest
+import Foundation
+import Testing
+import TestSupport
+import TraceModel
+
+/// The viewer's loader reads a gzip capture while it inflates on another thread: the model is
+/// the same as from the plain file, and a file cut or damaged part way loads what inflated and
+/// says why it stopped.
+@Suite struct GzipLoadTests {
+    static let plain = Fixtures.kamailio("hep-kamailio-udp.pcap")
+
+    func summary(_ store: TraceStore) -> [String] {
+        store.orderedGroups.map { g in
+            let group = store.groups[g]
+            return "\(store.correlationID(of: group) ?? "-") calls=\(group.calls.count) msgs=\(group.messageCount) "
+                + "answered=\(group.statistics.answered) failed=\(group.statistics.failed)"
+        }
+    }
+
+    func file(_ bytes: [UInt8]) throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("hepscope-gzip-\(UUID().uuidString).pcap.gz")
+        try Data(bytes).write(to: url)
+        return url
+    }
+
+    /// Loads `path` as the viewer does and returns the session once the loader has finished.
+    func backgroundLoad(_ path: String) -> (TraceSession, Int) {
+        let queue = IngestQueue()
+        var session = TraceSession()
+        let source = session.addSource(name: path, kind: .file)
+        BackgroundLoader.load(path: path, source: source, queue: queue)
+        session.apply(queue.drain())
+        return (session, source)
+    }
+
+    @Test func gzipCaptureGivesTheSameModelAsThePlainFile() throws {
+        let url = try file(try Fixtures.gzipped(Self.plain))
+        defer { try? FileManager.default.removeItem(at: url) }
+        let (session, s) = backgroundLoad(url.path)
+        #expect(session.sources[s].failure == nil)
+        #expect(session.sources[s].report?.format == "pcap.gz")
+        #expect(session.sources[s].report?.warnings == [])
+        #expect(session.sources[s].progress == 1.0)
+        #expect(session.sources[s].counters.sipMessages == 280)
+        var direct = TraceLoad()
+        direct.load(path: Self.plain.path)
+        #expect(summary(session.store) == summary(direct.store))
+        // Payloads point into the inflated file, not into copies.
+        #expect(session.store.messages.allSatisfy { $0.payload.source == 1 })
+    }
+
+    @Test func inflatingInputEndsWithEveryByte() throws {
+        let plain = try Fixtures.bytes(Self.plain)
+        let url = try file(try Fixtures.gzipped(Self.plain))
+        defer { try? FileManager.default.removeItem(at: url) }
+        let input = try InputBytes.open(url.path, whileInflating: true)
+        #expect(input.wasCompressed)
+        #expect(input.isFileBacked)
+        var available = input.waitForMore(than: 0)
+        #expect(available.bytes.count > 0)
+        while !available.complete { available = input.waitForMore(than: available.bytes.count) }
+        #expect(available.failure == nil)
+        #expect([UInt8](available.bytes) == plain)
+        #expect(input.count == plain.count)
+        #expect(input.expectedCount == plain.count)
+    }
+
+    @Test func gzipCutPartWayLoadsWhatInflatedAndSaysSo() throws {
+        let gz = try Fixtures.gzipped(Self.plain)
+        let url = try file(Array(gz.prefix(gz.count * 6 / 10)))
+        defer { try? FileManager.default.removeItem(at: url) }
+        let (session, s) = backgroundLoad(url.path)
+        #expect(session.sources[s].failure == nil)
+        let messages = session.sources[s].counters.sipMessages
+        #expect(messages > 50 && messages < 280)
+        let warnings = session.sources[s].report?.warnings ?? []
+        #expect(warnings.contains { $0.contains("gzip data truncated") })
+    }
+
+    @Test func gzipDamagedFromTheStartIsAClearFailure() throws {
+        var gz = try Fixtures.gzipped(Self.plain)
+        for i in 10..<min(gz.count, 200) { gz[i] ^= 0x5a }
+        let url = try file(gz)
+        defer { try? FileManager.default.removeItem(at: url) }
+        let (session, s) = backgroundLoad(url.path)
+        let failure = session.sources[s].failure ?? ""
+        #expect(failure.contains("corrupt gzip data") && failure.contains("before any content"))
+        #expect(session.store.messages.isEmpty)
+    }
+}
