@@ -20,71 +20,55 @@ public enum CaptureLoader {
     /// cannot be read or is not a capture at all; damage inside a capture becomes warnings.
     public static func load(
         _ input: InputBytes, into store: inout TraceStore, decoder: TraceDecoder
-    ) throws -> LoadReport {
-        var report = LoadReport(source: input.name, format: "")
-        try input.withBytes { bytes in
-            var reader: CaptureFileReader
-            do {
-                reader = try CaptureFileReader(bytes)
-            } catch CaptureFileError.empty {
-                throw InputError("\(input.name): empty file, not a capture")
-            } catch CaptureFileError.notACapture(let why) {
-                throw InputError("\(input.name): \(why)")
-            }
-            report.format = (reader.format == .pcap ? "pcap" : "pcapng") + (input.wasCompressed ? ".gz" : "")
-            let inputID = store.addInput(input)
-            // About one message per 550 bytes of capture, in the files we have seen.
-            store.reserveCapacity(messages: bytes.count / 550)
-            // Two stages on two cores: this thread builds the model while another decodes.
-            let pipe = BatchPipe(capacity: 4)
-            let decodingDone = DispatchSemaphore(value: 0)
-            nonisolated(unsafe) var sharedReader = reader
-            nonisolated(unsafe) var frames = 0
-            let total = bytes.count
-            let decodeThread = Thread {
-                // Locals while decoding: the shared variables are only read before and written
-                // after (each access to a captured variable is checked at run time).
-                var reader = sharedReader
-                var count = 0
-                var batch = MessageBatch(capacity: CaptureLoader.batchSize)
-                var mapped = 0
-                while let frame = reader.next() {
-                    input.mapIn(from: reader.position, mapped: &mapped)
-                    count += 1
-                    let interface = frame.interfaceID
-                    decoder.decode(frame: frame) { batch.append($0, interface: interface, referencingInput: true) }
-                    if batch.count >= CaptureLoader.batchSize {
-                        pipe.put(batch, position: reader.position)
-                        batch = MessageBatch(capacity: CaptureLoader.batchSize)
-                    }
-                }
-                decoder.finish { batch.append($0, interface: 0, referencingInput: true) }
-                sharedReader = reader
-                frames = count
-                pipe.put(batch, position: total)
-                pipe.close()
-                decodingDone.signal()
-            }
-            decodeThread.stackSize = 8 << 20
-            decodeThread.start()
-            var released = 0
-            while let (batch, position) = pipe.take() {
-                store.add(batch, input: inputID)
-                // Pages already indexed leave our resident memory; payloads are read back on demand.
-                if position - released >= 8 << 20 {
-                    input.release(upTo: position)
-                    released = position
+    ) throws(InputError) -> LoadReport {
+        var frames = try InputFrames(input)
+        var report = LoadReport(source: input.name, format: frames.format)
+        let inputID = store.addInput(input)
+        // About one message per 550 bytes of capture, in the files we have seen.
+        store.reserveCapacity(messages: input.expectedCount / 550)
+        // Two stages on two cores: this thread builds the model while another decodes.
+        let pipe = BatchPipe(capacity: 4)
+        let decodingDone = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var sharedFrames = frames
+        nonisolated(unsafe) var frameCount = 0
+        let decodeThread = Thread {
+            // Locals while decoding: the shared variables are only read before and written
+            // after (each access to a captured variable is checked at run time).
+            var frames = sharedFrames
+            var count = 0
+            var batch = MessageBatch(capacity: CaptureLoader.batchSize)
+            while let frame = frames.next() {
+                count += 1
+                let interface = frame.interfaceID
+                decoder.decode(frame: frame) { batch.append($0, interface: interface, referencingInput: true) }
+                if batch.count >= CaptureLoader.batchSize {
+                    pipe.put(batch, position: frames.position)
+                    batch = MessageBatch(capacity: CaptureLoader.batchSize)
                 }
             }
-            decodingDone.wait()
-            reader = sharedReader
-            report.frames = frames
-            report.warnings = reader.warnings.map { "\(input.name): \($0)" }
-            if reader.suppressedWarnings > 0 {
-                report.warnings.append("\(input.name): \(reader.suppressedWarnings) more warnings not listed")
-            }
-            report.comments = reader.fileComments
+            decoder.finish { batch.append($0, interface: 0, referencingInput: true) }
+            sharedFrames = frames
+            frameCount = count
+            pipe.put(batch, position: frames.position)
+            pipe.close()
+            decodingDone.signal()
         }
+        decodeThread.stackSize = 8 << 20
+        decodeThread.start()
+        var released = 0
+        while let (batch, position) = pipe.take() {
+            store.add(batch, input: inputID)
+            // Pages already indexed leave our resident memory; payloads are read back on demand.
+            if position - released >= 8 << 20 {
+                input.release(upTo: position)
+                released = position
+            }
+        }
+        decodingDone.wait()
+        frames = sharedFrames
+        report.frames = frameCount
+        report.warnings = frames.warnings
+        report.comments = frames.reader.fileComments
         return report
     }
 }

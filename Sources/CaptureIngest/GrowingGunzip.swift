@@ -77,7 +77,13 @@ final class GrowingGunzip: @unchecked Sendable {
         var why: String?
         compressed.withBytes { b in
             do {
-                let done = try stream.feed(b, limit: limit) { piece in
+                var released = 0
+                let done = try stream.feed(b, limit: limit) { piece, inputRead in
+                    // The compressed pages read so far leave our resident memory as we go.
+                    if inputRead - released >= 8 << 20 {
+                        compressed.release(upTo: inputRead)
+                        released = inputRead
+                    }
                     guard SpoolFile.writeAll(fd, piece) else {
                         why = "cannot write the inflated capture to a temporary file (\(String(cString: strerror(errno)))); set TMPDIR to a directory with room"
                         return false

@@ -201,7 +201,7 @@ public final class InputBytes: PayloadSource, @unchecked Sendable {
         let stream = InflateStream(format: .gzip)
         var spool = SpoolFile()
         do {
-            let done = try stream.feed(b, limit: maximumInflatedSize) { spool.append($0); return true }
+            let done = try stream.feed(b, limit: maximumInflatedSize) { piece, _ in spool.append(piece); return true }
             if !done, spool.count == 0 { throw InputError("\(name): gzip data truncated before any content") }
             // A cut gzip file still yields what inflated; the capture reader reports the cut.
         } catch let e as InflateError {

@@ -16,7 +16,8 @@ public struct TraceLoad {
 
     public mutating func load(path: String) {
         do {
-            let input = try InputBytes.open(path)
+            // A gzip file inflates on another thread while the loader decodes what is there.
+            let input = try InputBytes.open(path, whileInflating: true)
             let before = decoder.counters
             var report = try CaptureLoader.load(input, into: &store, decoder: decoder)
             let after = decoder.counters

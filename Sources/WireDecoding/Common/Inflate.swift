@@ -73,16 +73,16 @@ public final class InflateStream {
     public func feed(
         _ input: UnsafeRawBufferPointer, into out: inout [UInt8], limit: Int
     ) throws(InflateError) -> Bool {
-        try feed(input, limit: limit, alreadyProduced: out.count) { out.append(contentsOf: $0); return true }
+        try feed(input, limit: limit, alreadyProduced: out.count) { piece, _ in out.append(contentsOf: piece); return true }
     }
 
     /// Hands what `input` inflates to `output`, a piece at a time (a piece is valid only during
-    /// the call), at most `limit` bytes in all counting `alreadyProduced` before this call.
-    /// `output` returns false to stop (`InflateError.stopped` is thrown). Returns true once the
-    /// stream has ended.
+    /// the call) with how much of `input` has been read so far, at most `limit` bytes in all
+    /// counting `alreadyProduced` before this call. `output` returns false to stop
+    /// (`InflateError.stopped` is thrown). Returns true once the stream has ended.
     public func feed(
         _ input: UnsafeRawBufferPointer, limit: Int, alreadyProduced: Int = 0,
-        output: (UnsafeRawBufferPointer) -> Bool
+        output: (_ piece: UnsafeRawBufferPointer, _ inputRead: Int) -> Bool
     ) throws(InflateError) -> Bool {
         if !initialised {
             let rc = hepscope_inflate_init2(stream, windowBits)
@@ -117,7 +117,8 @@ public final class InflateStream {
                 }
                 producedHere += produced
                 if producedHere > limit { throw .tooLarge(limit: limit) }
-                guard chunk.withUnsafeBytes({ output($0.slice(0..<produced)) }) else { throw .stopped }
+                let inputRead = consumed + before - Int(stream.pointee.avail_in)
+                guard chunk.withUnsafeBytes({ output($0.slice(0..<produced), inputRead) }) else { throw .stopped }
                 if rc == Z_STREAM_END { finished = true; break }
                 if rc == Z_BUF_ERROR { break }  // needs more input
             } while stream.pointee.avail_out == 0 || stream.pointee.avail_in > 0
