@@ -88,4 +88,25 @@ import TraceModel
         #expect(failure.contains("corrupt gzip data") && failure.contains("before any content"))
         #expect(session.store.messages.isEmpty)
     }
+
+    /// `print` loads the same way (TraceLoad, decoding on one thread and indexing on another).
+    @Test func printLoadOfACutOrDamagedGzipFile() throws {
+        let gz = try Fixtures.gzipped(Self.plain)
+        let cut = try file(Array(gz.prefix(gz.count * 6 / 10)))
+        var damaged = gz
+        for i in 10..<min(gz.count, 200) { damaged[i] ^= 0x5a }
+        let bad = try file(damaged)
+        defer {
+            try? FileManager.default.removeItem(at: cut)
+            try? FileManager.default.removeItem(at: bad)
+        }
+        var load = TraceLoad()
+        load.load(path: cut.path)
+        #expect(load.failures.isEmpty)
+        #expect(load.store.messages.count > 50 && load.store.messages.count < 280)
+        #expect(load.warnings.contains { $0.contains("gzip data truncated") })
+        load.load(path: bad.path)
+        #expect(load.failures.count == 1)
+        #expect(load.failures.first?.contains("corrupt gzip data") == true)
+    }
 }
