@@ -61,6 +61,9 @@ public struct TraceStore: Sendable {
     var linkTokensSeen: [Int32: [UInt64]] = [:]
     /// A running estimate of the model's size, cheap enough to keep per message.
     public internal(set) var estimatedBytes = 0
+    /// Times a call's start moved earlier once it had messages (one older than its first came
+    /// late): a list of calls in start order is then out of order, not only short.
+    public internal(set) var callStartsMoved = 0
     var addsSinceBudgetCheck = 0
     var lastCorrelation: UInt32 = 0
     var lastOrigin: (origin: MessageOrigin, id: UInt16)?
@@ -241,6 +244,7 @@ public struct TraceStore: Sendable {
 
         let before = contribution(of: callIndex)
         let arrivedLate = m.timestamp < calls[Int(callIndex)].lastTime
+        if m.timestamp < calls[Int(callIndex)].firstTime, calls[Int(callIndex)].messageCount > 0 { callStartsMoved += 1 }
         var users: (UInt32, UInt32)?
         if calls[Int(callIndex)].fromUser == 0, sip.isRequest {
             users = (userPart(sip.from, in: p), userPart(sip.to, in: p))

@@ -114,7 +114,32 @@ public final class ViewerModel {
     private struct CallKey: Equatable {
         var scope: CallsScope, sort: CallSort, descending: Bool, filter: String?
     }
-    private var callCache: (version: Int, key: CallKey, rows: [CallRow], time: Double, cost: Double)?
+    private var callCache: (version: Int, key: CallKey, rows: [CallRow], time: Double, cost: Double, basis: ListBasis)?
+
+    /// Times a list of calls took new calls at its end rather than being worked out anew.
+    private(set) var listsExtended = 0
+
+    /// What a list of calls was worked out from, to tell when new data only added calls to its end.
+    private struct ListBasis: Equatable {
+        var calls: Int
+        var callsInScope: Int
+        var links: Int
+        var retiredGroups: Int
+        var startsMoved: Int
+        var evictions: Int
+    }
+
+    private func basis(_ scope: CallsScope) -> ListBasis {
+        let s = store
+        let inScope: Int
+        switch scope {
+        case .all: inScope = s.calls.count
+        case .group(let g): inScope = g < s.groups.count ? s.groups[g].calls.count : 0
+        }
+        return ListBasis(calls: s.calls.count, callsInScope: inScope, links: s.linkedCalls.count,
+                         retiredGroups: s.groups.reduce(0) { $0 + ($1.retired ? 1 : 0) },
+                         startsMoved: s.callStartsMoved, evictions: s.counters.evictedGroups)
+    }
     /// Past this many rows, a list stale by new data is recomputed at most twice a second, and
     /// no more than a fifth of the time: a million calls take a few hundred milliseconds to
     /// list, and a list redone twice a second would leave the load little time to go on.
@@ -130,15 +155,54 @@ public final class ViewerModel {
 
     public func callRows(scope: CallsScope, sort: CallSort, descending: Bool, filter: TraceFilter?) -> [CallRow] {
         let key = CallKey(scope: scope, sort: sort, descending: descending, filter: filter?.expression)
-        if let c = callCache, c.key == key {
+        if var c = callCache, c.key == key {
             if c.version == version { return c.rows }
+            // Calls in start order while a capture loads: the new ones usually just go on the end,
+            // of a list held here only (else each addition would copy the whole list).
+            callCache = nil
+            let now = basis(scope)
+            if extend(&c.rows, scope: scope, sort: sort, descending: descending, filter: filter, from: c.basis, to: now) {
+                (c.version, c.time, c.basis) = (version, clock(), now)
+                callCache = c
+                return c.rows
+            }
+            callCache = c
             if ViewerModel.keepsStaleList(rows: c.rows.count, age: clock() - c.time, cost: c.cost) { return c.rows }
         }
         let start = clock()
+        let listed = basis(scope)
         let rows = computeCallRows(scope: scope, sort: sort, descending: descending, filter: filter)
         let end = clock()
-        callCache = (version, key, rows, end, end - start)
+        callCache = (version, key, rows, end, end - start, listed)
         return rows
+    }
+
+    /// Adds to `rows`, a list of calls in start order without a filter or links, the calls new
+    /// since `old`, when they all start no earlier than the list's last call (its first, in
+    /// descending order) and nothing else moved: what a loading capture in time order gives.
+    /// False (and `rows` untouched) when the list has to be worked out again.
+    private func extend(_ rows: inout [CallRow], scope: CallsScope, sort: CallSort, descending: Bool,
+                        filter: TraceFilter?, from old: ListBasis, to now: ListBasis) -> Bool {
+        guard sort == .start, filter == nil, now.links == 0, old.links == 0, now.retiredGroups == 0, old.retiredGroups == 0,
+              now.startsMoved == old.startsMoved, now.evictions == old.evictions, now.callsInScope >= old.callsInScope,
+              now.calls >= old.calls else { return false }
+        if now.callsInScope == old.callsInScope { return true }
+        let s = store
+        let added: [Int32]
+        switch scope {
+        case .all: added = Array(Int32(old.calls)..<Int32(now.calls))
+        case .group(let g): added = Array(s.groups[g].calls[old.callsInScope...])
+        }
+        let sorted = sortCalls(added, by: .start, descending: false)
+        func start(_ call: Int32) -> Int64 { s.calls[Int(call)].firstTime.nanoseconds }
+        // Ties in start order fall back to the call's index; new calls have higher ones.
+        let edge = descending ? rows.first : rows.last
+        if let edge, let first = sorted.first,
+           (start(first), first) < (start(edge.call), edge.call) { return false }
+        let newRows = sorted.map { CallRow(call: $0, depth: 0, linkReason: nil) }
+        if descending { rows.insert(contentsOf: newRows.reversed(), at: 0) } else { rows += newRows }
+        listsExtended += 1
+        return true
     }
 
     private func computeCallRows(scope: CallsScope, sort: CallSort, descending: Bool, filter: TraceFilter?) -> [CallRow] {
