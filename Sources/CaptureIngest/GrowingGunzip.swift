@@ -32,8 +32,9 @@ final class GrowingGunzip: @unchecked Sendable {
 
     /// Starts inflating `compressed` (gzip bytes); nil when no temporary file can be made or
     /// mapped, and the caller inflates the whole file first instead.
+    /// `keepFree`: bytes to leave free on the disk (see `SpoolFile.room`).
     static func start(_ compressed: InputBytes, name: String, directories: [String] = SpoolFile.defaultDirectories,
-                      reserve: Int = InputBytes.maximumInflatedSize) -> GrowingGunzip? {
+                      reserve: Int = InputBytes.maximumInflatedSize, keepFree: Int? = nil) -> GrowingGunzip? {
         guard let fd = SpoolFile.makeTemporaryFile(in: directories) else { return nil }
         // Pages past the end of the file are never read: the loader reads only what has been
         // written (`available`), and the file only grows.
@@ -48,8 +49,14 @@ final class GrowingGunzip: @unchecked Sendable {
         }
         // Past 4 GiB (or with several gzip members) the trailer says less than the truth.
         let estimate = max(hint, compressed.count * 4)
+        // Too big for the disk by the looks of it: inflated whole instead, into memory if need be.
+        if let room = SpoolFile.room(fd, keepFree: keepFree), estimate > room {
+            munmap(map, reserve)
+            close(fd)
+            return nil
+        }
         let g = GrowingGunzip(base: UnsafeRawPointer(map), reservedLength: reserve, estimatedTotal: estimate)
-        let thread = Thread { g.inflate(compressed, into: fd, name: name, limit: reserve) }
+        let thread = Thread { g.inflate(compressed, into: fd, name: name, limit: reserve, keepFree: keepFree) }
         thread.name = "hepscope-gunzip"
         thread.start()
         return g
@@ -70,7 +77,7 @@ final class GrowingGunzip: @unchecked Sendable {
         return State(available: inflated, complete: finished, failure: failure)
     }
 
-    private func inflate(_ compressed: InputBytes, into fd: Int32, name: String, limit: Int) {
+    private func inflate(_ compressed: InputBytes, into fd: Int32, name: String, limit: Int, keepFree: Int?) {
         defer { close(fd) }
         let stream = InflateStream(format: .gzip)
         var written = 0
@@ -83,6 +90,11 @@ final class GrowingGunzip: @unchecked Sendable {
                     if inputRead - released >= 8 << 20 {
                         compressed.release(upTo: inputRead)
                         released = inputRead
+                    }
+                    if written == 0 || written / SpoolFile.roomCheckStep != (written + piece.count) / SpoolFile.roomCheckStep,
+                       let room = SpoolFile.room(fd, keepFree: keepFree), room < SpoolFile.roomCheckStep {
+                        why = "stopped inflating: the disk holding the temporary file is nearly full; set TMPDIR to a directory with room"
+                        return false
                     }
                     guard SpoolFile.writeAll(fd, piece) else {
                         why = "cannot write the inflated capture to a temporary file (\(String(cString: strerror(errno)))); set TMPDIR to a directory with room"

@@ -11,6 +11,7 @@ struct SpoolFile: ~Copyable {
     private var fd: Int32 = -1
     private var memory: [UInt8] = []
     private(set) var count = 0
+    private let keepFree: Int?
 
     /// Where the temporary file goes, first that works: $TMPDIR, then /var/tmp (a disk on most
     /// systems, where /tmp is often a memory file system), then /tmp.
@@ -20,8 +21,23 @@ struct SpoolFile: ~Copyable {
         return dirs + ["/var/tmp", "/tmp"]
     }
 
-    init(directories: [String] = SpoolFile.defaultDirectories) {
+    /// `keepFree`: bytes to leave free on the file system (nil: `room(_:keepFree:)`'s default).
+    init(directories: [String] = SpoolFile.defaultDirectories, keepFree: Int? = nil) {
         fd = SpoolFile.makeTemporaryFile(in: directories) ?? -1
+        self.keepFree = keepFree
+    }
+
+    /// How often the room left on the disk is looked at while writing.
+    static let roomCheckStep = 64 << 20
+
+    /// Bytes that may still go to `fd`'s file system while leaving `keepFree` free (by default
+    /// 1 GiB, or a tenth of a smaller file system): a gzip file that inflates without end, by
+    /// mistake or by malice, must not fill the disk. nil when the system does not say.
+    static func room(_ fd: Int32, keepFree: Int? = nil) -> Int? {
+        var st = statvfs()
+        guard fstatvfs(fd, &st) == 0 else { return nil }
+        let unit = Int(st.f_frsize)
+        return Int(st.f_bavail) * unit - (keepFree ?? min(1 << 30, Int(st.f_blocks) * unit / 10))
     }
 
     /// A new temporary file in the first of `directories` where one can be made, already
@@ -48,6 +64,10 @@ struct SpoolFile: ~Copyable {
 
     mutating func append(_ bytes: UnsafeRawBufferPointer) {
         guard bytes.count > 0 else { return }
+        if fd >= 0, count == 0 || count / Self.roomCheckStep != (count + bytes.count) / Self.roomCheckStep,
+           let room = SpoolFile.room(fd, keepFree: keepFree), room < Self.roomCheckStep {
+            moveToMemory()  // the disk is nearly full: on in memory, as without a spool file
+        }
         if fd >= 0, SpoolFile.writeAll(fd, bytes) {
             count += bytes.count
             return

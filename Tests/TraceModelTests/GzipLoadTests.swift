@@ -110,3 +110,55 @@ import TraceModel
         #expect(load.failures.first?.contains("corrupt gzip data") == true)
     }
 }
+
+/// Inflating into a temporary file never fills the disk: a gzip file that inflates without end,
+/// by mistake or by malice, stops (or goes on in memory) while there is still room.
+@Suite struct SpoolRoomTests {
+    static let plain = Fixtures.kamailio("hep-kamailio-udp.pcap")
+
+    func freeBytes(_ dir: String) -> Int {
+        var st = statvfs()
+        #expect(statvfs(dir, &st) == 0)
+        return Int(st.f_bavail) * Int(st.f_frsize)
+    }
+
+    /// The gzip bytes as they are, not inflated.
+    func compressed() throws -> InputBytes {
+        InputBytes(name: "x.gz", owned: try Fixtures.gzipped(Self.plain), compressed: false)
+    }
+
+    @Test func spoolGoesOnInMemoryWhenTheDiskIsNearlyFull() throws {
+        let plain = try Fixtures.bytes(Self.plain)
+        var spool = SpoolFile(directories: [NSTemporaryDirectory()], keepFree: Int.max / 4)
+        plain.withUnsafeBytes { spool.append($0) }
+        let fileBacked = spool.isFileBacked
+        #expect(!fileBacked)
+        let input = try spool.finish(name: "x", compressed: false)
+        #expect(input.withBytes { [UInt8]($0) } == plain)
+    }
+
+    @Test func gzipTooBigForTheDiskIsNotInflatedIntoIt() throws {
+        #expect(GrowingGunzip.start(try compressed(), name: "x.gz", directories: [NSTemporaryDirectory()],
+                                    keepFree: Int.max / 4) == nil)
+    }
+
+    @Test func inflatingStopsWhileTheDiskStillHasRoom() throws {
+        // About 40 MiB of room: more than the file comes to, less than the step between two
+        // looks at the disk, so the first look stops it.
+        let dir = NSTemporaryDirectory()
+        let g = try #require(GrowingGunzip.start(try compressed(), name: "x.gz", directories: [dir],
+                                                  keepFree: freeBytes(dir) - (40 << 20)))
+        let state = g.wait(forMoreThan: Int.max - 1)
+        #expect(state.complete)
+        #expect(state.available == 0)
+        #expect(state.failure?.contains("nearly full") == true)
+        #expect(state.failure?.contains("TMPDIR") == true)
+    }
+
+    @Test func withRoomTheWholeFileInflates() throws {
+        let g = try #require(GrowingGunzip.start(try compressed(), name: "x.gz", directories: [NSTemporaryDirectory()]))
+        let state = g.wait(forMoreThan: Int.max - 1)
+        #expect(state.complete && state.failure == nil)
+        #expect([UInt8](UnsafeRawBufferPointer(start: g.base, count: state.available)) == (try Fixtures.bytes(Self.plain)))
+    }
+}
