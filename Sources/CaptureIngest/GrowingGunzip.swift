@@ -8,13 +8,18 @@ import WireDecoding
 /// any capture.
 final class GrowingGunzip: @unchecked Sendable {
     let base: UnsafeRawPointer
-    let reservedLength: Int
     /// A guess at the inflated size (gzip's trailer holds it modulo 4 GiB), for progress only.
     let estimatedTotal: Int
     private let condition = NSCondition()
     private var inflated = 0
     private var finished = false
+    private var cancelled = false
     private var failure: String?
+    /// The part of the reservation still mapped: all of it while inflating, the file's pages once
+    /// done (the rest goes back, so many finished inputs do not use up the address space).
+    private var mappedLength: Int
+    /// Test hook: inflating stops after this many bytes until `resume()`.
+    private var pauseAfter: Int?
 
     /// Where the inflating stands.
     struct State {
@@ -24,18 +29,38 @@ final class GrowingGunzip: @unchecked Sendable {
         var failure: String?
     }
 
-    private init(base: UnsafeRawPointer, reservedLength: Int, estimatedTotal: Int) {
+    private init(base: UnsafeRawPointer, reservedLength: Int, estimatedTotal: Int, pauseAfter: Int?) {
         self.base = base
-        self.reservedLength = reservedLength
+        self.mappedLength = reservedLength
         self.estimatedTotal = estimatedTotal
+        self.pauseAfter = pauseAfter
+    }
+
+    deinit {
+        munmap(UnsafeMutableRawPointer(mutating: base), mappedLength)
     }
 
     /// Starts inflating `compressed` (gzip bytes); nil when no temporary file can be made or
-    /// mapped, and the caller inflates the whole file first instead.
-    /// `keepFree`: bytes to leave free on the disk (see `SpoolFile.room`).
+    /// mapped, or the disk looks too small for it, and the caller inflates the whole file
+    /// first instead (into memory if need be). `room` says how much may still be written to a
+    /// file's disk (`SpoolFile.room`).
     static func start(_ compressed: InputBytes, name: String, directories: [String] = SpoolFile.defaultDirectories,
-                      reserve: Int = InputBytes.maximumInflatedSize, keepFree: Int? = nil) -> GrowingGunzip? {
+                      reserve: Int = InputBytes.maximumInflatedSize,
+                      room: @escaping @Sendable (Int32) -> Int? = { SpoolFile.room($0) },
+                      pauseAfter: Int? = nil) -> GrowingGunzip? {
         guard let fd = SpoolFile.makeTemporaryFile(in: directories) else { return nil }
+        let hint = compressed.withBytes { b in
+            b.count >= 4 ? Int(UInt32(b[b.count - 4]) | UInt32(b[b.count - 3]) << 8
+                               | UInt32(b[b.count - 2]) << 16 | UInt32(b[b.count - 1]) << 24) : 0
+        }
+        // Past 4 GiB (or with several gzip members) the trailer says less than the truth.
+        let estimate = max(hint, compressed.count * 4)
+        // Room for it and for the step between two looks at the disk, or no start at all: a
+        // file stopped part way for want of room would load less than the fallback does.
+        if let left = room(fd), left < estimate + SpoolFile.roomCheckStep {
+            close(fd)
+            return nil
+        }
         // Pages past the end of the file are never read: the loader reads only what has been
         // written (`available`), and the file only grows.
         guard let map = mmap(nil, reserve, PROT_READ, MAP_SHARED, fd, 0), map != MAP_FAILED else {
@@ -43,20 +68,9 @@ final class GrowingGunzip: @unchecked Sendable {
             return nil
         }
         madvise(map, reserve, MADV_SEQUENTIAL)
-        let hint = compressed.withBytes { b in
-            b.count >= 4 ? Int(UInt32(b[b.count - 4]) | UInt32(b[b.count - 3]) << 8
-                               | UInt32(b[b.count - 2]) << 16 | UInt32(b[b.count - 1]) << 24) : 0
-        }
-        // Past 4 GiB (or with several gzip members) the trailer says less than the truth.
-        let estimate = max(hint, compressed.count * 4)
-        // Too big for the disk by the looks of it: inflated whole instead, into memory if need be.
-        if let room = SpoolFile.room(fd, keepFree: keepFree), estimate > room {
-            munmap(map, reserve)
-            close(fd)
-            return nil
-        }
-        let g = GrowingGunzip(base: UnsafeRawPointer(map), reservedLength: reserve, estimatedTotal: estimate)
-        let thread = Thread { g.inflate(compressed, into: fd, name: name, limit: reserve, keepFree: keepFree) }
+        let g = GrowingGunzip(base: UnsafeRawPointer(map), reservedLength: reserve, estimatedTotal: estimate,
+                              pauseAfter: pauseAfter)
+        let thread = Thread { g.inflate(compressed, into: fd, name: name, limit: reserve, room: room) }
         thread.name = "hepscope-gunzip"
         thread.start()
         return g
@@ -77,22 +91,41 @@ final class GrowingGunzip: @unchecked Sendable {
         return State(available: inflated, complete: finished, failure: failure)
     }
 
-    private func inflate(_ compressed: InputBytes, into fd: Int32, name: String, limit: Int, keepFree: Int?) {
+    /// Nobody reads the input any more: inflating stops at its next piece.
+    func cancel() {
+        condition.lock()
+        cancelled = true
+        pauseAfter = nil
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Test hook: lets a paused inflating go on to the end.
+    func resume() {
+        condition.lock()
+        pauseAfter = nil
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    private func inflate(_ compressed: InputBytes, into fd: Int32, name: String, limit: Int,
+                         room: (Int32) -> Int?) {
         defer { close(fd) }
         let stream = InflateStream(format: .gzip)
         var written = 0
         var why: String?
         compressed.withBytes { b in
-            do {
+            do throws(InflateError) {
                 var released = 0
                 let done = try stream.feed(b, limit: limit) { piece, inputRead in
+                    guard proceed(after: written) else { return false }
                     // The compressed pages read so far leave our resident memory as we go.
                     if inputRead - released >= 8 << 20 {
                         compressed.release(upTo: inputRead)
                         released = inputRead
                     }
                     if written == 0 || written / SpoolFile.roomCheckStep != (written + piece.count) / SpoolFile.roomCheckStep,
-                       let room = SpoolFile.room(fd, keepFree: keepFree), room < SpoolFile.roomCheckStep {
+                       let left = room(fd), left < SpoolFile.roomCheckStep {
                         why = "stopped inflating: the disk holding the temporary file is nearly full; set TMPDIR to a directory with room"
                         return false
                     }
@@ -105,22 +138,35 @@ final class GrowingGunzip: @unchecked Sendable {
                     return true
                 }
                 if !done { why = "gzip data truncated" }
-            } catch let e as InflateError {
-                switch e {
+            } catch {
+                switch error {
                 case .tooLarge: why = "gzip content larger than \(limit >> 30) GiB"
                 case .corrupt(let reason): why = "corrupt gzip data (\(reason))"
-                case .stopped: break  // `why` says what the writing met
-                default: why = "gzip: \(e)"
+                case .stopped: break  // `why` says what the writing met, if anything
+                default: why = "gzip: \(error)"
                 }
-            } catch {
-                why = "gzip: \(error)"
             }
         }
         condition.lock()
         if let why { failure = written == 0 ? "\(name): \(why) before any content" : "\(name): \(why)" }
         finished = true
+        // The rest of the reservation goes back; the file's pages stay mapped.
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let kept = max(page, (written + page - 1) / page * page)
+        if kept < mappedLength {
+            munmap(UnsafeMutableRawPointer(mutating: base + kept), mappedLength - kept)
+            mappedLength = kept
+        }
         condition.broadcast()
         condition.unlock()
+    }
+
+    /// False once nobody reads the input any more; holds a paused test until it resumes.
+    private func proceed(after written: Int) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        while let pause = pauseAfter, written >= pause, !cancelled { condition.wait() }
+        return !cancelled
     }
 
     private func publish(_ count: Int) {

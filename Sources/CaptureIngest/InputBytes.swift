@@ -118,11 +118,11 @@ public final class InputBytes: PayloadSource, @unchecked Sendable {
         self.growth = nil
     }
 
-    private init(name: String, growth: GrowingGunzip) {
+    init(name: String, growth: GrowingGunzip) {
         self.name = name
         self.base = growth.base
         self.fixedCount = 0
-        self.mappedLength = growth.reservedLength
+        self.mappedLength = 0  // the growth owns its mapping
         self.ownsMemory = false
         self.wasCompressed = true
         self.growth = growth
@@ -135,6 +135,18 @@ public final class InputBytes: PayloadSource, @unchecked Sendable {
         self.fixedCount = count
         self.mappedLength = count
         self.ownsMemory = false
+        self.wasCompressed = compressed
+        self.growth = nil
+    }
+
+    /// Memory from `UnsafeMutableRawPointer.allocate` (or nil for no bytes), freed at the end.
+    init(name: String, adopting memory: UnsafeMutableRawPointer?, count: Int, compressed: Bool) {
+        self.name = name
+        let memory = memory ?? UnsafeMutableRawPointer.allocate(byteCount: 1, alignment: 16)
+        self.base = UnsafeRawPointer(memory)
+        self.ownsMemory = true
+        self.fixedCount = count
+        self.mappedLength = 0
         self.wasCompressed = compressed
         self.growth = nil
     }
@@ -155,12 +167,16 @@ public final class InputBytes: PayloadSource, @unchecked Sendable {
     deinit {
         if mappedLength > 0, let b = base { munmap(UnsafeMutableRawPointer(mutating: b), mappedLength) }
         if ownsMemory, let b = base { UnsafeMutableRawPointer(mutating: b).deallocate() }
+        growth?.cancel()  // nobody reads it any more: no need to inflate the rest
     }
+
+    /// Mapped from a file (release and mapIn apply), rather than held in memory.
+    private var isMapped: Bool { mappedLength > 0 || growth != nil }
 
     /// Tells the kernel the mapped pages before `offset` are not needed now: they stop counting
     /// as our resident memory and come back from the file if a payload there is read again.
     public func release(upTo offset: Int) {
-        guard mappedLength > 0, let b = base else { return }
+        guard isMapped, let b = base else { return }
         let page = InputBytes.pageSize
         let end = min(offset, count) / page * page
         guard end > 0 else { return }
@@ -173,7 +189,7 @@ public final class InputBytes: PayloadSource, @unchecked Sendable {
     public func mapIn(from position: Int, mapped: inout Int) {
         guard position >= mapped else { return }
         mapped = position + InputBytes.mapInStep
-        guard mappedLength > 0, let b = base, position < count else { return }
+        guard isMapped, let b = base, position < count else { return }
         let from = position / InputBytes.pageSize * InputBytes.pageSize
         // Older kernels refuse the advice (EINVAL): the pages then come in by faults as before.
         madvise(UnsafeMutableRawPointer(mutating: b + from), min(mapped, count) - from, MADV_POPULATE_READ)
@@ -219,5 +235,5 @@ public final class InputBytes: PayloadSource, @unchecked Sendable {
     }
 
     /// True when the bytes are mapped from a file (a capture, or a spool file), not held in memory.
-    public var isFileBacked: Bool { mappedLength > 0 }
+    public var isFileBacked: Bool { isMapped }
 }

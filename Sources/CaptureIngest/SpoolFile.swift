@@ -9,9 +9,13 @@ import Glibc
 /// memory instead, as they would have been without it.
 struct SpoolFile: ~Copyable {
     private var fd: Int32 = -1
-    private var memory: [UInt8] = []
+    /// The bytes, once they had to stay in memory: handed over to the input as they are.
+    private var memory: UnsafeMutableRawPointer?
+    private var memoryCapacity = 0
     private(set) var count = 0
-    private let keepFree: Int?
+    private let room: (Int32) -> Int?
+    /// Set when bytes written to the file could not be read back.
+    private var lost: String?
 
     /// Where the temporary file goes, first that works: $TMPDIR, then /var/tmp (a disk on most
     /// systems, where /tmp is often a memory file system), then /tmp.
@@ -21,23 +25,27 @@ struct SpoolFile: ~Copyable {
         return dirs + ["/var/tmp", "/tmp"]
     }
 
-    /// `keepFree`: bytes to leave free on the file system (nil: `room(_:keepFree:)`'s default).
-    init(directories: [String] = SpoolFile.defaultDirectories, keepFree: Int? = nil) {
+    /// `room` says how much may still be written to a file's disk (tests pass their own).
+    init(directories: [String] = SpoolFile.defaultDirectories, room: @escaping (Int32) -> Int? = { SpoolFile.room($0) }) {
         fd = SpoolFile.makeTemporaryFile(in: directories) ?? -1
-        self.keepFree = keepFree
+        self.room = room
     }
 
     /// How often the room left on the disk is looked at while writing.
     static let roomCheckStep = 64 << 20
 
-    /// Bytes that may still go to `fd`'s file system while leaving `keepFree` free (by default
-    /// 1 GiB, or a tenth of a smaller file system): a gzip file that inflates without end, by
-    /// mistake or by malice, must not fill the disk. nil when the system does not say.
-    static func room(_ fd: Int32, keepFree: Int? = nil) -> Int? {
+    /// Bytes that may still go to `fd`'s file system while leaving 1 GiB free (a tenth of a
+    /// smaller file system): a gzip file that inflates without end, by mistake or by malice,
+    /// must not fill the disk. nil when the system does not say.
+    static func room(_ fd: Int32) -> Int? {
         var st = statvfs()
         guard fstatvfs(fd, &st) == 0 else { return nil }
-        let unit = Int(st.f_frsize)
-        return Int(st.f_bavail) * unit - (keepFree ?? min(1 << 30, Int(st.f_blocks) * unit / 10))
+        // Some file systems (network, FUSE) report sizes that overflow: then taken as plenty.
+        let unit = Int(clamping: st.f_frsize)
+        let (free, o1) = Int(clamping: st.f_bavail).multipliedReportingOverflow(by: unit)
+        let (total, o2) = Int(clamping: st.f_blocks).multipliedReportingOverflow(by: unit)
+        if o1 || o2 { return Int.max / 2 }
+        return free - min(1 << 30, total / 10)
     }
 
     /// A new temporary file in the first of `directories` where one can be made, already
@@ -57,6 +65,7 @@ struct SpoolFile: ~Copyable {
 
     deinit {
         if fd >= 0 { close(fd) }
+        memory?.deallocate()
     }
 
     /// True while the bytes go to a file (false once they had to stay in memory).
@@ -65,7 +74,7 @@ struct SpoolFile: ~Copyable {
     mutating func append(_ bytes: UnsafeRawBufferPointer) {
         guard bytes.count > 0 else { return }
         if fd >= 0, count == 0 || count / Self.roomCheckStep != (count + bytes.count) / Self.roomCheckStep,
-           let room = SpoolFile.room(fd, keepFree: keepFree), room < Self.roomCheckStep {
+           let left = room(fd), left < Self.roomCheckStep {
             moveToMemory()  // the disk is nearly full: on in memory, as without a spool file
         }
         if fd >= 0, SpoolFile.writeAll(fd, bytes) {
@@ -73,25 +82,35 @@ struct SpoolFile: ~Copyable {
             return
         }
         if fd >= 0 { moveToMemory() }
-        memory.append(contentsOf: bytes)
-        count += bytes.count
+        appendInMemory(bytes)
     }
 
-    mutating func append(_ bytes: [UInt8]) {
-        bytes.withUnsafeBytes { append($0) }
+    private mutating func appendInMemory(_ bytes: UnsafeRawBufferPointer) {
+        if count + bytes.count > memoryCapacity {
+            let capacity = max(count + bytes.count, memoryCapacity * 2, 1 << 16)
+            let grown = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)
+            if let memory { grown.copyMemory(from: memory, byteCount: count) }
+            memory?.deallocate()
+            memory = grown
+            memoryCapacity = capacity
+        }
+        (memory! + count).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+        count += bytes.count
     }
 
     /// The bytes as an input: mapped from the file, or the memory they had to stay in.
     consuming func finish(name: String, compressed: Bool) throws(InputError) -> InputBytes {
-        guard fd >= 0, count > 0 else {
-            return InputBytes(name: name, owned: memory, compressed: compressed)
-        }
-        guard let map = mmap(nil, count, PROT_READ, MAP_PRIVATE, fd, 0), map != MAP_FAILED else {
+        if fd >= 0, count > 0 {
+            if let map = mmap(nil, count, PROT_READ, MAP_PRIVATE, fd, 0), map != MAP_FAILED {
+                madvise(map, count, MADV_SEQUENTIAL)
+                return InputBytes(name: name, mapping: UnsafeRawPointer(map), count: count, compressed: compressed)
+            }
             moveToMemory()
-            return InputBytes(name: name, owned: memory, compressed: compressed)
         }
-        madvise(map, count, MADV_SEQUENTIAL)
-        return InputBytes(name: name, mapping: UnsafeRawPointer(map), count: count, compressed: compressed)
+        if let lost { throw InputError("\(name): \(lost)") }
+        let input = InputBytes(name: name, adopting: memory, count: count, compressed: compressed)
+        memory = nil  // the input frees it
+        return input
     }
 
     /// Writes all of `bytes` to `fd`; false when the file cannot take them (errno says why).
@@ -107,19 +126,22 @@ struct SpoolFile: ~Copyable {
     }
 
     /// Reads back what the file holds and carries on in memory (the disk is full or failing;
-    /// tests call it to go that way).
+    /// tests call it to go that way). Bytes that cannot be read back fail the input at the end.
     mutating func moveToMemory() {
-        var held = [UInt8](repeating: 0, count: count)
+        let held = count
+        count = 0
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
         var done = 0
-        while done < count {
-            let n = held.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, count - done, off_t(done)) }
+        while done < held {
+            let n = chunk.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, min($0.count, held - done), off_t(done)) }
             if n < 0, errno == EINTR { continue }
-            guard n > 0 else { break }
+            guard n > 0 else {
+                lost = "cannot read back the temporary file (\(n < 0 ? String(cString: strerror(errno)) : "it is shorter than written"))"
+                break
+            }
+            chunk.withUnsafeBytes { appendInMemory($0.slice(0..<n)) }
             done += n
         }
-        held.removeLast(count - done)
-        count = done
-        memory = held
         close(fd)
         fd = -1
     }

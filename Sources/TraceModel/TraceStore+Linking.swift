@@ -113,7 +113,7 @@ extension TraceStore {
             move(call: m, to: target)
         }
         for g in [bigLink, smallLink].compactMap({ $0 }) where g != target && groups[Int(g)].calls.isEmpty {
-            groups[Int(g)].retired = true
+            retire(group: g)
         }
     }
 
@@ -164,7 +164,14 @@ extension TraceStore {
         }
         groups[Int(g)].events.removeAll()
         groups[Int(g)].messageCount = 0
-        groups[Int(g)].retired = true
+        retire(group: g)
         groupByHEPCorrelation[id] = nil
+    }
+
+    /// Marks a group whose calls and events went to another as retired (listed nowhere).
+    private mutating func retire(group g: UInt32) {
+        guard !groups[Int(g)].retired else { return }
+        groups[Int(g)].retired = true
+        retiredGroupCount += 1
     }
 }

@@ -64,6 +64,8 @@ public struct TraceStore: Sendable {
     /// Times a call's start moved earlier once it had messages (one older than its first came
     /// late): a list of calls in start order is then out of order, not only short.
     public internal(set) var callStartsMoved = 0
+    /// Groups retired so far (their calls and events went to another group).
+    public internal(set) var retiredGroupCount = 0
     var addsSinceBudgetCheck = 0
     var lastCorrelation: UInt32 = 0
     var lastOrigin: (origin: MessageOrigin, id: UInt16)?

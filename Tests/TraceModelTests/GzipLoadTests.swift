@@ -3,6 +3,7 @@ import Foundation
 import Testing
 import TestSupport
 import TraceModel
+import WireDecoding
 
 /// The viewer's loader reads a gzip capture while it inflates on another thread: the model is
 /// the same as from the plain file, and a file cut or damaged part way loads what inflated and
@@ -112,42 +113,52 @@ import TraceModel
 }
 
 /// Inflating into a temporary file never fills the disk: a gzip file that inflates without end,
-/// by mistake or by malice, stops (or goes on in memory) while there is still room.
+/// by mistake or by malice, stops (or goes on in memory) while there is still room. The room
+/// left is told to the code under test, so nothing here depends on this machine's disk.
 @Suite struct SpoolRoomTests {
     static let plain = Fixtures.kamailio("hep-kamailio-udp.pcap")
-
-    func freeBytes(_ dir: String) -> Int {
-        var st = statvfs()
-        #expect(statvfs(dir, &st) == 0)
-        return Int(st.f_bavail) * Int(st.f_frsize)
-    }
+    static let plenty: @Sendable (Int32) -> Int? = { _ in Int.max / 2 }
 
     /// The gzip bytes as they are, not inflated.
     func compressed() throws -> InputBytes {
         InputBytes(name: "x.gz", owned: try Fixtures.gzipped(Self.plain), compressed: false)
     }
 
+    /// Answers `first` to the first question about room, `then` to every later one.
+    final class Room: @unchecked Sendable {
+        private let lock = NSLock()
+        private var asked = 0
+        let first: Int, then: Int
+        init(first: Int, then: Int) { (self.first, self.then) = (first, then) }
+        func left(_ fd: Int32) -> Int? {
+            lock.lock()
+            defer { lock.unlock() }
+            asked += 1
+            return asked == 1 ? first : then
+        }
+    }
+
     @Test func spoolGoesOnInMemoryWhenTheDiskIsNearlyFull() throws {
         let plain = try Fixtures.bytes(Self.plain)
-        var spool = SpoolFile(directories: [NSTemporaryDirectory()], keepFree: Int.max / 4)
+        var spool = SpoolFile(directories: [NSTemporaryDirectory()], room: { _ in 0 })
         plain.withUnsafeBytes { spool.append($0) }
         let fileBacked = spool.isFileBacked
         #expect(!fileBacked)
         let input = try spool.finish(name: "x", compressed: false)
+        #expect(!input.isFileBacked)
         #expect(input.withBytes { [UInt8]($0) } == plain)
     }
 
     @Test func gzipTooBigForTheDiskIsNotInflatedIntoIt() throws {
+        // Room for the file itself but not for the step between two looks at the disk.
         #expect(GrowingGunzip.start(try compressed(), name: "x.gz", directories: [NSTemporaryDirectory()],
-                                    keepFree: Int.max / 4) == nil)
+                                    room: { _ in SpoolFile.roomCheckStep }) == nil)
     }
 
-    @Test func inflatingStopsWhileTheDiskStillHasRoom() throws {
-        // About 40 MiB of room: more than the file comes to, less than the step between two
-        // looks at the disk, so the first look stops it.
-        let dir = NSTemporaryDirectory()
-        let g = try #require(GrowingGunzip.start(try compressed(), name: "x.gz", directories: [dir],
-                                                  keepFree: freeBytes(dir) - (40 << 20)))
+    @Test func inflatingStopsWhenTheDiskFillsMeanwhile() throws {
+        let room = Room(first: Int.max / 2, then: 0)
+        let g = try #require(GrowingGunzip.start(try compressed(), name: "x.gz", directories: [NSTemporaryDirectory()],
+                                                  room: room.left))
         let state = g.wait(forMoreThan: Int.max - 1)
         #expect(state.complete)
         #expect(state.available == 0)
@@ -156,9 +167,38 @@ import TraceModel
     }
 
     @Test func withRoomTheWholeFileInflates() throws {
-        let g = try #require(GrowingGunzip.start(try compressed(), name: "x.gz", directories: [NSTemporaryDirectory()]))
+        let g = try #require(GrowingGunzip.start(try compressed(), name: "x.gz", directories: [NSTemporaryDirectory()],
+                                                  room: Self.plenty))
         let state = g.wait(forMoreThan: Int.max - 1)
         #expect(state.complete && state.failure == nil)
         #expect([UInt8](UnsafeRawBufferPointer(start: g.base, count: state.available)) == (try Fixtures.bytes(Self.plain)))
+    }
+
+    /// The loaders' reader takes frames from the part inflated so far, then waits for the rest:
+    /// inflating is held after 64 KiB until the reader has caught up.
+    @Test func framesAreReadWhileTheRestInflates() throws {
+        let g = try #require(GrowingGunzip.start(try compressed(), name: "x.gz", directories: [NSTemporaryDirectory()],
+                                                  room: Self.plenty, pauseAfter: 64 << 10))
+        var frames = try InputFrames(InputBytes(name: "x.gz", growth: g))
+        #expect(!frames.available.complete)
+        var read = 0
+        var readBeforeWaiting: Int?
+        while frames.next(beforeWaiting: { _, _ in
+            if readBeforeWaiting == nil { readBeforeWaiting = read }
+            g.resume()
+        }) != nil {
+            read += 1
+        }
+        let plain = try Fixtures.bytes(Self.plain)
+        let frameCount = try plain.withUnsafeBytes { b in
+            var reader = try CaptureFileReader(b)
+            var n = 0
+            while reader.next() != nil { n += 1 }
+            return n
+        }
+        #expect(read == frameCount)
+        #expect((readBeforeWaiting ?? 0) > 0)
+        #expect((readBeforeWaiting ?? .max) < read)
+        #expect(frames.warnings.isEmpty)
     }
 }

@@ -17,8 +17,8 @@ import Glibc
 
     /// The bytes come through a pipe written by another thread, as `cat file | hepscope print -`.
     func throughPipe(_ bytes: [UInt8]) throws -> InputBytes {
-        var fds: [Int32] = [0, 0]
-        #expect(pipe(&fds) == 0)
+        var fds: [Int32] = [-1, -1]
+        try #require(pipe(&fds) == 0)
         let (readEnd, writeEnd) = (fds[0], fds[1])
         let writer = Thread {
             var off = 0
@@ -76,7 +76,7 @@ import Glibc
     /// A disk that fills up half way: what was written is read back and the rest joins it in memory.
     @Test func aFailingFileGivesWayToMemoryWithNothingLost() throws {
         let plain = try Fixtures.bytes(Self.capture)
-        var spool = SpoolFile(directories: [FileManager.default.temporaryDirectory.path])
+        var spool = SpoolFile(directories: [FileManager.default.temporaryDirectory.path], room: { _ in Int.max / 2 })
         let fileBackedBefore = spool.isFileBacked
         #expect(fileBackedBefore)
         let half = plain.count / 2
@@ -95,7 +95,7 @@ import Glibc
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hepscope-spool-dir-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: false)
         defer { try? FileManager.default.removeItem(at: dir) }
-        var spool = SpoolFile(directories: [dir.path])
+        var spool = SpoolFile(directories: [dir.path], room: { _ in Int.max / 2 })
         let fileBacked = spool.isFileBacked
         #expect(fileBacked)
         [UInt8](repeating: 7, count: 10_000).withUnsafeBytes { spool.append($0) }

@@ -11,7 +11,9 @@ import WireDecoding
 /// exactly the list worked out anew, whatever order the data comes in.
 @Suite struct ListExtensionTests {
     /// The capture's messages in batches of `size`, in file order or reversed.
-    static func batches(_ name: String, size: Int, reversed: Bool = false) throws -> [MessageBatch] {
+    /// With `sameTime`, every message gets one time: every call starts at once, and ties in
+    /// start order fall back to the call's index.
+    static func batches(_ name: String, size: Int, reversed: Bool = false, sameTime: Bool = false) throws -> [MessageBatch] {
         let bytes = try Fixtures.bytes(Fixtures.kamailio(name))
         let decoder = TraceDecoder()
         var batches: [MessageBatch] = []
@@ -22,6 +24,8 @@ import WireDecoding
             while let frame = reader.next() { frames.append(frame) }
             for frame in reversed ? frames.reversed() : frames {
                 decoder.decode(frame: frame) { m in
+                    var m = m
+                    if sameTime { m.timestamp = Timestamp(nanoseconds: 1_700_000_000_000_000_000) }
                     batch.append(m)
                     if batch.count == size {
                         batches.append(batch)
@@ -37,10 +41,11 @@ import WireDecoding
 
     /// After each batch, the list the viewer keeps (one list, as one screen shows) is the one a
     /// new model works out.
-    func check(_ name: String, size: Int, reversed: Bool, scope: CallsScope, descending: Bool) throws -> ViewerModel {
+    func check(_ name: String, size: Int, reversed: Bool, sameTime: Bool = false, scope: CallsScope,
+               descending: Bool) throws -> ViewerModel {
         let model = ViewerModel(session: TraceSession())
         let source = model.addSource(name: name, kind: .file)
-        for batch in try Self.batches(name, size: size, reversed: reversed) {
+        for batch in try Self.batches(name, size: size, reversed: reversed, sameTime: sameTime) {
             model.ingest([.batch(source: source, batch)])
             let fresh = ViewerModel(session: model.session)
             let kept = model.callRows(scope: scope, sort: .start, descending: descending, filter: nil)
@@ -67,6 +72,14 @@ import WireDecoding
         for (scope, descending) in Self.lists {
             let model = try check("sip-plain-udp.pcap", size: 9, reversed: true, scope: scope, descending: descending)
             #expect(model.listsExtended < 3, "\(scope) descending \(descending)")
+        }
+    }
+
+    @Test func callsStartingAtOnceKeepTheirOrder() throws {
+        for (scope, descending) in Self.lists {
+            let model = try check("sip-plain-udp.pcap", size: 9, reversed: false, sameTime: true, scope: scope,
+                                  descending: descending)
+            #expect(model.listsExtended > 5, "\(scope) descending \(descending)")
         }
     }
 }

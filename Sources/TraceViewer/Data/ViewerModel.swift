@@ -137,7 +137,7 @@ public final class ViewerModel {
         case .group(let g): inScope = g < s.groups.count ? s.groups[g].calls.count : 0
         }
         return ListBasis(calls: s.calls.count, callsInScope: inScope, links: s.linkedCalls.count,
-                         retiredGroups: s.groups.reduce(0) { $0 + ($1.retired ? 1 : 0) },
+                         retiredGroups: s.retiredGroupCount,
                          startsMoved: s.callStartsMoved, evictions: s.counters.evictedGroups)
     }
     /// Past this many rows, a list stale by new data is recomputed at most twice a second, and
