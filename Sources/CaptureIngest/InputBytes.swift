@@ -183,6 +183,8 @@ public final class InputBytes: PayloadSource, @unchecked Sendable {
         madvise(UnsafeMutableRawPointer(mutating: b), end, MADV_DONTNEED)
     }
 
+    public func releaseReadPages() { release(upTo: count) }
+
     /// Maps in the pages from `position` on, `mapInStep` bytes at a time, for a reader going
     /// through the file in order: one call for them all (MADV_POPULATE_READ) instead of a page
     /// fault every 64 KiB, a tenth of the system time of a load. `mapped` is how far it has gone.

@@ -138,6 +138,13 @@ public struct PayloadArena: Sendable {
 /// An input whose bytes stay available while the model points into them (a mapped file).
 public protocol PayloadSource: AnyObject, Sendable {
     func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R
+    /// Gives back the pages read so far, when the bytes are mapped from a file: they come back
+    /// from it when read again (a rebuild reads every payload kept, once).
+    func releaseReadPages()
+}
+
+extension PayloadSource {
+    public func releaseReadPages() {}
 }
 
 /// A map from 64-bit keys to 64-bit values, open addressing with linear probing, for the

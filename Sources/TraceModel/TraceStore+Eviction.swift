@@ -50,7 +50,10 @@ extension TraceStore {
         fresh.inputs = inputs
         for i in messages.indices where keep(Int32(i)) {
             replay(Int32(i), into: &fresh)
+            // Every kept payload is read once: the file pages that brings in go back as it goes.
+            if i % 65_536 == 65_535 { inputs.forEach { $0.releaseReadPages() } }
         }
+        inputs.forEach { $0.releaseReadPages() }
         return fresh
     }
 
@@ -78,14 +81,14 @@ extension TraceStore {
                             m.frameComment = comment.map { FrameComment(utf8: $0) }
                             return m
                         }
-                        fresh.add(decoded(origin, time: r.time, frame: r.frame, captured: captureTime(of: index)), input: r.payload.source,
-                                  interface: Int(origin.interface))
+                        fresh.add(decoded(origin, time: r.time, frame: r.frame, captured: captureTime(of: index)),
+                                  input: origin.input, payloadInput: r.payload.source, interface: Int(origin.interface))
                         for s in sightings(of: index) {
                             let o = origins[Int(s.origin)]
                             withOptionalBytes(o.node) { sightingNode in
                                 var m = decoded(o, time: s.time, frame: s.frame)
                                 m.hep?.nodeName = sightingNode
-                                fresh.add(m, input: r.payload.source, interface: Int(o.interface))
+                                fresh.add(m, input: o.input, payloadInput: r.payload.source, interface: Int(o.interface))
                             }
                         }
                     }

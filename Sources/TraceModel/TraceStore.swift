@@ -123,8 +123,10 @@ public struct TraceStore: Sendable {
 
     /// Adds one decoded message or event. `input` is the id from `addInput` of the bytes that
     /// `message.payloadInputOffset` refers to (0: none, the payload is copied).
-    public mutating func add(_ m: DecodedMessage, input: UInt16 = 0, interface: Int = 0) {
-        add(m, input: input, interface: interface, resolved: Resolved())
+    /// `payloadInput`: the input the payload offsets refer to, when not `input` (a live session's
+    /// spool file, which is not a capture: the message's origin stays input 0).
+    public mutating func add(_ m: DecodedMessage, input: UInt16 = 0, payloadInput: UInt16? = nil, interface: Int = 0) {
+        add(m, input: input, payloadInput: payloadInput ?? input, interface: interface, resolved: Resolved())
         countAdds(1)
     }
 
@@ -145,7 +147,7 @@ public struct TraceStore: Sendable {
         }
     }
 
-    private mutating func add(_ m: DecodedMessage, input: UInt16, interface: Int, resolved: Resolved) {
+    private mutating func add(_ m: DecodedMessage, input: UInt16, payloadInput: UInt16, interface: Int, resolved: Resolved) {
         let correlation: UInt32
         if let cid = m.hep?.correlationID, !cid.isEmpty {
             // A session sends thousands of messages with the same id: compare before hashing.
@@ -167,10 +169,10 @@ public struct TraceStore: Sendable {
         if let sip = m.sip, let callRange = sip.callID {
             let digest = m.digest ?? MessageDigest(payload: m.payload, sip: sip)
             let callID = resolved.callID ?? strings.intern(m.payload.slice(callRange), byteHash: digest.callID)
-            addSIP(m, sip, digest, callID: callID, correlation: correlation, origin: origin, input: input,
+            addSIP(m, sip, digest, callID: callID, correlation: correlation, origin: origin, payloadInput: payloadInput,
                    source: source, destination: destination)
         } else {
-            addEvent(m, correlation: correlation, origin: origin, input: input, source: source, destination: destination)
+            addEvent(m, correlation: correlation, origin: origin, payloadInput: payloadInput, source: source, destination: destination)
         }
     }
 
@@ -185,7 +187,7 @@ public struct TraceStore: Sendable {
     // MARK: SIP messages
 
     private mutating func addSIP(_ m: DecodedMessage, _ sip: SIPMessageIndex, _ digest: MessageDigest, callID: UInt32,
-                                 correlation: UInt32, origin: UInt16, input: UInt16, source: UInt32, destination: UInt32) {
+                                 correlation: UInt32, origin: UInt16, payloadInput: UInt16, source: UInt32, destination: UInt32) {
         let callIndex = call(for: callID, correlation: correlation, time: m.timestamp)
         let p = m.payload
         let hash = UInt32(truncatingIfNeeded: digest.payload)
@@ -220,9 +222,9 @@ public struct TraceStore: Sendable {
         }
 
         let index = Int32(messages.count)
-        estimatedBytes += TraceStore.bytesPerRecord + (input == 0 || m.payloadInputOffset == nil ? p.count : 0)
+        estimatedBytes += TraceStore.bytesPerRecord + (payloadInput == 0 || m.payloadInputOffset == nil ? p.count : 0)
         var record = MessageRecord(
-            time: m.timestamp, payload: payloadRef(m, input: input), source: source,
+            time: m.timestamp, payload: payloadRef(m, input: payloadInput), source: source,
             destination: destination, call: callIndex, cseq: sip.cseqNumber ?? 0,
             payloadHash: hash, frame: UInt32(truncatingIfNeeded: m.frameNumber), origin: origin,
             status: sip.status ?? 0, transaction: 0, method: sip.method ?? .other, cseqMethod: .other,
@@ -424,7 +426,7 @@ public struct TraceStore: Sendable {
 
     /// Non-SIP HEP payloads join their correlation group, and their call when the correlation id
     /// is a Call-ID (Kamailio hlog() without an id, rtpengine).
-    private mutating func addEvent(_ m: DecodedMessage, correlation: UInt32, origin: UInt16, input: UInt16,
+    private mutating func addEvent(_ m: DecodedMessage, correlation: UInt32, origin: UInt16, payloadInput: UInt16,
                                    source: UInt32, destination: UInt32) {
         let index = Int32(messages.count)
         estimatedBytes += TraceStore.bytesPerRecord + m.payload.count
@@ -438,7 +440,7 @@ public struct TraceStore: Sendable {
             group = correlation != 0 ? hepGroup(correlation) : uncorrelated()
         }
         let record = MessageRecord(
-            time: m.timestamp, payload: payloadRef(m, input: input), source: source,
+            time: m.timestamp, payload: payloadRef(m, input: payloadInput), source: source,
             destination: destination, call: -1, cseq: 0, payloadHash: 0,
             frame: UInt32(truncatingIfNeeded: m.frameNumber), origin: origin, status: 0, transaction: 0,
             method: .other, cseqMethod: .other, hasCSeq: false, transport: m.transport,
@@ -479,16 +481,18 @@ extension TraceStore {
 extension TraceStore {
     /// Adds a batch handed over by a decoding thread. `input` is the id from `addInput` of the
     /// file the batch's payload offsets refer to (0: keep copies of the payloads).
-    public mutating func add(_ batch: MessageBatch, input: UInt16 = 0) {
+    /// `payloadInput`: where the batch's own bytes were also written (`MessageBatch.bytesInInput`),
+    /// when not in `input` (a live session's spool file, not a capture).
+    public mutating func add(_ batch: MessageBatch, input: UInt16 = 0, payloadInput: UInt16? = nil) {
         if input != 0, let source = self.input(input) {
             // Batches may reference payloads in the mapped input instead of carrying copies.
-            source.withBytes { bytes in add(batch, input: input, bytes: bytes) }
+            source.withBytes { bytes in add(batch, input: input, payloadInput: payloadInput ?? input, bytes: bytes) }
         } else {
-            add(batch, input: input, bytes: nil)
+            add(batch, input: input, payloadInput: payloadInput ?? input, bytes: nil)
         }
     }
 
-    private mutating func add(_ batch: MessageBatch, input: UInt16, bytes: UnsafeRawBufferPointer?) {
+    private mutating func add(_ batch: MessageBatch, input: UInt16, payloadInput: UInt16, bytes: UnsafeRawBufferPointer?) {
         // Call-IDs and endpoints first, all of them, in a loop that does nothing else: each
         // lookup is a few reads at random places in memory, and with no other work between
         // them the processor has several under way at once. One message at a time, each lookup
@@ -501,7 +505,7 @@ extension TraceStore {
         }
         var i = 0
         batch.forEachWithInterface(input: bytes) { m, interface in
-            add(m, input: input, interface: interface, resolved: resolved[i])
+            add(m, input: input, payloadInput: payloadInput, interface: interface, resolved: resolved[i])
             i += 1
         }
         countAdds(batch.count)

@@ -35,6 +35,10 @@ public struct MessageBatch: Sendable {
 
     private var bytes: [UInt8] = []
     private var entries: [Entry] = []
+    /// Where the batch's bytes were also written, whole, in an input (a spool file of a live
+    /// session): messages whose payload the batch copied then say it sits there, at this
+    /// offset plus its place in the batch, and a model keeps an offset instead of a copy.
+    public var bytesInInput: Int?
     /// Where frame comments (pcapng, rare) sit in `bytes`: by entry position.
     private var comments: [Int: CompactRange] = [:]
 
@@ -46,6 +50,11 @@ public struct MessageBatch: Sendable {
     }
 
     public var count: Int { entries.count }
+
+    /// The batch's own bytes (copied payloads, HEP strings, comments), to be written elsewhere.
+    public func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try bytes.withUnsafeBytes(body)
+    }
     public var isEmpty: Bool { entries.isEmpty }
     public var byteCount: Int { bytes.count }
     /// Memory the batch holds: its byte buffer and its entries, reserved room included.
@@ -144,7 +153,9 @@ public struct MessageBatch: Sendable {
                         payloadType: e.pointee.payloadType,
                         payload: e.pointee.payloadInInput ? input!.slice(payloadRange) : all.slice(payloadRange),
                         sip: e.pointee.sip, hep: hep, frameNumber: e.pointee.frameNumber,
-                        payloadInputOffset: e.pointee.inputOffset < 0 ? nil : e.pointee.inputOffset)
+                        payloadInputOffset: e.pointee.payloadInInput || bytesInInput == nil
+                            ? (e.pointee.inputOffset < 0 ? nil : e.pointee.inputOffset)
+                            : bytesInInput! + e.pointee.payloadStart)
                     if e.pointee.hasComment, let r = comments[i]?.range { m.frameComment = FrameComment(utf8: all.slice(r)) }
                     m.digest = e.pointee.digest
                     body(m, Int(e.pointee.interface))
