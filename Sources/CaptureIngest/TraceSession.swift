@@ -47,6 +47,12 @@ public struct TraceSession {
 
     public var store: TraceStore
     public private(set) var sources: [Source] = []
+    /// Where the spool file for payloads of sources without a file of their own (listeners,
+    /// pipes, replays) may go, first that works; empty: those payloads stay in memory.
+    public var spoolDirectories = SpoolFile.defaultDirectories
+    private var spool: PayloadSpool?
+    private var spoolInput: UInt16 = 0
+    private var spoolTried = false
 
     public init(configuration: TraceStore.Configuration = .init()) {
         store = TraceStore(configuration: configuration)
@@ -68,8 +74,15 @@ public struct TraceSession {
                 // A SIP message takes a few hundred bytes of a capture: this is more than the
                 // file will fill, which costs address space only.
                 store.reserveCapacity(forMoreMessages: bytes.expectedCount / 256)
-            case .batch(let s, let batch):
-                store.add(batch, input: sources[s].input)
+            case .batch(let s, var batch):
+                let input = sources[s].input
+                if input == 0, let (spoolID, offset) = spooled(batch) {
+                    // The payloads stay in the spool file; the model keeps offsets into it.
+                    batch.bytesInInput = offset
+                    store.add(batch, input: 0, payloadInput: spoolID)
+                } else {
+                    store.add(batch, input: input)
+                }
             case .progress(let s, let done, let total):
                 sources[s].bytesDone = done
                 sources[s].bytesTotal = total
@@ -92,6 +105,20 @@ public struct TraceSession {
             }
         }
         return !events.isEmpty
+    }
+
+    /// Writes the batch's bytes to the spool file (made on first use); its input id and where
+    /// they went, or nil when they stay in memory (no spool file, or it takes no more).
+    private mutating func spooled(_ batch: MessageBatch) -> (UInt16, Int)? {
+        if !spoolTried {
+            spoolTried = true
+            if !spoolDirectories.isEmpty, let made = PayloadSpool(directories: spoolDirectories) {
+                spool = made
+                spoolInput = store.addInput(made)
+            }
+        }
+        guard let spool, spool.isOpen, let offset = batch.withBytes({ spool.append($0) }) else { return nil }
+        return (spoolInput, offset)
     }
 
     /// All sources' counters added up.

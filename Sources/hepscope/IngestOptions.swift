@@ -23,6 +23,9 @@ struct IngestOptions: ParsableArguments {
     @Option(name: .customLong("write-rotate"), help: "With --write: start a new file past this size (e.g. 100M).")
     var writeRotate: String?
 
+    @Flag(help: "Keep the payloads of messages received live (listeners, pipes) in memory instead of in an unlinked temporary file in $TMPDIR (else /var/tmp, else /tmp).")
+    var payloadsInMemory = false
+
     @Option(help: "TCP/TLS listeners: connections open at once; more are refused and counted.")
     var maxConnections = 1000
 
@@ -46,6 +49,13 @@ struct IngestOptions: ParsableArguments {
 
     var configuration: TraceStore.Configuration {
         .init(linkHeaders: linkHeaders, memoryLimit: memoryLimit.flatMap(MemorySize.parse) ?? MemorySize.defaultLimit)
+    }
+
+    /// A session for these options: where live payloads go, besides the model's configuration.
+    func session() -> TraceSession {
+        var session = TraceSession(configuration: configuration)
+        if payloadsInMemory { session.spoolDirectories = [] }
+        return session
     }
 
     var liveOptions: LiveIngest.Options {

@@ -22,7 +22,7 @@ struct LiveRun {
     private var signalSources: [DispatchSourceSignal] = []
 
     init(specs: [SourceSpec], options: IngestOptions) throws {
-        session = TraceSession(configuration: options.configuration)
+        session = options.session()
         live = try LiveIngest(queue: queue, options: options.liveOptions)
         let key = options.hepKey.map { Array($0.utf8) }
         for spec in specs {

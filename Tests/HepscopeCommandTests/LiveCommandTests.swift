@@ -71,6 +71,33 @@ let replayTool = Fixtures.packageRoot.deletingLastPathComponent().appendingPathC
         #expect(String(decoding: cmpOut.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) == "match: 280 messages\n")
     }
 
+    /// Live payloads go to an unlinked spool file (in /proc/PID/fd as "... (deleted)") unless
+    /// --payloads-in-memory keeps them in memory; what is printed is the same either way.
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: replayTool.path)))
+    func livePayloadsGoToASpoolFileUnlessKeptInMemory() throws {
+        var summaries: [String] = []
+        for inMemory in [false, true] {
+            let port = Self.freePort()
+            let (p, out, _) = try start(["print", "--summary", "--duration", "3"]
+                                        + (inMemory ? ["--payloads-in-memory"] : []) + ["udp://127.0.0.1:\(port)"])
+            waitForListener()
+            try replay("udp://127.0.0.1:\(port)", ["--rate", "5000"])
+            usleep(300_000)
+            let fdDir = "/proc/\(p.processIdentifier)/fd"
+            let targets = ((try? FileManager.default.contentsOfDirectory(atPath: fdDir)) ?? [])
+                .compactMap { try? FileManager.default.destinationOfSymbolicLink(atPath: "\(fdDir)/\($0)") }
+            let spools = targets.filter { $0.contains("hepscope-spool-") }
+            #expect(spools.count == (inMemory ? 0 : 1), "\(spools)")
+            #expect(spools.allSatisfy { $0.hasSuffix("(deleted)") }, "\(spools)")
+            let data = out.fileHandleForReading.readDataToEndOfFile()
+            p.waitUntilExit()
+            #expect(p.terminationStatus == 0)
+            summaries.append(String(decoding: data, as: UTF8.self).replacingOccurrences(of: ":\(port)", with: ":PORT"))
+        }
+        #expect(summaries[0].contains("280 SIP"), "\(summaries[0])")
+        #expect(summaries[0] == summaries[1])
+    }
+
     @Test(.enabled(if: FileManager.default.fileExists(atPath: replayTool.path)))
     func ctrlCPrintsWhatArrivedAlongsideAFile() throws {
         let port = Self.freePort()

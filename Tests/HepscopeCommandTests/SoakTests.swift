@@ -14,7 +14,7 @@ import Glibc
         let port = LiveCommandTests.freePort()
         let outPath = FileManager.default.temporaryDirectory.appendingPathComponent("soak-\(port).txt").path
         defer { unlink(outPath) }
-        let limitMB = 24
+        let limitMB = 4
         guard let listener = ProcessMeasurement.start(
             [HepscopeRun.binary.path, "print", "--summary", "--memory-limit", "\(limitMB)M", "--duration", "14",
              "udp://127.0.0.1:\(port)"], outputPath: outPath) else {
@@ -28,7 +28,8 @@ import Glibc
         let (cost, output) = ProcessMeasurement.finish(listener)
         #expect(cost.exitStatus == 0)
         let lines = output.split(separator: "\n")
-        // ~72,000 packets: some 250 sessions of 280 messages, far more than 24 MiB holds with copies.
+        // ~72,000 packets: some 250 sessions of 280 messages, more than 4 MiB of index holds (the
+        // payloads themselves go to a spool file, not into the budget).
         #expect(sent.packets > 50_000)
         let received = lines.first { $0.hasPrefix("source udp://") }.map(String.init) ?? ""
         #expect(received.contains("\(sent.packets) packets"), "\(received)")
@@ -38,9 +39,11 @@ import Glibc
         let kept = lines.filter { $0.hasPrefix("soak-") }.map { $0.split(separator: " ", omittingEmptySubsequences: true) }
         #expect(kept.count > 3)
         #expect(kept.dropLast().allSatisfy { $0[2] == "40" && $0[9] == "280" }, "\(kept.map { $0.prefix(10).joined(separator: " ") }.prefix(5))")
-        // The budget bounds the model; the runtime, NIO and buffers add a fixed amount on top.
+        // The budget bounds the model's records and calls; the runtime, NIO, buffers, the tables
+        // the budget does not count and, during an eviction, the model being rebuilt add a
+        // fixed amount on top (about 60 MiB here; 72,000 payloads kept in memory came to more).
         let peakMB = cost.peakRSSBytes >> 20
         print("soak: sent \(sent.packets) packets, peak RSS \(peakMB) MiB with a \(limitMB) MiB budget; \(evicted ?? "")")
-        #expect(peakMB < limitMB * 2 + 40)
+        #expect(peakMB < limitMB * 2 + 64)
     }
 }
