@@ -25,6 +25,8 @@ public struct ByteStringTable: Sendable {
     public var count: Int { starts.count - 2 }
     /// Bytes held (arena plus tables), for the memory figures.
     public var memoryBytes: Int { arena.capacity + starts.capacity * 4 + slots.capacity * 8 }
+    /// Bytes in use: room reserved but not yet filled is left out (it stays virtual).
+    public var usedBytes: Int { arena.count + starts.count * 4 + slots.count * 8 }
 
     /// Makes room for about `strings` more strings of `bytes` bytes in all, so that a big load
     /// does not copy them each time the arena doubles; room not filled stays virtual.

@@ -45,4 +45,5 @@ public struct ChainedLists<Element: Sendable>: Sendable {
     }
 
     var memoryBytes: Int { nodes.capacity * MemoryLayout<(element: Element, previous: Int32)>.stride }
+    var usedBytes: Int { nodes.count * MemoryLayout<(element: Element, previous: Int32)>.stride }
 }

@@ -13,6 +13,12 @@ public struct GroupStatistics: Sendable {
     public private(set) var setupTime = LatencyHistogram()
     public private(set) var duration = LatencyHistogram()
 
+    /// Heap bytes held besides the struct itself (histogram buckets above all), for the budget.
+    var memoryBytes: Int {
+        postDialDelay.memoryBytes + setupTime.memoryBytes + duration.memoryBytes
+            + 32 + byState.count * 8 + (failuresByStatus.isEmpty ? 0 : 48 + failuresByStatus.count * 16)
+    }
+
     public init() {}
 
     public var active: Int { CallState.allCases.filter(\.isActive).reduce(0) { $0 + byState[Int($1.rawValue)] } }
@@ -107,6 +113,9 @@ public struct LatencyHistogram: Sendable {
 
     static let subBits = 7
     static let subCount = 1 << subBits
+
+    /// Heap bytes of the buckets (up to the largest value's: a few KiB for call durations).
+    var memoryBytes: Int { buckets.isEmpty ? 0 : 32 + buckets.count * 4 }
 
     public init() {}
 

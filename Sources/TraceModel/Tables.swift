@@ -12,6 +12,8 @@ public struct EndpointTable: Sendable {
 
     public private(set) var all: [Endpoint] = []
     private var slots = [Slot](repeating: Slot(key: 0, id: 0), count: 64)
+    /// Bytes in use (the list as filled, the slots all written).
+    var usedBytes: Int { all.count * MemoryLayout<Endpoint>.stride + slots.count * MemoryLayout<Slot>.stride }
     private var lastEndpoint = Endpoint.unknown
     private var lastID: UInt32 = .max
 

@@ -3,22 +3,24 @@ import WireDecoding
 /// Staying within a memory budget: whole correlation groups go, least recently active first, so
 /// a session on screen is never shown half-evicted. The most recently active group is kept.
 extension TraceStore {
-    /// What one record and one call cost, as estimated for the budget (a record and its share
-    /// of the tables; a call's struct and its entries in the lookup and link tables).
+    /// What one record costs with its share of the tables, for room reserved ahead of a load.
     static let bytesPerRecord = MemoryLayout<MessageRecord>.stride + 12
-    static let bytesPerCall = MemoryLayout<Call>.stride + 140
 
     /// Evicts groups until the estimate is under three quarters of the limit (so the next
     /// eviction is some way off), then rebuilds the model from what is kept.
     public mutating func enforceMemoryLimit() {
-        guard let limit = configuration.memoryLimit, estimatedBytes > limit else { return }
+        guard let limit = configuration.memoryLimit else { return }
+        let used = memoryInUse
+        guard used > limit else { return }
         let live = orderedGroups.sorted { (groups[$0].lastArrival, $0) < (groups[$1].lastArrival, $1) }
         guard live.count > 1 else { return }
+        // A group's share of it all: its messages' part.
+        let perMessage = used / max(1, messages.count)
         var evict = Set<Int>()
-        var remaining = estimatedBytes
+        var remaining = used
         for g in live.dropLast() where remaining > limit * 3 / 4 {
             evict.insert(g)
-            remaining -= groups[g].messageCount * TraceStore.bytesPerRecord + groups[g].calls.count * TraceStore.bytesPerCall
+            remaining -= groups[g].messageCount * perMessage
         }
         evictGroups(evict)
     }
@@ -28,7 +30,11 @@ extension TraceStore {
     public mutating func evictGroups(_ doomed: Set<Int>) {
         guard !doomed.isEmpty else { return }
         var evictedMessages = 0
-        var fresh = rebuilt { index in
+        // Room for what stays, made at once: the rebuilt model's lists doubling as they fill
+        // would add their copies to the old model's memory, which is still held meanwhile.
+        let keptMessages = messages.count - doomed.reduce(0) { $0 + groups[$1].messageCount }
+        let keptCalls = calls.count - doomed.reduce(0) { $0 + groups[$1].calls.count }
+        var fresh = rebuilt(expecting: (max(0, keptMessages), max(0, keptCalls))) { index in
             if doomed.contains(groupIndex(ofMessage: index)) {
                 evictedMessages += 1 + sightings(of: index).count
                 return false
@@ -45,9 +51,13 @@ extension TraceStore {
 
     /// A model holding only the messages (and events) `keep` accepts, each added again in its
     /// original order, as if just decoded: calls, states and links are worked out anew.
-    public func rebuilt(keeping keep: (Int32) -> Bool) -> TraceStore {
+    public func rebuilt(expecting size: (messages: Int, calls: Int)? = nil, keeping keep: (Int32) -> Bool) -> TraceStore {
         var fresh = TraceStore(configuration: configuration)
         fresh.inputs = inputs
+        if let size {
+            fresh.messages.reserveCapacity(size.messages)
+            fresh.calls.reserveCapacity(size.calls)
+        }
         for i in messages.indices where keep(Int32(i)) {
             replay(Int32(i), into: &fresh)
             // Every kept payload is read once: the file pages that brings in go back as it goes.

@@ -129,13 +129,13 @@ extension TraceStore {
             groups[from].calls[pos] = last
             calls[Int(last)].positionInGroup = Int32(pos)
         }
-        groups[from].statistics.apply(contribution, sign: -1)
+        updateStatistics(of: from) { $0.apply(contribution, sign: -1) }
         groups[from].messageCount -= Int(call.messageCount)
         groups[from].timesStale = true
         calls[Int(c)].group = target
         calls[Int(c)].positionInGroup = Int32(groups[Int(target)].calls.count)
         groups[Int(target)].calls.append(c)
-        groups[Int(target)].statistics.apply(contribution, sign: 1)
+        updateStatistics(of: Int(target)) { $0.apply(contribution, sign: 1) }
         groups[Int(target)].messageCount += Int(call.messageCount)
         groups[Int(target)].touch(call.firstTime)
         groups[Int(target)].touch(call.lastTime)

@@ -156,6 +156,30 @@ extension TraceStore {
         return Double(group.messageCount) / (Double(span) / 1e9)
     }
 
+    /// What the model holds in memory, from the sizes of its lists and tables: records, calls,
+    /// strings, lookup tables, the per-message side tables (sightings, comments, events) and
+    /// payloads copied into its arena (not those left in a file or a spool file). Room
+    /// reserved ahead but not filled is left out: it stays virtual. What the memory budget is
+    /// held to; cheap enough to work out every few thousand messages.
+    public var memoryInUse: Int {
+        var total = messages.count * MemoryLayout<MessageRecord>.stride
+        total += calls.count * (MemoryLayout<Call>.stride + 4 + 4)  // + its place in a group's list and by Call-ID
+        total += groups.count * MemoryLayout<CorrelationGroup>.stride
+        total += transactionLists.usedBytes + dialogLists.usedBytes
+        total += strings.usedBytes + endpoints.usedBytes + arena.byteCount
+        total += callByKey.capacity * 16 + linker.tokens.capacity * 16
+        // Dictionaries: about 16 bytes an entry of hash storage; an array value adds its own
+        // allocation (32 bytes of header, malloc's rounding) and elements.
+        let arrayEntry = 16 + 48
+        total += sightingsByMessage.count * (arrayEntry + 2 * MemoryLayout<Sighting>.stride)
+        total += (eventsByCall.count + callLinks.count + linkTokensSeen.count) * (arrayEntry + 16)
+        total += (commentsByMessage.count + eventCorrelation.count + eventGroups.count + otherMethods.count
+                  + otherCSeqMethods.count) * 16
+        total += eventGroups.count * 4  // each event in its group's list
+        total += statisticsBytes
+        return total
+    }
+
     /// Bytes the model itself holds (records, calls, tables), for the bytes-per-message figure.
     public var modelMemoryBytes: Int {
         var total = messages.capacity * MemoryLayout<MessageRecord>.stride

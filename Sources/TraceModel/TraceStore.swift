@@ -59,13 +59,13 @@ public struct TraceStore: Sendable {
     var callLinks: [Int32: [CallLink]] = [:]
     /// Link tokens each call has already handled.
     var linkTokensSeen: [Int32: [UInt64]] = [:]
-    /// A running estimate of the model's size, cheap enough to keep per message.
-    public internal(set) var estimatedBytes = 0
     /// Times a call's start moved earlier once it had messages (one older than its first came
     /// late): a list of calls in start order is then out of order, not only short.
     public internal(set) var callStartsMoved = 0
     /// Groups retired so far (their calls and events went to another group).
     public internal(set) var retiredGroupCount = 0
+    /// Heap bytes of all groups' statistics (their histograms grow with the latencies seen).
+    var statisticsBytes = 0
     var addsSinceBudgetCheck = 0
     var lastCorrelation: UInt32 = 0
     var lastOrigin: (origin: MessageOrigin, id: UInt16)?
@@ -222,7 +222,6 @@ public struct TraceStore: Sendable {
         }
 
         let index = Int32(messages.count)
-        estimatedBytes += TraceStore.bytesPerRecord + (payloadInput == 0 || m.payloadInputOffset == nil ? p.count : 0)
         var record = MessageRecord(
             time: m.timestamp, payload: payloadRef(m, input: payloadInput), source: source,
             destination: destination, call: callIndex, cseq: sip.cseqNumber ?? 0,
@@ -285,7 +284,7 @@ public struct TraceStore: Sendable {
         groups[g].lastArrival = messages.count
         let after = contribution(of: callIndex)
         if after != before {
-            groups[g].statistics.replace(before, with: after)
+            updateStatistics(of: g) { $0.replace(before, with: after) }
         }
         linkLegs(callIndex, sip, p)
     }
@@ -303,7 +302,6 @@ public struct TraceStore: Sendable {
         if let existing = call(withKey: key) { return existing }
         let index = Int32(calls.count)
         let g = correlation != 0 ? hepGroup(correlation) : uncorrelated()
-        estimatedBytes += TraceStore.bytesPerCall
         var c = Call(callID: callID, hepCorrelation: correlation, group: g)
         c.positionInGroup = Int32(groups[Int(g)].calls.count)
         calls.append(c)
@@ -313,7 +311,7 @@ public struct TraceStore: Sendable {
         }
         if firstCallOfString[Int(callID)] < 0 { firstCallOfString[Int(callID)] = index }
         groups[Int(g)].calls.append(index)
-        groups[Int(g)].statistics.apply(GroupStatistics.Contribution(c), sign: 1)
+        updateStatistics(of: Int(g)) { $0.apply(GroupStatistics.Contribution(c), sign: 1) }
         linker.addCall()
         registerCallID(index)
         return index
@@ -327,6 +325,13 @@ public struct TraceStore: Sendable {
         return GroupStatistics.Contribution(
             state: calls[i].state, kind: calls[i].kind, finalStatus: calls[i].finalStatus, invite: calls[i].inviteNanos,
             ring: calls[i].ringNanos, answer: calls[i].answerNanos, bye: calls[i].byeNanos)
+    }
+
+    /// Changes a group's statistics, keeping the count of their heap bytes for the budget.
+    mutating func updateStatistics(of g: Int, _ body: (inout GroupStatistics) -> Void) {
+        let before = groups[g].statistics.memoryBytes
+        body(&groups[g].statistics)
+        statisticsBytes += groups[g].statistics.memoryBytes - before
     }
 
     mutating func update(call i: Int32, _ body: (inout Call) -> Void) {
@@ -429,7 +434,6 @@ public struct TraceStore: Sendable {
     private mutating func addEvent(_ m: DecodedMessage, correlation: UInt32, origin: UInt16, payloadInput: UInt16,
                                    source: UInt32, destination: UInt32) {
         let index = Int32(messages.count)
-        estimatedBytes += TraceStore.bytesPerRecord + m.payload.count
         var group: UInt32
         var callIndex: Int32 = -1
         if correlation != 0, let c = linker.callNamed(TraceStore.tokenHash(.callID, strings, correlation)),

@@ -53,7 +53,8 @@ struct BenchCommand: ParsableCommand {
             + "\(ComparisonTable.fixed(figures.cpuSeconds, 3)) s CPU, "
             + "\(Int(figures.messagesPerSecond)) messages/s")
         print("  model: \(figures.modelBytes / 1_048_576) MiB, "
-            + "\(ComparisonTable.fixed(figures.modelBytesPerMessage, 1)) bytes per message (payloads stay in the file)")
+            + "\(ComparisonTable.fixed(figures.modelBytesPerMessage, 1)) bytes per message (payloads stay in the file); "
+            + "counted by the memory budget: \(figures.budgetedBytes / 1_048_576) MiB")
         print(BenchCommand.afterTheLoad(resident: figures.residentBytes, anonymous: figures.anonymousBytes,
                                         messages: figures.messages))
 

@@ -39,9 +39,8 @@ import Glibc
         let kept = lines.filter { $0.hasPrefix("soak-") }.map { $0.split(separator: " ", omittingEmptySubsequences: true) }
         #expect(kept.count > 3)
         #expect(kept.dropLast().allSatisfy { $0[2] == "40" && $0[9] == "280" }, "\(kept.map { $0.prefix(10).joined(separator: " ") }.prefix(5))")
-        // The budget bounds the model's records and calls; the runtime, NIO, buffers, the tables
-        // the budget does not count and, during an eviction, the model being rebuilt add a
-        // fixed amount on top (about 60 MiB here; 72,000 payloads kept in memory came to more).
+        // The budget bounds the model; the runtime and its libraries, NIO, buffers and, while
+        // groups are dropped, the model rebuilt beside the old one add to it.
         let peakMB = cost.peakRSSBytes >> 20
         print("soak: sent \(sent.packets) packets, peak RSS \(peakMB) MiB with a \(limitMB) MiB budget; \(evicted ?? "")")
         #expect(peakMB < limitMB * 2 + 64)

@@ -46,7 +46,7 @@ import WireDecoding
     @Test func evictsTheLeastRecentlyActiveSessionWhole() {
         let path = Fixtures.kamailio("hep-kamailio-udp.pcap").path
         let full = load([path]).store
-        let budget = full.estimatedBytes * 2 / 3
+        let budget = full.memoryInUse * 3 / 4
         let limited = load([path], limit: budget).store
         // Session a ends first (01:55:22.07), so it goes; session b stays exactly as it was.
         #expect(limited.orderedGroups.map { limited.correlationID(of: limited.groups[$0]) } == ["tb-20261127T015517Z-udp-b"])
@@ -55,7 +55,7 @@ import WireDecoding
         let kept = limited.groups[limited.orderedGroups[0]]
         #expect(facts(limited, group: kept) == facts(full, group: b))
         #expect(kept.statistics.answered == 10 && kept.statistics.failuresByStatus == [486: 10])
-        #expect(limited.estimatedBytes <= budget)
+        #expect(limited.memoryInUse <= budget)
         // Payloads of what is kept are still readable from the file.
         let first = limited.messages[Int(limited.calls[Int(kept.calls[0])].firstMessage)]
         #expect(limited.withPayload(of: first) { $0.count } == Int(first.payload.length))

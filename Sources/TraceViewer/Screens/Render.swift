@@ -155,7 +155,7 @@ public enum Renderer {
         if parts.isEmpty { parts.append("no source") }
         let listenerDrops = session.sources.reduce(0) { $0 + $1.counters.dropped }
         parts.append("dropped \(Format.count(model.store.counters.evictedMessages + listenerDrops))")
-        parts.append("mem \(Format.bytes(model.store.estimatedBytes))")
+        parts.append("mem \(Format.bytes(model.store.memoryInUse))")
         var line = " " + parts.joined(separator: " \(g.separator) ")
         // A bar for files still loading; "live" for sources that keep delivering.
         if let loading = session.sources.first(where: { $0.kind == .file && !$0.finished }), let p = loading.progress {
