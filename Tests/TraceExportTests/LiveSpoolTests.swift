@@ -10,36 +10,13 @@ import WireDecoding
 /// the model's memory: the model, what it shows, what it saves and what survives an eviction
 /// are the same as with the payloads kept in memory.
 @Suite struct LiveSpoolTests {
-    /// The capture's messages as a listener hands them over: copies, in batches of `size`.
-    static func liveBatches(_ name: String, size: Int) throws -> [MessageBatch] {
-        let bytes = try Fixtures.bytes(Fixtures.kamailio(name))
-        let decoder = TraceDecoder()
-        var batches: [MessageBatch] = []
-        var batch = MessageBatch()
-        try bytes.withUnsafeBytes { b in
-            var reader = try CaptureFileReader(b)
-            while let frame = reader.next() {
-                decoder.decode(frame: frame) { m in
-                    var copy = m
-                    copy.payloadInputOffset = nil  // nothing stays behind a live message
-                    batch.append(copy)
-                    if batch.count == size {
-                        batches.append(batch)
-                        batch = MessageBatch()
-                    }
-                }
-            }
-            decoder.finish { batch.append($0) }
-        }
-        if !batch.isEmpty { batches.append(batch) }
-        return batches
-    }
-
     static func session(spooling: Bool, _ name: String = "hep-kamailio-udp.pcap") throws -> TraceSession {
         var session = TraceSession()
         if !spooling { session.spoolDirectories = [] }
         let s = session.addSource(name: "udp://127.0.0.1:9060", kind: .listener)
-        for batch in try liveBatches(name, size: 16) { session.apply([.batch(source: s, batch)]) }
+        // Nothing stays behind a live message: its payload is the batch's copy only.
+        let batches = try Fixtures.messageBatches(name, size: 16) { $0.payloadInputOffset = nil }
+        for batch in batches { session.apply([.batch(source: s, batch)]) }
         return session
     }
 

@@ -10,42 +10,18 @@ import WireDecoding
 /// of being worked out again (a million calls took a few hundred milliseconds): it must stay
 /// exactly the list worked out anew, whatever order the data comes in.
 @Suite struct ListExtensionTests {
-    /// The capture's messages in batches of `size`, in file order or reversed.
-    /// With `sameTime`, every message gets one time: every call starts at once, and ties in
-    /// start order fall back to the call's index.
-    static func batches(_ name: String, size: Int, reversed: Bool = false, sameTime: Bool = false) throws -> [MessageBatch] {
-        let bytes = try Fixtures.bytes(Fixtures.kamailio(name))
-        let decoder = TraceDecoder()
-        var batches: [MessageBatch] = []
-        var batch = MessageBatch()
-        bytes.withUnsafeBytes { b in
-            var reader = try! CaptureFileReader(b)
-            var frames: [CaptureFrame] = []
-            while let frame = reader.next() { frames.append(frame) }
-            for frame in reversed ? frames.reversed() : frames {
-                decoder.decode(frame: frame) { m in
-                    var m = m
-                    if sameTime { m.timestamp = Timestamp(nanoseconds: 1_700_000_000_000_000_000) }
-                    batch.append(m)
-                    if batch.count == size {
-                        batches.append(batch)
-                        batch = MessageBatch()
-                    }
-                }
-            }
-            decoder.finish { batch.append($0) }
-        }
-        if !batch.isEmpty { batches.append(batch) }
-        return batches
-    }
-
     /// After each batch, the list the viewer keeps (one list, as one screen shows) is the one a
     /// new model works out.
     func check(_ name: String, size: Int, reversed: Bool, sameTime: Bool = false, scope: CallsScope,
                descending: Bool) throws -> ViewerModel {
         let model = ViewerModel(session: TraceSession())
         let source = model.addSource(name: name, kind: .file)
-        for batch in try Self.batches(name, size: size, reversed: reversed, sameTime: sameTime) {
+        // With `sameTime`, every call starts at once, and ties in start order fall back to the
+        // call's index.
+        let batches = try Fixtures.messageBatches(name, size: size, reversed: reversed) { m in
+            if sameTime { m.timestamp = Timestamp(nanoseconds: 1_700_000_000_000_000_000) }
+        }
+        for batch in batches {
             model.ingest([.batch(source: source, batch)])
             let fresh = ViewerModel(session: model.session)
             let kept = model.callRows(scope: scope, sort: .start, descending: descending, filter: nil)
