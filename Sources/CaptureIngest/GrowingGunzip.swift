@@ -48,7 +48,9 @@ final class GrowingGunzip: @unchecked Sendable {
                       reserve: Int = InputBytes.maximumInflatedSize,
                       room: @escaping @Sendable (Int32) -> Int? = { SpoolFile.room($0) },
                       pauseAfter: Int? = nil) -> GrowingGunzip? {
-        guard let fd = SpoolFile.makeTemporaryFile(in: directories) else { return nil }
+        // Pages past the end of the file are never read: the loader reads only what has been
+        // written (`available`), and the file only grows.
+        guard let (fd, map) = SpoolFile.makeGrowingMapping(in: directories, reserve: reserve) else { return nil }
         let hint = compressed.withBytes { b in
             b.count >= 4 ? Int(UInt32(b[b.count - 4]) | UInt32(b[b.count - 3]) << 8
                                | UInt32(b[b.count - 2]) << 16 | UInt32(b[b.count - 1]) << 24) : 0
@@ -58,17 +60,12 @@ final class GrowingGunzip: @unchecked Sendable {
         // Room for it and for the step between two looks at the disk, or no start at all: a
         // file stopped part way for want of room would load less than the fallback does.
         if let left = room(fd), left < estimate + SpoolFile.roomCheckStep {
+            munmap(UnsafeMutableRawPointer(mutating: map), reserve)
             close(fd)
             return nil
         }
-        // Pages past the end of the file are never read: the loader reads only what has been
-        // written (`available`), and the file only grows.
-        guard let map = mmap(nil, reserve, PROT_READ, MAP_SHARED, fd, 0), map != MAP_FAILED else {
-            close(fd)
-            return nil
-        }
-        madvise(map, reserve, MADV_SEQUENTIAL)
-        let g = GrowingGunzip(base: UnsafeRawPointer(map), reservedLength: reserve, estimatedTotal: estimate,
+        madvise(UnsafeMutableRawPointer(mutating: map), reserve, MADV_SEQUENTIAL)
+        let g = GrowingGunzip(base: map, reservedLength: reserve, estimatedTotal: estimate,
                               pauseAfter: pauseAfter)
         let thread = Thread { g.inflate(compressed, into: fd, name: name, limit: reserve, room: room) }
         thread.name = "hepscope-gunzip"
@@ -124,8 +121,7 @@ final class GrowingGunzip: @unchecked Sendable {
                         compressed.release(upTo: inputRead)
                         released = inputRead
                     }
-                    if written == 0 || written / SpoolFile.roomCheckStep != (written + piece.count) / SpoolFile.roomCheckStep,
-                       let left = room(fd), left < SpoolFile.roomCheckStep {
+                    if SpoolFile.lacksRoom(fd, written: written, adding: piece.count, room: room) {
                         why = "stopped inflating: the disk holding the temporary file is nearly full; set TMPDIR to a directory with room"
                         return false
                     }

@@ -170,13 +170,14 @@ public final class InputBytes: PayloadSource, @unchecked Sendable {
         growth?.cancel()  // nobody reads it any more: no need to inflate the rest
     }
 
-    /// Mapped from a file (release and mapIn apply), rather than held in memory.
-    private var isMapped: Bool { mappedLength > 0 || growth != nil }
+    /// True when the bytes are mapped from a file (a capture, or a spool file), not held in
+    /// memory: release and mapIn apply.
+    public var isFileBacked: Bool { mappedLength > 0 || growth != nil }
 
     /// Tells the kernel the mapped pages before `offset` are not needed now: they stop counting
     /// as our resident memory and come back from the file if a payload there is read again.
     public func release(upTo offset: Int) {
-        guard isMapped, let b = base else { return }
+        guard isFileBacked, let b = base else { return }
         let page = InputBytes.pageSize
         let end = min(offset, count) / page * page
         guard end > 0 else { return }
@@ -191,7 +192,7 @@ public final class InputBytes: PayloadSource, @unchecked Sendable {
     public func mapIn(from position: Int, mapped: inout Int) {
         guard position >= mapped else { return }
         mapped = position + InputBytes.mapInStep
-        guard isMapped, let b = base, position < count else { return }
+        guard isFileBacked, let b = base, position < count else { return }
         let from = position / InputBytes.pageSize * InputBytes.pageSize
         // Older kernels refuse the advice (EINVAL): the pages then come in by faults as before.
         madvise(UnsafeMutableRawPointer(mutating: b + from), min(mapped, count) - from, MADV_POPULATE_READ)
@@ -235,7 +236,4 @@ public final class InputBytes: PayloadSource, @unchecked Sendable {
         }
         return try spool.finish(name: name, compressed: true)
     }
-
-    /// True when the bytes are mapped from a file (a capture, or a spool file), not held in memory.
-    public var isFileBacked: Bool { isMapped }
 }

@@ -21,14 +21,10 @@ final class PayloadSpool: PayloadSource, @unchecked Sendable {
     /// nil when no temporary file can be made or mapped.
     init?(directories: [String] = SpoolFile.defaultDirectories, reserve: Int = InputBytes.maximumInflatedSize,
           room: @escaping (Int32) -> Int? = { SpoolFile.room($0) }) {
-        guard let fd = SpoolFile.makeTemporaryFile(in: directories) else { return nil }
         // Only what has been written is ever read: no page past the end of the file is touched.
-        guard let map = mmap(nil, reserve, PROT_READ, MAP_SHARED, fd, 0), map != MAP_FAILED else {
-            close(fd)
-            return nil
-        }
+        guard let (fd, map) = SpoolFile.makeGrowingMapping(in: directories, reserve: reserve) else { return nil }
         self.fd = fd
-        self.base = UnsafeRawPointer(map)
+        self.base = map
         self.reserved = reserve
         self.room = room
     }
@@ -45,16 +41,14 @@ final class PayloadSpool: PayloadSource, @unchecked Sendable {
             isOpen = false
             return nil
         }
-        if count == 0 || count / SpoolFile.roomCheckStep != (count + bytes.count) / SpoolFile.roomCheckStep {
-            if let left = room(fd), left < SpoolFile.roomCheckStep {
-                isOpen = false
-                return nil
-            }
-            // Pages read back through the mapping since the last step leave resident memory.
-            if count > releasedAt {
-                madvise(UnsafeMutableRawPointer(mutating: base), count, MADV_DONTNEED)
-                releasedAt = count
-            }
+        if SpoolFile.lacksRoom(fd, written: count, adding: bytes.count, room: room) {
+            isOpen = false
+            return nil
+        }
+        // Pages read back through the mapping since the last step leave resident memory.
+        if SpoolFile.isRoomCheckDue(written: count, adding: bytes.count), count > releasedAt {
+            releaseReadPages()
+            releasedAt = count
         }
         guard SpoolFile.writeAll(fd, bytes) else {
             isOpen = false

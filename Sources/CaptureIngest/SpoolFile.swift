@@ -48,6 +48,32 @@ struct SpoolFile: ~Copyable {
         return free - min(1 << 30, total / 10)
     }
 
+    /// Whether writing `adding` bytes after `written` is when to look at the disk again: on the
+    /// first write, and each time the file crosses a `roomCheckStep`.
+    static func isRoomCheckDue(written: Int, adding: Int) -> Bool {
+        written == 0 || written / roomCheckStep != (written + adding) / roomCheckStep
+    }
+
+    /// True when `adding` more bytes after `written` should not go to `fd`'s disk: it is time to
+    /// look (`isRoomCheckDue`) and `room` says less than a step is left.
+    static func lacksRoom(_ fd: Int32, written: Int, adding: Int, room: (Int32) -> Int?) -> Bool {
+        guard isRoomCheckDue(written: written, adding: adding), let left = room(fd) else { return false }
+        return left < roomCheckStep
+    }
+
+    /// A new temporary file (see `makeTemporaryFile`) mapped, read-only and shared, over
+    /// `reserve` bytes of address space ahead of what it holds, so that bytes written to it
+    /// later show through the same mapping. Only what has been written may be read: a page past
+    /// the end of the file faults.
+    static func makeGrowingMapping(in directories: [String], reserve: Int) -> (fd: Int32, base: UnsafeRawPointer)? {
+        guard let fd = makeTemporaryFile(in: directories) else { return nil }
+        guard let map = mmap(nil, reserve, PROT_READ, MAP_SHARED, fd, 0), map != MAP_FAILED else {
+            close(fd)
+            return nil
+        }
+        return (fd, UnsafeRawPointer(map))
+    }
+
     /// A new temporary file in the first of `directories` where one can be made, already
     /// unlinked: its space comes back when the last descriptor and mapping of it go, even if
     /// the program is killed.
@@ -73,8 +99,7 @@ struct SpoolFile: ~Copyable {
 
     mutating func append(_ bytes: UnsafeRawBufferPointer) {
         guard bytes.count > 0 else { return }
-        if fd >= 0, count == 0 || count / Self.roomCheckStep != (count + bytes.count) / Self.roomCheckStep,
-           let left = room(fd), left < Self.roomCheckStep {
+        if fd >= 0, SpoolFile.lacksRoom(fd, written: count, adding: bytes.count, room: room) {
             moveToMemory()  // the disk is nearly full: on in memory, as without a spool file
         }
         if fd >= 0, SpoolFile.writeAll(fd, bytes) {
