@@ -24,11 +24,13 @@ let package = Package(
         .systemLibrary(name: "CNCursesW", pkgConfig: "ncursesw", providers: [.apt(["libncurses-dev"])]),
         // glibc's allocator controls: a finished load gives the heap its batches used back.
         .systemLibrary(name: "CMalloc"),
+        // fallocate's punch hole: a live session's spool file gives evicted payloads' space back.
+        .systemLibrary(name: "CFileSpace"),
 
         .target(name: "WireDecoding", dependencies: ["CZlib"]),
         .target(name: "TraceModel", dependencies: ["WireDecoding"]),
         .target(name: "TraceOutput", dependencies: ["TraceModel", "WireDecoding"]),
-        .target(name: "CaptureIngest", dependencies: ["WireDecoding", "TraceModel", "CMalloc"]),
+        .target(name: "CaptureIngest", dependencies: ["WireDecoding", "TraceModel", "CMalloc", "CFileSpace"]),
         .target(name: "Benchmarking", dependencies: ["CaptureIngest", "TraceModel", "TraceViewer"]),
         // Saving selections: pcap/pcapng (original frames or decapsulated), text, JSON, ladders.
         .target(name: "TraceExport", dependencies: ["TraceModel", "TraceOutput", "WireDecoding"]),

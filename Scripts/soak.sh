@@ -19,6 +19,17 @@ listener=$!
 sleep 1
 "$bin" replay --rate "$rate" --seconds "$seconds" --loop 100000000 --unique-calls --rewrite-corr "soak-%d" \
     Tests/Fixtures/kamailio/hep-raw-udp.bin "udp://127.0.0.1:$port"
+# The spool file of live payloads (unlinked, so found through the listener's descriptors): what
+# was written to it, and the disk space it takes after evictions gave some back.
+sleep 2
+pid=$(pgrep -n -f "hepscope print --summary --memory-limit $limit --duration" || true)
+if [ -n "$pid" ]; then
+    for fd in /proc/"$pid"/fd/*; do
+        case "$(readlink "$fd")" in
+            *hepscope-spool-*) stat -L -c "spool file: %s bytes written, %b blocks of %B bytes on disk" "$fd" ;;
+        esac
+    done
+fi
 wait "$listener"
 grep -E "^source|^memory limit|^input" "$out"
 echo "groups kept: $(grep -c '^soak-' "$out")"

@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import CFileSpace
 import Glibc
 #endif
 import TraceModel
@@ -7,7 +8,9 @@ import TraceModel
 /// memory: an unlinked temporary file, written batch by batch and mapped in advance, so that a
 /// session of hours costs memory for its index only, as a capture file does. Used by the
 /// thread that owns the model, which alone writes and reads it. Stops taking bytes (they stay
-/// in memory, as before) when the disk is nearly full or a write fails.
+/// in memory, as before) when the disk is nearly full or a write fails; once the room reserved
+/// for it is full, the session starts another. After an eviction, the disk space of payloads
+/// no message refers to any more goes back (the file keeps its size, with holes).
 final class PayloadSpool: PayloadSource, @unchecked Sendable {
     private let fd: Int32
     private let base: UnsafeRawPointer
@@ -15,6 +18,14 @@ final class PayloadSpool: PayloadSource, @unchecked Sendable {
     private let room: (Int32) -> Int?
     private(set) var count = 0
     private(set) var isOpen = true
+    /// Closed because its address space is used up: a new spool takes over.
+    private(set) var isFull = false
+    /// Closed because the disk was nearly full: open again when space has been given back.
+    private var isWaitingForRoom = false
+    /// The next append looks at the room left whatever the step (after reopening).
+    private var checkRoomNext = false
+    /// Bytes whose disk blocks have been given back.
+    private(set) var givenBack = 0
     /// How far pages read back (a repeat compared, a message shown) were last given back.
     private var releasedAt = 0
 
@@ -39,10 +50,15 @@ final class PayloadSpool: PayloadSource, @unchecked Sendable {
         guard isOpen, bytes.count > 0 else { return isOpen ? count : nil }
         if count + bytes.count > reserved {
             isOpen = false
+            isFull = true
             return nil
         }
-        if SpoolFile.lacksRoom(fd, written: count, adding: bytes.count, room: room) {
+        let lacksRoom = checkRoomNext ? (room(fd).map { $0 < SpoolFile.roomCheckStep } ?? false)
+                                      : SpoolFile.lacksRoom(fd, written: count, adding: bytes.count, room: room)
+        checkRoomNext = false
+        if lacksRoom {
             isOpen = false
+            isWaitingForRoom = true
             return nil
         }
         // Pages read back through the mapping since the last step leave resident memory.
@@ -59,6 +75,36 @@ final class PayloadSpool: PayloadSource, @unchecked Sendable {
         let offset = count
         count += bytes.count
         return offset
+    }
+
+    var givesBackUnusedBytes: Bool { true }
+
+    /// Punches holes where `unused` covers whole pages: their disk blocks (and any pages of
+    /// them in memory) go; reading them would give zeros, but no message refers to them. A
+    /// spool closed for lack of room takes bytes again once some came back.
+    func giveBack(_ unused: [Range<Int>]) {
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        var freed = 0
+        for r in unused {
+            let lower = (r.lowerBound + page - 1) / page * page
+            let upper = min(r.upperBound, count) / page * page
+            guard upper > lower else { continue }
+            // A file system without holes (EOPNOTSUPP) keeps the bytes: nothing else changes.
+            guard hepscope_punch_hole(fd, lower, upper - lower) == 0 else { break }
+            freed += upper - lower
+        }
+        givenBack += freed
+        if freed > 0, isWaitingForRoom {
+            isWaitingForRoom = false
+            isOpen = true
+            checkRoomNext = true
+        }
+    }
+
+    /// The disk space the file takes now (its blocks, holes left out).
+    var diskBytes: Int {
+        var st = stat()
+        return fstat(fd, &st) == 0 ? Int(st.st_blocks) * 512 : 0
     }
 
     /// Gives back the pages read through the mapping (a rebuild reads every payload kept).

@@ -53,6 +53,9 @@ public struct TraceSession {
     private var spool: PayloadSpool?
     private var spoolInput: UInt16 = 0
     private var spoolTried = false
+    private var spools: [PayloadSpool] = []
+    /// Address space mapped for each spool file; when one is full, another is started.
+    var spoolReserve = InputBytes.maximumInflatedSize
 
     public init(configuration: TraceStore.Configuration = .init()) {
         store = TraceStore(configuration: configuration)
@@ -112,13 +115,30 @@ public struct TraceSession {
     private mutating func spooled(_ batch: MessageBatch) -> (UInt16, Int)? {
         if !spoolTried {
             spoolTried = true
-            if !spoolDirectories.isEmpty, let made = PayloadSpool(directories: spoolDirectories) {
-                spool = made
-                spoolInput = store.addInput(made)
-            }
+            startSpool()
         }
-        guard let spool, spool.isOpen, let offset = batch.withBytes({ spool.append($0) }) else { return nil }
+        guard let current = spool else { return nil }
+        if let offset = batch.withBytes({ current.append($0) }) { return (spoolInput, offset) }
+        // A session of days fills a spool's reserve: the next one takes over (the full one
+        // stays, for the payloads in it, and gives their space back as they are evicted).
+        guard current.isFull, current.count > 0, startSpool(), let next = spool,
+              let offset = batch.withBytes({ next.append($0) }) else { return nil }
         return (spoolInput, offset)
+    }
+
+    @discardableResult
+    private mutating func startSpool() -> Bool {
+        guard !spoolDirectories.isEmpty,
+              let made = PayloadSpool(directories: spoolDirectories, reserve: spoolReserve) else { return false }
+        spool = made
+        spools.append(made)
+        spoolInput = store.addInput(made)
+        return true
+    }
+
+    /// The live payloads' spool files: bytes written, and disk space taken now.
+    public var spoolUsage: (written: Int, onDisk: Int) {
+        spools.reduce((0, 0)) { ($0.0 + $1.count, $0.1 + $1.diskBytes) }
     }
 
     /// All sources' counters added up.

@@ -143,10 +143,18 @@ public protocol PayloadSource: AnyObject, Sendable {
     /// Gives back the pages read so far, when the bytes are mapped from a file: they come back
     /// from it when read again (a rebuild reads every payload kept, once).
     func releaseReadPages()
+    /// True when `giveBack` frees anything (a live session's spool file): only for such inputs
+    /// are the stretches no message refers to worked out after an eviction.
+    var givesBackUnusedBytes: Bool { get }
+    /// Told, after an eviction, byte ranges that no kept message refers to any more (the last
+    /// may reach past the end: up to whatever the input holds). They are never read again.
+    func giveBack(_ unused: [Range<Int>])
 }
 
 extension PayloadSource {
     public func releaseReadPages() {}
+    public var givesBackUnusedBytes: Bool { false }
+    public func giveBack(_ unused: [Range<Int>]) {}
 }
 
 /// A map from 64-bit keys to 64-bit values, open addressing with linear probing, for the

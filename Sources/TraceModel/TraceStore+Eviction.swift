@@ -47,6 +47,45 @@ extension TraceStore {
         fresh.counters = kept
         fresh.addsSinceBudgetCheck = 0
         self = fresh
+        giveBackUnreferencedPayloads()
+    }
+
+    /// The stretches of each input that gives space back (a live session's spool file) that no
+    /// message refers to any more, `minimumGap` bytes or longer, from its start to past its
+    /// end: after an eviction, where the evicted groups' payloads were.
+    public func unreferencedPayloadRanges(minimumGap: Int = 64 << 10) -> [UInt16: [Range<Int>]] {
+        var result: [UInt16: [Range<Int>]] = [:]
+        for (i, input) in inputs.enumerated() where input.givesBackUnusedBytes {
+            let id = UInt16(i + 1)
+            let spans = messages.lazy.filter { $0.payload.source == id }
+                .map { (offset: $0.payload.offset, end: $0.payload.offset + Int($0.payload.length)) }
+            // Payloads are written in arrival order, the records' order: one pass, no copy. A
+            // record out of order (never seen) must not have its bytes given back: then sorted.
+            result[id] = Self.gaps(between: spans, minimumGap: minimumGap)
+                ?? Self.gaps(between: spans.sorted { $0.offset < $1.offset }, minimumGap: minimumGap)!
+        }
+        return result
+    }
+
+    /// The stretches between `spans`, sorted by offset, that are `minimumGap` or longer, and
+    /// the rest from the last span's end; nil when the spans are not sorted.
+    private static func gaps<S: Sequence>(between spans: S, minimumGap: Int) -> [Range<Int>]?
+    where S.Element == (offset: Int, end: Int) {
+        var gaps: [Range<Int>] = []
+        var end = 0
+        var lastOffset = 0
+        for s in spans {
+            guard s.offset >= lastOffset else { return nil }
+            lastOffset = s.offset
+            if s.offset - end >= minimumGap { gaps.append(end..<s.offset) }
+            end = max(end, s.end)
+        }
+        gaps.append(end..<Int.max)
+        return gaps
+    }
+
+    private func giveBackUnreferencedPayloads() {
+        for (id, gaps) in unreferencedPayloadRanges() { inputs[Int(id) - 1].giveBack(gaps) }
     }
 
     /// A model holding only the messages (and events) `keep` accepts, each added again in its

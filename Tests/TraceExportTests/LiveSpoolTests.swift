@@ -20,6 +20,21 @@ import WireDecoding
         return session
     }
 
+    /// One listener's session fed the plain SIP capture (an uncorrelated group, at the start of
+    /// the spool) and then the Kamailio HEP one (two correlation groups).
+    static func mixedSession(spooling: Bool, reserve: Int? = nil) throws -> TraceSession {
+        var session = TraceSession()
+        if !spooling { session.spoolDirectories = [] }
+        if let reserve { session.spoolReserve = reserve }
+        let s = session.addSource(name: "udp://127.0.0.1:9060", kind: .listener)
+        for name in ["sip-plain-udp.pcap", "hep-kamailio-udp.pcap"] {
+            for batch in try Fixtures.messageBatches(name, size: 16, adjust: { $0.payloadInputOffset = nil }) {
+                session.apply([.batch(source: s, batch)])
+            }
+        }
+        return session
+    }
+
     static func payloads(_ store: TraceStore) -> [[UInt8]] {
         store.messages.map { r in store.withPayload(of: r) { [UInt8]($0) } }
     }
@@ -62,6 +77,77 @@ import WireDecoding
         let a = try CaptureExport.render(spooled, .all(spooled), kind: .pcapng, decapsulate: false)
         let b = try CaptureExport.render(kept, .all(kept), kind: .pcapng, decapsulate: false)
         #expect(a == b)
+    }
+
+    @Test func anEvictionGivesTheEvictedPayloadsDiskSpaceBack() throws {
+        var spooled = try Self.mixedSession(spooling: true)
+        var kept = try Self.mixedSession(spooling: false)
+        let before = spooled.spoolUsage
+        #expect(before.written > 400_000 && before.onDisk >= before.written - 4096)
+        // The plain capture's group: the first third of the spool or so.
+        let plain = spooled.store.groupIndex(ofMessage: 0)
+        let plainBytes = spooled.store.messages.indices
+            .filter { spooled.store.groupIndex(ofMessage: Int32($0)) == plain }
+            .reduce(0) { $0 + Int(spooled.store.messages[$1].payload.length) }
+        spooled.store.evictGroups([plain])
+        kept.store.evictGroups([kept.store.groupIndex(ofMessage: 0)])
+        #expect(spooled.store.messages.count == kept.store.messages.count && kept.store.messages.count > 100)
+        #expect(Self.payloads(spooled.store) == Self.payloads(kept.store))
+        #expect(ModelPicture(spooled.store) == ModelPicture(kept.store))
+        let after = spooled.spoolUsage
+        #expect(after.written == before.written)
+        #expect(before.onDisk - after.onDisk >= plainBytes - 2 * 4096, "\(before) → \(after), evicted \(plainBytes) bytes")
+        // No range given back holds a byte of a message still kept.
+        let gaps = try #require(spooled.store.unreferencedPayloadRanges(minimumGap: 1).first?.value)
+        for r in spooled.store.messages {
+            let span = r.payload.offset..<r.payload.offset + Int(r.payload.length)
+            #expect(!gaps.contains { $0.overlaps(span) })
+        }
+        // New payloads go on after the holes and read back as sent.
+        let keptBefore = spooled.store.messages.count
+        for batch in try Fixtures.messageBatches("sip-plain-tcp.pcap", size: 16, adjust: { $0.payloadInputOffset = nil }) {
+            spooled.apply([.batch(source: 0, batch)])
+            kept.apply([.batch(source: 0, batch)])
+        }
+        #expect(spooled.store.messages.count > keptBefore)
+        #expect(Self.payloads(spooled.store) == Self.payloads(kept.store))
+    }
+
+    @Test func aFullSpoolIsFollowedByAnother() throws {
+        var spooled = try Self.mixedSession(spooling: true, reserve: 64 << 10)
+        var kept = try Self.mixedSession(spooling: false)
+        let sources = Set(spooled.store.messages.map(\.payload.source))
+        #expect(sources.count > 5 && !sources.contains(0), "\(sources)")
+        #expect(Self.payloads(spooled.store) == Self.payloads(kept.store))
+        #expect(ModelPicture(spooled.store) == ModelPicture(kept.store))
+        spooled.store.evictGroups([spooled.store.groupIndex(ofMessage: 0)])
+        kept.store.evictGroups([kept.store.groupIndex(ofMessage: 0)])
+        #expect(Self.payloads(spooled.store) == Self.payloads(kept.store))
+    }
+
+    @Test func aSpoolWaitingForRoomTakesBytesAgainOnceSpaceCameBack() throws {
+        final class Disk: @unchecked Sendable { var room = Int.max / 2 }
+        let disk = Disk()
+        let spool = try #require(PayloadSpool(directories: [NSTemporaryDirectory()], room: { _ in disk.room }))
+        let first = [UInt8](repeating: 7, count: SpoolFile.roomCheckStep - 4096).withUnsafeBytes { spool.append($0) }
+        #expect(first == 0 && spool.diskBytes >= SpoolFile.roomCheckStep - 4096)
+        // Crossing the next check with the disk nearly full: closed.
+        disk.room = 0
+        let refused = [UInt8](repeating: 8, count: 8192).withUnsafeBytes { spool.append($0) }
+        #expect(refused == nil && !spool.isOpen && !spool.isFull)
+        // Space given back opens it; the room is looked at on the next write.
+        let onDisk = spool.diskBytes
+        spool.giveBack([4095..<(1 << 20) + 4096 + 5])
+        #expect(spool.isOpen && spool.givenBack == 1 << 20)
+        #expect(onDisk - spool.diskBytes == 1 << 20)
+        #expect(spool.withBytes { $0[4095] == 7 && $0[4096] == 0 && $0[(1 << 20) + 4095] == 0 && $0[(1 << 20) + 4096] == 7 })
+        let stillFull = [UInt8](repeating: 9, count: 100).withUnsafeBytes { spool.append($0) }
+        #expect(stillFull == nil && !spool.isOpen)
+        disk.room = Int.max / 2
+        spool.giveBack([(2 << 20)..<(3 << 20)])
+        let taken = [UInt8](repeating: 9, count: 100).withUnsafeBytes { spool.append($0) }
+        #expect(taken == SpoolFile.roomCheckStep - 4096)
+        #expect(spool.withBytes { $0[$0.count - 1] } == 9)
     }
 
     @Test func theSpoolTakesNothingWhenTheDiskIsNearlyFull() throws {
