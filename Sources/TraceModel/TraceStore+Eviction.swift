@@ -34,18 +34,32 @@ extension TraceStore {
         // would add their copies to the old model's memory, which is still held meanwhile.
         let keptMessages = messages.count - doomed.reduce(0) { $0 + groups[$1].messageCount }
         let keptCalls = calls.count - doomed.reduce(0) { $0 + groups[$1].calls.count }
+        // Kept messages keep their order, so a message's new number is how many were kept
+        // before it: worked out for the followed ones as the rebuild walks past them.
+        let followed = followedMessages.enumerated().sorted { $0.element < $1.element }
+        var renumbered = [Int32](repeating: -1, count: followed.count)
+        var nextFollowed = 0
+        var keptSoFar: Int32 = 0
         var fresh = rebuilt(expecting: (max(0, keptMessages), max(0, keptCalls))) { index in
-            if doomed.contains(groupIndex(ofMessage: index)) {
-                evictedMessages += 1 + sightings(of: index).count
-                return false
+            let keep = !doomed.contains(groupIndex(ofMessage: index))
+            while nextFollowed < followed.count, followed[nextFollowed].element <= index {
+                if followed[nextFollowed].element == index, keep { renumbered[followed[nextFollowed].offset] = keptSoFar }
+                nextFollowed += 1
             }
-            return true
+            if keep {
+                keptSoFar += 1
+            } else {
+                evictedMessages += 1 + sightings(of: index).count
+            }
+            return keep
         }
         var kept = counters
         kept.evictedGroups += doomed.count
         kept.evictedMessages += evictedMessages
+        kept.evictions += 1
         fresh.counters = kept
         fresh.addsSinceBudgetCheck = 0
+        fresh.followedMessages = renumbered
         self = fresh
         giveBackUnreferencedPayloads()
     }

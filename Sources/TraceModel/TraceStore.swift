@@ -31,6 +31,8 @@ public struct TraceStore: Sendable {
         /// Groups (and their messages) dropped to stay within the memory budget.
         public var evictedGroups = 0
         public var evictedMessages = 0
+        /// Times the model was rebuilt without evicted groups (every index may have moved).
+        public var evictions = 0
     }
 
     public let configuration: Configuration
@@ -67,6 +69,9 @@ public struct TraceStore: Sendable {
     /// Heap bytes of all groups' statistics (their histograms grow with the latencies seen).
     var statisticsBytes = 0
     var addsSinceBudgetCheck = 0
+    /// Messages whose numbers a reader holds (a viewer's open screens): an eviction renumbers
+    /// them in place, -1 for those it dropped, so the reader can find its place again.
+    public var followedMessages: [Int32] = []
     var lastCorrelation: UInt32 = 0
     var lastOrigin: (origin: MessageOrigin, id: UInt16)?
     /// Request methods outside the known set (rare), by message.

@@ -217,10 +217,16 @@ enum HostileCapture {
     static func le32(_ v: UInt32) -> [UInt8] { (0..<4).map { UInt8(v >> (8 * UInt32($0)) & 0xff) } }
 }
 
-/// The memory budget rebuilds the store without whole groups: screens holding indices go back
-/// to the session list instead of reading what is now another call.
+/// The memory budget rebuilds the store without whole groups, renumbering what stays: screens
+/// on a session that stays follow it to its new numbers; screens on a dropped one close, back
+/// to the session list.
 @Suite struct EvictionTests {
-    @Test func evictionReturnsToTheSessions() throws {
+    /// A replayed Kamailio session (two correlation ids) in a model whose budget evicts all
+    /// but the most recently active group once the source ends; the viewer opens the session on
+    /// row `row`, its first call, that call's ladder, and the message two rows down, then the
+    /// source's end arrives.
+    static func scenario(row: Int) throws -> (before: [ScreenKind], after: ViewerState, model: ViewerModel,
+                                              payload: [UInt8], marked: [UInt8], correlation: String?) {
         let queue = IngestQueue()
         let model = ViewerModel(session: TraceSession(configuration: .init(memoryLimit: 1)))
         model.clock = { 0 }
@@ -232,16 +238,55 @@ enum HostileCapture {
         model.ingest(events)
         var state = ViewerState(width: 80, height: 24)
         Update.update(&state, .dataChanged, model: model)
-        for k in [Key.down, .enter, .enter, .enter] { Update.update(&state, .key(k), model: model) }
-        guard case .message = state.top.kind else {
-            Issue.record("expected a message screen")
-            return
+        for _ in 0..<row { Update.update(&state, .key(.down), model: model) }
+        for k in [Key.enter, .enter, .down, .character(" "), .down, .enter] { Update.update(&state, .key(k), model: model) }
+        guard case .message(let m) = state.top.kind, case .ladder = state.stack[2].kind,
+              let markedMessage = state.stack[2].marked.first else {
+            Issue.record("expected a message screen over a ladder with a marked message, got \(state.stack.map(\.kind))")
+            throw CancellationError()
         }
+        let s = model.store
+        let payload = s.withPayload(of: s.messages[Int(m)]) { [UInt8]($0) }
+        let marked = s.withPayload(of: s.messages[Int(markedMessage)]) { [UInt8]($0) }
+        let before = state.stack.map(\.kind)
+        let correlation = s.correlationID(ofMessage: m)
         model.ingest([finished])  // the end of a source checks the memory budget
-        #expect(model.evictions > 0)
+        #expect(model.evictions == 1 && model.store.counters.evictedGroups >= 1)
         Update.update(&state, .dataChanged, model: model)
-        #expect(state.top.kind == .groups)
-        #expect(state.notice?.contains("dropped") == true)
         _ = Renderer.render(state, model: model)
+        return (before, state, model, payload, marked, correlation)
+    }
+
+    @Test func screensOnTheSessionThatStaysFollowItAndOthersReturnToTheSessions() throws {
+        let runs = try [0, 1].map { try Self.scenario(row: $0) }
+        #expect(Set(runs.map(\.correlation)).count == 2)
+        let stayed = runs.filter { $0.after.stack.count == 4 }
+        let dropped = runs.filter { $0.after.stack.count == 1 }
+        #expect(stayed.count == 1 && dropped.count == 1)
+        for run in dropped {
+            #expect(run.after.top.kind == .groups)
+            #expect(run.after.notice?.contains("dropped") == true)
+        }
+        for run in stayed {
+            let s = run.model.store
+            #expect(s.groups.count == 1 || s.orderedGroups.count == 1)
+            // The same screens, on the same session, call and message, under their new numbers.
+            guard case .message(let m) = run.after.top.kind, case .ladder(.calls(let calls)) = run.after.stack[2].kind,
+                  case .calls(.group(let g)) = run.after.stack[1].kind else {
+                Issue.record("screens changed kind: \(run.after.stack.map(\.kind))")
+                continue
+            }
+            #expect(run.before.count == 4)
+            #expect(s.withPayload(of: s.messages[Int(m)]) { [UInt8]($0) } == run.payload)
+            #expect(s.correlationID(ofMessage: m) == run.correlation)
+            #expect(calls.count == 1 && s.messages[Int(m)].call == calls[0])
+            #expect(s.groupIndex(ofMessage: m) == g)
+            #expect(run.after.stack[1].cursor == Int(calls[0]))
+            let marked = try #require(run.after.stack[2].marked.first)
+            #expect(s.withPayload(of: s.messages[Int(marked)]) { [UInt8]($0) } == run.marked)
+            #expect(run.after.stack[2].cursor == Int(m))
+            #expect(run.after.notice?.contains("dropped") == true)
+            #expect(s.counters.evictedMessages > 0)
+        }
     }
 }

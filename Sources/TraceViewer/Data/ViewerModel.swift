@@ -24,9 +24,12 @@ public final class ViewerModel {
     public var clock: () -> Double = ViewerModel.monotonicSeconds
 
     public var store: TraceStore { session.store }
-    /// Groups evicted by the memory budget so far; when it changes, indices into the store
-    /// held by screens are no longer valid.
+    /// Times the memory budget rebuilt the store without evicted groups; when it changes,
+    /// indices into the store held by screens have moved (see `follow`).
     public private(set) var evictions = 0
+    /// What the open screens stand on, as `follow` was last told, with a message of each and
+    /// that message's time and payload hash (to be sure it is the same message afterwards).
+    public private(set) var followed: [(anchor: ScreenAnchor, message: Int32, time: Int64, hash: UInt32)] = []
 
     public init(session: TraceSession) {
         self.session = session
@@ -37,14 +40,45 @@ public final class ViewerModel {
     public func ingest(_ events: [IngestEvent]) -> Bool {
         guard session.apply(events) else { return false }
         version += 1
-        if store.counters.evictedGroups != evictions {
+        if store.counters.evictions != evictions {
             // The store was rebuilt without the evicted groups: every index may have moved.
-            evictions = store.counters.evictedGroups
+            evictions = store.counters.evictions
             messageCache.removeAll()
             rateSamples.removeAll()
         }
         sampleRates()
         return true
+    }
+
+    /// Tells the model which groups, calls and messages the screens stand on: each by one of
+    /// its messages, which an eviction renumbers (or marks dropped) as it rebuilds the store.
+    public func follow(_ anchors: [ScreenAnchor]) {
+        let s = store
+        followed = anchors.compactMap { anchor in
+            guard let m = anchor.message(in: s) else { return nil }
+            let r = s.messages[Int(m)]
+            return (anchor, m, r.time.nanoseconds, r.payloadHash)
+        }
+        session.store.followedMessages = followed.map(\.message)
+    }
+
+    /// Where the followed groups, calls and messages are after the evictions since `follow`:
+    /// old number to new, absent when dropped.
+    public func renumbering() -> ScreenRenumbering {
+        let s = store
+        var map = ScreenRenumbering()
+        for (f, now) in zip(followed, s.followedMessages) where now >= 0 && Int(now) < s.messages.count {
+            let r = s.messages[Int(now)]
+            // The rebuild keeps order, so this holds; checked all the same, as a wrong screen
+            // is worse than going back to the sessions.
+            guard r.time.nanoseconds == f.time, r.payloadHash == f.hash else { continue }
+            switch f.anchor {
+            case .group(let g): map.groups[g] = s.groupIndex(ofMessage: now)
+            case .call(let c): if r.call >= 0 { map.calls[c] = r.call }
+            case .message(let m): map.messages[m] = now
+            }
+        }
+        return map
     }
 
     /// Registers a source (a file, a replay or a network listener) before its producer starts.
@@ -138,7 +172,7 @@ public final class ViewerModel {
         }
         return ListBasis(calls: s.calls.count, callsInScope: inScope, links: s.linkedCalls.count,
                          retiredGroups: s.retiredGroupCount,
-                         startsMoved: s.callStartsMoved, evictions: s.counters.evictedGroups)
+                         startsMoved: s.callStartsMoved, evictions: s.counters.evictions)
     }
     /// Past this many rows, a list stale by new data is recomputed at most twice a second, and
     /// no more than a fifth of the time: a million calls take a few hundred milliseconds to

@@ -12,10 +12,19 @@ public enum Update {
             break
         case .dataChanged:
             if model.evictions != state.evictionsSeen {
-                // Calls and messages on the stack were renumbered: start again from the sessions.
-                let dropped = model.evictions - state.evictionsSeen
+                // Groups, calls and messages on the stack were renumbered: each screen follows
+                // its own to their new numbers; from the first whose content was dropped on,
+                // screens close.
+                let dropped = model.store.counters.evictedGroups - state.evictedGroupsSeen
                 state.evictionsSeen = model.evictions
-                state.stack = [ScreenState(kind: .groups)]
+                state.evictedGroupsSeen = model.store.counters.evictedGroups
+                let map = model.renumbering()
+                var kept: [ScreenState] = []
+                for screen in state.stack {
+                    guard let now = screen.renumbered(map) else { break }
+                    kept.append(now)
+                }
+                state.stack = kept.isEmpty ? [ScreenState(kind: .groups)] : kept
                 state.notice = "memory budget: \(dropped) least recently active session(s) dropped"
             }
         case .key(let key):
@@ -35,6 +44,7 @@ public enum Update {
             }
         }
         resolve(&state, model)
+        model.follow(state.stack.flatMap(\.anchors))
     }
 
     // MARK: actions
