@@ -21,7 +21,6 @@ sleep 1
     Tests/Fixtures/kamailio/hep-raw-udp.bin "udp://127.0.0.1:$port"
 # The spool file of live payloads (unlinked, so found through the listener's descriptors): what
 # was written to it, and the disk space it takes after evictions gave some back.
-sleep 2
 pid=$(pgrep -n -f "hepscope print --summary --memory-limit $limit --duration" || true)
 if [ -n "$pid" ]; then
     for fd in /proc/"$pid"/fd/*; do

@@ -70,6 +70,15 @@ public struct TraceSession {
     /// Folds events in; returns true when anything visible changed.
     @discardableResult
     public mutating func apply(_ events: [IngestEvent]) -> Bool {
+        let evictionsBefore = store.counters.evictions
+        defer {
+            #if canImport(Glibc)
+            // An eviction freed the old model's lists, most of them below the size glibc maps
+            // on their own: without this they stay in the heap's free lists, and resident
+            // memory only grows, eviction after eviction.
+            if store.counters.evictions != evictionsBefore { malloc_trim(0) }
+            #endif
+        }
         for event in events {
             switch event {
             case .inputOpened(let s, let bytes):

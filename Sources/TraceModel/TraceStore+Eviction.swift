@@ -6,19 +6,21 @@ extension TraceStore {
     /// What one record costs with its share of the tables, for room reserved ahead of a load.
     static let bytesPerRecord = MemoryLayout<MessageRecord>.stride + 12
 
-    /// Evicts groups until the estimate is under three quarters of the limit (so the next
-    /// eviction is some way off), then rebuilds the model from what is kept.
+    /// Past two thirds of the limit, evicts groups until the estimate is under one third, then
+    /// rebuilds the model from what is kept. The rebuilt model is made beside the old one, so
+    /// the two together, at the peak, stay within the limit; and the next eviction is as far
+    /// off as the last one made room for.
     public mutating func enforceMemoryLimit() {
         guard let limit = configuration.memoryLimit else { return }
         let used = memoryInUse
-        guard used > limit else { return }
+        guard used > limit / 3 * 2 else { return }
         let live = orderedGroups.sorted { (groups[$0].lastArrival, $0) < (groups[$1].lastArrival, $1) }
         guard live.count > 1 else { return }
         // A group's share of it all: its messages' part.
         let perMessage = used / max(1, messages.count)
         var evict = Set<Int>()
         var remaining = used
-        for g in live.dropLast() where remaining > limit * 3 / 4 {
+        for g in live.dropLast() where remaining > limit / 3 {
             evict.insert(g)
             remaining -= groups[g].messageCount * perMessage
         }
@@ -111,10 +113,16 @@ extension TraceStore {
             fresh.messages.reserveCapacity(size.messages)
             fresh.calls.reserveCapacity(size.calls)
         }
+        var readSinceRelease = 0
         for i in messages.indices where keep(Int32(i)) {
             replay(Int32(i), into: &fresh)
-            // Every kept payload is read once: the file pages that brings in go back as it goes.
-            if i % 65_536 == 65_535 { inputs.forEach { $0.releaseReadPages() } }
+            // Every kept payload is read once: the file pages that brings in go back every
+            // 8 MiB read, or they would add to the peak of a rebuild made to save memory.
+            readSinceRelease += Int(messages[i].payload.length)
+            if readSinceRelease >= 8 << 20 {
+                readSinceRelease = 0
+                inputs.forEach { $0.releaseReadPages() }
+            }
         }
         inputs.forEach { $0.releaseReadPages() }
         return fresh

@@ -39,10 +39,12 @@ import Glibc
         let kept = lines.filter { $0.hasPrefix("soak-") }.map { $0.split(separator: " ", omittingEmptySubsequences: true) }
         #expect(kept.count > 3)
         #expect(kept.dropLast().allSatisfy { $0[2] == "40" && $0[9] == "280" }, "\(kept.map { $0.prefix(10).joined(separator: " ") }.prefix(5))")
-        // The budget bounds the model; the runtime and its libraries, NIO, buffers and, while
-        // groups are dropped, the model rebuilt beside the old one add to it.
+        // The budget bounds the model, and the model rebuilt beside it while groups are
+        // dropped; the runtime and its libraries (about 36 MiB in a debug build), NIO and
+        // buffers add to it. (52 MiB when evictions went on to the budget itself, and freed
+        // lists stayed in the heap.)
         let peakMB = cost.peakRSSBytes >> 20
         print("soak: sent \(sent.packets) packets, peak RSS \(peakMB) MiB with a \(limitMB) MiB budget; \(evicted ?? "")")
-        #expect(peakMB < limitMB * 2 + 64)
+        #expect(peakMB < limitMB + 46)
     }
 }

@@ -61,6 +61,21 @@ import WireDecoding
         #expect(limited.withPayload(of: first) { $0.count } == Int(first.payload.length))
     }
 
+    /// Room is made from two thirds of the budget on, down to a third, so that the model
+    /// rebuilt beside the old one keeps the two within the budget.
+    @Test func roomIsMadePastTwoThirdsOfTheBudget() {
+        let path = Fixtures.kamailio("hep-kamailio-udp.pcap").path
+        let full = load([path]).store
+        let budget = full.memoryInUse * 6 / 5
+        let limited = load([path], limit: budget).store
+        #expect(limited.counters.evictedGroups == 1 && limited.counters.evictions == 1)
+        #expect(limited.orderedGroups.map { limited.correlationID(of: limited.groups[$0]) } == ["tb-20261127T015517Z-udp-b"])
+        #expect(limited.memoryInUse <= budget / 3 * 2)
+        // Below two thirds nothing goes.
+        let roomy = load([path], limit: full.memoryInUse * 3 / 2 + 3).store
+        #expect(roomy.counters.evictions == 0 && roomy.orderedGroups.count == 2)
+    }
+
     @Test func theNewestSessionIsNeverEvicted() {
         let store = load([Fixtures.kamailio("hep-kamailio-udp.pcap").path], limit: 1).store
         #expect(store.orderedGroups.count == 1)
