@@ -19,6 +19,8 @@ public struct TraceLoad {
             // A gzip file inflates on another thread while the loader decodes what is there.
             let input = try InputBytes.open(path, whileInflating: true)
             let before = decoder.counters
+            let evictionsBefore = store.counters.evictions
+            defer { HeapRelease.afterEvictions(in: store, countedBefore: evictionsBefore) }
             var report = try CaptureLoader.load(input, into: &store, decoder: decoder)
             let after = decoder.counters
             if after.sipMessages == before.sipMessages, after.otherEvents == before.otherEvents {

@@ -71,14 +71,7 @@ public struct TraceSession {
     @discardableResult
     public mutating func apply(_ events: [IngestEvent]) -> Bool {
         let evictionsBefore = store.counters.evictions
-        defer {
-            #if canImport(Glibc)
-            // An eviction freed the old model's lists, most of them below the size glibc maps
-            // on their own: without this they stay in the heap's free lists, and resident
-            // memory only grows, eviction after eviction.
-            if store.counters.evictions != evictionsBefore { malloc_trim(0) }
-            #endif
-        }
+        defer { HeapRelease.afterEvictions(in: store, countedBefore: evictionsBefore) }
         for event in events {
             switch event {
             case .inputOpened(let s, let bytes):
