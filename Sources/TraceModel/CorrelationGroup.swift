@@ -30,6 +30,10 @@ public struct CorrelationGroup: Sendable {
     public internal(set) var firstTime = Timestamp(nanoseconds: .max)
     public internal(set) var lastTime = Timestamp(nanoseconds: .min)
     public internal(set) var statistics = GroupStatistics()
+    /// Calls (and their messages) the memory budget dropped from this session while keeping it:
+    /// one session alone was over the budget. `statistics` still counts them.
+    public internal(set) var droppedCalls = 0
+    public internal(set) var droppedMessages = 0
     /// Arrival number of the group's latest message: "least recently active" is measured in
     /// what we received, not in the senders' clocks (a replay repeats the same timestamps).
     public internal(set) var lastArrival = 0

@@ -91,6 +91,19 @@ public struct GroupStatistics: Sendable {
         if let v = new { h.record(v, sign: 1) }
     }
 
+    /// Adds the figures of calls counted elsewhere (calls an eviction dropped from a session
+    /// that stays: the session's figures still cover them).
+    mutating func add(_ other: GroupStatistics) {
+        calls += other.calls
+        inviteCalls += other.inviteCalls
+        for (i, n) in other.byState.enumerated() { byState[i] += n }
+        answered += other.answered
+        for (status, n) in other.failuresByStatus { countFailure(status, sign: n) }
+        postDialDelay.add(other.postDialDelay)
+        setupTime.add(other.setupTime)
+        duration.add(other.duration)
+    }
+
     mutating func apply(_ c: Contribution, sign: Int) {
         calls += sign
         if c.isInvite { inviteCalls += sign }
@@ -132,6 +145,15 @@ public struct LatencyHistogram: Sendable {
             buckets[i] -= 1
             count -= 1
         }
+    }
+
+    /// Adds another histogram's values (the maximum is the larger of the two).
+    mutating func add(_ other: LatencyHistogram) {
+        guard other.count > 0 else { return }
+        if other.buckets.count > buckets.count { buckets += [UInt32](repeating: 0, count: other.buckets.count - buckets.count) }
+        for (i, n) in other.buckets.enumerated() { buckets[i] += n }
+        count += other.count
+        maximum = max(maximum, other.maximum)
     }
 
     static func index(_ v: Int64) -> Int {

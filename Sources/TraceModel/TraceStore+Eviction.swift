@@ -1,7 +1,10 @@
 import WireDecoding
 
 /// Staying within a memory budget: whole correlation groups go, least recently active first, so
-/// a session on screen is never shown half-evicted. The most recently active group is kept.
+/// a session on screen is never shown half-evicted. The most recently active group is kept;
+/// when it alone is over the budget (a load test of hours under one correlation id, a capture
+/// with none), its least recently active calls go instead, those that ended first, and its
+/// figures still count them.
 extension TraceStore {
     /// What one record costs with its share of the tables, for room reserved ahead of a load.
     static let bytesPerRecord = MemoryLayout<MessageRecord>.stride + 12
@@ -15,38 +18,85 @@ extension TraceStore {
         let used = memoryInUse
         guard used > limit / 3 * 2 else { return }
         let live = orderedGroups.sorted { (groups[$0].lastArrival, $0) < (groups[$1].lastArrival, $1) }
-        guard live.count > 1 else { return }
+        guard let newest = live.last else { return }
         // A group's share of it all: its messages' part.
         let perMessage = used / max(1, messages.count)
-        var evict = Set<Int>()
+        var doomed = Set<Int>()
         var remaining = used
         for g in live.dropLast() where remaining > limit / 3 {
-            evict.insert(g)
+            doomed.insert(g)
             remaining -= groups[g].messageCount * perMessage
         }
-        evictGroups(evict)
+        var dropCalls = Set<Int32>()
+        if remaining > limit / 3 {
+            // Calls that ended before those still going, each set least recently active first;
+            // the group's newest call stays, so the session does (with its figures).
+            let candidates = groups[newest].calls.dropLast().sorted {
+                (calls[Int($0)].state.isActive ? 1 : 0, calls[Int($0)].lastMessage)
+                    < (calls[Int($1)].state.isActive ? 1 : 0, calls[Int($1)].lastMessage)
+            }
+            for c in candidates where remaining > limit / 3 {
+                dropCalls.insert(c)
+                remaining -= Int(calls[Int(c)].messageCount) * perMessage
+            }
+        }
+        evict(groups: doomed, calls: dropCalls)
     }
 
     /// Removes the given groups and everything in them, keeping the rest exactly as it was: the
     /// kept messages are added again, in their original order, to a fresh model.
     public mutating func evictGroups(_ doomed: Set<Int>) {
-        guard !doomed.isEmpty else { return }
+        evict(groups: doomed, calls: [])
+    }
+
+    /// Removes the given groups, and the given calls from groups that stay (whose figures,
+    /// worked out from all their calls, are carried over), then rebuilds from what is kept.
+    public mutating func evict(groups doomed: Set<Int>, calls droppedCalls: Set<Int32>) {
+        guard !doomed.isEmpty || !droppedCalls.isEmpty else { return }
+        var isDroppedCall = [Bool](repeating: false, count: droppedCalls.isEmpty ? 0 : calls.count)
+        for c in droppedCalls { isDroppedCall[Int(c)] = true }
+        func dropped(_ call: Int32) -> Bool { call >= 0 && !isDroppedCall.isEmpty && isDroppedCall[Int(call)] }
+        // What kept groups carry over: the figures of calls dropped now or before, found as
+        // all of the group's figures less those of the calls that stay; one message of a call
+        // that stays says which group of the rebuilt model is the same session.
+        var carried: [(representative: Int32, statistics: GroupStatistics, calls: Int, messages: Int, first: Timestamp)] = []
+        var droppedByGroup: [Int: (calls: Int, messages: Int)] = [:]
+        for c in droppedCalls {
+            let g = Int(calls[Int(c)].group)
+            droppedByGroup[g, default: (0, 0)].calls += 1
+            droppedByGroup[g, default: (0, 0)].messages += Int(calls[Int(c)].messageCount)
+        }
+        for g in orderedGroups where !doomed.contains(g) && (groups[g].droppedCalls > 0 || droppedByGroup[g] != nil) {
+            var figures = groups[g].statistics
+            var representative: Int32 = -1
+            for c in groups[g].calls where !dropped(c) {
+                figures.apply(GroupStatistics.Contribution(calls[Int(c)]), sign: -1)
+                representative = calls[Int(c)].firstMessage
+            }
+            guard representative >= 0 else { continue }
+            let now = droppedByGroup[g] ?? (0, 0)
+            carried.append((representative, figures, groups[g].droppedCalls + now.calls,
+                            groups[g].droppedMessages + now.messages, groups[g].firstTime))
+        }
         var evictedMessages = 0
         // Room for what stays, made at once: the rebuilt model's lists doubling as they fill
         // would add their copies to the old model's memory, which is still held meanwhile.
         let keptMessages = messages.count - doomed.reduce(0) { $0 + groups[$1].messageCount }
-        let keptCalls = calls.count - doomed.reduce(0) { $0 + groups[$1].calls.count }
+            - droppedCalls.reduce(0) { $0 + Int(calls[Int($1)].messageCount) }
+        let keptCalls = calls.count - doomed.reduce(0) { $0 + groups[$1].calls.count } - droppedCalls.count
         // Kept messages keep their order, so a message's new number is how many were kept
-        // before it: worked out for the followed ones as the rebuild walks past them.
-        let followed = followedMessages.enumerated().sorted { $0.element < $1.element }
-        var renumbered = [Int32](repeating: -1, count: followed.count)
-        var nextFollowed = 0
+        // before it: worked out for the followed ones (and the carried groups' representatives)
+        // as the rebuild walks past them.
+        let tracked = followedMessages + carried.map(\.representative)
+        let order = tracked.enumerated().sorted { $0.element < $1.element }
+        var renumbered = [Int32](repeating: -1, count: tracked.count)
+        var next = 0
         var keptSoFar: Int32 = 0
         var fresh = rebuilt(expecting: (max(0, keptMessages), max(0, keptCalls))) { index in
-            let keep = !doomed.contains(groupIndex(ofMessage: index))
-            while nextFollowed < followed.count, followed[nextFollowed].element <= index {
-                if followed[nextFollowed].element == index, keep { renumbered[followed[nextFollowed].offset] = keptSoFar }
-                nextFollowed += 1
+            let keep = !doomed.contains(groupIndex(ofMessage: index)) && !dropped(messages[Int(index)].call)
+            while next < order.count, order[next].element <= index {
+                if order[next].element == index, keep { renumbered[order[next].offset] = keptSoFar }
+                next += 1
             }
             if keep {
                 keptSoFar += 1
@@ -55,13 +105,23 @@ extension TraceStore {
             }
             return keep
         }
+        for (i, carry) in carried.enumerated() {
+            let now = renumbered[followedMessages.count + i]
+            guard now >= 0 else { continue }
+            let g = fresh.groupIndex(ofMessage: now)
+            fresh.updateStatistics(of: g) { $0.add(carry.statistics) }
+            fresh.groups[g].droppedCalls += carry.calls
+            fresh.groups[g].droppedMessages += carry.messages
+            fresh.groups[g].touch(carry.first)
+        }
         var kept = counters
         kept.evictedGroups += doomed.count
+        kept.evictedCalls += droppedCalls.count
         kept.evictedMessages += evictedMessages
         kept.evictions += 1
         fresh.counters = kept
         fresh.addsSinceBudgetCheck = 0
-        fresh.followedMessages = renumbered
+        fresh.followedMessages = Array(renumbered.prefix(followedMessages.count))
         self = fresh
         giveBackUnreferencedPayloads()
     }

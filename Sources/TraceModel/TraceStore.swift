@@ -31,7 +31,10 @@ public struct TraceStore: Sendable {
         /// Groups (and their messages) dropped to stay within the memory budget.
         public var evictedGroups = 0
         public var evictedMessages = 0
-        /// Times the model was rebuilt without evicted groups (every index may have moved).
+        /// Calls dropped from sessions kept (one session alone over the budget); their
+        /// messages are in `evictedMessages` too.
+        public var evictedCalls = 0
+        /// Times the model was rebuilt without evicted groups or calls (every index may have moved).
         public var evictions = 0
     }
 

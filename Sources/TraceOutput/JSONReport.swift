@@ -23,6 +23,10 @@ public enum JSONReport {
         j.raw(","); j.key("correlation_source"); j.string(store.sourceName(of: g))
         j.raw(","); j.key("message_count"); j.number(g.messageCount)
         j.raw(","); j.key("call_count"); j.number(g.calls.count)
+        // Calls the memory budget dropped from this session while keeping it (statistics still
+        // count them; the lists below do not hold them).
+        j.raw(","); j.key("dropped_call_count"); j.number(g.droppedCalls)
+        j.raw(","); j.key("dropped_message_count"); j.number(g.droppedMessages)
         let (first, last) = store.span(of: g)
         j.raw(","); j.key("first_time"); j.raw(g.messageCount > 0 ? first.decimalSeconds : "null")
         j.raw(","); j.key("last_time"); j.raw(g.messageCount > 0 ? last.decimalSeconds : "null")
@@ -115,6 +119,7 @@ public enum JSONReport {
         j.raw(","); j.key("retransmissions"); j.number(store.counters.retransmissions)
         j.raw(","); j.key("evicted_groups"); j.number(store.counters.evictedGroups)
         j.raw(","); j.key("evicted_messages"); j.number(store.counters.evictedMessages)
+        j.raw(","); j.key("evicted_calls"); j.number(store.counters.evictedCalls)
         j.raw(",")
         j.key("packets"); j.number(c.packets)
         j.raw(","); j.key("bytes"); j.number(c.bytes)

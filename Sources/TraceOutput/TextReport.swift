@@ -86,7 +86,10 @@ public enum TextReport {
             out += "model: \(c.retransmissions) retransmissions, \(c.sightings) second sightings, "
                 + "\(c.exactDuplicates) exact duplicates counted once\n"
         }
-        if c.evictedGroups > 0 {
+        if c.evictedCalls > 0 {
+            out += "memory limit: \(c.evictedGroups) groups and \(c.evictedCalls) calls of a session over the budget alone "
+                + "(\(c.evictedMessages) messages) dropped, least recently active first; session figures still count them\n"
+        } else if c.evictedGroups > 0 {
             out += "memory limit: \(c.evictedGroups) groups (\(c.evictedMessages) messages) dropped, least recently active first\n"
         }
         return out

@@ -112,9 +112,16 @@ import WireDecoding
         let run = try HepscopeRun.run(["print", "--summary", "--memory-limit", "1K",
                                        Fixtures.kamailio("hep-kamailio-udp.pcap").path])
         #expect(run.status == 0)
-        #expect(run.stdout.contains("memory limit: 1 groups (140 messages) dropped"))
+        // Session a goes whole; b, alone over the budget, keeps its newest call, and its row
+        // still counts all twenty calls.
+        #expect(run.stdout.contains("memory limit: 1 groups and 19 calls of a session over the budget alone"))
         #expect(!run.stdout.contains("tb-20261127T015517Z-udp-a "))
-        #expect(run.stdout.contains("tb-20261127T015517Z-udp-b "))
+        let b = run.stdout.split(separator: "\n").first { $0.hasPrefix("tb-20261127T015517Z-udp-b ") }
+        #expect(b?.split(separator: " ", omittingEmptySubsequences: true)[2] == "20", "\(b ?? "")")
+        let json = try HepscopeRun.run(["print", "--json", "--memory-limit", "1K", Fixtures.kamailio("hep-kamailio-udp.pcap").path])
+        #expect(json.stdout.contains("\"call_count\":1,\"dropped_call_count\":19,"))
+        #expect(json.stdout.contains("\"evicted_groups\":1,"))
+        #expect(json.stdout.contains("\"evicted_calls\":19,"))
         let bad = try HepscopeRun.run(["print", "--memory-limit", "lots", Fixtures.kamailio("hep-kamailio-udp.pcap").path])
         #expect(bad.status == 64)
         #expect(bad.stderr.contains("--memory-limit"))

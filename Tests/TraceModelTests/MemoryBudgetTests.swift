@@ -48,21 +48,68 @@ import WireDecoding
         let full = load([path]).store
         let budget = full.memoryInUse * 3 / 4
         let limited = load([path], limit: budget).store
-        // Session a ends first (01:55:22.07), so it goes; session b stays exactly as it was.
+        // Session a ends first (01:55:22.07), so it goes whole; b stays, with its figures.
         #expect(limited.orderedGroups.map { limited.correlationID(of: limited.groups[$0]) } == ["tb-20261127T015517Z-udp-b"])
-        #expect(limited.counters.evictedGroups == 1 && limited.counters.evictedMessages == 140)
+        #expect(limited.counters.evictedGroups == 1)
         let b = full.groups.first { full.correlationID(of: $0) == "tb-20261127T015517Z-udp-b" }!
         let kept = limited.groups[limited.orderedGroups[0]]
-        #expect(facts(limited, group: kept) == facts(full, group: b))
-        #expect(kept.statistics.answered == 10 && kept.statistics.failuresByStatus == [486: 10])
+        // Half the model is still over a third of the budget: b's oldest calls went too, the
+        // calls that stay are exactly as they were, and b's figures still count them all.
+        let keptFacts = facts(limited, group: kept), allFacts = facts(full, group: b)
+        #expect(kept.calls.count + kept.droppedCalls == 20 && kept.droppedCalls > 0)
+        #expect(keptFacts.allSatisfy { allFacts.contains($0) })
+        #expect(kept.statistics.calls == 20 && kept.statistics.answered == 10 && kept.statistics.failuresByStatus == [486: 10])
+        #expect(kept.statistics.postDialDelay.count == b.statistics.postDialDelay.count)
+        #expect(kept.statistics.postDialDelay.percentile(0.95) == b.statistics.postDialDelay.percentile(0.95))
+        #expect(kept.firstTime == b.firstTime && kept.lastTime == b.lastTime)
+        #expect(kept.droppedMessages == b.messageCount - kept.messageCount)
+        #expect(limited.counters.evictedMessages == 140 + kept.droppedMessages)
+        #expect(limited.counters.evictedCalls == kept.droppedCalls)
         #expect(limited.memoryInUse <= budget)
         // Payloads of what is kept are still readable from the file.
         let first = limited.messages[Int(limited.calls[Int(kept.calls[0])].firstMessage)]
         #expect(limited.withPayload(of: first) { $0.count } == Int(first.payload.length))
     }
 
-    /// Room is made from two thirds of the budget on, down to a third, so that the model
-    /// rebuilt beside the old one keeps the two within the budget.
+    /// One session alone over the budget (a test of hours under one correlation id, a capture
+    /// with none): it stays, its calls that ended least recently go, its figures stay whole.
+    @Test func aSessionAloneOverTheBudgetLosesItsOldestEndedCalls() throws {
+        let path = Fixtures.kamailio("sip-plain-udp.pcap").path
+        let full = load([path]).store
+        #expect(full.orderedGroups.count == 1)
+        let all = full.groups[full.orderedGroups[0]]
+        let limited = load([path], limit: full.memoryInUse).store
+        let kept = limited.groups[limited.orderedGroups[0]]
+        #expect(limited.counters.evictedGroups == 0 && limited.counters.evictedCalls > 0)
+        #expect(kept.droppedCalls == limited.counters.evictedCalls && kept.calls.count + kept.droppedCalls == all.calls.count)
+        // Below where evictions start (tables sized for all of it stay: a third is not reached
+        // in a model this small).
+        #expect(limited.memoryInUse < full.memoryInUse * 2 / 3)
+        // The calls that stay are the most recently active ones, as they were.
+        let byActivity = all.calls.sorted { full.calls[Int($0)].lastMessage < full.calls[Int($1)].lastMessage }
+        let keptIDs = Set(kept.calls.map { limited.strings.string(limited.calls[Int($0)].callID) })
+        let newest = byActivity.suffix(kept.calls.count).map { full.strings.string(full.calls[Int($0)].callID) }
+        #expect(keptIDs == Set(newest))
+        let allFacts = facts(full, group: all)
+        #expect(facts(limited, group: kept).allSatisfy { allFacts.contains($0) })
+        // Figures of the session as a whole.
+        for state in CallState.allCases { #expect(kept.statistics.count(state) == all.statistics.count(state)) }
+        #expect(kept.statistics.calls == all.statistics.calls && kept.statistics.answered == all.statistics.answered)
+        #expect(kept.statistics.failuresByStatus == all.statistics.failuresByStatus)
+        #expect(kept.statistics.setupTime.count == all.statistics.setupTime.count)
+        #expect(kept.statistics.setupTime.percentile(0.5) == all.statistics.setupTime.percentile(0.5))
+        #expect(kept.statistics.duration.maximum == all.statistics.duration.maximum)
+        #expect(kept.firstTime == all.firstTime)
+        // A second round carries what the first dropped.
+        var again = limited
+        again.evict(groups: [], calls: [kept.calls[0]])
+        let twice = again.groups[again.orderedGroups[0]]
+        #expect(twice.droppedCalls == kept.droppedCalls + 1 && twice.statistics.calls == all.statistics.calls)
+        #expect(twice.statistics.answered == all.statistics.answered)
+    }
+
+    /// Room is made from two thirds of the budget on, so that the model rebuilt beside the old
+    /// one keeps the two within the budget.
     @Test func roomIsMadePastTwoThirdsOfTheBudget() {
         let path = Fixtures.kamailio("hep-kamailio-udp.pcap").path
         let full = load([path]).store
@@ -79,7 +126,9 @@ import WireDecoding
     @Test func theNewestSessionIsNeverEvicted() {
         let store = load([Fixtures.kamailio("hep-kamailio-udp.pcap").path], limit: 1).store
         #expect(store.orderedGroups.count == 1)
-        #expect(store.groups[store.orderedGroups[0]].calls.count == 20)
+        // Down to its newest call, with the figures of all twenty.
+        let g = store.groups[store.orderedGroups[0]]
+        #expect(g.calls.count == 1 && g.droppedCalls == 19 && g.statistics.calls == 20)
     }
 
     @Test func sightingsAndDuplicatesSurviveARebuild() throws {

@@ -217,16 +217,24 @@ enum HostileCapture {
     static func le32(_ v: UInt32) -> [UInt8] { (0..<4).map { UInt8(v >> (8 * UInt32($0)) & 0xff) } }
 }
 
-/// The memory budget rebuilds the store without whole groups, renumbering what stays: screens
-/// on a session that stays follow it to its new numbers; screens on a dropped one close, back
-/// to the session list.
+/// The memory budget rebuilds the store without whole groups (and, from a session alone over
+/// it, its oldest calls), renumbering what stays: screens on what stays follow it to its new
+/// numbers; screens on what was dropped close.
 @Suite struct EvictionTests {
-    /// A replayed Kamailio session (two correlation ids) in a model whose budget evicts all
-    /// but the most recently active group once the source ends; the viewer opens the session on
-    /// row `row`, its first call, that call's ladder, and the message two rows down, then the
-    /// source's end arrives.
-    static func scenario(row: Int) throws -> (before: [ScreenKind], after: ViewerState, model: ViewerModel,
-                                              payload: [UInt8], marked: [UInt8], correlation: String?) {
+    struct Run {
+        var before: [ScreenKind]
+        var after: ViewerState
+        var model: ViewerModel
+        var payload: [UInt8]
+        var marked: [UInt8]
+        var correlation: String?
+    }
+
+    /// A replayed Kamailio session (two correlation ids) in a model whose budget keeps only
+    /// the newest call of the most recently active group once the source ends; the viewer opens
+    /// the session on row `row`, its first call (or, with `newestCall`, its last), that call's
+    /// ladder with a message marked, and the message two rows down; then the source's end arrives.
+    static func scenario(row: Int, newestCall: Bool) throws -> Run {
         let queue = IngestQueue()
         let model = ViewerModel(session: TraceSession(configuration: .init(memoryLimit: 1)))
         model.clock = { 0 }
@@ -239,7 +247,9 @@ enum HostileCapture {
         var state = ViewerState(width: 80, height: 24)
         Update.update(&state, .dataChanged, model: model)
         for _ in 0..<row { Update.update(&state, .key(.down), model: model) }
-        for k in [Key.enter, .enter, .down, .character(" "), .down, .enter] { Update.update(&state, .key(k), model: model) }
+        Update.update(&state, .key(.enter), model: model)
+        if newestCall { Update.update(&state, .key(.end), model: model) }
+        for k in [Key.enter, .down, .character(" "), .down, .enter] { Update.update(&state, .key(k), model: model) }
         guard case .message(let m) = state.top.kind, case .ladder = state.stack[2].kind,
               let markedMessage = state.stack[2].marked.first else {
             Issue.record("expected a message screen over a ladder with a marked message, got \(state.stack.map(\.kind))")
@@ -251,42 +261,49 @@ enum HostileCapture {
         let before = state.stack.map(\.kind)
         let correlation = s.correlationID(ofMessage: m)
         model.ingest([finished])  // the end of a source checks the memory budget
-        #expect(model.evictions == 1 && model.store.counters.evictedGroups >= 1)
+        #expect(model.evictions == 1 && model.store.counters.evictedGroups == 1)
         Update.update(&state, .dataChanged, model: model)
         _ = Renderer.render(state, model: model)
-        return (before, state, model, payload, marked, correlation)
+        return Run(before: before, after: state, model: model, payload: payload, marked: marked, correlation: correlation)
     }
 
-    @Test func screensOnTheSessionThatStaysFollowItAndOthersReturnToTheSessions() throws {
-        let runs = try [0, 1].map { try Self.scenario(row: $0) }
-        #expect(Set(runs.map(\.correlation)).count == 2)
-        let stayed = runs.filter { $0.after.stack.count == 4 }
-        let dropped = runs.filter { $0.after.stack.count == 1 }
+    @Test func screensOnWhatStaysFollowItAndOthersClose() throws {
+        let newest = try [0, 1].map { try Self.scenario(row: $0, newestCall: true) }
+        #expect(Set(newest.map(\.correlation)).count == 2)
+        let stayed = newest.filter { $0.after.stack.count == 4 }
+        let dropped = newest.filter { $0.after.stack.count == 1 }
         #expect(stayed.count == 1 && dropped.count == 1)
         for run in dropped {
             #expect(run.after.top.kind == .groups)
-            #expect(run.after.notice?.contains("dropped") == true)
+            #expect(run.after.notice?.contains("1 session(s) and 19 oldest call(s)") == true, "\(run.after.notice ?? "")")
         }
         for run in stayed {
             let s = run.model.store
-            #expect(s.groups.count == 1 || s.orderedGroups.count == 1)
             // The same screens, on the same session, call and message, under their new numbers.
             guard case .message(let m) = run.after.top.kind, case .ladder(.calls(let calls)) = run.after.stack[2].kind,
                   case .calls(.group(let g)) = run.after.stack[1].kind else {
                 Issue.record("screens changed kind: \(run.after.stack.map(\.kind))")
                 continue
             }
-            #expect(run.before.count == 4)
             #expect(s.withPayload(of: s.messages[Int(m)]) { [UInt8]($0) } == run.payload)
             #expect(s.correlationID(ofMessage: m) == run.correlation)
             #expect(calls.count == 1 && s.messages[Int(m)].call == calls[0])
-            #expect(s.groupIndex(ofMessage: m) == g)
+            #expect(s.groupIndex(ofMessage: m) == g && run.after.stack[0].cursor == g)
             #expect(run.after.stack[1].cursor == Int(calls[0]))
             let marked = try #require(run.after.stack[2].marked.first)
             #expect(s.withPayload(of: s.messages[Int(marked)]) { [UInt8]($0) } == run.marked)
             #expect(run.after.stack[2].cursor == Int(m))
-            #expect(run.after.notice?.contains("dropped") == true)
-            #expect(s.counters.evictedMessages > 0)
+            #expect(run.before != run.after.stack.map(\.kind))  // the numbers did move
         }
+        // On the first (oldest) call of the session that stays, that call is gone: back to
+        // the session's call list, which now holds its newest call.
+        let oldest = try Self.scenario(row: stayed.isEmpty ? 0 : (newest[0].after.stack.count == 4 ? 0 : 1), newestCall: false)
+        #expect(oldest.after.stack.count == 2)
+        guard case .calls(.group(let g)) = oldest.after.top.kind else {
+            Issue.record("expected the session's call list, got \(oldest.after.stack.map(\.kind))")
+            return
+        }
+        #expect(oldest.model.store.groups[g].calls.count == 1 && oldest.model.store.groups[g].droppedCalls == 19)
+        #expect(oldest.model.store.correlationID(of: oldest.model.store.groups[g]) == oldest.correlation)
     }
 }

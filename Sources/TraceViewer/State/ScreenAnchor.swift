@@ -8,14 +8,15 @@ public enum ScreenAnchor: Hashable, Sendable {
     case call(Int32)
     case message(Int32)
 
-    /// The message that stands for it: a group's first call's first message (or first event),
-    /// a call's first message.
+    /// The message that stands for it: a group's newest call's first message (or first event;
+    /// the newest call is the one an eviction never drops from a group it keeps), a call's
+    /// first message.
     func message(in store: TraceStore) -> Int32? {
         switch self {
         case .group(let g):
             guard g >= 0, g < store.groups.count else { return nil }
             let group = store.groups[g]
-            if let c = group.calls.first { return store.calls[Int(c)].firstMessage >= 0 ? store.calls[Int(c)].firstMessage : nil }
+            if let c = group.calls.last { return store.calls[Int(c)].firstMessage >= 0 ? store.calls[Int(c)].firstMessage : nil }
             return group.events.first
         case .call(let c):
             guard c >= 0, Int(c) < store.calls.count, store.calls[Int(c)].firstMessage >= 0 else { return nil }

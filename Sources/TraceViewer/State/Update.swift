@@ -15,9 +15,12 @@ public enum Update {
                 // Groups, calls and messages on the stack were renumbered: each screen follows
                 // its own to their new numbers; from the first whose content was dropped on,
                 // screens close.
-                let dropped = model.store.counters.evictedGroups - state.evictedGroupsSeen
+                let counters = model.store.counters
+                let dropped = counters.evictedGroups - state.evictedGroupsSeen
+                let droppedCalls = counters.evictedCalls - state.evictedCallsSeen
                 state.evictionsSeen = model.evictions
-                state.evictedGroupsSeen = model.store.counters.evictedGroups
+                state.evictedGroupsSeen = counters.evictedGroups
+                state.evictedCallsSeen = counters.evictedCalls
                 let map = model.renumbering()
                 var kept: [ScreenState] = []
                 for screen in state.stack {
@@ -25,7 +28,9 @@ public enum Update {
                     kept.append(now)
                 }
                 state.stack = kept.isEmpty ? [ScreenState(kind: .groups)] : kept
-                state.notice = "memory budget: \(dropped) least recently active session(s) dropped"
+                state.notice = droppedCalls == 0
+                    ? "memory budget: \(dropped) least recently active session(s) dropped"
+                    : "memory budget: \(dropped) session(s) and \(droppedCalls) oldest call(s) of a session over it dropped"
             }
         case .key(let key):
             state.notice = nil
