@@ -34,6 +34,10 @@ public struct CorrelationGroup: Sendable {
     /// one session alone was over the budget. `statistics` still counts them.
     public internal(set) var droppedCalls = 0
     public internal(set) var droppedMessages = 0
+
+    /// The session's messages, with those the budget dropped while keeping it: what its
+    /// figures (message count, rate) describe.
+    public var sessionMessageCount: Int { messageCount + droppedMessages }
     /// Arrival number of the group's latest message: "least recently active" is measured in
     /// what we received, not in the senders' clocks (a replay repeats the same timestamps).
     public internal(set) var lastArrival = 0

@@ -152,8 +152,8 @@ extension TraceStore {
     public func rate(of group: CorrelationGroup) -> Double? {
         let (first, last) = span(of: group)
         let span = last.nanoseconds(since: first)
-        guard group.messageCount > 1, span > 0 else { return nil }
-        return Double(group.messageCount) / (Double(span) / 1e9)
+        guard group.sessionMessageCount > 1, span > 0 else { return nil }
+        return Double(group.sessionMessageCount) / (Double(span) / 1e9)
     }
 
     /// What the model holds in memory, from the sizes of its lists and tables: records, calls,

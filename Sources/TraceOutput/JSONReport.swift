@@ -231,7 +231,7 @@ public enum JSONReport {
         j.raw("},"); j.key("pdd_ms"); latency(s.postDialDelay, &j)
         j.raw(","); j.key("setup_ms"); latency(s.setupTime, &j)
         j.raw(","); j.key("duration_ms"); latency(s.duration, &j)
-        j.raw(","); j.key("messages"); j.number(g.messageCount)
+        j.raw(","); j.key("messages"); j.number(g.sessionMessageCount)
         j.raw(","); j.key("rate"); j.raw(store.rate(of: g).map { String(format3($0)) } ?? "null")
         j.raw("}")
     }

@@ -65,7 +65,7 @@ public enum TextReport {
                 s.answerSeizureRatio.map { percent($0) } ?? "-",
                 pair(s.postDialDelay.percentile(0.5), s.postDialDelay.percentile(0.95)),
                 s.setupTime.percentile(0.5).map(ms) ?? "-",
-                String(group.messageCount - group.events.count), String(group.events.count),
+                String(group.sessionMessageCount - group.events.count), String(group.events.count),
                 group.messageCount > 0 ? clock(store.span(of: group).first) : "-",
                 group.messageCount > 0 ? clock(store.span(of: group).last) : "-",
             ])

@@ -100,6 +100,7 @@ import WireDecoding
         #expect(kept.statistics.setupTime.percentile(0.5) == all.statistics.setupTime.percentile(0.5))
         #expect(kept.statistics.duration.maximum == all.statistics.duration.maximum)
         #expect(kept.firstTime == all.firstTime)
+        #expect(kept.sessionMessageCount == all.messageCount && limited.rate(of: kept) == full.rate(of: all))
         // A second round carries what the first dropped.
         var again = limited
         again.evict(groups: [], calls: [kept.calls[0]])

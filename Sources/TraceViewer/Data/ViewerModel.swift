@@ -99,8 +99,8 @@ public final class ViewerModel {
         let now = clock()
         for g in store.groups.indices where !store.groups[g].retired {
             var s = rateSamples[g, default: []]
-            if let last = s.last, now - last.time < 0.25 { s[s.count - 1].count = store.groups[g].messageCount } else {
-                s.append((now, store.groups[g].messageCount))
+            if let last = s.last, now - last.time < 0.25 { s[s.count - 1].count = store.groups[g].sessionMessageCount } else {
+                s.append((now, store.groups[g].sessionMessageCount))
             }
             while s.count > 2, now - s[1].time >= ViewerModel.rateWindow { s.removeFirst() }
             rateSamples[g] = s

@@ -10,11 +10,11 @@ enum GroupsScreen {
         init(_ rows: [Int], _ store: TraceStore) {
             for gi in rows {
                 let group = store.groups[gi]
-                calls = max(calls, group.calls.count)
+                calls = max(calls, group.statistics.calls)
                 active = max(active, group.statistics.active)
                 answered = max(answered, group.statistics.answered)
                 failed = max(failed, group.statistics.failed)
-                messages = max(messages, group.messageCount)
+                messages = max(messages, group.sessionMessageCount)
             }
         }
     }
@@ -63,9 +63,10 @@ enum GroupsScreen {
             let p50 = st.postDialDelay.percentile(0.5), p95 = st.postDialDelay.percentile(0.95)
             let rate = model.liveRate(group: gi) ?? s.rate(of: group)
             let values = [
-                model.groupName(gi), Format.count(group.calls.count), Format.count(st.active), Format.count(st.answered),
+                // Session figures: calls and messages the memory budget dropped still count.
+                model.groupName(gi), Format.count(st.calls), Format.count(st.active), Format.count(st.answered),
                 Format.count(st.failed), Format.percent(st.answerSeizureRatio),
-                p50 == nil ? "-" : "\(Format.millis(p50))/\(Format.millis(p95))", Format.count(group.messageCount),
+                p50 == nil ? "-" : "\(Format.millis(p50))/\(Format.millis(p95))", Format.count(group.sessionMessageCount),
                 Format.clockSeconds(span.first), Format.clockSeconds(span.last), Format.rate(rate),
             ]
             let isBucket = group.source == .none
