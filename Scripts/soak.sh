@@ -3,12 +3,16 @@
 # recorded Kamailio HEP is replayed at a steady rate, every loop with new Call-IDs and a new
 # correlation id (a new test session). Prints the listener's peak RSS and what it evicted.
 #
-#   Scripts/soak.sh [SECONDS=300] [RATE=5000] [LIMIT=64M]
+#   Scripts/soak.sh [SECONDS=300] [RATE=5000] [LIMIT=64M] [CORRELATION=soak-%d]
+#
+# CORRELATION without %d keeps one correlation id for the whole run: one test session of hours,
+# which the budget trims by its oldest calls instead of dropping sessions whole.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-300}
 rate=${2:-5000}
 limit=${3:-64M}
+correlation=${4:-soak-%d}
 swift build -c release --product hepscope >/dev/null
 bin=.build/release/hepscope
 port=$((30000 + RANDOM % 20000))
@@ -17,7 +21,7 @@ out=$(mktemp)
     "$bin" print --summary --memory-limit "$limit" --duration "$((seconds + 3))" "udp://127.0.0.1:$port" >"$out" &
 listener=$!
 sleep 1
-"$bin" replay --rate "$rate" --seconds "$seconds" --loop 100000000 --unique-calls --rewrite-corr "soak-%d" \
+"$bin" replay --rate "$rate" --seconds "$seconds" --loop 100000000 --unique-calls --rewrite-corr "$correlation" \
     Tests/Fixtures/kamailio/hep-raw-udp.bin "udp://127.0.0.1:$port"
 # The spool file of live payloads (unlinked, so found through the listener's descriptors): what
 # was written to it, and the disk space it takes after evictions gave some back.
@@ -31,6 +35,7 @@ if [ -n "$pid" ]; then
 fi
 wait "$listener"
 grep -E "^source|^memory limit|^input" "$out"
-echo "groups kept: $(grep -c '^soak-' "$out")"
+echo "groups kept: $(grep -c "^${correlation%%%d*}" "$out")"
+grep -E "^${correlation%%%d*}" "$out" | head -3 | cut -c1-120
 cat "$out.time"
 rm -f "$out" "$out.time"
