@@ -49,8 +49,11 @@ final class PayloadSpool: PayloadSource, @unchecked Sendable {
     func append(_ bytes: UnsafeRawBufferPointer) -> Int? {
         guard isOpen, bytes.count > 0 else { return isOpen ? count : nil }
         if count + bytes.count > reserved {
-            isOpen = false
-            isFull = true
+            // Full; but bytes that would not fit even an empty spool only stay in memory.
+            if count > 0 {
+                isOpen = false
+                isFull = true
+            }
             return nil
         }
         let lacksRoom = checkRoomNext ? (room(fd).map { $0 < SpoolFile.roomCheckStep } ?? false)

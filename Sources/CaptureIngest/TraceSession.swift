@@ -123,8 +123,12 @@ public struct TraceSession {
         if let offset = batch.withBytes({ current.append($0) }) { return (spoolInput, offset) }
         // A session of days fills a spool's reserve: the next one takes over (the full one
         // stays, for the payloads in it, and gives their space back as they are evicted).
-        guard current.isFull, current.count > 0, startSpool(), let next = spool,
-              let offset = batch.withBytes({ next.append($0) }) else { return nil }
+        guard current.isFull else { return nil }
+        guard startSpool(), let next = spool else {
+            spool = nil  // no new spool file can be made: payloads stay in memory from now on
+            return nil
+        }
+        guard let offset = batch.withBytes({ next.append($0) }) else { return nil }
         return (spoolInput, offset)
     }
 

@@ -125,6 +125,24 @@ import WireDecoding
         #expect(Self.payloads(spooled.store) == Self.payloads(kept.store))
     }
 
+    @Test func whenNoNextSpoolCanBeMadePayloadsStayInMemory() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("spool-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        var session = TraceSession()
+        session.spoolDirectories = [dir.path]
+        session.spoolReserve = 64 << 10
+        let s = session.addSource(name: "udp://127.0.0.1:9060", kind: .listener)
+        let batches = try Fixtures.messageBatches("hep-kamailio-udp.pcap", size: 16) { $0.payloadInputOffset = nil }
+        for batch in batches.prefix(3) { session.apply([.batch(source: s, batch)]) }
+        // The spool file is unlinked already; without its directory no next one can be made.
+        try FileManager.default.removeItem(at: dir)
+        for batch in batches.dropFirst(3) { session.apply([.batch(source: s, batch)]) }
+        let kept = try Self.session(spooling: false).store
+        #expect(Self.payloads(session.store) == Self.payloads(kept))
+        let sources = session.store.messages.map(\.payload.source)
+        #expect(sources.first != 0 && sources.last == 0 && Set(sources).count == 2, "\(Set(sources))")
+    }
+
     @Test func aSpoolWaitingForRoomTakesBytesAgainOnceSpaceCameBack() throws {
         final class Disk: @unchecked Sendable { var room = Int.max / 2 }
         let disk = Disk()
