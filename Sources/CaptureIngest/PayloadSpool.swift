@@ -69,8 +69,12 @@ final class PayloadSpool: PayloadSource, @unchecked Sendable {
             releaseReadPages()
             releasedAt = count
         }
-        guard SpoolFile.writeAll(fd, bytes) else {
+        // At `count`, wherever a failed write left the file's offset.
+        guard SpoolFile.writeAll(fd, bytes, at: count) else {
+            let full = errno == ENOSPC || errno == EDQUOT
             isOpen = false
+            // A full disk may have room again later; other errors close the spool for good.
+            isWaitingForRoom = full
             // What went out of a partly written batch is never referred to: nothing is lost.
             _ = ftruncate(fd, off_t(count))
             return nil
@@ -103,6 +107,17 @@ final class PayloadSpool: PayloadSource, @unchecked Sendable {
             checkRoomNext = true
         }
     }
+
+    /// A spool waiting for room looks at the disk again (space freed by an eviction, here or
+    /// in another spool, or by anyone else) and takes bytes again if there is room.
+    func retryRoom() {
+        guard isWaitingForRoom, let left = room(fd), left >= SpoolFile.roomCheckStep else { return }
+        isWaitingForRoom = false
+        isOpen = true
+    }
+
+    /// True while the disk was too full for it (see `retryRoom`).
+    var waitsForRoom: Bool { isWaitingForRoom }
 
     /// The disk space the file takes now (its blocks, holes left out).
     var diskBytes: Int {

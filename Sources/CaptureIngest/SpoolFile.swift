@@ -138,6 +138,19 @@ struct SpoolFile: ~Copyable {
         return input
     }
 
+    /// Writes all of `bytes` to `fd` at `offset`; false when the file cannot take them (errno
+    /// says why).
+    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int) -> Bool {
+        var done = 0
+        while done < bytes.count {
+            let n = pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset + done))
+            if n < 0, errno == EINTR { continue }
+            guard n > 0 else { return false }
+            done += n
+        }
+        return true
+    }
+
     /// Writes all of `bytes` to `fd`; false when the file cannot take them (errno says why).
     static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {
         var done = 0

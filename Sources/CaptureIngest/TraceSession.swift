@@ -54,8 +54,11 @@ public struct TraceSession {
     private var spoolInput: UInt16 = 0
     private var spoolTried = false
     private var spools: [PayloadSpool] = []
+    private var keptInMemoryWhileWaiting = 0
     /// Address space mapped for each spool file; when one is full, another is started.
     var spoolReserve = InputBytes.maximumInflatedSize
+    /// How much may still be written to a spool file's disk (tests pass their own).
+    var spoolRoom: @Sendable (Int32) -> Int? = { SpoolFile.room($0) }
 
     public init(configuration: TraceStore.Configuration = .init()) {
         store = TraceStore(configuration: configuration)
@@ -71,7 +74,13 @@ public struct TraceSession {
     @discardableResult
     public mutating func apply(_ events: [IngestEvent]) -> Bool {
         let evictionsBefore = store.counters.evictions
-        defer { HeapRelease.afterEvictions(in: store, countedBefore: evictionsBefore) }
+        defer {
+            if store.counters.evictions != evictionsBefore {
+                HeapRelease.afterEvictions(in: store, countedBefore: evictionsBefore)
+                // Evicted payloads gave disk space back: a spool waiting for room looks again.
+                spool?.retryRoom()
+            }
+        }
         for event in events {
             switch event {
             case .inputOpened(let s, let bytes):
@@ -121,6 +130,16 @@ public struct TraceSession {
         }
         guard let current = spool else { return nil }
         if let offset = batch.withBytes({ current.append($0) }) { return (spoolInput, offset) }
+        if current.waitsForRoom {
+            // Meanwhile payloads stay in memory; every 64 MiB of them, the disk is looked at
+            // again (another process may have freed space).
+            keptInMemoryWhileWaiting += batch.byteCount
+            if keptInMemoryWhileWaiting >= SpoolFile.roomCheckStep {
+                keptInMemoryWhileWaiting = 0
+                current.retryRoom()
+            }
+            return nil
+        }
         // A session of days fills a spool's reserve: the next one takes over (the full one
         // stays, for the payloads in it, and gives their space back as they are evicted).
         guard current.isFull else { return nil }
@@ -135,7 +154,7 @@ public struct TraceSession {
     @discardableResult
     private mutating func startSpool() -> Bool {
         guard !spoolDirectories.isEmpty,
-              let made = PayloadSpool(directories: spoolDirectories, reserve: spoolReserve) else { return false }
+              let made = PayloadSpool(directories: spoolDirectories, reserve: spoolReserve, room: spoolRoom) else { return false }
         spool = made
         spools.append(made)
         spoolInput = store.addInput(made)

@@ -2,9 +2,9 @@ import WireDecoding
 
 /// Staying within a memory budget: whole correlation groups go, least recently active first, so
 /// a session on screen is never shown half-evicted. The most recently active group is kept;
-/// when it alone is over the budget (a load test of hours under one correlation id, a capture
-/// with none), its least recently active calls go instead, those that ended first, and its
-/// figures still count them.
+/// when dropping all the others does not make room enough (a load test of hours under one
+/// correlation id, a capture with none), its calls that ended go too, least recently active
+/// first, and its figures still count them.
 extension TraceStore {
     /// What one record costs with its share of the tables, for room reserved ahead of a load.
     static let bytesPerRecord = MemoryLayout<MessageRecord>.stride + 12
@@ -29,18 +29,26 @@ extension TraceStore {
         }
         var dropCalls = Set<Int32>()
         if remaining > limit / 3 {
-            // Calls that ended before those still going, each set least recently active first;
-            // the group's newest call stays, so the session does (with its figures).
-            let candidates = groups[newest].calls.dropLast().sorted {
-                (calls[Int($0)].state.isActive ? 1 : 0, calls[Int($0)].lastMessage)
-                    < (calls[Int($1)].state.isActive ? 1 : 0, calls[Int($1)].lastMessage)
-            }
+            // Only calls that ended: a message for a call still going would start it again as a
+            // new call. Least recently active first; the session's newest call stays, and so
+            // does the session.
+            let keep = newestOwnCall(of: newest)
+            let candidates = groups[newest].calls.filter { $0 != keep && !calls[Int($0)].state.isActive }
+                .sorted { calls[Int($0)].lastMessage < calls[Int($1)].lastMessage }
             for c in candidates where remaining > limit / 3 {
                 dropCalls.insert(c)
-                remaining -= Int(calls[Int(c)].messageCount) * perMessage
+                remaining -= (Int(calls[Int(c)].messageCount) + events(of: c).count) * perMessage
             }
         }
         evict(groups: doomed, calls: dropCalls)
+    }
+
+    /// The call of group `g` that started last among those that carry its correlation (not a
+    /// leg linked in from elsewhere, which goes back where it came from if its link goes).
+    public func newestOwnCall(of g: Int) -> Int32? {
+        let group = groups[g]
+        let own = group.calls.filter { group.source != .hep || calls[Int($0)].hepCorrelation == group.correlationID }
+        return (own.isEmpty ? group.calls : own).max { calls[Int($0)].firstMessage < calls[Int($1)].firstMessage }
     }
 
     /// Removes the given groups and everything in them, keeping the rest exactly as it was: the
@@ -49,51 +57,56 @@ extension TraceStore {
         evict(groups: doomed, calls: [])
     }
 
-    /// Removes the given groups, and the given calls from groups that stay (whose figures,
-    /// worked out from all their calls, are carried over), then rebuilds from what is kept.
+    /// Removes the given groups, and the given calls (with the events that joined them) from
+    /// groups that stay, whose figures, worked out from all their calls, are carried over; then
+    /// rebuilds from what is kept. Followed messages and groups are renumbered.
     public mutating func evict(groups doomed: Set<Int>, calls droppedCalls: Set<Int32>) {
         guard !doomed.isEmpty || !droppedCalls.isEmpty else { return }
         var isDroppedCall = [Bool](repeating: false, count: droppedCalls.isEmpty ? 0 : calls.count)
         for c in droppedCalls { isDroppedCall[Int(c)] = true }
         func dropped(_ call: Int32) -> Bool { call >= 0 && !isDroppedCall.isEmpty && isDroppedCall[Int(call)] }
-        // What kept groups carry over: the figures of calls dropped now or before, found as
-        // all of the group's figures less those of the calls that stay; one message of a call
-        // that stays says which group of the rebuilt model is the same session.
-        var carried: [(representative: Int32, statistics: GroupStatistics, calls: Int, messages: Int, first: Timestamp)] = []
+        let droppedEvents = Set(droppedCalls.flatMap { events(of: $0) })
         var droppedByGroup: [Int: (calls: Int, messages: Int)] = [:]
         for c in droppedCalls {
             let g = Int(calls[Int(c)].group)
             droppedByGroup[g, default: (0, 0)].calls += 1
-            droppedByGroup[g, default: (0, 0)].messages += Int(calls[Int(c)].messageCount)
+            droppedByGroup[g, default: (0, 0)].messages += Int(calls[Int(c)].messageCount) + events(of: c).count
         }
-        for g in orderedGroups where !doomed.contains(g) && (groups[g].droppedCalls > 0 || droppedByGroup[g] != nil) {
-            var figures = groups[g].statistics
-            var representative: Int32 = -1
-            for c in groups[g].calls where !dropped(c) {
-                figures.apply(GroupStatistics.Contribution(calls[Int(c)]), sign: -1)
-                representative = calls[Int(c)].firstMessage
+        // Each kept group is found again in the rebuilt model by its correlation id (or as the
+        // uncorrelated bucket); a group formed by header links, by a message of a call it
+        // keeps. What kept groups carry over: the figures of calls dropped now or before, all
+        // of the group's figures less those of the calls that stay.
+        var representative = [Int32](repeating: -1, count: groups.count)
+        var carried: [Int: (statistics: GroupStatistics, calls: Int, messages: Int, first: Timestamp)] = [:]
+        for g in orderedGroups where !doomed.contains(g) {
+            if let c = groups[g].calls.last(where: { !dropped($0) }) {
+                representative[g] = calls[Int(c)].firstMessage
+            } else if let e = groups[g].events.first(where: { !droppedEvents.contains($0) }) {
+                representative[g] = e
             }
-            guard representative >= 0 else { continue }
+            guard groups[g].droppedCalls > 0 || droppedByGroup[g] != nil else { continue }
+            var figures = groups[g].statistics
+            for c in groups[g].calls where !dropped(c) { figures.apply(GroupStatistics.Contribution(calls[Int(c)]), sign: -1) }
             let now = droppedByGroup[g] ?? (0, 0)
-            carried.append((representative, figures, groups[g].droppedCalls + now.calls,
-                            groups[g].droppedMessages + now.messages, groups[g].firstTime))
+            carried[g] = (figures, groups[g].droppedCalls + now.calls, groups[g].droppedMessages + now.messages, groups[g].firstTime)
         }
         var evictedMessages = 0
         // Room for what stays, made at once: the rebuilt model's lists doubling as they fill
         // would add their copies to the old model's memory, which is still held meanwhile.
         let keptMessages = messages.count - doomed.reduce(0) { $0 + groups[$1].messageCount }
-            - droppedCalls.reduce(0) { $0 + Int(calls[Int($1)].messageCount) }
+            - droppedByGroup.values.reduce(0) { $0 + $1.messages }
         let keptCalls = calls.count - doomed.reduce(0) { $0 + groups[$1].calls.count } - droppedCalls.count
         // Kept messages keep their order, so a message's new number is how many were kept
-        // before it: worked out for the followed ones (and the carried groups' representatives)
-        // as the rebuild walks past them.
-        let tracked = followedMessages + carried.map(\.representative)
-        let order = tracked.enumerated().sorted { $0.element < $1.element }
+        // before it: worked out for the followed ones (and the groups' representatives) as the
+        // rebuild walks past them.
+        let tracked = followedMessages + representative
+        let order = tracked.enumerated().filter { $0.element >= 0 }.sorted { $0.element < $1.element }
         var renumbered = [Int32](repeating: -1, count: tracked.count)
         var next = 0
         var keptSoFar: Int32 = 0
         var fresh = rebuilt(expecting: (max(0, keptMessages), max(0, keptCalls))) { index in
             let keep = !doomed.contains(groupIndex(ofMessage: index)) && !dropped(messages[Int(index)].call)
+                && (droppedEvents.isEmpty || !droppedEvents.contains(index))
             while next < order.count, order[next].element <= index {
                 if order[next].element == index, keep { renumbered[order[next].offset] = keptSoFar }
                 next += 1
@@ -105,14 +118,16 @@ extension TraceStore {
             }
             return keep
         }
-        for (i, carry) in carried.enumerated() {
-            let now = renumbered[followedMessages.count + i]
-            guard now >= 0 else { continue }
-            let g = fresh.groupIndex(ofMessage: now)
-            fresh.updateStatistics(of: g) { $0.add(carry.statistics) }
-            fresh.groups[g].droppedCalls += carry.calls
-            fresh.groups[g].droppedMessages += carry.messages
-            fresh.groups[g].touch(carry.first)
+        var groupMap = [Int](repeating: -1, count: groups.count)
+        for g in groups.indices where !doomed.contains(g) {
+            groupMap[g] = fresh.sameGroup(as: groups[g], in: self, representative: renumbered[followedMessages.count + g]) ?? -1
+        }
+        for (g, carry) in carried where groupMap[g] >= 0 {
+            let now = groupMap[g]
+            fresh.updateStatistics(of: now) { $0.add(carry.statistics) }
+            fresh.groups[now].droppedCalls += carry.calls
+            fresh.groups[now].droppedMessages += carry.messages
+            fresh.groups[now].touch(carry.first)
         }
         var kept = counters
         kept.evictedGroups += doomed.count
@@ -122,8 +137,25 @@ extension TraceStore {
         fresh.counters = kept
         fresh.addsSinceBudgetCheck = 0
         fresh.followedMessages = Array(renumbered.prefix(followedMessages.count))
+        fresh.followedGroups = followedGroups.map { $0 >= 0 && $0 < groupMap.count ? groupMap[$0] : -1 }
         self = fresh
         giveBackUnreferencedPayloads()
+    }
+
+    /// The group of this (rebuilt) model that is `group` of `old`: the same correlation id, the
+    /// uncorrelated bucket, or else the group of its representative message (renumbered here).
+    private func sameGroup(as group: CorrelationGroup, in old: TraceStore, representative: Int32) -> Int? {
+        switch group.source {
+        case .hep where group.correlationID != 0:
+            let id = old.strings.withBytes(group.correlationID) { strings.lookup($0) }
+            if let id, let g = groupByHEPCorrelation[id] { return Int(g) }
+            return nil
+        case .none:
+            if let g = uncorrelatedGroup, !groups[Int(g)].isEmpty { return Int(g) }
+            return nil
+        default:
+            return representative >= 0 && Int(representative) < messages.count ? groupIndex(ofMessage: representative) : nil
+        }
     }
 
     /// The stretches of each input that gives space back (a live session's spool file) that no

@@ -75,6 +75,8 @@ public struct TraceStore: Sendable {
     /// Messages whose numbers a reader holds (a viewer's open screens): an eviction renumbers
     /// them in place, -1 for those it dropped, so the reader can find its place again.
     public var followedMessages: [Int32] = []
+    /// Groups a reader holds by number, renumbered in place by an eviction the same way.
+    public var followedGroups: [Int] = []
     var lastCorrelation: UInt32 = 0
     var lastOrigin: (origin: MessageOrigin, id: UInt16)?
     /// Request methods outside the known set (rare), by message.

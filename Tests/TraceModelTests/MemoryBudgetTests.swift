@@ -109,6 +109,62 @@ import WireDecoding
         #expect(twice.statistics.answered == all.statistics.answered)
     }
 
+    /// Events that joined a call (correlated by its Call-ID) go with it, rather than turning up
+    /// as a session named after the Call-ID.
+    @Test func eventsOfADroppedCallGoWithIt() throws {
+        let url = try Scenarios.write(Scenarios.hlogEvents())
+        var load = load([url.path])
+        let full = load.store
+        let call = try #require(full.calls.indices.first { full.strings.string(full.calls[$0].callID) == Scenarios.hlogCallID })
+        #expect(full.events(of: Int32(call)).count == 2)
+        load.store.evict(groups: [], calls: [Int32(call)])
+        let after = load.store
+        #expect(after.orderedGroups.map { after.correlationID(of: after.groups[$0]) } == ["log-run"])
+        let g = after.groups[after.orderedGroups[0]]
+        #expect(g.calls.isEmpty && g.events.count == 3)
+        #expect(g.droppedCalls == 1 && g.droppedMessages == 7 + 2 && g.statistics.calls == 1)
+        #expect(after.counters.evictedMessages == 9 && after.counters.evictedCalls == 1)
+    }
+
+    /// A leg without a correlation id that was linked into a session goes back to the bucket
+    /// when the call it was linked through is dropped: the session's carried figures stay with
+    /// the session (found by its correlation id), and its newest own call is what stays.
+    @Test func aLinkedLegDoesNotCarryTheSessionsFiguresAway() throws {
+        let url = try Scenarios.write(Scenarios.legLinkedIntoSession(), name: "leg-linked-into-session.pcap")
+        var load = load([url.path])
+        let full = load.store
+        func callIndex(_ s: TraceStore, _ id: String) -> Int32? {
+            s.calls.indices.first { s.strings.string(s.calls[$0].callID) == id }.map { Int32($0) }
+        }
+        let ids = Scenarios.linkedIntoSessionCallIDs
+        let session = try #require(full.groups.indices.first { full.correlationID(of: full.groups[$0]) == "link-run" })
+        #expect(full.groups[session].calls.count == 4 && full.groups[session].calls.last == callIndex(full, ids[3]))
+        #expect(full.newestOwnCall(of: session) == callIndex(full, ids[2]))
+        load.store.evict(groups: [], calls: [try #require(callIndex(full, ids[0]))])
+        let after = load.store
+        let run = try #require(after.groups.first { after.correlationID(of: $0) == "link-run" })
+        #expect(run.droppedCalls == 1 && run.calls.count == 2 && run.statistics.calls == 3)
+        let bucket = try #require(after.groups.first { $0.source == .none })
+        #expect(bucket.droppedCalls == 0 && bucket.calls.count == 1 && bucket.statistics.calls == 1)
+        #expect(after.strings.string(after.calls[Int(bucket.calls[0])].callID) == ids[3])
+    }
+
+    /// Calls still going are never dropped: a message of theirs arriving later would start
+    /// them again as new calls, counted twice.
+    @Test func callsStillGoingAreNotDropped() throws {
+        let url = try Scenarios.write(Scenarios.callStates())
+        let full = load([url.path]).store
+        let limited = load([url.path], limit: 1).store
+        let all = full.groups[full.orderedGroups[0]], kept = limited.groups[limited.orderedGroups[0]]
+        let active = all.calls.filter { full.calls[Int($0)].state.isActive }.map { full.strings.string(full.calls[Int($0)].callID) }
+        #expect(active.count == 3)
+        let keptIDs = kept.calls.map { limited.strings.string(limited.calls[Int($0)].callID) }
+        #expect(Set(active).isSubset(of: Set(keptIDs)))
+        // The four that ended went (the newest, "calling", is one of those going).
+        #expect(kept.droppedCalls == 4 && keptIDs.count == 3)
+        #expect(kept.statistics.calls == 7 && kept.statistics.active == 3)
+    }
+
     /// Room is made from two thirds of the budget on, so that the model rebuilt beside the old
     /// one keeps the two within the budget.
     @Test func roomIsMadePastTwoThirdsOfTheBudget() {

@@ -260,6 +260,10 @@ enum HostileCapture {
         let marked = s.withPayload(of: s.messages[Int(markedMessage)]) { [UInt8]($0) }
         let before = state.stack.map(\.kind)
         let correlation = s.correlationID(ofMessage: m)
+        // The save dialog open over it, a file name typed.
+        Update.update(&state, .key(.character("w")), model: model)
+        state.saveDialog?.path = "kept-name.pcap"
+        #expect(state.saveDialog?.choices.first?.scope == .message(m))
         model.ingest([finished])  // the end of a source checks the memory budget
         #expect(model.evictions == 1 && model.store.counters.evictedGroups == 1)
         Update.update(&state, .dataChanged, model: model)
@@ -294,6 +298,9 @@ enum HostileCapture {
             #expect(s.withPayload(of: s.messages[Int(marked)]) { [UInt8]($0) } == run.marked)
             #expect(run.after.stack[2].cursor == Int(m))
             #expect(run.before != run.after.stack.map(\.kind))  // the numbers did move
+            // The save dialog offers the same message under its new number.
+            #expect(run.after.saveDialog?.choices.first?.scope == .message(m))
+            #expect(run.after.saveDialog?.path == "kept-name.pcap")
         }
         // On the first (oldest) call of the session that stays, that call is gone: back to
         // the session's call list, which now holds its newest call.

@@ -27,9 +27,11 @@ public final class ViewerModel {
     /// Times the memory budget rebuilt the store without evicted groups; when it changes,
     /// indices into the store held by screens have moved (see `follow`).
     public private(set) var evictions = 0
-    /// What the open screens stand on, as `follow` was last told, with a message of each and
-    /// that message's time and payload hash (to be sure it is the same message afterwards).
+    /// Calls and messages the open screens stand on, as `follow` was last told, each with a
+    /// message of its own and that message's time and payload hash (to be sure it is the same
+    /// message afterwards); and the groups they stand on.
     public private(set) var followed: [(anchor: ScreenAnchor, message: Int32, time: Int64, hash: UInt32)] = []
+    public private(set) var followedGroups: [Int] = []
 
     public init(session: TraceSession) {
         self.session = session
@@ -50,16 +52,19 @@ public final class ViewerModel {
         return true
     }
 
-    /// Tells the model which groups, calls and messages the screens stand on: each by one of
-    /// its messages, which an eviction renumbers (or marks dropped) as it rebuilds the store.
+    /// Tells the model which groups, calls and messages the screens stand on: groups by
+    /// number, calls and messages each by one of its messages; an eviction renumbers them (or
+    /// marks them dropped) as it rebuilds the store.
     public func follow(_ anchors: [ScreenAnchor]) {
         let s = store
+        followedGroups = anchors.compactMap { if case .group(let g) = $0 { g } else { nil } }
         followed = anchors.compactMap { anchor in
             guard let m = anchor.message(in: s) else { return nil }
             let r = s.messages[Int(m)]
             return (anchor, m, r.time.nanoseconds, r.payloadHash)
         }
         session.store.followedMessages = followed.map(\.message)
+        session.store.followedGroups = followedGroups
     }
 
     /// Where the followed groups, calls and messages are after the evictions since `follow`:
@@ -67,13 +72,14 @@ public final class ViewerModel {
     public func renumbering() -> ScreenRenumbering {
         let s = store
         var map = ScreenRenumbering()
+        for (g, now) in zip(followedGroups, s.followedGroups) where now >= 0 && now < s.groups.count { map.groups[g] = now }
         for (f, now) in zip(followed, s.followedMessages) where now >= 0 && Int(now) < s.messages.count {
             let r = s.messages[Int(now)]
             // The rebuild keeps order, so this holds; checked all the same, as a wrong screen
             // is worse than going back to the sessions.
             guard r.time.nanoseconds == f.time, r.payloadHash == f.hash else { continue }
             switch f.anchor {
-            case .group(let g): map.groups[g] = s.groupIndex(ofMessage: now)
+            case .group: break
             case .call(let c): if r.call >= 0 { map.calls[c] = r.call }
             case .message(let m): map.messages[m] = now
             }

@@ -91,7 +91,8 @@ extension SaveScope {
             for c in calls where c >= 0 && Int(c) < store.calls.count {
                 picked += store.messages(of: c) + store.events(of: c)
             }
-            let names = calls.prefix(3).map { store.strings.string(store.calls[Int($0)].callID) }.joined(separator: ", ")
+            let names = calls.filter { $0 >= 0 && Int($0) < store.calls.count }.prefix(3)
+                .map { store.strings.string(store.calls[Int($0)].callID) }.joined(separator: ", ")
             return ExportSelection(messages: store.ordered(picked), description: "Call-ID \(names)\(calls.count > 3 ? ", ..." : "")")
         case .group(let g):
             guard g >= 0, g < store.groups.count else { return ExportSelection(messages: [], description: "nothing") }

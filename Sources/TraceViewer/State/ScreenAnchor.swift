@@ -1,23 +1,19 @@
 import TraceModel
 
 /// A group, call or message a screen names by its number in the store. An eviction rebuilds
-/// the store and renumbers everything; each anchor is followed through it by one message of
-/// its own, so the screens can stay where they were.
+/// the store and renumbers everything; groups are followed through it by number, calls and
+/// messages by one message of their own, so the screens can stay where they were.
 public enum ScreenAnchor: Hashable, Sendable {
     case group(Int)
     case call(Int32)
     case message(Int32)
 
-    /// The message that stands for it: a group's newest call's first message (or first event;
-    /// the newest call is the one an eviction never drops from a group it keeps), a call's
-    /// first message.
+    /// The message that stands for a call (its first) or a message; groups are followed by
+    /// number (`TraceStore.followedGroups`).
     func message(in store: TraceStore) -> Int32? {
         switch self {
-        case .group(let g):
-            guard g >= 0, g < store.groups.count else { return nil }
-            let group = store.groups[g]
-            if let c = group.calls.last { return store.calls[Int(c)].firstMessage >= 0 ? store.calls[Int(c)].firstMessage : nil }
-            return group.events.first
+        case .group:
+            return nil
         case .call(let c):
             guard c >= 0, Int(c) < store.calls.count, store.calls[Int(c)].firstMessage >= 0 else { return nil }
             return store.calls[Int(c)].firstMessage

@@ -28,6 +28,15 @@ public enum Update {
                     kept.append(now)
                 }
                 state.stack = kept.isEmpty ? [ScreenState(kind: .groups)] : kept
+                if let open = state.saveDialog {
+                    // Its choices named calls and messages by their old numbers: offered again
+                    // from the screens as they are now, the file name kept.
+                    resolve(&state, model)
+                    var again = SaveDialog.open(state, model)
+                    again.path = open.path
+                    again.choice = min(open.choice, again.choices.count - 1)
+                    state.saveDialog = again
+                }
                 state.notice = droppedCalls == 0
                     ? "memory budget: \(dropped) least recently active session(s) dropped"
                     : "memory budget: \(dropped) session(s) and \(droppedCalls) oldest call(s) of a session over it dropped"

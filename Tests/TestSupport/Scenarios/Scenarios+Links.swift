@@ -182,3 +182,26 @@ extension Scenarios {
                              ])
     }
 }
+
+extension Scenarios {
+    /// Call-IDs of `legLinkedIntoSession`: three calls of session "link-run", then the leg
+    /// without a correlation id that X-CID links to the first.
+    public static let linkedIntoSessionCallIDs = ["run-a1@192.0.2.10", "run-a2@192.0.2.10", "run-a3@192.0.2.10",
+                                                  "other-u1@192.0.2.2"]
+
+    /// HEPv3: three basic calls Alice → Bob with correlation id "link-run" (INVITEs at 0, 1000,
+    /// 2000), then a basic call from the SBC with no correlation id (INVITE at 3000) whose INVITE
+    /// carries `X-CID: run-a1@192.0.2.10`: the model moves that leg into "link-run", at the end of
+    /// its list of calls. 28 frames, all calls completed. (For the memory budget's tests: dropping
+    /// run-a1 sends the linked leg back to the uncorrelated bucket.)
+    public static func legLinkedIntoSession() -> [UInt8] {
+        var script = CaptureScript(hep: true)
+        for (i, id) in linkedIntoSessionCallIDs.enumerated() {
+            var leg = CallLeg(callID: id, caller: i < 3 ? .alice : .sbcA, callee: .bob, fromTag: hexToken(id + "/from"),
+                              toTag: hexToken(id + "/to"), branchSeed: hexToken(id + "/branch"))
+            if i == 3 { leg.inviteHeaders = [("X-CID", linkedIntoSessionCallIDs[0])] }
+            script.basicCall(leg, at: i * 1000, correlation: i < 3 ? "link-run" : nil)
+        }
+        return script.finish().pcap
+    }
+}
