@@ -87,7 +87,7 @@ public enum TextReport {
                 + "\(c.exactDuplicates) exact duplicates counted once\n"
         }
         if c.evictedCalls > 0 {
-            out += "memory limit: \(c.evictedGroups) groups and \(c.evictedCalls) calls of a session over the budget alone "
+            out += "memory limit: \(c.evictedGroups) groups and \(c.evictedCalls) ended calls of the newest session "
                 + "(\(c.evictedMessages) messages) dropped, least recently active first; session figures still count them\n"
         } else if c.evictedGroups > 0 {
             out += "memory limit: \(c.evictedGroups) groups (\(c.evictedMessages) messages) dropped, least recently active first\n"

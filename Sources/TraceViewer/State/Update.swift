@@ -39,7 +39,7 @@ public enum Update {
                 }
                 state.notice = droppedCalls == 0
                     ? "memory budget: \(dropped) least recently active session(s) dropped"
-                    : "memory budget: \(dropped) session(s) and \(droppedCalls) oldest call(s) of a session over it dropped"
+                    : "memory budget: \(dropped) session(s) and \(droppedCalls) ended call(s) of the newest session dropped"
             }
         case .key(let key):
             state.notice = nil
