@@ -1,3 +1,4 @@
+import Benchmarking
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -227,6 +228,55 @@ struct ViewerEndToEndTests {
         #expect(screen.contains("Test sessions (2)"))
         tmux.send("q")
         try tmux.waitForExit()
+    }
+
+    /// A live test session of one correlation id, too big for a small budget: the budget drops
+    /// its calls that ended while the call list stays open on it, and the session list still
+    /// counts every call.
+    @Test func aSessionOverTheBudgetKeepsItsCallListOpen() throws {
+        let port = LiveCommandTests.freePort()
+        let tmux = try TmuxSession(width: 120, height: 40, arguments: ["--memory-limit", "2M", "udp://127.0.0.1:\(port)"])
+        defer { tmux.kill() }
+        _ = try tmux.waitFor("udp://127.0.0.1:\(port): 0 rx")
+        nonisolated(unsafe) let replayer = try HEPReplayer(path: Fixtures.kamailio("hep-raw-udp.bin").path)
+        nonisolated(unsafe) var sent = 0
+        let done = DispatchSemaphore(value: 0)
+        Thread {
+            sent = (try? replayer.sendUDP(host: "127.0.0.1", port: port, rate: 5000, seconds: 6, loops: 1_000_000,
+                                          uniqueCalls: true, correlation: "one-run"))?.packets ?? 0
+            done.signal()
+        }.start()
+        _ = try tmux.waitFor("one-run")
+        tmux.send("Enter")
+        _ = try tmux.waitFor("Calls of one-run")
+        // Calls are dropped while the list is open: the status line counts their messages.
+        let during = try tmux.waitUntil("messages dropped by the budget", timeout: 15) { screen in
+            screen.contains("Calls of one-run") && !screen.contains("dropped 0 ")
+        }
+        #expect(during.contains("memory budget: 0 session(s) and"), "\(during)")
+        done.wait()
+        let after = try tmux.waitUntil("all \(sent) received") { $0.contains(": \(Self.grouped(sent)) rx") }
+        #expect(sent > 20_000)
+        #expect(after.contains("Calls of one-run"), "\(after)")
+        // Back on the session list, the row counts every call sent (40 in each 280 packets).
+        tmux.send("Escape")
+        let sessions = try tmux.waitFor("Test sessions (1)")
+        let row = sessions.split(separator: "\n").first { $0.hasPrefix(" one-run") }.map(String.init) ?? ""
+        let calls = row.split(separator: " ").dropFirst().first.map { Int($0.replacingOccurrences(of: ",", with: "")) ?? 0 } ?? 0
+        #expect(calls >= sent / 280 * 40 && calls <= (sent / 280 + 1) * 40, "\(row)")
+        tmux.send("q")
+        try tmux.waitForExit()
+    }
+
+    /// A count as the status line writes it (thousands separated by commas).
+    static func grouped(_ n: Int) -> String {
+        let digits = String(n)
+        var out = ""
+        for (i, c) in digits.enumerated() {
+            if i > 0, (digits.count - i) % 3 == 0 { out += "," }
+            out.append(c)
+        }
+        return out
     }
 
     /// Each thread's nice value, from /proc/PID/task/TID/stat (field 19, counted after the
