@@ -1,16 +1,15 @@
 #if canImport(Glibc)
 import CMalloc
 #endif
-import TraceModel
 
-/// Gives the heap's free memory back to the system after the model was rebuilt without evicted
-/// groups. The old model's lists are mostly below the size glibc maps on their own: without
-/// this they stay in the heap's free lists, and resident memory only grows, eviction after
-/// eviction, under a budget meant to bound it.
+/// Gives the heap's free memory back to the system, where glibc would keep it in its free
+/// lists (lists below the size it maps on their own). Called when much was just freed: a
+/// finished file's batches, or an old model after an eviction rebuilt it (without this,
+/// resident memory only grows, eviction after eviction, under a budget meant to bound it).
 enum HeapRelease {
-    static func afterEvictions(in store: TraceStore, countedBefore: Int) {
+    static func trim() {
         #if canImport(Glibc)
-        if store.counters.evictions != countedBefore { malloc_trim(0) }
+        malloc_trim(0)
         #endif
     }
 }

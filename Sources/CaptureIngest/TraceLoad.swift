@@ -20,7 +20,7 @@ public struct TraceLoad {
             let input = try InputBytes.open(path, whileInflating: true)
             let before = decoder.counters
             let evictionsBefore = store.counters.evictions
-            defer { HeapRelease.afterEvictions(in: store, countedBefore: evictionsBefore) }
+            defer { if store.counters.evictions != evictionsBefore { HeapRelease.trim() } }
             var report = try CaptureLoader.load(input, into: &store, decoder: decoder)
             let after = decoder.counters
             if after.sipMessages == before.sipMessages, after.otherEvents == before.otherEvents {

@@ -1,5 +1,4 @@
 #if canImport(Glibc)
-import CMalloc
 import Glibc
 #endif
 import TraceModel
@@ -76,7 +75,7 @@ public struct TraceSession {
         let evictionsBefore = store.counters.evictions
         defer {
             if store.counters.evictions != evictionsBefore {
-                HeapRelease.afterEvictions(in: store, countedBefore: evictionsBefore)
+                HeapRelease.trim()
                 // Evicted payloads gave disk space back: a spool waiting for room looks again.
                 spool?.retryRoom()
             }
@@ -107,12 +106,9 @@ public struct TraceSession {
                 sources[s].finished = true
                 sources[s].report = report
                 store.enforceMemoryLimit()
-                #if canImport(Glibc)
                 // The file's batches (up to 64 at a time, with copies of their payloads) went
-                // through the heap on their way in: what they held goes back to the system now,
-                // instead of staying resident in the allocator's free lists.
-                malloc_trim(0)
-                #endif
+                // through the heap on their way in: what they held goes back to the system now.
+                HeapRelease.trim()
             case .failed(let s, let why):
                 sources[s].failure = why
                 sources[s].finished = true
