@@ -66,6 +66,13 @@ public final class IngestQueue: @unchecked Sendable {
         }
     }
 
+    /// Wakes the consumer without an event (work of its own became ready: an eviction made
+    /// aside).
+    public func wake() {
+        var one: UInt8 = 1
+        _ = write(pipeWrite, &one, 1)
+    }
+
     /// Takes the waiting events, oldest first: all of them, or the first `limit`. A consumer
     /// that takes a few at a time leaves the rest here, where `pendingBytes` shows producers
     /// how far behind it is; the wake-up stays set while any are left.

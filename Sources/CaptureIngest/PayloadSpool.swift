@@ -133,4 +133,31 @@ final class PayloadSpool: PayloadSource, @unchecked Sendable {
     func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         try body(UnsafeRawBufferPointer(start: base, count: count))
     }
+
+    /// The bytes written so far, for a rebuild on another thread while this one goes on
+    /// writing past them: the mapping is made once and never moves.
+    var readableAside: any PayloadSource { WrittenSpoolBytes(spool: self, base: base, count: count) }
+}
+
+/// A spool's bytes up to a point, read by another thread: nothing of the spool's own state is
+/// touched there, only the pages below that point, which are never written again.
+private final class WrittenSpoolBytes: PayloadSource, @unchecked Sendable {
+    /// Kept alive (and mapped) while the rebuild reads.
+    private let spool: PayloadSpool
+    private let base: UnsafeRawPointer
+    private let count: Int
+
+    init(spool: PayloadSpool, base: UnsafeRawPointer, count: Int) {
+        self.spool = spool
+        self.base = base
+        self.count = count
+    }
+
+    func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try body(UnsafeRawBufferPointer(start: base, count: count))
+    }
+
+    func releaseReadPages() {
+        if count > 0 { madvise(UnsafeMutableRawPointer(mutating: base), count, MADV_DONTNEED) }
+    }
 }

@@ -58,6 +58,19 @@ public struct TraceSession {
     var spoolReserve = InputBytes.maximumInflatedSize
     /// How much may still be written to a spool file's disk (tests pass their own).
     var spoolRoom: @Sendable (Int32) -> Int? = { SpoolFile.room($0) }
+    /// With `evictionsByOwner`: the eviction being rebuilt on another thread, and the batches
+    /// (and budget checks) that came in meanwhile, held back in order until it is adopted.
+    private var eviction: AsideEviction?
+    private var held: [HeldWork] = []
+    private enum HeldWork {
+        case batch(MessageBatch, input: UInt16, payloadInput: UInt16?)
+        case budgetCheck
+    }
+    /// Called on the rebuild's thread when an eviction made aside is ready to be adopted (a
+    /// viewer wakes its loop, which then calls `advance`).
+    public var evictionReady: @Sendable () -> Void = {}
+    /// Runs on the rebuild's thread before it starts (tests hold it there).
+    var beforeEvictionRebuild: @Sendable () -> Void = {}
 
     public init(configuration: TraceStore.Configuration = .init()) {
         store = TraceStore(configuration: configuration)
@@ -85,16 +98,22 @@ public struct TraceSession {
             case .inputOpened(let s, let bytes):
                 sources[s].input = store.addInput(bytes)
                 // A SIP message takes a few hundred bytes of a capture: this is more than the
-                // file will fill, which costs address space only.
-                store.reserveCapacity(forMoreMessages: bytes.expectedCount / 256)
+                // file will fill, which costs address space only. (Not while a rebuild shares
+                // the model's lists: growing them would copy them.)
+                if !isHolding { store.reserveCapacity(forMoreMessages: bytes.expectedCount / 256) }
             case .batch(let s, var batch):
                 let input = sources[s].input
+                var payloadInput: UInt16?
                 if input == 0, let (spoolID, offset) = spooled(batch) {
                     // The payloads stay in the spool file; the model keeps offsets into it.
                     batch.bytesInInput = offset
-                    store.add(batch, input: 0, payloadInput: spoolID)
+                    payloadInput = spoolID
+                }
+                if isHolding {
+                    held.append(.batch(batch, input: input, payloadInput: payloadInput))
+                    heldBytes += batch.memoryBytes
                 } else {
-                    store.add(batch, input: input)
+                    store.add(batch, input: input, payloadInput: payloadInput)
                 }
             case .progress(let s, let done, let total):
                 sources[s].bytesDone = done
@@ -105,7 +124,13 @@ public struct TraceSession {
             case .finished(let s, let report):
                 sources[s].finished = true
                 sources[s].report = report
-                store.enforceMemoryLimit()
+                if isHolding {
+                    held.append(.budgetCheck)
+                } else if store.configuration.evictionsByOwner {
+                    store.budgetCheckDue = true
+                } else {
+                    store.enforceMemoryLimit()
+                }
                 // The file's batches (up to 64 at a time, with copies of their payloads) went
                 // through the heap on their way in: what they held goes back to the system now.
                 HeapRelease.trim()
@@ -114,7 +139,72 @@ public struct TraceSession {
                 sources[s].finished = true
             }
         }
+        startEvictionIfDue()
         return !events.isEmpty
+    }
+
+    // MARK: evictions made aside
+
+    /// Memory the batches held back take (their entries, and payload copies).
+    public private(set) var heldBytes = 0
+    /// Enough is held back while an eviction is rebuilt: the owner leaves more in its ingest
+    /// queue, where file loaders wait for room and listeners see how far behind it is.
+    public var holdsEnough: Bool { eviction != nil && heldBytes >= TraceSession.heldBytesLimit }
+    static let heldBytesLimit = 64 << 20
+
+    /// An eviction is being rebuilt, or what came in meanwhile is not all added yet.
+    public var hasHeldWork: Bool { isHolding }
+
+    private var isHolding: Bool { eviction != nil || !held.isEmpty }
+
+    /// An eviction is being rebuilt on another thread (`evictionReady` comes when it is done).
+    public var isEvictingAside: Bool { eviction != nil }
+
+    /// With `evictionsByOwner`, past two thirds of the budget: the rebuild starts on another
+    /// thread from a copy of the model, which stays as it is here until the outcome is adopted.
+    private mutating func startEvictionIfDue() {
+        guard eviction == nil, store.budgetCheckDue else { return }
+        store.budgetCheckDue = false
+        guard store.isOverBudget else { return }
+        eviction = AsideEviction(of: store.readableAside, first: beforeEvictionRebuild, whenDone: evictionReady)
+    }
+
+    /// Adopts an eviction made aside once it is ready, then adds what was held back meanwhile,
+    /// up to `limit` batches (the rest at later calls; another eviction may start on the way).
+    /// True when the model changed.
+    @discardableResult
+    public mutating func advance(batches limit: Int = .max) -> Bool {
+        var changed = false
+        if let running = eviction {
+            guard let done = running.take() else { return false }
+            eviction = nil
+            // Nothing was added to the model since its copy was made: adopting cannot fail.
+            if let outcome = done, store.adopt(outcome) {
+                HeapRelease.trim()
+                spool?.retryRoom()
+                changed = true
+            }
+        }
+        var taken = 0
+        while eviction == nil, taken < min(limit, held.count) {
+            switch held[taken] {
+            case .batch(let batch, let input, let payloadInput):
+                store.add(batch, input: input, payloadInput: payloadInput)
+                heldBytes -= batch.memoryBytes
+            case .budgetCheck: store.budgetCheckDue = true
+            }
+            taken += 1
+            startEvictionIfDue()
+        }
+        held.removeFirst(taken)
+        return changed || taken > 0
+    }
+
+    /// Waits for an eviction made aside and adds all that was held back (a run that ends).
+    public mutating func finishHeldWork() {
+        while isHolding {
+            if !advance(), eviction != nil { usleep(1000) }
+        }
     }
 
     /// Writes the batch's bytes to the spool file (made on first use); its input id and where

@@ -34,6 +34,7 @@ public final class ViewerLoop {
         defer { terminal.shutdown() }
         ViewerLoop.installSignalHandlers()
         ViewerLoop.yieldToListeners(model)
+        model.wakeWhenEvictionReady { [queue] in queue.wake() }
         var backlog: [IngestEvent] = []
         backlog += queue.drain()
         Update.update(&state, .dataChanged, model: model)
@@ -53,12 +54,16 @@ public final class ViewerLoop {
             // Wait for keys or data, but never past the next frame that is due or the next tick.
             var timeout: Int32 = model.isLive ? 500 : 1000
             if dirty { timeout = Int32(max(1, (lastFrame + ViewerLoop.frameInterval - now) * 1000)) }
-            if !backlog.isEmpty { timeout = 0 }
+            if !backlog.isEmpty || (model.hasHeldWork && !model.isEvictingAside) { timeout = 0 }
             let dataQuiet = now < dataQuietUntil
             if dataQuiet { timeout = min(timeout, Int32(max(1, (dataQuietUntil - now) * 1000))) }
+            // Holding all it should while an eviction is rebuilt aside: the queue stays readable
+            // meanwhile, so it is left out, and the rebuild looked at again every 10 ms.
+            let holding = model.holdsEnough
+            if holding { timeout = min(timeout, 10) }
             // A negative descriptor is left out by poll().
             var fds = [pollfd(fd: 0, events: Int16(POLLIN), revents: 0),
-                       pollfd(fd: dataQuiet ? -1 : queue.wakeFileDescriptor, events: Int16(POLLIN), revents: 0)]
+                       pollfd(fd: dataQuiet || holding ? -1 : queue.wakeFileDescriptor, events: Int16(POLLIN), revents: 0)]
             let ready = poll(&fds, 2, timeout)
             // The terminal went away (SSH dropped, tmux killed) or we were asked to stop.
             if fds[0].revents & Int16(POLLHUP | POLLERR | POLLNVAL) != 0 || ViewerLoop.stopRequested != 0 { break }
@@ -84,23 +89,29 @@ public final class ViewerLoop {
             // at most one poll timeout, never a stalled load.
             // Taken only when the last lot is nearly folded in: what waits stays in the queue, where
             // listeners see it and drop rather than let it grow.
-            if backlog.count < 8, ViewerLoop.now() >= dataQuietUntil,
+            if backlog.count < 8, !model.holdsEnough, ViewerLoop.now() >= dataQuietUntil,
                (ready > 0 && fds[1].revents != 0) || queue.pendingCount > 0 {
                 let lot = queue.drain(upTo: 64)
                 if !lot.isEmpty, lot.count < 64 { dataQuietUntil = ViewerLoop.now() + IngestQueue.gatherInterval }
                 backlog += lot
             }
-            if !backlog.isEmpty {
+            if !backlog.isEmpty || model.hasHeldWork {
                 // Fold data in a slice at a time, so a big file loading never holds up the keyboard.
                 let start = ViewerLoop.now()
+                var changed = false
+                // An eviction rebuilt aside, once ready, and the batches held back meanwhile come
+                // first (new data joins them, in order, while any are left).
+                while ViewerLoop.now() - start < ViewerLoop.ingestBudget, model.advance() { changed = true }
                 var taken = 0
                 while taken < backlog.count, ViewerLoop.now() - start < ViewerLoop.ingestBudget {
                     model.ingest([backlog[taken]])
                     taken += 1
                 }
                 backlog.removeFirst(taken)
-                Update.update(&state, .dataChanged, model: model)
-                dirty = true
+                if changed || taken > 0 {
+                    Update.update(&state, .dataChanged, model: model)
+                    dirty = true
+                }
             }
             if ViewerLoop.now() - lastTick >= 1 {
                 lastTick = ViewerLoop.now()

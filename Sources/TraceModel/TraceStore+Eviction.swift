@@ -14,11 +14,31 @@ extension TraceStore {
     /// the two together, at the peak, stay within the limit; and the next eviction is as far
     /// off as the last one made room for.
     public mutating func enforceMemoryLimit() {
-        guard let limit = configuration.memoryLimit else { return }
+        guard let plan = budgetEvictionPlan() else { return }
+        evict(groups: plan.groups, calls: plan.calls)
+    }
+
+    /// Past two thirds of the budget: when the owner evicts (`Configuration.evictionsByOwner`).
+    public var isOverBudget: Bool {
+        guard let limit = configuration.memoryLimit else { return false }
+        return memoryInUse > limit / 3 * 2
+    }
+
+    /// `enforceMemoryLimit` made aside: the rebuilt model (nil when within the budget), for
+    /// `adopt`. Reads this model only, so another thread may make it from a copy (see
+    /// `readableAside`) while the owner's screens go on reading the original.
+    public func evictedForBudget() -> EvictionOutcome? {
+        guard let plan = budgetEvictionPlan() else { return nil }
+        return evicted(groups: plan.groups, calls: plan.calls)
+    }
+
+    /// What goes to bring the estimate under a third of the budget, once past two thirds.
+    private func budgetEvictionPlan() -> (groups: Set<Int>, calls: Set<Int32>)? {
+        guard let limit = configuration.memoryLimit else { return nil }
         let used = memoryInUse
-        guard used > limit / 3 * 2 else { return }
+        guard used > limit / 3 * 2 else { return nil }
         let live = orderedGroups.sorted { (groups[$0].lastArrival, $0) < (groups[$1].lastArrival, $1) }
-        guard let newest = live.last else { return }
+        guard let newest = live.last else { return nil }
         // A group's share of it all: its messages' part.
         let perMessage = used / max(1, messages.count)
         var doomed = Set<Int>()
@@ -40,7 +60,8 @@ extension TraceStore {
                 remaining -= (Int(calls[Int(c)].messageCount) + events(of: c).count) * perMessage
             }
         }
-        evict(groups: doomed, calls: dropCalls)
+        guard !doomed.isEmpty || !dropCalls.isEmpty else { return nil }
+        return (doomed, dropCalls)
     }
 
     /// The call of group `g` that started last among those that carry its correlation (not a
@@ -61,7 +82,13 @@ extension TraceStore {
     /// groups that stay, whose figures, worked out from all their calls, are carried over; then
     /// rebuilds from what is kept. Followed messages and groups are renumbered.
     public mutating func evict(groups doomed: Set<Int>, calls droppedCalls: Set<Int32>) {
-        guard !doomed.isEmpty || !droppedCalls.isEmpty else { return }
+        guard let outcome = evicted(groups: doomed, calls: droppedCalls) else { return }
+        adopt(outcome)
+    }
+
+    /// `evict` without the change: the rebuilt model and where old numbers went in it.
+    public func evicted(groups doomed: Set<Int>, calls droppedCalls: Set<Int32>) -> EvictionOutcome? {
+        guard !doomed.isEmpty || !droppedCalls.isEmpty else { return nil }
         var isDroppedCall = [Bool](repeating: false, count: droppedCalls.isEmpty ? 0 : calls.count)
         for c in droppedCalls { isDroppedCall[Int(c)] = true }
         func dropped(_ call: Int32) -> Bool { call >= 0 && !isDroppedCall.isEmpty && isDroppedCall[Int(call)] }
@@ -97,30 +124,20 @@ extension TraceStore {
             - droppedByGroup.values.reduce(0) { $0 + $1.messages }
         let keptCalls = calls.count - doomed.reduce(0) { $0 + groups[$1].calls.count } - droppedCalls.count
         // Kept messages keep their order, so a message's new number is how many were kept
-        // before it: worked out for the followed ones (and the groups' representatives) as the
-        // rebuild walks past them.
-        let tracked = followedMessages + representative
-        let order = tracked.enumerated().filter { $0.element >= 0 }.sorted { $0.element < $1.element }
-        var renumbered = [Int32](repeating: -1, count: tracked.count)
-        var next = 0
-        var keptSoFar: Int32 = 0
+        // before it: one bit a message says which, and any old number (followed by a screen
+        // now, or when the outcome is adopted) is found again from it.
+        var kept = KeptMessages(capacity: messages.count)
         var fresh = rebuilt(expecting: (max(0, keptMessages), max(0, keptCalls))) { index in
             let keep = !doomed.contains(groupIndex(ofMessage: index)) && !dropped(messages[Int(index)].call)
                 && (droppedEvents.isEmpty || !droppedEvents.contains(index))
-            while next < order.count, order[next].element <= index {
-                if order[next].element == index, keep { renumbered[order[next].offset] = keptSoFar }
-                next += 1
-            }
-            if keep {
-                keptSoFar += 1
-            } else {
-                evictedMessages += 1 + sightings(of: index).count
-            }
+            kept.append(keep)
+            if !keep { evictedMessages += 1 + sightings(of: index).count }
             return keep
         }
         var groupMap = [Int](repeating: -1, count: groups.count)
         for g in groups.indices where !doomed.contains(g) {
-            groupMap[g] = fresh.sameGroup(as: groups[g], in: self, representative: renumbered[followedMessages.count + g]) ?? -1
+            let r = representative[g] >= 0 ? kept.newNumber(of: representative[g]) : -1
+            groupMap[g] = fresh.sameGroup(as: groups[g], in: self, representative: r) ?? -1
         }
         for (g, carry) in carried where groupMap[g] >= 0 {
             let now = groupMap[g]
@@ -129,17 +146,45 @@ extension TraceStore {
             fresh.groups[now].droppedMessages += carry.messages
             fresh.groups[now].touch(carry.first)
         }
-        var kept = counters
-        kept.evictedGroups += doomed.count
-        kept.evictedCalls += droppedCalls.count
-        kept.evictedMessages += evictedMessages
-        kept.evictions += 1
-        fresh.counters = kept
+        var figures = counters
+        figures.evictedGroups += doomed.count
+        figures.evictedCalls += droppedCalls.count
+        figures.evictedMessages += evictedMessages
+        figures.evictions += 1
+        fresh.counters = figures
         fresh.addsSinceBudgetCheck = 0
-        fresh.followedMessages = Array(renumbered.prefix(followedMessages.count))
-        fresh.followedGroups = followedGroups.map { $0 >= 0 && $0 < groupMap.count ? groupMap[$0] : -1 }
+        return EvictionOutcome(model: fresh, kept: kept, groupMap: groupMap, messagesBefore: messages.count)
+    }
+
+    /// Takes the rebuilt model in place of this one, the followed messages and groups
+    /// renumbered. False (and nothing changes) when messages came in after the outcome's model
+    /// was copied: they would be lost.
+    @discardableResult
+    public mutating func adopt(_ outcome: EvictionOutcome) -> Bool {
+        guard messages.count == outcome.messagesBefore else { return false }
+        var fresh = outcome.model
+        // What the copy saw of each input: payloads written after it (held back by the owner
+        // meanwhile, not in the rebuilt model yet) keep their bytes.
+        let seen = fresh.inputs.map { $0.withBytes { $0.count } }
+        // Inputs only ever come after: one opened meanwhile (a new spool file) keeps its id.
+        fresh.inputs = inputs
+        fresh.followedMessages = followedMessages.map { $0 >= 0 ? outcome.kept.newNumber(of: $0) : -1 }
+        fresh.followedGroups = followedGroups.map { $0 >= 0 && $0 < outcome.groupMap.count ? outcome.groupMap[$0] : -1 }
         self = fresh
-        giveBackUnreferencedPayloads()
+        for (id, gaps) in unreferencedPayloadRanges() {
+            let i = Int(id) - 1
+            let end = i < seen.count ? seen[i] : 0
+            inputs[i].giveBack(gaps.compactMap { $0.lowerBound < end ? $0.lowerBound..<min($0.upperBound, end) : nil })
+        }
+        return true
+    }
+
+    /// A copy of this model for a rebuild on another thread: inputs that the owner goes on
+    /// writing (a live session's spool) are seen as they are now.
+    public var readableAside: TraceStore {
+        var copy = self
+        copy.inputs = inputs.map { $0.readableAside }
+        return copy
     }
 
     /// The group of this (rebuilt) model that is `group` of `old`: the same correlation id, the
@@ -190,10 +235,6 @@ extension TraceStore {
         }
         gaps.append(end..<Int.max)
         return gaps
-    }
-
-    private func giveBackUnreferencedPayloads() {
-        for (id, gaps) in unreferencedPayloadRanges() { inputs[Int(id) - 1].giveBack(gaps) }
     }
 
     /// A model holding only the messages (and events) `keep` accepts, each added again in its
@@ -278,5 +319,54 @@ extension TraceStore {
         let wantedCalls = min(calls.count + max(0, count) / 2, limit / 2)
         if wantedCalls > calls.capacity { calls.reserveCapacity(wantedCalls) }
         reserveStrings(forMessages: max(0, wanted - messages.count))
+    }
+}
+
+/// A model rebuilt without evicted groups and calls, made from a copy of the old one, and how
+/// the old one's message and group numbers map into it.
+public struct EvictionOutcome: Sendable {
+    let model: TraceStore
+    let kept: KeptMessages
+    let groupMap: [Int]
+    /// How many messages the old model held: it must hold no more when this is adopted.
+    let messagesBefore: Int
+
+    /// The new number of old message `old`, -1 when it was evicted.
+    public func newNumber(of old: Int32) -> Int32 { kept.newNumber(of: old) }
+}
+
+/// Which messages a rebuild kept, one bit each in order, with the count kept before each word
+/// of 64: a kept message's new number is that count plus the kept ones before it in its word.
+struct KeptMessages: Sendable {
+    private var words: [UInt64] = []
+    private var keptBefore: [Int32] = []
+    private var count = 0
+    private var total: Int32 = 0
+
+    init(capacity: Int) {
+        words.reserveCapacity((capacity + 63) / 64)
+        keptBefore.reserveCapacity((capacity + 63) / 64)
+    }
+
+    /// The next message in order: kept or not.
+    mutating func append(_ keep: Bool) {
+        if count % 64 == 0 {
+            words.append(0)
+            keptBefore.append(total)
+        }
+        if keep {
+            words[words.count - 1] |= 1 << UInt64(count % 64)
+            total += 1
+        }
+        count += 1
+    }
+
+    func newNumber(of old: Int32) -> Int32 {
+        let i = Int(old)
+        guard i >= 0, i < count else { return -1 }
+        let word = words[i / 64]
+        let bit = UInt64(1) << UInt64(i % 64)
+        guard word & bit != 0 else { return -1 }
+        return keptBefore[i / 64] + Int32((word & (bit - 1)).nonzeroBitCount)
     }
 }

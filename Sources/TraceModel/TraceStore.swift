@@ -13,11 +13,16 @@ public struct TraceStore: Sendable {
         /// Memory budget for the model in bytes (nil: none). Past it, whole correlation groups
         /// are evicted, least recently active first.
         public var memoryLimit: Int?
+        /// Over the budget, the model does not evict by itself: it sets `budgetCheckDue` and
+        /// its owner evicts (a live session rebuilds aside, its screens answering meanwhile).
+        public var evictionsByOwner = false
 
-        public init(linkHeaders: [String] = [], sightingWindow: Int64 = 2_000_000_000, memoryLimit: Int? = nil) {
+        public init(linkHeaders: [String] = [], sightingWindow: Int64 = 2_000_000_000, memoryLimit: Int? = nil,
+                    evictionsByOwner: Bool = false) {
             self.linkHeaders = linkHeaders
             self.sightingWindow = sightingWindow
             self.memoryLimit = memoryLimit
+            self.evictionsByOwner = evictionsByOwner
         }
     }
 
@@ -72,6 +77,8 @@ public struct TraceStore: Sendable {
     /// Heap bytes of all groups' statistics (their histograms grow with the latencies seen).
     var statisticsBytes = 0
     var addsSinceBudgetCheck = 0
+    /// With `evictionsByOwner`: enough came in since the budget was last looked at.
+    public var budgetCheckDue = false
     /// Messages whose numbers a reader holds (a viewer's open screens): an eviction renumbers
     /// them in place, -1 for those it dropped, so the reader can find its place again.
     public var followedMessages: [Int32] = []
@@ -153,7 +160,7 @@ public struct TraceStore: Sendable {
         addsSinceBudgetCheck += n
         if addsSinceBudgetCheck >= 4096 {
             addsSinceBudgetCheck = 0
-            enforceMemoryLimit()
+            if configuration.evictionsByOwner { budgetCheckDue = true } else { enforceMemoryLimit() }
         }
     }
 

@@ -52,8 +52,12 @@ struct IngestOptions: ParsableArguments {
     }
 
     /// A session for these options: where live payloads go, besides the model's configuration.
-    func session() -> TraceSession {
-        var session = TraceSession(configuration: configuration)
+    /// `evictingAside`: over the budget, the model is rebuilt on another thread while this one
+    /// goes on (a viewer answering keys, a run with listeners that must keep up with them).
+    func session(evictingAside: Bool) -> TraceSession {
+        var model = configuration
+        model.evictionsByOwner = evictingAside
+        var session = TraceSession(configuration: model)
         if payloadsInMemory { session.spoolDirectories = [] }
         return session
     }

@@ -22,7 +22,9 @@ struct LiveRun {
     private var signalSources: [DispatchSourceSignal] = []
 
     init(specs: [SourceSpec], options: IngestOptions) throws {
-        session = options.session()
+        // With listeners, an eviction must not stop this thread: they would drop meanwhile.
+        session = options.session(evictingAside: specs.contains { if case .file = $0 { false } else { true } })
+        session.evictionReady = { [queue] in queue.wake() }
         live = try LiveIngest(queue: queue, options: options.liveOptions)
         let key = options.hepKey.map { Array($0.utf8) }
         for spec in specs {
@@ -65,11 +67,15 @@ struct LiveRun {
         }
         let start = Date()
         while true {
-            queue.wait(timeoutMilliseconds: 50)
+            // While an eviction is rebuilt aside, what it holds back is bounded: the rest waits
+            // in the queue (readable all along, so not waited on meanwhile).
+            let holding = session.holdsEnough
+            if holding { usleep(5000) } else { queue.wait(timeoutMilliseconds: 50) }
             // A few batches at a time: what waits stays counted in the queue (see `drain`).
             let lot = 64
-            let events = queue.drain(upTo: lot)
+            let events = holding ? [] : queue.drain(upTo: lot)
             session.apply(events)
+            session.advance()
             // Caught up: let batches gather rather than waking for each one.
             if !events.isEmpty, events.count < lot { usleep(UInt32(IngestQueue.gatherInterval * 1_000_000)) }
             if stopRequested.load(ordering: .relaxed) { break }
@@ -82,6 +88,7 @@ struct LiveRun {
         }
         live.stop()
         session.apply(queue.drain())
+        session.finishHeldWork()
         for s in session.sources { if let f = s.failure { failures.append(f) } }
     }
 }

@@ -58,7 +58,7 @@ struct ViewCommand: ParsableCommand {
         guard isatty(0) == 1, isatty(1) == 1 else {
             throw ValidationError("the viewer needs a terminal; 'hepscope print' writes text to a pipe or file")
         }
-        let model = ViewerModel(session: ingest.session())
+        let model = ViewerModel(session: ingest.session(evictingAside: true))
         let queue = IngestQueue()
         let hepKey = ingest.hepKey.map { Array($0.utf8) }
         var specs = try IngestOptions.specs(sources)

@@ -1,4 +1,4 @@
-import CaptureIngest
+@testable import CaptureIngest
 import Foundation
 import Testing
 import TestSupport
@@ -312,5 +312,74 @@ enum HostileCapture {
         }
         #expect(oldest.model.store.groups[g].calls.count == 1 && oldest.model.store.groups[g].droppedCalls == 19)
         #expect(oldest.model.store.correlationID(of: oldest.model.store.groups[g]) == oldest.correlation)
+    }
+}
+
+/// With the viewer, an eviction is rebuilt on another thread: the screens go on answering keys
+/// on the old model meanwhile, and what they stand on when it is adopted is followed.
+@Suite struct EvictionAsideViewerTests {
+    struct Run {
+        var state: ViewerState
+        var model: ViewerModel
+        var payload: [UInt8]
+        var keysWhileRebuilding: Int
+    }
+
+    static func scenario(row: Int) throws -> Run {
+        let queue = IngestQueue()
+        var session = TraceSession(configuration: .init(memoryLimit: 1, evictionsByOwner: true))
+        let gate = DispatchSemaphore(value: 0), ready = DispatchSemaphore(value: 0)
+        session.beforeEvictionRebuild = { gate.wait() }
+        session.evictionReady = { ready.signal() }
+        let model = ViewerModel(session: session)
+        model.clock = { 0 }
+        let source = model.addSource(name: "live", kind: .listener)
+        PacedReplay.replay(path: Fixtures.kamailio("hep-kamailio-udp.pcap").path, source: source, queue: queue,
+                           speed: 1, sleep: { _ in })
+        var events = queue.drain()
+        let finished = events.removeLast()
+        model.ingest(events)
+        var state = ViewerState(width: 80, height: 24)
+        Update.update(&state, .dataChanged, model: model)
+        for _ in 0..<row { Update.update(&state, .key(.down), model: model) }
+        for k in [Key.enter, .end, .enter, .enter] { Update.update(&state, .key(k), model: model) }
+        model.ingest([finished])  // the end of a source checks the budget: the rebuild starts
+        #expect(model.isEvictingAside && model.evictions == 0)
+        // Meanwhile, keys: back to the ladder, two messages down, open that one.
+        var keys = 0
+        for k in [Key.escape, .down, .down, .enter] {
+            Update.update(&state, .key(k), model: model)
+            _ = Renderer.render(state, model: model)
+            keys += 1
+        }
+        guard case .message(let m) = state.top.kind else {
+            Issue.record("expected a message screen, got \(state.stack.map(\.kind))")
+            throw CancellationError()
+        }
+        let payload = model.store.withPayload(of: model.store.messages[Int(m)]) { [UInt8]($0) }
+        #expect(model.evictions == 0 && !model.advance())
+        gate.signal()
+        #expect(ready.wait(timeout: .now() + 30) == .success)
+        #expect(model.advance() && model.evictions == 1)
+        Update.update(&state, .dataChanged, model: model)
+        _ = Renderer.render(state, model: model)
+        return Run(state: state, model: model, payload: payload, keysWhileRebuilding: keys)
+    }
+
+    @Test func keysAreAnsweredWhileTheRebuildRunsAndItsOutcomeFollowsThem() throws {
+        let runs = try [0, 1].map { try Self.scenario(row: $0) }
+        let stayed = runs.filter { $0.state.stack.count == 4 }
+        #expect(stayed.count == 1 && runs.filter { $0.state.stack.count == 1 }.count == 1)
+        for run in stayed {
+            #expect(run.keysWhileRebuilding == 4)
+            // The message opened while the rebuild ran, under its new number.
+            guard case .message(let m) = run.state.top.kind else {
+                Issue.record("expected a message screen, got \(run.state.stack.map(\.kind))")
+                continue
+            }
+            let s = run.model.store
+            #expect(s.withPayload(of: s.messages[Int(m)]) { [UInt8]($0) } == run.payload)
+            #expect(run.state.stack[2].cursor == Int(m))
+        }
     }
 }

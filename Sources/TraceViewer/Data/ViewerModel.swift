@@ -41,6 +41,32 @@ public final class ViewerModel {
     @discardableResult
     public func ingest(_ events: [IngestEvent]) -> Bool {
         guard session.apply(events) else { return false }
+        dataChanged()
+        return true
+    }
+
+    /// Adopts an eviction rebuilt aside once it is ready, and adds a few of the batches held
+    /// back meanwhile; true when anything changed.
+    @discardableResult
+    public func advance() -> Bool {
+        guard session.hasHeldWork, session.advance(batches: 4) else { return false }
+        dataChanged()
+        return true
+    }
+
+    /// Batches wait for an eviction being rebuilt aside, or to be added after it.
+    public var hasHeldWork: Bool { session.hasHeldWork }
+    /// An eviction is being rebuilt aside: `advance` has nothing to do until `wake` is called.
+    public var isEvictingAside: Bool { session.isEvictingAside }
+    /// Enough is held back while an eviction is rebuilt: more waits in the ingest queue.
+    public var holdsEnough: Bool { session.holdsEnough }
+
+    /// `wake` runs, on another thread, when an eviction rebuilt aside can be adopted.
+    public func wakeWhenEvictionReady(_ wake: @escaping @Sendable () -> Void) {
+        session.evictionReady = wake
+    }
+
+    private func dataChanged() {
         version += 1
         if store.counters.evictions != evictions {
             // The store was rebuilt without the evicted groups: every index may have moved.
@@ -49,7 +75,6 @@ public final class ViewerModel {
             rateSamples.removeAll()
         }
         sampleRates()
-        return true
     }
 
     /// Tells the model which groups, calls and messages the screens stand on: groups by
