@@ -1,3 +1,4 @@
+@testable import CaptureIngest
 import Foundation
 import Testing
 import TestSupport
@@ -38,5 +39,71 @@ let bigCaptureTool = Fixtures.packageRoot.deletingLastPathComponent().appendingP
             #expect(row.contains(" \(Format.count(statistics.answered)) "), "answered, \(width) columns: \(row)")
             #expect(row.contains(" \(Format.count(store.groups[session].messageCount)) "), "messages, \(width) columns: \(row)")
         }
+    }
+
+    /// A list of more calls than is worked out again at every change (a load test's) is kept
+    /// for a moment while data comes in; never across an eviction, which renumbers the calls.
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: bigCaptureTool.path), "../shared/tools/gen-big-capture.py is absent"),
+          arguments: [false, true])
+    func aLongCallListIsWorkedOutAgainAfterAnEviction(aside: Bool) throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("hepscope-big-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let capture = folder.appendingPathComponent("sessions.pcap")
+        let generator = Process()
+        generator.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        generator.arguments = ["python3", bigCaptureTool.path, "--out", capture.path, "--dialogs", "21000",
+                               "--corr-ids", "3", "--hep-fraction", "1", "--no-corr-fraction", "0"]
+        generator.standardOutput = FileHandle.nullDevice
+        try generator.run()
+        generator.waitUntilExit()
+        try #require(generator.terminationStatus == 0)
+
+        // The loader's events, taken as they come (it waits while many are pending).
+        let queue = IngestQueue()
+        let loader = Thread { BackgroundLoader.load(path: capture.path, source: 0, queue: queue) }
+        loader.start()
+        var events: [IngestEvent] = []
+        while true {
+            queue.wait(timeoutMilliseconds: 100)
+            events += queue.drain()
+            if case .finished = events.last { break }
+        }
+        var probe = TraceSession()
+        _ = probe.addSource(name: "probe", kind: .file)
+        probe.apply(Array(events.dropLast()))
+        // Within two thirds of the budget (where evictions start) while the file loads, just
+        // past it at the end: sessions go when the source ends, with the list open.
+        let limit = probe.store.memoryInUse * 3 / 2 * 199 / 200
+        var session = TraceSession(configuration: .init(memoryLimit: limit, evictionsByOwner: aside))
+        let ready = DispatchSemaphore(value: 0)
+        session.evictionReady = { ready.signal() }
+        let model = ViewerModel(session: session)
+        model.clock = { 0 }  // the list is as new as can be when the eviction comes
+        _ = model.addSource(name: capture.lastPathComponent, kind: .file)
+        model.ingest(Array(events.dropLast()))
+        var state = ViewerState(width: 120, height: 40)
+        Update.update(&state, .dataChanged, model: model)
+        Update.update(&state, .key(.character("a")), model: model)
+        #expect(model.callRows(scope: .all, sort: .start, descending: false, filter: nil).count == 21000)
+        _ = Renderer.render(state, model: model)
+
+        model.ingest([events.last!])
+        if aside {
+            #expect(ready.wait(timeout: .now() + 60) == .success)
+            while model.hasHeldWork { model.advance() }
+        }
+        #expect(model.evictions == 1 && model.store.counters.evictedGroups >= 1)
+        Update.update(&state, .dataChanged, model: model)
+        let store = model.store
+        let rows = model.callRows(scope: .all, sort: .start, descending: false, filter: nil)
+        #expect(rows.count == store.calls.count && rows.count < 21000)
+        #expect(rows.map(\.call) == store.calls.indices.map(Int32.init).sorted {
+            (store.calls[Int($0)].firstTime, $0) < (store.calls[Int($1)].firstTime, $1)
+        })
+        let grid = Renderer.render(state, model: model)
+        let screen = (0..<grid.height).map { grid.line($0) }.joined(separator: "\n")
+        let firstCallID = store.strings.string(store.calls[Int(rows[0].call)].callID)
+        #expect(screen.contains(String(firstCallID.prefix(10))), "\(screen)")
     }
 }

@@ -71,6 +71,9 @@ public final class ViewerModel {
         if store.counters.evictions != evictions {
             // The store was rebuilt without the evicted groups: every index may have moved.
             evictions = store.counters.evictions
+            // Lists of calls name them by number: a stale one is never shown after this, even
+            // a long one that would otherwise be kept for a moment (see `keepsStaleList`).
+            callCache = nil
             messageCache.removeAll()
             rateSamples.removeAll()
         }
