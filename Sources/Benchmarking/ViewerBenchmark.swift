@@ -31,14 +31,21 @@ public enum ViewerBenchmark {
         public var residentBytes = 0
         public var anonymousBytes = 0
         public var steps: [Step] = []
+        /// Rebuilds the memory budget made during the load, and the messages they dropped.
+        public var evictions = 0
+        public var evictedMessages = 0
     }
 
     static let ingestBudget = LoopTiming.ingestBudget
 
-    public static func run(path: String, width: Int = 120, height: Int = 40) -> Report {
+    /// `memoryLimit`: the model's budget, its evictions rebuilt aside as in the viewer, or on
+    /// the loop's thread with `evictionsInPlace` (as `print` does), for comparison.
+    public static func run(path: String, width: Int = 120, height: Int = 40, memoryLimit: Int? = nil,
+                           evictionsInPlace: Bool = false) -> Report {
         var report = Report()
         let queue = IngestQueue()
-        let model = ViewerModel(session: TraceSession())
+        let model = ViewerModel(session: TraceSession(configuration: .init(
+            memoryLimit: memoryLimit, evictionsByOwner: !evictionsInPlace)))
         let source = model.addSource(name: path, kind: .file)
         var state = ViewerState(width: width, height: height)
         let start = now()
@@ -54,10 +61,17 @@ public enum ViewerBenchmark {
         var backlog: [IngestEvent] = []
         var turn = 0
         var opened = false
-        while !model.session.sources[source].finished || !backlog.isEmpty {
-            if backlog.isEmpty { queue.wait(timeoutMilliseconds: 50) }
-            if backlog.count < 8 { backlog += queue.drain(upTo: 64) }
+        while !model.session.sources[source].finished || !backlog.isEmpty || model.hasHeldWork {
+            // As the loop's poll: the queue is not waited on while the model holds enough back
+            // for an eviction being rebuilt, nor while nothing can go in before it is done.
+            if model.holdsEnough || (backlog.isEmpty && model.isEvictingAside) {
+                usleep(2000)
+            } else if backlog.isEmpty, !model.hasHeldWork {
+                queue.wait(timeoutMilliseconds: 50)
+            }
+            if backlog.count < 8, !model.holdsEnough { backlog += queue.drain(upTo: 64) }
             let sliceStart = now()
+            while now() - sliceStart < ingestBudget, model.advance() {}
             var taken = 0
             while taken < backlog.count, now() - sliceStart < ingestBudget {
                 model.ingest([backlog[taken]])
@@ -81,6 +95,8 @@ public enum ViewerBenchmark {
         report.loadSeconds = now() - start
         report.messages = model.store.messages.count
         report.calls = model.store.calls.count
+        report.evictions = model.store.counters.evictions
+        report.evictedMessages = model.store.counters.evictedMessages
         (report.residentBytes, report.anonymousBytes) = ProcessMeasurement.selfResident
         report.steps.append(duringLoad)
 

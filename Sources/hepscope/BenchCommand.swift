@@ -1,5 +1,6 @@
 import ArgumentParser
 import Benchmarking
+import CaptureIngest
 
 #if canImport(Glibc)
 import Glibc
@@ -28,6 +29,12 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Measure the interactive viewer instead: first screen, and how long each key takes during and after the load.")
     var viewer = false
 
+    @Option(help: "With --viewer: the model's memory budget (e.g. 64M), so that the load goes through evictions.")
+    var memoryLimit: String?
+
+    @Flag(help: "With --viewer --memory-limit: rebuild on the loop's thread (as print does) instead of aside, for comparison.")
+    var evictionsInPlace = false
+
     @Option(help: "With --live: packets per second.")
     var rate = 100_000
 
@@ -42,6 +49,12 @@ struct BenchCommand: ParsableCommand {
         func perMessage(_ bytes: Int) -> String { ComparisonTable.fixed(Double(bytes) / Double(max(messages, 1)), 1) }
         return "  after the load: \(resident / 1_048_576) MiB resident, \(perMessage(resident)) bytes per message; "
             + "anonymous (heap) \(anonymous / 1_048_576) MiB, \(perMessage(anonymous)) bytes per message"
+    }
+
+    func validate() throws {
+        if let m = memoryLimit, MemorySize.parse(m) == nil {
+            throw ValidationError("--memory-limit: expected a size such as 64M, got '\(m)'")
+        }
     }
 
     func run() throws {
@@ -108,8 +121,13 @@ struct BenchCommand: ParsableCommand {
 
     /// The viewer's answers on CAPTURE, key by key, against the 50 ms a key may take.
     private func runViewer() {
-        let r = ViewerBenchmark.run(path: capture)
+        let r = ViewerBenchmark.run(path: capture, memoryLimit: memoryLimit.flatMap(MemorySize.parse),
+                                    evictionsInPlace: evictionsInPlace)
         print("viewer: \(r.messages) messages, \(r.calls) calls loaded in \(ComparisonTable.fixed(r.loadSeconds, 2)) s")
+        if let memoryLimit {
+            print("  memory budget \(memoryLimit): \(r.evictions) evictions rebuilt "
+                + "\(evictionsInPlace ? "on the loop's thread" : "aside"), \(r.evictedMessages) messages evicted")
+        }
         print("  first frame \(ComparisonTable.fixed(r.firstFrameMilliseconds, 1)) ms, "
             + "first calls on screen \(ComparisonTable.fixed(r.firstDataMilliseconds, 1)) ms")
         print(BenchCommand.afterTheLoad(resident: r.residentBytes, anonymous: r.anonymousBytes, messages: r.messages))
