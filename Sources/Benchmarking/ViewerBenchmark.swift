@@ -119,6 +119,9 @@ public enum ViewerBenchmark {
         for sort in CallSort.allCases.dropFirst() { timed("all calls: sort by \(sort.name)", [.character("s")]) }
         timed("all calls: reverse the order", [.character("S")])
         timed("all calls: search", "/xyz".map { Key.character($0) } + [.enter])
+        // Through every call: the worst a search can take.
+        timed("all calls: search, no match", "/nosuchcall".map { Key.character($0) } + [.enter])
+        timed("all calls: search, no match across fields", "/no such call".map { Key.character($0) } + [.enter])
         timed("all calls: filter to:1", "fto:1".map { Key.character($0) } + [.enter])
         timed("filtered calls: move", [.down, .down, .up])
         timed("ladder of a call: open", [.enter])

@@ -7,8 +7,10 @@ import WireDecoding
 /// the bytes live once in one growing arena and an open-addressing table maps them to small ids.
 /// Ids start at 1 so that 0 can mean "none" in compact records.
 public struct ByteStringTable: Sendable {
-    private var arena: [UInt8] = []
-    private var starts: [UInt32] = [0]   // starts[id]..<starts[id+1]; id 0 is the empty "none"
+    // Visible to inlined code only: `withBytes` is inlined into per-row loops of other modules
+    // (a search through every call), where a generic call would cost more than its work.
+    @usableFromInline private(set) var arena: [UInt8] = []
+    @usableFromInline private(set) var starts: [UInt32] = [0]   // starts[id]..<starts[id+1]; id 0 is the empty "none"
     // 0 = empty, else the string's 32-bit hash (high half) and its id (low half): a probe
     // compares hashes without a second read elsewhere in memory.
     private var slots: [UInt64]
@@ -76,9 +78,9 @@ public struct ByteStringTable: Sendable {
         }
     }
 
-    public func withBytes<R>(_ id: UInt32, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+    @inlinable public func withBytes<R>(_ id: UInt32, _ body: (UnsafeRawBufferPointer) -> R) -> R {
         let s = Int(starts[Int(id)]), e = Int(starts[Int(id) + 1])
-        return arena.withUnsafeBytes { body($0.slice(s..<e)) }
+        return arena.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[s..<e])) }
     }
 
     /// The text of an id (invalid UTF-8 repaired); "" for 0.

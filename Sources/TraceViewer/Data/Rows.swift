@@ -8,6 +8,9 @@ struct Rows {
     var identity: (Int) -> Int
     var index: (Int) -> Int?
     var text: (Int) -> String
+    /// For a search of `needle` (lowercased): which rows have it in their text, in any case;
+    /// nil: their text is looked at.
+    var search: ((_ needle: String) -> (Int) -> Bool)?
     /// The row follow mode stays on.
     var newest: () -> Int?
     /// Text screens scroll instead of moving a cursor.
@@ -31,6 +34,7 @@ extension ViewerModel {
             return Rows(count: rows.count, identity: { Int(rows[$0].call) },
                         index: { id in rows.firstIndex { $0.call == Int32(id) } },
                         text: { self.callSearchText(rows[$0].call) },
+                        search: { self.callSearch(rows, needle: $0) },
                         newest: {
                             guard !rows.isEmpty else { return nil }
                             if screen.sort == .start { return screen.descending ? 0 : rows.count - 1 }

@@ -316,10 +316,11 @@ public enum Update {
         let rows = model.rows(state.top, state)
         guard rows.count > 0 else { return }
         let current = rows.isText ? (state.top.cursor ?? 0) : state.top.cursor.flatMap(rows.index) ?? 0
+        let matches = rows.search?(needle) ?? { rows.text($0).lowercased().contains(needle) }
         for step in 0..<rows.count {
             let offset = includeCurrent ? step : step + 1
             let i = ((current + (forward ? offset : -offset)) % rows.count + rows.count) % rows.count
-            if rows.text(i).lowercased().contains(needle) {
+            if matches(i) {
                 state.follow = false
                 if rows.isText {
                     state.top.cursor = min(i, max(0, rows.count - textHeight(state)))
