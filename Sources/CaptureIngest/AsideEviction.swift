@@ -15,9 +15,11 @@ final class AsideEviction: @unchecked Sendable {
     init(of model: TraceStore, first: @escaping @Sendable () -> Void = {}, whenDone: @escaping @Sendable () -> Void) {
         let thread = Thread { [self] in
             first()
-            let made = model.evictedForBudget()
+            // Handed over, not copied: the owner adopts the rebuilt model and goes on adding to
+            // it, and a second reference left here would make its next change copy it whole.
+            var made = model.evictedForBudget()
             lock.withLock {
-                outcome = made
+                swap(&outcome, &made)
                 finished = true
             }
             whenDone()
@@ -27,7 +29,30 @@ final class AsideEviction: @unchecked Sendable {
     }
 
     /// Still rebuilding: nil; done: the outcome, or nil inside when nothing had to go.
+    /// The outcome is taken out: only the caller holds it then.
     func take() -> EvictionOutcome?? {
-        lock.withLock { finished ? .some(outcome) : .none }
+        lock.withLock {
+            guard finished else { return .none }
+            defer { outcome = nil }
+            return .some(outcome)
+        }
+    }
+
+    /// Frees a model that was replaced, on a thread of its own, then gives the heap back: for
+    /// millions of messages, tens of milliseconds the owner's screen would otherwise stop for.
+    /// The model must be held by nothing else by the time this is called.
+    static func release(_ old: OldModel) {
+        let thread = Thread {
+            old.model = nil
+            HeapRelease.trim()
+        }
+        thread.name = "hepscope-free"
+        thread.start()
+    }
+
+    /// The last reference to a replaced model, handed to the thread that frees it.
+    final class OldModel: @unchecked Sendable {
+        var model: TraceStore?
+        init(_ model: TraceStore) { self.model = model }
     }
 }

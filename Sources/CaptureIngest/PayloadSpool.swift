@@ -134,9 +134,11 @@ final class PayloadSpool: PayloadSource, @unchecked Sendable {
         try body(UnsafeRawBufferPointer(start: base, count: count))
     }
 
-    /// The bytes written so far, for a rebuild on another thread while this one goes on
-    /// writing past them: the mapping is made once and never moves.
-    var readableAside: any PayloadSource { WrittenSpoolBytes(spool: self, base: base, count: count) }
+    /// The bytes written so far (up to `limit`), for a rebuild on another thread while this
+    /// one goes on writing past them: the mapping is made once and never moves.
+    func readableAside(upTo limit: Int) -> any PayloadSource {
+        WrittenSpoolBytes(spool: self, base: base, count: min(count, max(0, limit)))
+    }
 }
 
 /// A spool's bytes up to a point, read by another thread: nothing of the spool's own state is

@@ -82,9 +82,11 @@ public struct TraceSession {
         return sources.count - 1
     }
 
-    /// Folds events in; returns true when anything visible changed.
+    /// Folds events in; returns true when anything visible changed (batches held back while
+    /// an eviction is rebuilt change nothing yet).
     @discardableResult
     public mutating func apply(_ events: [IngestEvent]) -> Bool {
+        var changed = false
         let evictionsBefore = store.counters.evictions
         defer {
             if store.counters.evictions != evictionsBefore {
@@ -94,6 +96,7 @@ public struct TraceSession {
             }
         }
         for event in events {
+            if case .batch = event, isHolding {} else { changed = true }
             switch event {
             case .inputOpened(let s, let bytes):
                 sources[s].input = store.addInput(bytes)
@@ -140,7 +143,7 @@ public struct TraceSession {
             }
         }
         startEvictionIfDue()
-        return !events.isEmpty
+        return changed
     }
 
     // MARK: evictions made aside
@@ -162,11 +165,18 @@ public struct TraceSession {
 
     /// With `evictionsByOwner`, past two thirds of the budget: the rebuild starts on another
     /// thread from a copy of the model, which stays as it is here until the outcome is adopted.
-    private mutating func startEvictionIfDue() {
+    private mutating func startEvictionIfDue(stillHeldFrom first: Int = 0) {
         guard eviction == nil, store.budgetCheckDue else { return }
         store.budgetCheckDue = false
         guard store.isOverBudget else { return }
-        eviction = AsideEviction(of: store.readableAside, first: beforeEvictionRebuild, whenDone: evictionReady)
+        // Batches still held from the last eviction were spooled already, past the model's own
+        // payloads: the copy must not see (nor its adoption give back) their bytes.
+        var heldFrom: [UInt16: Int] = [:]
+        for case .batch(let batch, _, let payloadInput?) in held[first...] {
+            if let offset = batch.bytesInInput { heldFrom[payloadInput] = min(heldFrom[payloadInput] ?? .max, offset) }
+        }
+        eviction = AsideEviction(of: store.readableAside(heldFrom: heldFrom), first: beforeEvictionRebuild,
+                                 whenDone: evictionReady)
     }
 
     /// Adopts an eviction made aside once it is ready, then adds what was held back meanwhile,
@@ -176,14 +186,8 @@ public struct TraceSession {
     public mutating func advance(batches limit: Int = .max) -> Bool {
         var changed = false
         if let running = eviction {
-            guard let done = running.take() else { return false }
-            eviction = nil
-            // Nothing was added to the model since its copy was made: adopting cannot fail.
-            if let outcome = done, store.adopt(outcome) {
-                HeapRelease.trim()
-                spool?.retryRoom()
-                changed = true
-            }
+            guard let adopted = adopt(running) else { return false }
+            changed = adopted
         }
         var taken = 0
         while eviction == nil, taken < min(limit, held.count) {
@@ -194,10 +198,26 @@ public struct TraceSession {
             case .budgetCheck: store.budgetCheckDue = true
             }
             taken += 1
-            startEvictionIfDue()
+            startEvictionIfDue(stillHeldFrom: taken)
         }
         held.removeFirst(taken)
         return changed || taken > 0
+    }
+
+    /// Takes the outcome of `running` in place of the model once it is ready (nil: not yet;
+    /// false: nothing had to go). Its own function, so that no reference to the rebuilt model
+    /// outlives it: the batches added next would copy a model held twice.
+    private mutating func adopt(_ running: AsideEviction) -> Bool? {
+        guard let done = running.take() else { return nil }
+        eviction = nil
+        guard let outcome = done else { return false }
+        // Held here only until the rebuilt model replaces it, then freed aside.
+        let old = AsideEviction.OldModel(store)
+        // Nothing was added to the model since its copy was made: adopting cannot fail.
+        guard store.adopt(outcome) else { return false }
+        AsideEviction.release(old)
+        spool?.retryRoom()
+        return true
     }
 
     /// Waits for an eviction made aside and adds all that was held back (a run that ends).

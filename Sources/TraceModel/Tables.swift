@@ -149,16 +149,16 @@ public protocol PayloadSource: AnyObject, Sendable {
     /// Told, after an eviction, byte ranges that no kept message refers to any more (the last
     /// may reach past the end: up to whatever the input holds). They are never read again.
     func giveBack(_ unused: [Range<Int>])
-    /// These bytes as another thread may read them while the owner goes on (a rebuild made
-    /// aside): the input itself unless the owner writes to it.
-    var readableAside: any PayloadSource { get }
+    /// These bytes, the first `limit` of them at most, as another thread may read them while
+    /// the owner goes on (a rebuild made aside): the input itself unless the owner writes to it.
+    func readableAside(upTo limit: Int) -> any PayloadSource
 }
 
 extension PayloadSource {
     public func releaseReadPages() {}
     public var givesBackUnusedBytes: Bool { false }
     public func giveBack(_ unused: [Range<Int>]) {}
-    public var readableAside: any PayloadSource { self }
+    public func readableAside(upTo limit: Int) -> any PayloadSource { self }
 }
 
 /// A map from 64-bit keys to 64-bit values, open addressing with linear probing, for the

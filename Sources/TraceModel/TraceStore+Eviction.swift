@@ -119,15 +119,21 @@ extension TraceStore {
         }
         var evictedMessages = 0
         // Room for what stays, made at once: the rebuilt model's lists doubling as they fill
-        // would add their copies to the old model's memory, which is still held meanwhile.
-        let keptMessages = messages.count - doomed.reduce(0) { $0 + groups[$1].messageCount }
-            - droppedByGroup.values.reduce(0) { $0 + $1.messages }
-        let keptCalls = calls.count - doomed.reduce(0) { $0 + groups[$1].calls.count } - droppedCalls.count
+        // would add their copies to the old model's memory, which is still held meanwhile. And
+        // as much again for what comes next (the next eviction is about as far off; room not
+        // filled stays virtual): doubled on the next message, the lists of a big model were
+        // copied whole, on the owner's thread, a fifth of a second for 4 million messages.
+        let keptMessages = max(0, messages.count - doomed.reduce(0) { $0 + groups[$1].messageCount }
+            - droppedByGroup.values.reduce(0) { $0 + $1.messages })
+        let keptCalls = max(0, calls.count - doomed.reduce(0) { $0 + groups[$1].calls.count } - droppedCalls.count)
+        let records = (configuration.memoryLimit ?? .max) / TraceStore.bytesPerRecord
+        let room = (messages: max(keptMessages, min(2 * keptMessages, records)),
+                    calls: max(keptCalls, min(2 * keptCalls, records / 2)))
         // Kept messages keep their order, so a message's new number is how many were kept
         // before it: one bit a message says which, and any old number (followed by a screen
         // now, or when the outcome is adopted) is found again from it.
         var kept = KeptMessages(capacity: messages.count)
-        var fresh = rebuilt(expecting: (max(0, keptMessages), max(0, keptCalls))) { index in
+        var fresh = rebuilt(expecting: room) { index in
             let keep = !doomed.contains(groupIndex(ofMessage: index)) && !dropped(messages[Int(index)].call)
                 && (droppedEvents.isEmpty || !droppedEvents.contains(index))
             kept.append(keep)
@@ -180,10 +186,12 @@ extension TraceStore {
     }
 
     /// A copy of this model for a rebuild on another thread: inputs that the owner goes on
-    /// writing (a live session's spool) are seen as they are now.
-    public var readableAside: TraceStore {
+    /// writing (a live session's spool) are seen as they are now, or only up to the offset
+    /// `heldFrom` gives for their id: where the payloads of messages the owner holds back,
+    /// not in this model yet, begin. Adopting the rebuild then gives none of them back.
+    public func readableAside(heldFrom: [UInt16: Int] = [:]) -> TraceStore {
         var copy = self
-        copy.inputs = inputs.map { $0.readableAside }
+        copy.inputs = inputs.enumerated().map { i, input in input.readableAside(upTo: heldFrom[UInt16(i + 1)] ?? .max) }
         return copy
     }
 

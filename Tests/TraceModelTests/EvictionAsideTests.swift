@@ -37,7 +37,7 @@ import WireDecoding
         let goneID = inPlace.correlationID(of: inPlace.groups[gone])
         let someCall = inPlace.groups[inPlace.orderedGroups[1]].calls[0]
         inPlace.evict(groups: [gone], calls: [someCall])
-        let outcome = try #require(owner.readableAside.evicted(groups: [gone], calls: [someCall]))
+        let outcome = try #require(owner.readableAside().evicted(groups: [gone], calls: [someCall]))
         // Meanwhile the owner's screens moved: they stand on every message and group now.
         owner.followedMessages = owner.messages.indices.map(Int32.init)
         owner.followedGroups = Array(owner.groups.indices)
@@ -74,7 +74,7 @@ import WireDecoding
 
     @Test func anOutcomeOfAnOlderModelIsRefused() throws {
         var load = Self.loaded()
-        let outcome = try #require(load.store.readableAside.evicted(groups: [load.store.orderedGroups[0]], calls: []))
+        let outcome = try #require(load.store.readableAside().evicted(groups: [load.store.orderedGroups[0]], calls: []))
         load.load(path: Fixtures.kamailio("sip-plain-udp.pcap").path)
         let before = load.store.messages.count
         // Messages came in after the copy: adopting would lose them.
@@ -137,5 +137,46 @@ import WireDecoding
         reference.spoolDirectories = []
         for batch in second { reference.apply([.batch(source: reference.addSource(name: "b", kind: .listener), batch)]) }
         #expect(Self.payloads(store, fromSecond) == Self.payloads(reference.store))
+    }
+
+    /// A second eviction starting while batches held during the first are still being added:
+    /// their payloads, in the spool already, keep their bytes through it.
+    @Test func heldPayloadsSurviveTheNextEviction() throws {
+        let first = try Fixtures.messageBatches("sip-plain-udp.pcap", size: 16) { $0.payloadInputOffset = nil }
+        let second = try Fixtures.messageBatches("hep-kamailio-udp.pcap", size: 16) { $0.payloadInputOffset = nil }
+        var everything = TraceSession()
+        everything.spoolDirectories = []
+        for batch in first + second { everything.apply([.batch(source: everything.addSource(name: "x", kind: .listener), batch)]) }
+        let payloads = Set(Self.payloads(everything.store))
+
+        // A budget nothing fits in: every look at it evicts what it can.
+        var session = TraceSession(configuration: .init(memoryLimit: 1, evictionsByOwner: true))
+        let gate = DispatchSemaphore(value: 0), ready = DispatchSemaphore(value: 0)
+        session.beforeEvictionRebuild = { gate.wait() }
+        session.evictionReady = { ready.signal() }
+        let a = session.addSource(name: "udp://127.0.0.1:9060", kind: .listener)
+        let b = session.addSource(name: "tcp://127.0.0.1:9060", kind: .listener)
+        for batch in first { session.apply([.batch(source: a, batch)]) }
+        session.apply([.finished(source: a, LoadReport(source: "udp", format: "sip"))])
+        #expect(session.isEvictingAside)
+        // Held: a few batches, a look at the budget, and the rest.
+        for batch in second.prefix(2) { session.apply([.batch(source: b, batch)]) }
+        session.apply([.finished(source: b, LoadReport(source: "tcp", format: "hep"))])
+        for batch in second.dropFirst(2) { session.apply([.batch(source: b, batch)]) }
+        gate.signal()
+        #expect(ready.wait(timeout: .now() + 30) == .success)
+        session.advance()
+        // The first is adopted, two batches added, and the look at the budget started another.
+        #expect(session.store.counters.evictions == 1 && session.isEvictingAside && session.heldBytes > 0)
+        gate.signal()
+        #expect(ready.wait(timeout: .now() + 30) == .success)
+        session.finishHeldWork()
+
+        let store = session.store
+        #expect(store.counters.evictions == 2)
+        #expect(store.messages.count + store.counters.evictedMessages == everything.store.messages.count)
+        #expect(store.messages.count > 100)
+        let kept = Self.payloads(store)
+        #expect(kept.allSatisfy { payloads.contains($0) }, "\(kept.filter { !payloads.contains($0) }.count) payloads changed")
     }
 }
