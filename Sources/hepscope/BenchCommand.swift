@@ -55,6 +55,8 @@ struct BenchCommand: ParsableCommand {
         if let m = memoryLimit, MemorySize.parse(m) == nil {
             throw ValidationError("--memory-limit: expected a size such as 64M, got '\(m)'")
         }
+        if memoryLimit != nil, !viewer { throw ValidationError("--memory-limit is for --viewer") }
+        if evictionsInPlace, memoryLimit == nil { throw ValidationError("--evictions-in-place needs --memory-limit") }
     }
 
     func run() throws {

@@ -70,12 +70,17 @@ struct LiveRun {
             // While an eviction is rebuilt aside, what it holds back is bounded: the rest waits
             // in the queue (readable all along, so not waited on meanwhile).
             let holding = session.holdsEnough
-            if holding { usleep(5000) } else { queue.wait(timeoutMilliseconds: 50) }
+            if holding {
+                usleep(5000)
+            } else if !session.hasHeldWork || session.isEvictingAside {
+                queue.wait(timeoutMilliseconds: 50)
+            }
             // A few batches at a time: what waits stays counted in the queue (see `drain`).
             let lot = 64
             let events = holding ? [] : queue.drain(upTo: lot)
             session.apply(events)
-            session.advance()
+            // What was held back goes in as many batches a turn as are taken from the queue.
+            session.advance(batches: lot)
             // Caught up: let batches gather rather than waking for each one.
             if !events.isEmpty, events.count < lot { usleep(UInt32(IngestQueue.gatherInterval * 1_000_000)) }
             if stopRequested.load(ordering: .relaxed) { break }
