@@ -36,6 +36,6 @@ fi
 wait "$listener"
 grep -E "^source|^memory limit|^input" "$out"
 echo "groups kept: $(grep -c "^${correlation%%%d*}" "$out")"
-grep -E "^${correlation%%%d*}" "$out" | head -3 | cut -c1-120
+grep -m 3 -E "^${correlation%%%d*}" "$out" | cut -c1-120
 cat "$out.time"
 rm -f "$out" "$out.time"
