@@ -83,6 +83,19 @@ import WireDecoding
         #expect(load.store.messages.count == before && load.store.counters.evictions == 0)
     }
 
+    /// A session with two listeners (sources 0 and 1) whose evictions are rebuilt aside, each
+    /// held before it starts until `gate` is signalled; `ready` is signalled when one is done.
+    static func heldSession(limit: Int, spooling: Bool) -> (TraceSession, DispatchSemaphore, DispatchSemaphore) {
+        var session = TraceSession(configuration: .init(memoryLimit: limit, evictionsByOwner: true))
+        if !spooling { session.spoolDirectories = [] }
+        let gate = DispatchSemaphore(value: 0), ready = DispatchSemaphore(value: 0)
+        session.beforeEvictionRebuild = { gate.wait() }
+        session.evictionReady = { ready.signal() }
+        _ = session.addSource(name: "udp://127.0.0.1:9060", kind: .listener)
+        _ = session.addSource(name: "tcp://127.0.0.1:9060", kind: .listener)
+        return (session, gate, ready)
+    }
+
     /// A capture is fed as a listener's batches; past the budget, the rebuild starts aside and
     /// is held there while a second source's batches come in.
     @Test(arguments: [true, false])
@@ -95,13 +108,8 @@ import WireDecoding
         for batch in first { alone.apply([.batch(source: alone.addSource(name: "a", kind: .listener), batch)]) }
         let budget = alone.store.memoryInUse * 5 / 4
 
-        var session = TraceSession(configuration: .init(memoryLimit: budget, evictionsByOwner: true))
-        if !spooling { session.spoolDirectories = [] }
-        let gate = DispatchSemaphore(value: 0), ready = DispatchSemaphore(value: 0)
-        session.beforeEvictionRebuild = { gate.wait() }
-        session.evictionReady = { ready.signal() }
-        let a = session.addSource(name: "udp://127.0.0.1:9060", kind: .listener)
-        let b = session.addSource(name: "tcp://127.0.0.1:9060", kind: .listener)
+        var (session, gate, ready) = Self.heldSession(limit: budget, spooling: spooling)
+        let (a, b) = (0, 1)
         for batch in first { session.apply([.batch(source: a, batch)]) }
         #expect(!session.isEvictingAside && session.store.messages.count == firstCount)
         // The source's end asks for a look at the budget: over two thirds of it, the rebuild starts.
@@ -150,12 +158,8 @@ import WireDecoding
         let payloads = Set(Self.payloads(everything.store))
 
         // A budget nothing fits in: every look at it evicts what it can.
-        var session = TraceSession(configuration: .init(memoryLimit: 1, evictionsByOwner: true))
-        let gate = DispatchSemaphore(value: 0), ready = DispatchSemaphore(value: 0)
-        session.beforeEvictionRebuild = { gate.wait() }
-        session.evictionReady = { ready.signal() }
-        let a = session.addSource(name: "udp://127.0.0.1:9060", kind: .listener)
-        let b = session.addSource(name: "tcp://127.0.0.1:9060", kind: .listener)
+        var (session, gate, ready) = Self.heldSession(limit: 1, spooling: true)
+        let (a, b) = (0, 1)
         for batch in first { session.apply([.batch(source: a, batch)]) }
         session.apply([.finished(source: a, LoadReport(source: "udp", format: "sip"))])
         #expect(session.isEvictingAside)

@@ -11,20 +11,32 @@ let bigCaptureTool = Fixtures.packageRoot.deletingLastPathComponent().appendingP
 /// A load test puts tens of thousands of calls in one session: the sessions table shows every
 /// count in full, in 80 columns too.
 @Suite struct BigSessionTests {
-    @Test(.enabled(if: FileManager.default.fileExists(atPath: bigCaptureTool.path), "../shared/tools/gen-big-capture.py is absent"))
-    func tenThousandCallsInOneSessionKeepEveryDigit() throws {
+    static func folder() throws -> URL {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("hepscope-big-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let capture = folder.appendingPathComponent("session.pcap")
+        return folder
+    }
+
+    /// A load test's capture from ../shared/tools/gen-big-capture.py: every dialog over HEP
+    /// with a correlation id, spread over `correlationIDs` sessions.
+    static func generated(in folder: URL, dialogs: Int, correlationIDs: Int) throws -> URL {
+        let capture = folder.appendingPathComponent("load-\(dialogs)-\(correlationIDs).pcap")
         let generator = Process()
         generator.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        generator.arguments = ["python3", bigCaptureTool.path, "--out", capture.path, "--dialogs", "10001",
-                               "--corr-ids", "1", "--hep-fraction", "1", "--no-corr-fraction", "0"]
+        generator.arguments = ["python3", bigCaptureTool.path, "--out", capture.path, "--dialogs", "\(dialogs)",
+                               "--corr-ids", "\(correlationIDs)", "--hep-fraction", "1", "--no-corr-fraction", "0"]
         generator.standardOutput = FileHandle.nullDevice
         try generator.run()
         generator.waitUntilExit()
         try #require(generator.terminationStatus == 0)
+        return capture
+    }
+
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: bigCaptureTool.path), "../shared/tools/gen-big-capture.py is absent"))
+    func tenThousandCallsInOneSessionKeepEveryDigit() throws {
+        let folder = try Self.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let capture = try Self.generated(in: folder, dialogs: 10001, correlationIDs: 1)
 
         for width in [80, 120] {
             let pilot = Pilot(paths: [capture.path], width: width, height: 24)
@@ -46,18 +58,9 @@ let bigCaptureTool = Fixtures.packageRoot.deletingLastPathComponent().appendingP
     @Test(.enabled(if: FileManager.default.fileExists(atPath: bigCaptureTool.path), "../shared/tools/gen-big-capture.py is absent"),
           arguments: [false, true])
     func aLongCallListIsWorkedOutAgainAfterAnEviction(aside: Bool) throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("hepscope-big-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try Self.folder()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let capture = folder.appendingPathComponent("sessions.pcap")
-        let generator = Process()
-        generator.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        generator.arguments = ["python3", bigCaptureTool.path, "--out", capture.path, "--dialogs", "21000",
-                               "--corr-ids", "3", "--hep-fraction", "1", "--no-corr-fraction", "0"]
-        generator.standardOutput = FileHandle.nullDevice
-        try generator.run()
-        generator.waitUntilExit()
-        try #require(generator.terminationStatus == 0)
+        let capture = try Self.generated(in: folder, dialogs: 21000, correlationIDs: 3)
 
         // The loader's events, taken as they come (it waits while many are pending).
         let queue = IngestQueue()

@@ -234,9 +234,10 @@ enum HostileCapture {
     /// the newest call of the most recently active group once the source ends; the viewer opens
     /// the session on row `row`, its first call (or, with `newestCall`, its last), that call's
     /// ladder with a message marked, and the message two rows down; then the source's end arrives.
-    static func scenario(row: Int, newestCall: Bool) throws -> Run {
+    /// The replayed Kamailio session into `model`, as a live source's events; its end, which
+    /// checks the memory budget, is returned to be posted when the test wants.
+    static func replayAllButTheEnd(into model: ViewerModel) -> IngestEvent {
         let queue = IngestQueue()
-        let model = ViewerModel(session: TraceSession(configuration: .init(memoryLimit: 1)))
         model.clock = { 0 }
         let source = model.addSource(name: "live", kind: .listener)
         PacedReplay.replay(path: Fixtures.kamailio("hep-kamailio-udp.pcap").path, source: source, queue: queue,
@@ -244,6 +245,12 @@ enum HostileCapture {
         var events = queue.drain()
         let finished = events.removeLast()
         model.ingest(events)
+        return finished
+    }
+
+    static func scenario(row: Int, newestCall: Bool) throws -> Run {
+        let model = ViewerModel(session: TraceSession(configuration: .init(memoryLimit: 1)))
+        let finished = replayAllButTheEnd(into: model)
         var state = ViewerState(width: 80, height: 24)
         Update.update(&state, .dataChanged, model: model)
         for _ in 0..<row { Update.update(&state, .key(.down), model: model) }
@@ -326,19 +333,12 @@ enum HostileCapture {
     }
 
     static func scenario(row: Int) throws -> Run {
-        let queue = IngestQueue()
         var session = TraceSession(configuration: .init(memoryLimit: 1, evictionsByOwner: true))
         let gate = DispatchSemaphore(value: 0), ready = DispatchSemaphore(value: 0)
         session.beforeEvictionRebuild = { gate.wait() }
         session.evictionReady = { ready.signal() }
         let model = ViewerModel(session: session)
-        model.clock = { 0 }
-        let source = model.addSource(name: "live", kind: .listener)
-        PacedReplay.replay(path: Fixtures.kamailio("hep-kamailio-udp.pcap").path, source: source, queue: queue,
-                           speed: 1, sleep: { _ in })
-        var events = queue.drain()
-        let finished = events.removeLast()
-        model.ingest(events)
+        let finished = EvictionTests.replayAllButTheEnd(into: model)
         var state = ViewerState(width: 80, height: 24)
         Update.update(&state, .dataChanged, model: model)
         for _ in 0..<row { Update.update(&state, .key(.down), model: model) }
