@@ -13,7 +13,7 @@ final class AsideEviction: @unchecked Sendable {
     /// Starts the rebuild of `model` (a copy made with `readableAside`); `first` runs on its
     /// thread before (tests hold the rebuild there), `whenDone` once the outcome can be taken.
     init(of model: TraceStore, first: @escaping @Sendable () -> Void = {}, whenDone: @escaping @Sendable () -> Void) {
-        let thread = Thread { [self] in
+        let rebuild: @Sendable () -> Void = { [self] in
             first()
             // Handed over, not copied: the owner adopts the rebuilt model and goes on adding to
             // it, and a second reference left here would make its next change copy it whole.
@@ -24,8 +24,8 @@ final class AsideEviction: @unchecked Sendable {
             }
             whenDone()
         }
-        thread.name = "hepscope-evict"
-        thread.start()
+        // Without another thread, on this one: the screen stops for it, as it used to.
+        if DetachedThread.start(name: "hepscope-evict", rebuild) != nil { rebuild() }
     }
 
     /// Still rebuilding: nil; done: the outcome, or nil inside when nothing had to go.
@@ -42,12 +42,11 @@ final class AsideEviction: @unchecked Sendable {
     /// millions of messages, tens of milliseconds the owner's screen would otherwise stop for.
     /// The model must be held by nothing else by the time this is called.
     static func release(_ old: OldModel) {
-        let thread = Thread {
+        let free: @Sendable () -> Void = {
             old.model = nil
             HeapRelease.trim()
         }
-        thread.name = "hepscope-free"
-        thread.start()
+        if DetachedThread.start(name: "hepscope-free", free) != nil { free() }
     }
 
     /// The last reference to a replaced model, handed to the thread that frees it.

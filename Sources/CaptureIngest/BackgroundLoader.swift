@@ -11,11 +11,11 @@ public enum BackgroundLoader {
 
     /// Starts loading `path` as source number `source`. Returns at once.
     public static func start(path: String, source: Int, queue: IngestQueue, hepKey: [UInt8]? = nil) {
-        let thread = Thread {
+        if let error = DetachedThread.start(name: "hepscope-load-\(source)", {
             load(path: path, source: source, queue: queue, hepKey: hepKey)
+        }) {
+            queue.post(.failed(source: source, DetachedThread.failure("load \(path)", error)))
         }
-        thread.name = "hepscope-load-\(source)"
-        thread.start()
     }
 
     /// The loading itself, on the calling thread (tests call it directly).

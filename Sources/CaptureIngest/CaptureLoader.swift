@@ -31,7 +31,7 @@ public enum CaptureLoader {
         let decodingDone = DispatchSemaphore(value: 0)
         nonisolated(unsafe) var sharedFrames = frames
         nonisolated(unsafe) var frameCount = 0
-        let decodeThread = Thread {
+        let decoding: @Sendable () -> Void = {
             // Locals while decoding: the shared variables are only read before and written
             // after (each access to a captured variable is checked at run time).
             var frames = sharedFrames
@@ -53,8 +53,9 @@ public enum CaptureLoader {
             pipe.close()
             decodingDone.signal()
         }
-        decodeThread.stackSize = 8 << 20
-        decodeThread.start()
+        if let error = DetachedThread.start(name: "hepscope-decode", decoding) {
+            throw InputError(DetachedThread.failure("decode \(input.name)", error))
+        }
         var released = 0
         while let (batch, position) = pipe.take() {
             store.add(batch, input: inputID)

@@ -67,9 +67,14 @@ final class GrowingGunzip: @unchecked Sendable {
         madvise(UnsafeMutableRawPointer(mutating: map), reserve, MADV_SEQUENTIAL)
         let g = GrowingGunzip(base: map, reservedLength: reserve, estimatedTotal: estimate,
                               pauseAfter: pauseAfter)
-        let thread = Thread { g.inflate(compressed, into: fd, name: name, limit: reserve, room: room) }
-        thread.name = "hepscope-gunzip"
-        thread.start()
+        // Without a thread of its own, the file is inflated the way used when this cannot start.
+        guard DetachedThread.start(name: "hepscope-gunzip", {
+            g.inflate(compressed, into: fd, name: name, limit: reserve, room: room)
+        }) == nil else {
+            munmap(UnsafeMutableRawPointer(mutating: map), reserve)
+            close(fd)
+            return nil
+        }
         return g
     }
 

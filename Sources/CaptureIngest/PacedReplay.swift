@@ -7,9 +7,11 @@ import WireDecoding
 public enum PacedReplay {
     /// Starts the replay on its own thread. Returns at once.
     public static func start(path: String, source: Int, queue: IngestQueue, speed: Double = 1) {
-        let thread = Thread { replay(path: path, source: source, queue: queue, speed: speed) }
-        thread.name = "hepscope-replay-\(source)"
-        thread.start()
+        if let error = DetachedThread.start(name: "hepscope-replay-\(source)", {
+            replay(path: path, source: source, queue: queue, speed: speed)
+        }) {
+            queue.post(.failed(source: source, DetachedThread.failure("replay \(path)", error)))
+        }
     }
 
     /// The replay itself, on the calling thread. Messages that were captured within a few

@@ -9,9 +9,12 @@ import WireDecoding
 public enum StreamLoader {
     /// Starts reading `fd` on its own thread. The descriptor is closed at the end.
     public static func start(fd: Int32, name: String, source: Int, queue: IngestQueue, hepKey: [UInt8]? = nil) {
-        let thread = Thread { run(fd: fd, name: name, source: source, queue: queue, hepKey: hepKey) }
-        thread.name = "hepscope-stream-\(source)"
-        thread.start()
+        if let error = DetachedThread.start(name: "hepscope-stream-\(source)", {
+            run(fd: fd, name: name, source: source, queue: queue, hepKey: hepKey)
+        }) {
+            close(fd)
+            queue.post(.failed(source: source, DetachedThread.failure("read \(name)", error)))
+        }
     }
 
     /// Opens `path` ("-" for stdin) and starts reading it.
