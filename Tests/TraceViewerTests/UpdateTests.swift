@@ -347,11 +347,14 @@ enum HostileCapture {
         #expect(model.isEvictingAside && model.evictions == 0)
         // Meanwhile, keys: back to the ladder, two messages down, open that one.
         var keys = 0
+        var statusLines: [String] = []
         for k in [Key.escape, .down, .down, .enter] {
             Update.update(&state, .key(k), model: model)
-            _ = Renderer.render(state, model: model)
+            let grid = Renderer.render(state, model: model)
+            statusLines.append(grid.line(grid.height - 1))
             keys += 1
         }
+        #expect(statusLines.allSatisfy { $0.contains("freeing memory") }, "\(statusLines)")
         guard case .message(let m) = state.top.kind else {
             Issue.record("expected a message screen, got \(state.stack.map(\.kind))")
             throw CancellationError()
@@ -361,8 +364,10 @@ enum HostileCapture {
         gate.signal()
         #expect(ready.wait(timeout: .now() + 30) == .success)
         #expect(model.advance() && model.evictions == 1)
+        while model.hasHeldWork { model.advance() }
         Update.update(&state, .dataChanged, model: model)
-        _ = Renderer.render(state, model: model)
+        let grid = Renderer.render(state, model: model)
+        #expect(!grid.line(grid.height - 1).contains("freeing memory"))
         return Run(state: state, model: model, payload: payload, keysWhileRebuilding: keys)
     }
 

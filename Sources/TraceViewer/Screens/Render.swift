@@ -156,6 +156,9 @@ public enum Renderer {
         let listenerDrops = session.sources.reduce(0) { $0 + $1.counters.dropped }
         parts.append("dropped \(Format.count(model.store.counters.evictedMessages + listenerDrops))")
         parts.append("mem \(Format.bytes(model.store.memoryInUse))")
+        // An eviction being rebuilt aside, or what came in meanwhile not all in yet: new data
+        // shows up once it is done.
+        if model.hasHeldWork { parts.append("freeing memory") }
         var line = " " + parts.joined(separator: " \(g.separator) ")
         // A bar for files still loading; "live" for sources that keep delivering.
         if let loading = session.sources.first(where: { $0.kind == .file && !$0.finished }), let p = loading.progress {
