@@ -130,7 +130,7 @@ final class GrowingGunzip: @unchecked Sendable {
                         why = "stopped inflating: the disk holding the temporary file is nearly full; set TMPDIR to a directory with room"
                         return false
                     }
-                    guard SpoolFile.writeAll(fd, piece) else {
+                    guard SpoolFile.writeAll(fd, piece, at: written) else {
                         why = "cannot write the inflated capture to a temporary file (\(String(cString: strerror(errno)))); set TMPDIR to a directory with room"
                         return false
                     }

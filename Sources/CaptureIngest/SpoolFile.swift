@@ -102,7 +102,7 @@ struct SpoolFile: ~Copyable {
         if fd >= 0, SpoolFile.lacksRoom(fd, written: count, adding: bytes.count, room: room) {
             moveToMemory()  // the disk is nearly full: on in memory, as without a spool file
         }
-        if fd >= 0, SpoolFile.writeAll(fd, bytes) {
+        if fd >= 0, SpoolFile.writeAll(fd, bytes, at: count) {
             count += bytes.count
             return
         }
@@ -144,18 +144,6 @@ struct SpoolFile: ~Copyable {
         var done = 0
         while done < bytes.count {
             let n = pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset + done))
-            if n < 0, errno == EINTR { continue }
-            guard n > 0 else { return false }
-            done += n
-        }
-        return true
-    }
-
-    /// Writes all of `bytes` to `fd`; false when the file cannot take them (errno says why).
-    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {
-        var done = 0
-        while done < bytes.count {
-            let n = write(fd, bytes.baseAddress! + done, bytes.count - done)
             if n < 0, errno == EINTR { continue }
             guard n > 0 else { return false }
             done += n
