@@ -142,8 +142,7 @@ extension TraceStore {
         }
         var groupMap = [Int](repeating: -1, count: groups.count)
         for g in groups.indices where !doomed.contains(g) {
-            let r = representative[g] >= 0 ? kept.newNumber(of: representative[g]) : -1
-            groupMap[g] = fresh.sameGroup(as: groups[g], in: self, representative: r) ?? -1
+            groupMap[g] = fresh.sameGroup(as: groups[g], in: self, representative: kept.newNumber(of: representative[g])) ?? -1
         }
         for (g, carry) in carried where groupMap[g] >= 0 {
             let now = groupMap[g]
@@ -174,7 +173,7 @@ extension TraceStore {
         let seen = fresh.inputs.map { $0.withBytes { $0.count } }
         // Inputs only ever come after: one opened meanwhile (a new spool file) keeps its id.
         fresh.inputs = inputs
-        fresh.followedMessages = followedMessages.map { $0 >= 0 ? outcome.kept.newNumber(of: $0) : -1 }
+        fresh.followedMessages = followedMessages.map(outcome.newNumber)
         fresh.followedGroups = followedGroups.map { $0 >= 0 && $0 < outcome.groupMap.count ? outcome.groupMap[$0] : -1 }
         self = fresh
         for (id, gaps) in unreferencedPayloadRanges() {
@@ -339,7 +338,7 @@ public struct EvictionOutcome: Sendable {
     /// How many messages the old model held: it must hold no more when this is adopted.
     let messagesBefore: Int
 
-    /// The new number of old message `old`, -1 when it was evicted.
+    /// The new number of old message `old`, -1 when it was evicted (or is not a number).
     public func newNumber(of old: Int32) -> Int32 { kept.newNumber(of: old) }
 }
 
