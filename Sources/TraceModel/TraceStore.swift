@@ -281,7 +281,7 @@ public struct TraceStore: Sendable {
             } else {
                 c.apply(method: sip.method, status: sip.status ?? 0, cseqMethod: cseqMethod, cseq: sip.cseqNumber ?? 0, at: m.timestamp)
             }
-            if !retransmission, sip.method == .invite, sip.toTag != nil, let n = sip.cseqNumber, n != c.lastReinviteCSeq {
+            if !retransmission, sip.method == .invite, let n = sip.cseqNumber, n != c.lastReinviteCSeq, sip.toTag(in: p) != nil {
                 c.reinvites += 1
                 c.lastReinviteCSeq = n
             }
@@ -489,8 +489,8 @@ extension TraceStore {
     /// a forked INVITE gives one per answering branch.
     mutating func noteDialog(of callIndex: Int, _ sip: SIPMessageIndex, _ p: UnsafeRawBufferPointer, cseqMethod: SIPMethod) {
         guard let status = sip.status, status > 100, status < 300, cseqMethod == .invite,
-              let t = sip.toTag else { return }
-        let d = Dialog(fromTag: sip.fromTag.map { ByteHash.of(p.slice($0)) } ?? 0,
+              let t = sip.toTag(in: p) else { return }
+        let d = Dialog(fromTag: sip.fromTag(in: p).map { ByteHash.of(p.slice($0)) } ?? 0,
                        toTag: ByteHash.of(p.slice(t)))
         let head = calls[callIndex].lastDialog
         guard dialogLists.lastNode(from: head, count: Int(calls[callIndex].dialogCount), where: { $0 == d }) == nil else { return }

@@ -34,8 +34,8 @@ import WireDecoding
         #expect(field(sip, i.cseqMethod) == "INVITE")
         #expect(field(sip, i.viaTransport) == "UDP")
         #expect(field(sip, i.viaBranch)?.hasPrefix("z9hG4bK") == true)
-        #expect(i.fromTag != nil)
-        #expect(i.toTag == nil)
+        #expect(i.fromTag(in: sip) != nil)
+        #expect(i.toTag(in: sip) == nil)
         #expect(i.length == sip.count)
         #expect(i.bodyStart + (i.contentLength ?? -1) == sip.count)
     }
@@ -108,8 +108,8 @@ import WireDecoding
         #expect(i.status == 486)
         #expect(field(b, i.viaTransport) == "WSS")
         #expect(field(b, i.viaBranch) == "z9hG4bKabc")
-        #expect(field(b, i.fromTag) == "fromtag")
-        #expect(field(b, i.toTag) == "totag")
+        #expect(field(b, i.fromTag(in: b)) == "fromtag")
+        #expect(field(b, i.toTag(in: b)) == "totag")
         #expect(field(b, i.callID) == "short-call-id")
         #expect(field(b, i.xCallID) == "other-leg@x")
         #expect(i.contentLength == 0)
@@ -148,8 +148,8 @@ import WireDecoding
                     switch field {
                     case "callID": #expect(self.field(b, i.callID) == "c@h", "\(what)")
                     case "cseq": #expect(i.cseqNumber == 5 && self.field(b, i.cseqMethod) == "BYE", "\(what)")
-                    case "from": #expect(self.field(b, i.fromTag) == "ft", "\(what)")
-                    case "to": #expect(self.field(b, i.toTag) == "tt", "\(what)")
+                    case "from": #expect(self.field(b, i.fromTag(in: b)) == "ft", "\(what)")
+                    case "to": #expect(self.field(b, i.toTag(in: b)) == "tt", "\(what)")
                     case "via": #expect(self.field(b, i.viaBranch) == "z9hG4bKvv", "\(what)")
                     case "contentLength": #expect(i.contentLength == 0, "\(what)")
                     case "xCallID": #expect(self.field(b, i.xCallID) == "leg@h", "\(what)")
@@ -163,7 +163,7 @@ import WireDecoding
             + "Content-Type: application/sdp\r\nTox: <sip:y@h>;tag=no\r\nVias: SIP/2.0/UDP h;branch=no\r\n\r\n"
         let (i, b) = try index(lookalikes)
         #expect(field(b, i.callID) == "real@h")
-        #expect(i.toTag == nil && i.fromTag == nil && i.viaBranch == nil && i.contentLength == nil)
+        #expect(i.toTag(in: b) == nil && i.fromTag(in: b) == nil && i.viaBranch == nil && i.contentLength == nil)
     }
 
     @Test func headerNamesAreCaseInsensitiveAndMethodsAreNot() throws {
@@ -206,4 +206,9 @@ import WireDecoding
             _ = m.withUnsafeBytes { SIPParser.parse($0, isStream: Bool.random()) }
         }
     }
+}
+
+extension SIPMessageIndex {
+    func fromTag(in message: [UInt8]) -> Range<Int>? { message.withUnsafeBytes { fromTag(in: $0) } }
+    func toTag(in message: [UInt8]) -> Range<Int>? { message.withUnsafeBytes { toTag(in: $0) } }
 }

@@ -58,7 +58,7 @@ import WireDecoding
             cseqMethod = p.text(sip.cseqMethod)
             cseq = sip.cseqNumber.map { "\($0) \(cseqMethod ?? "")" }
             branch = p.text(sip.viaBranch)
-            toTag = p.text(sip.toTag)
+            toTag = p.text(sip.toTag(in: p))
             xCallID = p.text(sip.xCallID)
             sessionID = p.text(sip.sessionID)
             icid = p.text(sip.icidValue)

@@ -29,8 +29,9 @@ public enum Check {
 
     /// Every range of a SIP index lies inside the message it indexes, and the message inside the
     /// bytes it was parsed from.
-    public static func index(_ index: SIPMessageIndex, parsedFrom count: Int,
+    public static func index(_ index: SIPMessageIndex, parsedFrom bytes: UnsafeRawBufferPointer,
                              file: StaticString = #fileID, line: UInt = #line) {
+        let count = bytes.count
         that(index.length >= 0 && index.length <= count, "SIP length \(index.length) of \(count) bytes", file: file, line: line)
         that(index.bodyStart >= 0 && index.bodyStart <= count, "SIP body start \(index.bodyStart) of \(count) bytes", file: file, line: line)
         let n = index.length
@@ -44,7 +45,7 @@ public enum Check {
         }
         // Header values are found in the header block, which a message always includes.
         for (name, r) in [("Call-ID", index.callID), ("CSeq method", index.cseqMethod), ("From", index.from),
-                          ("To", index.to), ("From tag", index.fromTag), ("To tag", index.toTag),
+                          ("To", index.to), ("From tag", index.fromTag(in: bytes)), ("To tag", index.toTag(in: bytes)),
                           ("Via", index.topVia), ("branch", index.viaBranch), ("Via transport", index.viaTransport),
                           ("X-Call-ID", index.xCallID), ("Session-ID", index.sessionID), ("icid-value", index.icidValue)] {
             inside(r, n, name, file: file, line: line)

@@ -15,7 +15,7 @@ public struct ModelProbe {
     public mutating func add(_ m: DecodedMessage, input: UInt16 = 0, interface: Int = 0) {
         Check.that(m.payload.count == 0 || m.payload.baseAddress != nil, "payload without memory")
         if let sip = m.sip {
-            Check.index(sip, parsedFrom: m.payload.count)
+            Check.index(sip, parsedFrom: m.payload)
             Check.that(sip.length == m.payload.count, "SIP payload of \(m.payload.count) bytes indexed as \(sip.length)")
             Check.that(sip.callID != nil, "SIP message without Call-ID handed to the model")
         }

@@ -12,10 +12,10 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     _ = SIPParser.startsWithStartLine(bytes)
 
     let datagram = SIPParser.parse(bytes)
-    if case .message(let index) = datagram { Check.index(index, parsedFrom: bytes.count) }
+    if case .message(let index) = datagram { Check.index(index, parsedFrom: bytes) }
     let stream = SIPParser.parse(bytes, isStream: true)
     if case .message(let index) = stream {
-        Check.index(index, parsedFrom: bytes.count)
+        Check.index(index, parsedFrom: bytes)
         // A stream message is complete: the same bytes as a datagram cut there give the same
         // message, and bytes after it do not change it.
         let whole = SIPParser.parse(bytes.slice(0..<index.length), isStream: true)

@@ -185,7 +185,7 @@ func checkFraming(_ stream: UnsafeRawBufferPointer, _ deliveries: [Delivery]) {
             framer.append(p) { piece in
                 switch piece {
                 case .sip(let b, let index):
-                    Check.index(index, parsedFrom: b.count)
+                    Check.index(index, parsedFrom: b)
                     Check.that(index.length == b.count, "framed SIP message of \(b.count) bytes indexed as \(index.length)")
                     messages.append(Array(b))
                 case .hep(let b):

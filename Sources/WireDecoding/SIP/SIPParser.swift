@@ -263,10 +263,8 @@ extension SIPMessageIndex {
             cseqMethod = e > i ? i..<e : nil
         case .from:
             from = value
-            fromTag = b.parameter("tag", in: value, afterAngle: true)
         case .to:
             to = value
-            toTag = b.parameter("tag", in: value, afterAngle: true)
         case .via:
             guard !sawVia || topVia?.lowerBound == value.lowerBound else { return }
             sawVia = true
