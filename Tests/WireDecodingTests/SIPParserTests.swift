@@ -63,6 +63,33 @@ import WireDecoding
         }
     }
 
+    /// The top Via's branch is compared as one eight-byte word at each ';': it finds what the
+    /// general parameter search finds, in either case, quoted or not, empty, cut by the end of
+    /// the range before or after its '=', after lookalikes and doubled semicolons, at every
+    /// alignment.
+    @Test func viaBranchIsFoundAsTheGeneralParameterSearchFindsIt() {
+        let params = [";branch=z9hG4bK1", ";BRANCH=Z9", ";BrAnCh=x;rport", ";branch=", ";branch=\"quoted;v\"",
+                      ";branchx=1;branch=2", ";rport;branch=abc;received=h", ";;branch=skipped", "; branch=space",
+                      ";branch", ";bRanch=a,SIP/2.0/TCP h;branch=b", ";branch=a>b", ";xbranch=1", ";branch=\u{80}\u{ff}"]
+        var compared = 0
+        for p in params {
+            for padding in 0..<8 {
+                let header = Array("\(String(repeating: " ", count: padding))SIP/2.0/UDP h:5060\(p)".utf8)
+                header.withUnsafeBytes { b in
+                    for end in 0...header.count {
+                        let general = b.parameter("branch", in: 0..<end, afterAngle: false)
+                        #expect(b.branchParameter(in: 0..<end) == general, "\(p.debugDescription) padding \(padding) cut at \(end)")
+                        compared += 1
+                    }
+                }
+            }
+        }
+        #expect(compared > 1000)
+        // It is what the parser stores.
+        let (i, b) = try! index("BYE sip:b@h SIP/2.0\r\nVia: SIP/2.0/UDP h;rport;BRANCH=z9hG4bKup\r\nCall-ID: c\r\n\r\n")
+        #expect(field(b, i.viaBranch) == "z9hG4bKup")
+    }
+
     /// From and To tags are read after the value's last '>' (found eight bytes at a time from
     /// the end): a tag inside the URI, or a '>' in the display name, must not fool it, whatever
     /// the lengths around them.

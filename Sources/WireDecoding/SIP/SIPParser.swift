@@ -272,7 +272,7 @@ extension SIPMessageIndex {
             let end = b.firstIndex(of: 44, from: value.lowerBound, to: value.upperBound) ?? value.upperBound
             let top = value.lowerBound..<max(value.lowerBound, SIPParser.trimEnd(b, end))
             topVia = top
-            viaBranch = b.parameter("branch", in: top, afterAngle: false)
+            viaBranch = b.branchParameter(in: top)
             // "SIP/2.0/UDP host": the token after the second slash.
             if let s1 = b.scan(for: 47, from: top.lowerBound, to: top.upperBound),
                let s2 = b.scan(for: 47, from: s1 + 1, to: top.upperBound) {
@@ -357,6 +357,34 @@ extension UnsafeRawBufferPointer {
     }
 
     @inline(__always) private func b(_ i: Int) -> UInt8 { i >= 0 && i < count ? self[i] : 0 }
+
+    /// `parameter("branch", in: r, afterAngle: false)`, for the top Via of every message:
+    /// ";branch=" is eight bytes, compared with the bytes at each ';' as one word.
+    @inline(__always) public func branchParameter(in r: Range<Int>) -> Range<Int>? {
+        guard r.upperBound <= count, let base = baseAddress else { return nil }
+        // ";branch=" little-endian, and bit 5 of its six letters: 'B' and 'b' both match.
+        let name: UInt64 = 0x3d68_636e_6172_623b
+        let fold: UInt64 = 0x0020_2020_2020_2000
+        var from = r.lowerBound
+        while let semi = scan(for: 59, from: from, to: r.upperBound) {
+            // The '=' must fall inside the range, as in `parameter`.
+            if semi + 7 < r.upperBound,
+               UInt64(littleEndian: base.loadUnaligned(fromByteOffset: semi, as: UInt64.self)) | fold == name {
+                var vs = semi + 8
+                let ve: Int
+                if vs < r.upperBound, self[vs] == 34 {  // quoted value
+                    vs += 1
+                    ve = firstIndex(of: 34, from: vs, to: r.upperBound) ?? r.upperBound
+                } else {
+                    ve = parameterValueEnd(from: vs, to: r.upperBound)
+                }
+                return ve > vs ? vs..<ve : nil
+            }
+            // `parameter` goes on one byte past the ';' it tried.
+            from = semi + 2
+        }
+        return nil
+    }
 
     /// The first `byte` in `start..<end`, eight bytes a step, for short spans (header names,
     /// a Via's slashes: where a call to memchr costs more than the scan).
