@@ -281,7 +281,7 @@ public struct TraceStore: Sendable {
             } else {
                 c.apply(method: sip.method, status: sip.status ?? 0, cseqMethod: cseqMethod, cseq: sip.cseqNumber ?? 0, at: m.timestamp)
             }
-            if !retransmission, sip.method == .invite, let n = sip.cseqNumber, n != c.lastReinviteCSeq, sip.toTag(in: p) != nil {
+            if !retransmission, sip.method == .invite, digest.hasToTag, let n = sip.cseqNumber, n != c.lastReinviteCSeq {
                 c.reinvites += 1
                 c.lastReinviteCSeq = n
             }
@@ -290,7 +290,7 @@ public struct TraceStore: Sendable {
                 c.toUser = to
             }
         }
-        noteDialog(of: Int(callIndex), sip, p, cseqMethod: cseqMethod)
+        noteDialog(of: Int(callIndex), sip, digest, cseqMethod: cseqMethod)
         // A message older than the call's newest (two capture agents, a reordered file): the
         // state is worked out again in time order, so it does not depend on arrival order.
         if arrivedLate { replayState(of: callIndex) }
@@ -487,11 +487,9 @@ public struct TraceStore: Sendable {
 extension TraceStore {
     /// Dialogs are created by 101-299 responses to INVITE that carry a To tag (RFC 3261 §12.1):
     /// a forked INVITE gives one per answering branch.
-    mutating func noteDialog(of callIndex: Int, _ sip: SIPMessageIndex, _ p: UnsafeRawBufferPointer, cseqMethod: SIPMethod) {
-        guard let status = sip.status, status > 100, status < 300, cseqMethod == .invite,
-              let t = sip.toTag(in: p) else { return }
-        let d = Dialog(fromTag: sip.fromTag(in: p).map { ByteHash.of(p.slice($0)) } ?? 0,
-                       toTag: ByteHash.of(p.slice(t)))
+    mutating func noteDialog(of callIndex: Int, _ sip: SIPMessageIndex, _ digest: MessageDigest, cseqMethod: SIPMethod) {
+        guard let status = sip.status, status > 100, status < 300, cseqMethod == .invite, digest.hasToTag else { return }
+        let d = Dialog(fromTag: digest.fromTag, toTag: digest.toTag)
         let head = calls[callIndex].lastDialog
         guard dialogLists.lastNode(from: head, count: Int(calls[callIndex].dialogCount), where: { $0 == d }) == nil else { return }
         calls[callIndex].lastDialog = dialogLists.append(d, to: head)

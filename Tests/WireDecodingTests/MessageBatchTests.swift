@@ -130,4 +130,35 @@ import WireDecoding
             #expect(d != MessageDigest(payload: b.slice(0..<b.count - 1), sip: index))
         }
     }
+
+    /// Dialog tags are hashed for INVITEs and their 101-299 responses, from the real run's
+    /// messages, and left at zero in all the others.
+    @Test func digestHashesTheDialogTagsOfInvitesAndTheirAnswersOnly() throws {
+        var read = 0, withToTag = 0, left = 0
+        for packet in try Fixtures.rawHEPPackets() {
+            let hep = try packet.withUnsafeBytes { try HEPDecoder.decode($0) }
+            guard let payload = hep.payload else { continue }
+            let sip = Array(packet[payload])
+            sip.withUnsafeBytes { b in
+                guard case .message(let index) = SIPParser.parse(b) else { return }
+                let d = MessageDigest(payload: b, sip: index)
+                let isInvite = index.method == .invite
+                let answersInvite = (index.status.map { $0 > 100 && $0 < 300 } ?? false) && d.cseqMethod == .invite
+                #expect(MessageDigest.readsDialogTags(index, cseqMethod: d.cseqMethod) == (isInvite || answersInvite))
+                if isInvite || answersInvite {
+                    read += 1
+                    let to = index.toTag(in: b)
+                    #expect(d.hasToTag == (to != nil))
+                    #expect(d.toTag == (to.map { ByteHash.of(b.slice($0)) } ?? 0))
+                    let from = index.fromTag(in: b)
+                    #expect(d.fromTag == (to != nil ? from.map { ByteHash.of(b.slice($0)) } ?? 0 : 0))
+                    if to != nil { withToTag += 1; #expect(d.fromTag != 0) }
+                } else {
+                    left += 1
+                    #expect(!d.hasToTag && d.fromTag == 0 && d.toTag == 0)
+                }
+            }
+        }
+        #expect(read > 10 && withToTag > 5 && left > 10, "read \(read), with To tag \(withToTag), left \(left)")
+    }
 }
