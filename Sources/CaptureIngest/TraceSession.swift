@@ -59,12 +59,15 @@ public struct TraceSession {
     /// How much may still be written to a spool file's disk (tests pass their own).
     var spoolRoom: @Sendable (Int32) -> Int? = { SpoolFile.room($0) }
     /// With `evictionsByOwner`: the eviction being rebuilt on another thread, and the batches
-    /// (and budget checks) that came in meanwhile, held back in order until it is adopted.
+    /// (and files' progress and ends) that came in meanwhile, held back in order until it is adopted.
     private var eviction: AsideEviction?
     private var held: [HeldWork] = []
     private enum HeldWork {
         case batch(MessageBatch, input: UInt16, payloadInput: UInt16?)
-        case budgetCheck
+        /// A file's progress and its end wait with its batches: shown at once, a file would
+        /// look loaded (or further on) before its last messages are in the model.
+        case progress(source: Int, done: Int, total: Int)
+        case finished(source: Int, LoadReport)
     }
     /// Called on the rebuild's thread when an eviction made aside is ready to be adopted (a
     /// viewer wakes its loop, which then calls `advance`).
@@ -96,7 +99,10 @@ public struct TraceSession {
             }
         }
         for event in events {
-            if case .batch = event, isHolding {} else { changed = true }
+            switch event {
+            case .batch, .progress, .finished: if !isHolding { changed = true }
+            default: changed = true
+            }
             switch event {
             case .inputOpened(let s, let bytes):
                 sources[s].input = store.addInput(bytes)
@@ -119,24 +125,26 @@ public struct TraceSession {
                     store.add(batch, input: input, payloadInput: payloadInput)
                 }
             case .progress(let s, let done, let total):
-                sources[s].bytesDone = done
-                sources[s].bytesTotal = total
+                if isHolding {
+                    held.append(.progress(source: s, done: done, total: total))
+                } else {
+                    sources[s].bytesDone = done
+                    sources[s].bytesTotal = total
+                }
             case .counters(let s, let c):
                 sources[s].counters = c
                 sources[s].sample(c.packets, at: TraceSession.monotonicSeconds())
             case .finished(let s, let report):
-                sources[s].finished = true
-                sources[s].report = report
                 if isHolding {
-                    held.append(.budgetCheck)
-                } else if store.configuration.evictionsByOwner {
+                    held.append(.finished(source: s, report))
+                    continue
+                }
+                finish(source: s, report)
+                if store.configuration.evictionsByOwner {
                     store.budgetCheckDue = true
                 } else {
                     store.enforceMemoryLimit()
                 }
-                // The file's batches (up to 64 at a time, with copies of their payloads) went
-                // through the heap on their way in: what they held goes back to the system now.
-                HeapRelease.trim()
             case .failed(let s, let why):
                 sources[s].failure = why
                 sources[s].finished = true
@@ -144,6 +152,14 @@ public struct TraceSession {
         }
         startEvictionIfDue()
         return changed
+    }
+
+    private mutating func finish(source s: Int, _ report: LoadReport) {
+        sources[s].finished = true
+        sources[s].report = report
+        // The file's batches (up to 64 at a time, with copies of their payloads) went through
+        // the heap on their way in: what they held goes back to the system now.
+        HeapRelease.trim()
     }
 
     // MARK: evictions made aside
@@ -181,7 +197,7 @@ public struct TraceSession {
 
     /// Adopts an eviction made aside once it is ready, then adds what was held back meanwhile,
     /// up to `limit` batches (the rest at later calls; another eviction may start on the way).
-    /// True when the model changed.
+    /// True when the model (or a source's progress) changed.
     @discardableResult
     public mutating func advance(batches limit: Int = .max) -> Bool {
         var changed = false
@@ -189,13 +205,19 @@ public struct TraceSession {
             guard let adopted = adopt(running) else { return false }
             changed = adopted
         }
-        var taken = 0
-        while eviction == nil, taken < min(limit, held.count) {
+        var taken = 0, batches = 0
+        while eviction == nil, taken < held.count, batches < limit {
             switch held[taken] {
             case .batch(let batch, let input, let payloadInput):
                 store.add(batch, input: input, payloadInput: payloadInput)
                 heldBytes -= batch.memoryBytes
-            case .budgetCheck: store.budgetCheckDue = true
+                batches += 1
+            case .progress(let s, let done, let total):
+                sources[s].bytesDone = done
+                sources[s].bytesTotal = total
+            case .finished(let s, let report):
+                finish(source: s, report)
+                store.budgetCheckDue = true
             }
             taken += 1
             startEvictionIfDue(stillHeldFrom: taken)

@@ -147,6 +147,48 @@ import WireDecoding
         #expect(Self.payloads(store, fromSecond) == Self.payloads(reference.store))
     }
 
+    /// A file that ends while an eviction is rebuilt aside: its progress and its end are shown
+    /// with its last batches, when they are in the model, not while they are still held.
+    @Test func aFileLooksLoadedOnlyOnceItsHeldBatchesAreIn() throws {
+        let first = try Fixtures.messageBatches("sip-plain-udp.pcap", size: 16) { $0.payloadInputOffset = nil }
+        let second = try Fixtures.messageBatches("hep-kamailio-udp.pcap", size: 16) { $0.payloadInputOffset = nil }
+        var alone = TraceSession()
+        for batch in first { alone.apply([.batch(source: alone.addSource(name: "a", kind: .listener), batch)]) }
+        var (session, gate, ready) = Self.heldSession(limit: alone.store.memoryInUse * 5 / 4, spooling: false)
+        let file = session.addSource(name: "capture.pcap", kind: .file)
+        for batch in first { session.apply([.batch(source: 0, batch)]) }
+        session.apply([.finished(source: 0, LoadReport(source: "udp", format: "sip"))])
+        #expect(session.isEvictingAside)
+
+        let total = second.count * 100
+        for (i, batch) in second.enumerated() {
+            let changed = session.apply([.batch(source: file, batch), .progress(source: file, done: (i + 1) * 100, total: total)])
+            #expect(!changed, "held back: nothing on screen changes")
+        }
+        let changed = session.apply([.finished(source: file, LoadReport(source: "capture.pcap", format: "pcap"))])
+        #expect(!changed)
+        #expect(!session.sources[file].finished && session.sources[file].bytesDone == 0 && session.isLoading)
+
+        // This rebuild, and any the file's batches start on their way in.
+        for _ in 0..<10 { gate.signal() }
+        #expect(ready.wait(timeout: .now() + 30) == .success)
+        // One batch at a time: while any is still held, the file is neither shown finished
+        // nor all read.
+        var shown = 0
+        while session.hasHeldWork {
+            guard session.advance(batches: 1) else { usleep(1000); continue }
+            #expect(session.sources[file].bytesDone >= shown)
+            shown = session.sources[file].bytesDone
+            if session.heldBytes > 0 {
+                #expect(!session.sources[file].finished && shown < total, "shown \(shown) of \(total)")
+            }
+        }
+        #expect(session.sources[file].finished && session.sources[file].report?.format == "pcap")
+        #expect(session.sources[file].bytesDone == total && !session.isLoading)
+        #expect(session.store.messages.count + session.store.counters.evictedMessages
+                == (first + second).reduce(0) { $0 + $1.count })
+    }
+
     /// A second eviction starting while batches held during the first are still being added:
     /// their payloads, in the spool already, keep their bytes through it.
     @Test func heldPayloadsSurviveTheNextEviction() throws {
