@@ -4,7 +4,12 @@ extension TraceStore {
     enum TokenKind: UInt8 { case callID = 1, sessionID, icid, header }
 
     static func tokenHash(_ kind: TokenKind, _ bytes: UnsafeRawBufferPointer, extra: UInt32 = 0) -> UInt64 {
-        var h = ByteHash.of(bytes)
+        tokenHash(kind, byteHash: ByteHash.of(bytes), extra: extra)
+    }
+
+    /// The same, from the bytes' `ByteHash`.
+    static func tokenHash(_ kind: TokenKind, byteHash: UInt64, extra: UInt32 = 0) -> UInt64 {
+        var h = byteHash
         h = (h ^ UInt64(kind.rawValue)) &* 0x100_0000_01b3
         h = (h ^ UInt64(extra)) &* 0x100_0000_01b3
         return h
@@ -14,11 +19,12 @@ extension TraceStore {
         strings.withBytes(id) { tokenHash(kind, $0) }
     }
 
-    /// A new call announces its own Call-ID: calls that named it earlier are linked now, and
-    /// HEP events that arrived before it (correlated by this Call-ID) join it.
-    mutating func registerCallID(_ call: Int32) {
+    /// A new call announces its own Call-ID (`hash`: its `ByteHash`): calls that named it
+    /// earlier are linked now, and HEP events that arrived before it (correlated by this
+    /// Call-ID) join it.
+    mutating func registerCallID(_ call: Int32, hash: UInt64) {
         let id = calls[Int(call)].callID
-        let token = TraceStore.tokenHash(.callID, strings, id)
+        let token = TraceStore.tokenHash(.callID, byteHash: hash)
         switch linker.tokens[token] {
         case nil:
             linker.tokens[token] = .callID(call)
