@@ -341,15 +341,7 @@ extension UnsafeRawBufferPointer {
             let atItemStart = b(i - 1) == 59 || (leading && (i == r.lowerBound || b(i - 1) == 32 || b(i - 1) == 44))
             if atItemStart, i + n < r.upperBound, self[i + n] == 61,
                slice(i..<i + n).equalsLowercased(name) {
-                var vs = i + n + 1
-                var ve = vs
-                if vs < r.upperBound, self[vs] == 34 {  // quoted value
-                    vs += 1
-                    ve = firstIndex(of: 34, from: vs, to: r.upperBound) ?? r.upperBound
-                } else {
-                    ve = parameterValueEnd(from: vs, to: r.upperBound)
-                }
-                return ve > vs ? vs..<ve : nil
+                return parameterValue(from: i + n + 1, to: r.upperBound)
             }
             i += 1
         }
@@ -357,6 +349,20 @@ extension UnsafeRawBufferPointer {
     }
 
     @inline(__always) private func b(_ i: Int) -> UInt8 { i >= 0 && i < count ? self[i] : 0 }
+
+    /// A parameter's value starting at `start` (just past its '='): quoted, or up to the next
+    /// stop; nil when empty.
+    @inline(__always) private func parameterValue(from start: Int, to end: Int) -> Range<Int>? {
+        var vs = start
+        let ve: Int
+        if vs < end, self[vs] == 34 {  // quoted value
+            vs += 1
+            ve = firstIndex(of: 34, from: vs, to: end) ?? end
+        } else {
+            ve = parameterValueEnd(from: vs, to: end)
+        }
+        return ve > vs ? vs..<ve : nil
+    }
 
     /// `parameter("branch", in: r, afterAngle: false)`, for the top Via of every message:
     /// ";branch=" is eight bytes, compared with the bytes at each ';' as one word.
@@ -370,15 +376,7 @@ extension UnsafeRawBufferPointer {
             // The '=' must fall inside the range, as in `parameter`.
             if semi + 7 < r.upperBound,
                UInt64(littleEndian: base.loadUnaligned(fromByteOffset: semi, as: UInt64.self)) | fold == name {
-                var vs = semi + 8
-                let ve: Int
-                if vs < r.upperBound, self[vs] == 34 {  // quoted value
-                    vs += 1
-                    ve = firstIndex(of: 34, from: vs, to: r.upperBound) ?? r.upperBound
-                } else {
-                    ve = parameterValueEnd(from: vs, to: r.upperBound)
-                }
-                return ve > vs ? vs..<ve : nil
+                return parameterValue(from: semi + 8, to: r.upperBound)
             }
             // `parameter` goes on one byte past the ';' it tried.
             from = semi + 2
