@@ -11,6 +11,22 @@ public struct LoadReport: Sendable {
     public var comments: [String] = []
 }
 
+/// The CPU time of each stage of a load made on one thread (`CaptureLoader.load(stages:)`),
+/// for a benchmark: the decoding and the model's work each measured on their own, the
+/// figures that changes to one of them move.
+public final class StageTimes: @unchecked Sendable {
+    public internal(set) var decodeSeconds = 0.0
+    public internal(set) var modelSeconds = 0.0
+    public init() {}
+
+    /// This thread's CPU time, kernel time included (page faults, the model's memory).
+    static var threadCPUSeconds: Double {
+        var t = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
+    }
+}
+
 /// Reads capture files into a trace model: frames -> decoder -> store.
 public enum CaptureLoader {
     /// Messages handed from the decoding thread to the model's at a time.
@@ -18,14 +34,22 @@ public enum CaptureLoader {
 
     /// Loads one file (or "-") into `store`, decoding with `decoder`. Throws only when the input
     /// cannot be read or is not a capture at all; damage inside a capture becomes warnings.
+    /// With `stages`, on this thread alone, batch after batch, the time of each stage added
+    /// to it.
     public static func load(
-        _ input: InputBytes, into store: inout TraceStore, decoder: TraceDecoder
+        _ input: InputBytes, into store: inout TraceStore, decoder: TraceDecoder, stages: StageTimes? = nil
     ) throws(InputError) -> LoadReport {
         var frames = try InputFrames(input)
         var report = LoadReport(source: input.name, format: frames.format)
         let inputID = store.addInput(input)
         // About one message per 550 bytes of capture, in the files we have seen.
         store.reserveCapacity(messages: input.expectedCount / 550)
+        if let stages {
+            report.frames = loadTimingStages(&frames, input: input, inputID: inputID, into: &store, decoder: decoder, stages)
+            report.warnings = frames.warnings
+            report.comments = frames.reader.fileComments
+            return report
+        }
         // Two stages on two cores: this thread builds the model while another decodes.
         let pipe = BatchPipe(capacity: 4)
         let decodingDone = DispatchSemaphore(value: 0)
@@ -71,5 +95,37 @@ public enum CaptureLoader {
         report.warnings = frames.warnings
         report.comments = frames.reader.fileComments
         return report
+    }
+
+    /// The stages one after the other on this thread, each batch decoded, then added, each
+    /// timed. Returns the frames read.
+    private static func loadTimingStages(_ frames: inout InputFrames, input: InputBytes, inputID: UInt16,
+                                         into store: inout TraceStore, decoder: TraceDecoder, _ stages: StageTimes) -> Int {
+        var count = 0
+        var released = 0
+        var more = true
+        while more {
+            var batch = MessageBatch(capacity: batchSize)
+            let t0 = StageTimes.threadCPUSeconds
+            while batch.count < batchSize {
+                guard let frame = frames.next() else {
+                    decoder.finish { batch.append($0, interface: 0, referencingInput: true) }
+                    more = false
+                    break
+                }
+                count += 1
+                let interface = frame.interfaceID
+                decoder.decode(frame: frame) { batch.append($0, interface: interface, referencingInput: true) }
+            }
+            let t1 = StageTimes.threadCPUSeconds
+            store.add(batch, input: inputID)
+            if frames.position - released >= 8 << 20 {
+                input.release(upTo: frames.position)
+                released = frames.position
+            }
+            stages.decodeSeconds += t1 - t0
+            stages.modelSeconds += StageTimes.threadCPUSeconds - t1
+        }
+        return count
     }
 }

@@ -9,6 +9,8 @@ public struct TraceLoad {
     public private(set) var reports: [LoadReport] = []
     /// One line per input that could not be read at all.
     public private(set) var failures: [String] = []
+    /// When set, inputs load on this thread alone, the time of each stage added here (a benchmark).
+    public var stages: StageTimes?
 
     public init(configuration: TraceStore.Configuration = .init()) {
         store = TraceStore(configuration: configuration)
@@ -21,7 +23,7 @@ public struct TraceLoad {
             let before = decoder.counters
             let evictionsBefore = store.counters.evictions
             defer { if store.counters.evictions != evictionsBefore { HeapRelease.trim() } }
-            var report = try CaptureLoader.load(input, into: &store, decoder: decoder)
+            var report = try CaptureLoader.load(input, into: &store, decoder: decoder, stages: stages)
             let after = decoder.counters
             if after.sipMessages == before.sipMessages, after.otherEvents == before.otherEvents {
                 report.warnings.append(

@@ -23,6 +23,9 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Do not run sngrep and tshark.")
     var noCompare = false
 
+    @Flag(help: "Also time decoding and the model's work each on its own (one after the other, on one thread).")
+    var stages = false
+
     @Flag(help: "Measure live UDP ingest instead: replay CAPTURE (HEP) at --rate into a listening hepscope.")
     var live = false
 
@@ -56,6 +59,7 @@ struct BenchCommand: ParsableCommand {
             throw ValidationError("--memory-limit: expected a size such as 64M, got '\(m)'")
         }
         if memoryLimit != nil, !viewer { throw ValidationError("--memory-limit is for --viewer") }
+        if stages, live || viewer { throw ValidationError("--stages is for a load, not with --live or --viewer") }
         if evictionsInPlace, memoryLimit == nil { throw ValidationError("--evictions-in-place needs --memory-limit") }
     }
 
@@ -72,6 +76,16 @@ struct BenchCommand: ParsableCommand {
             + "counted by the memory budget: \(figures.budgetedBytes / 1_048_576) MiB")
         print(BenchCommand.afterTheLoad(resident: figures.residentBytes, anonymous: figures.anonymousBytes,
                                         messages: figures.messages))
+        if stages {
+            let s = try LoadBenchmark.measureStages(path: capture, repeats: repeats)
+            func stage(_ name: String, _ seconds: Double) -> String {
+                "    \(name) \(ComparisonTable.fixed(seconds, 3)) s CPU, \(Int(s.perCore(seconds))) messages/s per core"
+            }
+            print("  stages on one thread (each batch decoded, then added):")
+            print(stage("decode:", s.decodeSeconds))
+            print(stage("model: ", s.modelSeconds))
+            print(stage("both:  ", s.decodeSeconds + s.modelSeconds))
+        }
 
         var rows: [ComparisonTable.Row] = []
         let me = CommandLine.arguments[0].contains("/") ? CommandLine.arguments[0] : (ProcessMeasurement.which("hepscope") ?? CommandLine.arguments[0])

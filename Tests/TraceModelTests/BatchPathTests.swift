@@ -76,4 +76,20 @@ import WireDecoding
         #expect(single.count > 40)
         #expect(Self.firstDifference(single, batched) == nil, "\(name)")
     }
+
+    /// `bench --stages` loads on one thread, each batch decoded and then added, its two stages
+    /// timed: the model it builds is the one the two-thread load builds, and both stages count.
+    @Test(arguments: ["hep-kamailio-udp.pcap", "sip-plain-tcp.pcap"])
+    func aLoadTimedStageByStageBuildsTheSameModel(_ name: String) throws {
+        let url = Fixtures.kamailio(name)
+        var timed = TraceLoad()
+        let stages = StageTimes()
+        timed.stages = stages
+        timed.load(path: url.path)
+        #expect(timed.failures.isEmpty && timed.reports.first?.frames ?? 0 > 40)
+        let reference = Self.facts(Self.batched(url))
+        #expect(reference.count > 40)
+        #expect(Self.firstDifference(reference, Self.facts(timed.store)) == nil, "\(name)")
+        #expect(stages.decodeSeconds > 0 && stages.modelSeconds > 0)
+    }
 }
