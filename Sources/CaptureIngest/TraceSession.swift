@@ -64,10 +64,11 @@ public struct TraceSession {
     private var held: [HeldWork] = []
     private enum HeldWork {
         case batch(MessageBatch, input: UInt16, payloadInput: UInt16?)
-        /// A file's progress and its end wait with its batches: shown at once, a file would
-        /// look loaded (or further on) before its last messages are in the model.
+        /// A file's progress and its end (or failure) wait with its batches: shown at once, a
+        /// file would look loaded (or further on) before its last messages are in the model.
         case progress(source: Int, done: Int, total: Int)
         case finished(source: Int, LoadReport)
+        case failed(source: Int, String)
     }
     /// Called on the rebuild's thread when an eviction made aside is ready to be adopted (a
     /// viewer wakes its loop, which then calls `advance`).
@@ -100,7 +101,7 @@ public struct TraceSession {
         }
         for event in events {
             switch event {
-            case .batch, .progress, .finished: if !isHolding { changed = true }
+            case .batch, .progress, .finished, .failed: if !isHolding { changed = true }
             default: changed = true
             }
             switch event {
@@ -146,12 +147,20 @@ public struct TraceSession {
                     store.enforceMemoryLimit()
                 }
             case .failed(let s, let why):
-                sources[s].failure = why
-                sources[s].finished = true
+                if isHolding {
+                    held.append(.failed(source: s, why))
+                } else {
+                    fail(source: s, why)
+                }
             }
         }
         startEvictionIfDue()
         return changed
+    }
+
+    private mutating func fail(source s: Int, _ why: String) {
+        sources[s].failure = why
+        sources[s].finished = true
     }
 
     private mutating func finish(source s: Int, _ report: LoadReport) {
@@ -218,6 +227,7 @@ public struct TraceSession {
             case .finished(let s, let report):
                 finish(source: s, report)
                 store.budgetCheckDue = true
+            case .failed(let s, let why): fail(source: s, why)
             }
             taken += 1
             startEvictionIfDue(stillHeldFrom: taken)

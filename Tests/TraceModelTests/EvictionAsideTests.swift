@@ -147,9 +147,11 @@ import WireDecoding
         #expect(Self.payloads(store, fromSecond) == Self.payloads(reference.store))
     }
 
-    /// A file that ends while an eviction is rebuilt aside: its progress and its end are shown
-    /// with its last batches, when they are in the model, not while they are still held.
-    @Test func aFileLooksLoadedOnlyOnceItsHeldBatchesAreIn() throws {
+    /// A file that ends (or fails part way) while an eviction is rebuilt aside: its progress and
+    /// its end are shown with its last batches, when they are in the model, not while they are
+    /// still held.
+    @Test(arguments: [false, true])
+    func aFileLooksLoadedOnlyOnceItsHeldBatchesAreIn(failing: Bool) throws {
         let first = try Fixtures.messageBatches("sip-plain-udp.pcap", size: 16) { $0.payloadInputOffset = nil }
         let second = try Fixtures.messageBatches("hep-kamailio-udp.pcap", size: 16) { $0.payloadInputOffset = nil }
         var alone = TraceSession()
@@ -165,9 +167,12 @@ import WireDecoding
             let changed = session.apply([.batch(source: file, batch), .progress(source: file, done: (i + 1) * 100, total: total)])
             #expect(!changed, "held back: nothing on screen changes")
         }
-        let changed = session.apply([.finished(source: file, LoadReport(source: "capture.pcap", format: "pcap"))])
+        let end: IngestEvent = failing ? .failed(source: file, "capture.pcap: read error")
+                                       : .finished(source: file, LoadReport(source: "capture.pcap", format: "pcap"))
+        let changed = session.apply([end])
         #expect(!changed)
-        #expect(!session.sources[file].finished && session.sources[file].bytesDone == 0 && session.isLoading)
+        #expect(!session.sources[file].finished && session.sources[file].failure == nil)
+        #expect(session.sources[file].bytesDone == 0 && session.isLoading)
 
         // This rebuild, and any the file's batches start on their way in.
         for _ in 0..<10 { gate.signal() }
@@ -181,9 +186,15 @@ import WireDecoding
             shown = session.sources[file].bytesDone
             if session.heldBytes > 0 {
                 #expect(!session.sources[file].finished && shown < total, "shown \(shown) of \(total)")
+                #expect(session.sources[file].failure == nil)
             }
         }
-        #expect(session.sources[file].finished && session.sources[file].report?.format == "pcap")
+        #expect(session.sources[file].finished)
+        if failing {
+            #expect(session.sources[file].failure == "capture.pcap: read error" && session.sources[file].report == nil)
+        } else {
+            #expect(session.sources[file].report?.format == "pcap" && session.sources[file].failure == nil)
+        }
         #expect(session.sources[file].bytesDone == total && !session.isLoading)
         #expect(session.store.messages.count + session.store.counters.evictedMessages
                 == (first + second).reduce(0) { $0 + $1.count })
