@@ -59,7 +59,8 @@ public struct TraceSession {
     /// How much may still be written to a spool file's disk (tests pass their own).
     var spoolRoom: @Sendable (Int32) -> Int? = { SpoolFile.room($0) }
     /// With `evictionsByOwner`: the eviction being rebuilt on another thread, and the batches
-    /// (and files' progress and ends) that came in meanwhile, held back in order until it is adopted.
+    /// (and sources' progress, ends and failures) that came in meanwhile, held back in order
+    /// until it is adopted.
     private var eviction: AsideEviction?
     private var held: [HeldWork] = []
     private enum HeldWork {
