@@ -60,20 +60,14 @@ public enum CaptureLoader {
             // after (each access to a captured variable is checked at run time).
             var frames = sharedFrames
             var count = 0
-            var batch = MessageBatch(capacity: CaptureLoader.batchSize)
-            while let frame = frames.next() {
-                count += 1
-                let interface = frame.interfaceID
-                decoder.decode(frame: frame) { batch.append($0, interface: interface, referencingInput: true) }
-                if batch.count >= CaptureLoader.batchSize {
-                    pipe.put(batch, position: frames.position)
-                    batch = MessageBatch(capacity: CaptureLoader.batchSize)
-                }
+            var more = true
+            while more {
+                var batch = MessageBatch(capacity: CaptureLoader.batchSize)
+                more = decodeBatch(&frames, decoder, into: &batch, frameCount: &count)
+                pipe.put(batch, position: frames.position)
             }
-            decoder.finish { batch.append($0, interface: 0, referencingInput: true) }
             sharedFrames = frames
             frameCount = count
-            pipe.put(batch, position: frames.position)
             pipe.close()
             decodingDone.signal()
         }
@@ -83,11 +77,7 @@ public enum CaptureLoader {
         var released = 0
         while let (batch, position) = pipe.take() {
             store.add(batch, input: inputID)
-            // Pages already indexed leave our resident memory; payloads are read back on demand.
-            if position - released >= 8 << 20 {
-                input.release(upTo: position)
-                released = position
-            }
+            releaseIndexedPages(of: input, upTo: position, released: &released)
         }
         decodingDone.wait()
         frames = sharedFrames
@@ -107,25 +97,37 @@ public enum CaptureLoader {
         while more {
             var batch = MessageBatch(capacity: batchSize)
             let t0 = StageTimes.threadCPUSeconds
-            while batch.count < batchSize {
-                guard let frame = frames.next() else {
-                    decoder.finish { batch.append($0, interface: 0, referencingInput: true) }
-                    more = false
-                    break
-                }
-                count += 1
-                let interface = frame.interfaceID
-                decoder.decode(frame: frame) { batch.append($0, interface: interface, referencingInput: true) }
-            }
+            more = decodeBatch(&frames, decoder, into: &batch, frameCount: &count)
             let t1 = StageTimes.threadCPUSeconds
             store.add(batch, input: inputID)
-            if frames.position - released >= 8 << 20 {
-                input.release(upTo: frames.position)
-                released = frames.position
-            }
             stages.decodeSeconds += t1 - t0
             stages.modelSeconds += StageTimes.threadCPUSeconds - t1
+            releaseIndexedPages(of: input, upTo: frames.position, released: &released)
         }
         return count
+    }
+
+    /// Decodes frames into `batch` until it holds `batchSize` messages; at the end of the
+    /// frames, adds what the decoder held back and returns false (no frames left).
+    private static func decodeBatch(_ frames: inout InputFrames, _ decoder: TraceDecoder,
+                                    into batch: inout MessageBatch, frameCount: inout Int) -> Bool {
+        while batch.count < batchSize {
+            guard let frame = frames.next() else {
+                decoder.finish { batch.append($0, interface: 0, referencingInput: true) }
+                return false
+            }
+            frameCount += 1
+            let interface = frame.interfaceID
+            decoder.decode(frame: frame) { batch.append($0, interface: interface, referencingInput: true) }
+        }
+        return true
+    }
+
+    /// Pages already indexed leave our resident memory, every 8 MiB read; payloads are read
+    /// back on demand.
+    private static func releaseIndexedPages(of input: InputBytes, upTo position: Int, released: inout Int) {
+        guard position - released >= 8 << 20 else { return }
+        input.release(upTo: position)
+        released = position
     }
 }

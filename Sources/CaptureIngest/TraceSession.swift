@@ -102,7 +102,7 @@ public struct TraceSession {
         }
         for event in events {
             switch event {
-            case .batch, .progress, .finished, .failed: if !isHolding { changed = true }
+            case .batch, .progress, .finished, .failed: if !hasHeldWork { changed = true }
             default: changed = true
             }
             switch event {
@@ -111,7 +111,7 @@ public struct TraceSession {
                 // A SIP message takes a few hundred bytes of a capture: this is more than the
                 // file will fill, which costs address space only. (Not while a rebuild shares
                 // the model's lists: growing them would copy them.)
-                if !isHolding { store.reserveCapacity(forMoreMessages: bytes.expectedCount / 256) }
+                if !hasHeldWork { store.reserveCapacity(forMoreMessages: bytes.expectedCount / 256) }
             case .batch(let s, var batch):
                 let input = sources[s].input
                 var payloadInput: UInt16?
@@ -120,14 +120,14 @@ public struct TraceSession {
                     batch.bytesInInput = offset
                     payloadInput = spoolID
                 }
-                if isHolding {
+                if hasHeldWork {
                     held.append(.batch(batch, input: input, payloadInput: payloadInput))
                     heldBytes += batch.memoryBytes
                 } else {
                     store.add(batch, input: input, payloadInput: payloadInput)
                 }
             case .progress(let s, let done, let total):
-                if isHolding {
+                if hasHeldWork {
                     held.append(.progress(source: s, done: done, total: total))
                 } else {
                     sources[s].bytesDone = done
@@ -137,7 +137,7 @@ public struct TraceSession {
                 sources[s].counters = c
                 sources[s].sample(c.packets, at: TraceSession.monotonicSeconds())
             case .finished(let s, let report):
-                if isHolding {
+                if hasHeldWork {
                     held.append(.finished(source: s, report))
                     continue
                 }
@@ -148,7 +148,7 @@ public struct TraceSession {
                     store.enforceMemoryLimit()
                 }
             case .failed(let s, let why):
-                if isHolding {
+                if hasHeldWork {
                     held.append(.failed(source: s, why))
                 } else {
                     fail(source: s, why)
@@ -182,9 +182,7 @@ public struct TraceSession {
     static let heldBytesLimit = 64 << 20
 
     /// An eviction is being rebuilt, or what came in meanwhile is not all added yet.
-    public var hasHeldWork: Bool { isHolding }
-
-    private var isHolding: Bool { eviction != nil || !held.isEmpty }
+    public var hasHeldWork: Bool { eviction != nil || !held.isEmpty }
 
     /// An eviction is being rebuilt on another thread (`evictionReady` comes when it is done).
     public var isEvictingAside: Bool { eviction != nil }
@@ -255,7 +253,7 @@ public struct TraceSession {
 
     /// Waits for an eviction made aside and adds all that was held back (a run that ends).
     public mutating func finishHeldWork() {
-        while isHolding {
+        while hasHeldWork {
             if !advance(), eviction != nil { usleep(1000) }
         }
     }
