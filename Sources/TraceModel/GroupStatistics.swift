@@ -14,12 +14,22 @@ public struct GroupStatistics: Sendable {
     public private(set) var duration = LatencyHistogram()
 
     /// Heap bytes held besides the struct itself (histogram buckets above all), for the budget.
-    var memoryBytes: Int {
+    /// Kept up to date where they can change (a histogram grows, a failure status comes or
+    /// goes): worked out from scratch before and after every change, twice a message, it was a
+    /// thirtieth of the model's instructions.
+    private(set) var memoryBytes = 0
+
+    public init() {
+        refreshMemoryBytes()
+    }
+
+    /// The heap bytes worked out from the parts, which `memoryBytes` keeps.
+    var memoryBytesFromParts: Int {
         postDialDelay.memoryBytes + setupTime.memoryBytes + duration.memoryBytes
             + 32 + byState.count * 8 + (failuresByStatus.isEmpty ? 0 : 48 + failuresByStatus.count * 16)
     }
 
-    public init() {}
+    private mutating func refreshMemoryBytes() { memoryBytes = memoryBytesFromParts }
 
     public var active: Int { CallState.allCases.filter(\.isActive).reduce(0) { $0 + byState[Int($1.rawValue)] } }
     public var failed: Int { CallState.allCases.filter(\.isFailure).reduce(0) { $0 + byState[Int($1.rawValue)] } }
@@ -75,20 +85,26 @@ public struct GroupStatistics: Sendable {
             if let s = old.failureStatus { countFailure(s, sign: -1) }
             if let s = new.failureStatus { countFailure(s, sign: 1) }
         }
-        if old.pdd != new.pdd { Self.move(&postDialDelay, old.pdd, new.pdd) }
-        if old.setup != new.setup { Self.move(&setupTime, old.setup, new.setup) }
-        if old.duration != new.duration { Self.move(&duration, old.duration, new.duration) }
+        var grew = false
+        if old.pdd != new.pdd { grew = Self.move(&postDialDelay, old.pdd, new.pdd) || grew }
+        if old.setup != new.setup { grew = Self.move(&setupTime, old.setup, new.setup) || grew }
+        if old.duration != new.duration { grew = Self.move(&duration, old.duration, new.duration) || grew }
+        if grew { refreshMemoryBytes() }
     }
 
     /// One call more or fewer failed with `status`; a status no call has any more is dropped.
     private mutating func countFailure(_ status: UInt16, sign: Int) {
         failuresByStatus[status, default: 0] += sign
         if failuresByStatus[status] == 0 { failuresByStatus[status] = nil }
+        refreshMemoryBytes()
     }
 
-    private static func move(_ h: inout LatencyHistogram, _ old: Int64?, _ new: Int64?) {
-        if let v = old { h.record(v, sign: -1) }
-        if let v = new { h.record(v, sign: 1) }
+    /// True when the histogram grew.
+    private static func move(_ h: inout LatencyHistogram, _ old: Int64?, _ new: Int64?) -> Bool {
+        var grew = false
+        if let v = old { grew = h.record(v, sign: -1) }
+        if let v = new { grew = h.record(v, sign: 1) || grew }
+        return grew
     }
 
     /// Adds the figures of calls counted elsewhere (calls an eviction dropped from a session
@@ -102,6 +118,7 @@ public struct GroupStatistics: Sendable {
         postDialDelay.add(other.postDialDelay)
         setupTime.add(other.setupTime)
         duration.add(other.duration)
+        refreshMemoryBytes()
     }
 
     mutating func apply(_ c: Contribution, sign: Int) {
@@ -110,9 +127,11 @@ public struct GroupStatistics: Sendable {
         byState[Int(c.state.rawValue)] += sign
         if c.answered { answered += sign }
         if let s = c.failureStatus { countFailure(s, sign: sign) }
-        if let v = c.pdd { postDialDelay.record(v, sign: sign) }
-        if let v = c.setup { setupTime.record(v, sign: sign) }
-        if let v = c.duration { duration.record(v, sign: sign) }
+        var grew = false
+        if let v = c.pdd { grew = postDialDelay.record(v, sign: sign) }
+        if let v = c.setup { grew = setupTime.record(v, sign: sign) || grew }
+        if let v = c.duration { grew = duration.record(v, sign: sign) || grew }
+        if grew { refreshMemoryBytes() }
     }
 }
 
@@ -132,11 +151,13 @@ public struct LatencyHistogram: Sendable {
 
     public init() {}
 
-    /// Values are nanoseconds; the histogram works in microseconds.
-    mutating func record(_ nanoseconds: Int64, sign: Int) {
+    /// Values are nanoseconds; the histogram works in microseconds. True when it grew.
+    @discardableResult
+    mutating func record(_ nanoseconds: Int64, sign: Int) -> Bool {
         let v = max(0, nanoseconds / 1000)
         let i = LatencyHistogram.index(v)
-        if i >= buckets.count { buckets += [UInt32](repeating: 0, count: i + 1 - buckets.count) }
+        let grew = i >= buckets.count
+        if grew { buckets += [UInt32](repeating: 0, count: i + 1 - buckets.count) }
         if sign > 0 {
             buckets[i] += 1
             count += 1
@@ -145,6 +166,7 @@ public struct LatencyHistogram: Sendable {
             buckets[i] -= 1
             count -= 1
         }
+        return grew
     }
 
     /// Adds another histogram's values (the maximum is the larger of the two).

@@ -43,6 +43,8 @@ extension TraceStore {
         if let r = sip.xCallID { linkReference(call, p.slice(r)) }
         if let r = sip.sessionID { linkSessionID(call, p, r) }
         if let r = sip.icidValue { linkShared(call, TraceStore.tokenHash(.icid, p.slice(r)), .icidValue) }
+        // Most sessions configure no link headers: no loop then (it held the list each message).
+        guard !linkHeaderNames.isEmpty else { return }
         for (i, name) in linkHeaderNames.enumerated() {
             if let r = SIPHeaderLookup.firstValue(named: name, in: p, headerEnd: sip.bodyStart) {
                 linkShared(call, TraceStore.tokenHash(.header, p.slice(r), extra: UInt32(i)), .header(linkHeaderIDs[i]))

@@ -44,4 +44,34 @@ import WireDecoding
         #expect(figures(inPlace) == figures(outAndIn))
         #expect(inPlace.calls == 50)
     }
+
+    /// The heap bytes counted for the memory budget are kept as the figures change, not worked
+    /// out again each time: after every change they must equal what the parts add up to, as
+    /// histograms grow with longer times and failure statuses come and go.
+    @Test func heapBytesAreKeptAsTheFiguresChange() {
+        var r = SplitMix(seed: 11)
+        var s = GroupStatistics()
+        #expect(s.memoryBytes == s.memoryBytesFromParts)
+        var current: [GroupStatistics.Contribution] = []
+        let start = s.memoryBytes
+        for step in 0..<3000 {
+            if current.count < 40 || step % 3 == 0 {
+                let c = contribution(&r)
+                s.apply(c, sign: 1)
+                current.append(c)
+            } else if step % 7 == 0 {
+                s.apply(current.removeLast(), sign: -1)
+            } else {
+                let i = Int(r.next() % UInt64(current.count))
+                let next = contribution(&r)
+                s.replace(current[i], with: next)
+                current[i] = next
+            }
+            #expect(s.memoryBytes == s.memoryBytesFromParts, "step \(step)")
+        }
+        var merged = GroupStatistics()
+        merged.add(s)
+        #expect(merged.memoryBytes == merged.memoryBytesFromParts)
+        #expect(s.memoryBytes > start, "the histograms grew")
+    }
 }
