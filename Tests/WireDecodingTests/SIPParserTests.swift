@@ -63,6 +63,25 @@ import WireDecoding
         }
     }
 
+    /// The CSeq method and the Via transport are RFC 3261 tokens: every byte value, placed in
+    /// the middle of one, either continues it (letters, digits and - . ! % * _ + ` ' ~) or ends it.
+    @Test func tokensEndAtTheFirstByteOutsideTheTokenSet() throws {
+        let tokenBytes = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.!%*_+`'~".utf8)
+        for byte in 0...255 where byte != 10 && byte != 13 {
+            let b = UInt8(byte)
+            let message: [UInt8] = Array("OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UD".utf8) + [b] + Array("P h\r\nCall-ID: x\r\nCSeq: 7 OPT".utf8)
+                + [b] + Array("IONS\r\n\r\n".utf8)
+            let result = message.withUnsafeBytes { SIPParser.parse($0) }
+            guard case .message(let i) = result else { Issue.record("byte \(byte): \(result)"); continue }
+            let isToken = tokenBytes.contains(b)
+            let methodLength = i.cseqMethod.map { $0.count } ?? 0
+            let transportLength = i.viaTransport.map { $0.count } ?? 0
+            // A space or tab after the method's start ends it too; before it, they are skipped.
+            #expect(methodLength == (isToken ? 8 : 3), "byte \(byte) in the CSeq method")
+            #expect(transportLength == (isToken ? 4 : 2), "byte \(byte) in the Via transport")
+        }
+    }
+
     /// The top Via's branch is compared as one eight-byte word at each ';': it finds what the
     /// general parameter search finds, in either case, quoted or not, empty, cut by the end of
     /// the range before or after its '=', after lookalikes and doubled semicolons, at every
