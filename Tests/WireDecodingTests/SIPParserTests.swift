@@ -82,6 +82,20 @@ import WireDecoding
         }
     }
 
+    /// The Via transport is the token after the second slash, however the protocol is written
+    /// ("SIP/2.0/" exactly is recognized without looking for the slashes).
+    @Test func viaTransportFollowsTheSecondSlashHoweverWritten() throws {
+        let cases: [(String, String?)] = [
+            ("SIP/2.0/UDP h:5060;branch=z9hG4bK1", "UDP"), ("SIP/2.0/TCP h", "TCP"), ("sip/2.0/tls h", "tls"),
+            ("SIP / 2.0 / WSS h", "WSS"), ("SIP/2.0/ SCTP h", "SCTP"), ("SIP/2.0/", nil), ("SIP/2.0/;x", nil),
+            ("SIP/2.0", nil), ("SIP/2.1/UDP h", "UDP"), ("XIP/2.0/UDP h", "UDP"),
+        ]
+        for (via, transport) in cases {
+            let (i, bytes) = try index("OPTIONS sip:a@b SIP/2.0\r\nVia: \(via)\r\nCall-ID: x\r\nCSeq: 1 OPTIONS\r\n\r\n")
+            #expect(field(bytes, i.viaTransport) == transport, "Via: \(via)")
+        }
+    }
+
     /// The top Via's branch is compared as one eight-byte word at each ';': it finds what the
     /// general parameter search finds, in either case, quoted or not, empty, cut by the end of
     /// the range before or after its '=', after lookalikes and doubled semicolons, at every
@@ -112,6 +126,29 @@ import WireDecoding
     /// From and To tags are read after the value's last '>' (found eight bytes at a time from
     /// the end): a tag inside the URI, or a '>' in the display name, must not fool it, whatever
     /// the lengths around them.
+    /// From and To tags are compared as one word at each ';' after the last '>': they are what
+    /// the general parameter search finds, in any case, quoted, empty, cut anywhere, after URI
+    /// parameters and lookalikes, at every alignment.
+    @Test func tagsAreFoundAsTheGeneralParameterSearchFindsThem() {
+        let values = ["<sip:a@h>;tag=abc", "<sip:a@h;tag=uri>;TAG=Hdr", "\"x;tag=n\" <sip:a@h>;tAg=q;x=1", "<sip:a@h>;tag=",
+                      "<sip:a@h>;tagx=1;tag=2", "<sip:a@h>;;tag=s", "<sip:a@h>; tag=sp", "<sip:a@h>;tag", "sip:a@h;tag=noangle",
+                      "<sip:a@h>;tag=\"q;v\"", "<sip:a@h>;xtag=1", "<sip:a@h>;tag=a>b;tag=c", "<sip:a@h>;tag=\u{80}\u{ff}"]
+        var compared = 0
+        for v in values {
+            for padding in 0..<8 {
+                let header = Array("\(String(repeating: " ", count: padding))\(v)".utf8)
+                header.withUnsafeBytes { b in
+                    for end in 0...header.count {
+                        let general = b.parameter("tag", in: 0..<end, afterAngle: true)
+                        #expect(b.tagParameter(in: 0..<end) == general, "\(v.debugDescription) padding \(padding) cut at \(end)")
+                        compared += 1
+                    }
+                }
+            }
+        }
+        #expect(compared > 1000)
+    }
+
     @Test func tagsAreReadAfterTheLastAngleBracket() {
         for name in 0...20 {
             for gap in 0...12 {

@@ -68,11 +68,11 @@ public struct SIPMessageIndex: Sendable, Equatable {
     // message was a tenth of the decoding.
     /// The From header's tag parameter, in `message` (the bytes this index was made from).
     public func fromTag(in message: UnsafeRawBufferPointer) -> Range<Int>? {
-        from.flatMap { message.parameter("tag", in: $0, afterAngle: true) }
+        from.flatMap { message.tagParameter(in: $0) }
     }
     /// The To header's tag parameter, in `message` (the bytes this index was made from).
     public func toTag(in message: UnsafeRawBufferPointer) -> Range<Int>? {
-        to.flatMap { message.parameter("tag", in: $0, afterAngle: true) }
+        to.flatMap { message.tagParameter(in: $0) }
     }
     /// The first Via header value (the top one, even when several are comma-joined).
     public var topVia: Range<Int>? { get { storedTopVia.range } set { storedTopVia = HeaderRange(newValue) } }
