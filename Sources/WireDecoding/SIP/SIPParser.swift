@@ -125,10 +125,7 @@ public enum SIPParser {
 
     // MARK: start line
 
-    // Inlined: returned from a call, the start line came back through memory in small stores
-    // and was read back at once in wide loads, which the processor cannot forward (a stall of a
-    // twentieth of the parser's time).
-    @inline(__always) static func classifyStartLine(_ line0: UnsafeRawBufferPointer) -> SIPMessageIndex.StartLine? {
+    static func classifyStartLine(_ line0: UnsafeRawBufferPointer) -> SIPMessageIndex.StartLine? {
         var line = line0
         if line.count > 0, line[line.count - 1] == 13 { line = line.slice(0..<line.count - 1) }
         if line.hasBytes("SIP/2.0 ") {
