@@ -71,7 +71,15 @@ import WireDecoding
         }
         var merged = GroupStatistics()
         merged.add(s)
+        merged.add(s)
         #expect(merged.memoryBytes == merged.memoryBytesFromParts)
         #expect(s.memoryBytes > start, "the histograms grew")
+        // Every call taken out again: each failure status goes when its last call does.
+        let statuses = s.failuresByStatus.count
+        while let c = current.popLast() {
+            s.apply(c, sign: -1)
+            #expect(s.memoryBytes == s.memoryBytesFromParts, "\(current.count) calls left")
+        }
+        #expect(statuses > 0 && s.failuresByStatus.isEmpty && s.calls == 0)
     }
 }
