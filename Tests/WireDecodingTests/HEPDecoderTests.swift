@@ -46,6 +46,43 @@ import WireDecoding
         }
     }
 
+    /// Everything a packet says, as one comparable text.
+    func facts(_ p: HEPPacket) -> String {
+        "\(p.version) \(String(describing: p.ipFamily)) \(String(describing: p.ipProtocol)) \(p.source) \(p.destination) "
+            + "\(String(describing: p.timestamp?.decimalSeconds)) \(p.payloadType) \(String(describing: p.captureID)) "
+            + "\(String(describing: p.correlationID)) \(String(describing: p.authKey)) \(String(describing: p.nodeName)) "
+            + "\(String(describing: p.vlanID)) \(String(describing: p.payload)) \(String(describing: p.inflatedPayload)) "
+            + "\(p.trailingBytes) \(p.extras)"
+    }
+
+    /// The decoder's own path decodes every packet into the same variable: whatever the packet
+    /// before left there (another version, chunks this one lacks, extras, an inflated payload)
+    /// must not show through, and a packet that fails leaves the next one unharmed.
+    @Test func decodingIntoAUsedPacketIsDecodingAfresh() throws {
+        var withExtras = Self.specExample
+        // A vendor-0 chunk 0x0d (keep-alive seconds) and 0x13 (node name) after the payload.
+        withExtras += hex("0000 000d 0008 001e 0000 0013 000a") + Array("node".utf8)
+        withExtras[4] = UInt8(withExtras.count >> 8); withExtras[5] = UInt8(withExtras.count & 0xff)
+        let v2 = hex("02 10 02 11 13c4 13c4 0a000001 0a000002 01000000 02000000 0100 0000") + Array("OPTIONS sip:x".utf8)
+        let kamailio = try Fixtures.rawHEPPackets().prefix(20)
+        let sequence = [withExtras, Self.specExample, v2, Array(Self.specExample[0..<50]), Self.specExample]
+            + Array(kamailio) + [v2, withExtras]
+        var reused = HEPPacket(version: 0)
+        var decoded = 0
+        for bytes in sequence {
+            let fresh = try? decode(bytes)
+            let intoUsed: Void? = try? bytes.withUnsafeBytes { try HEPDecoder.decode($0, into: &reused) }
+            #expect((fresh == nil) == (intoUsed == nil))
+            if let fresh, intoUsed != nil {
+                #expect(facts(reused) == facts(fresh))
+                decoded += 1
+            }
+        }
+        #expect(decoded == sequence.count - 1)
+        #expect(try decode(withExtras).extras.keepAliveSeconds == 30)
+        #expect(try decode(v2).version == 2)
+    }
+
     @Test func everyPrefixOfARealPacketFailsCleanly() throws {
         let packet = try Fixtures.rawHEPPackets()[0]
         for cut in 0..<packet.count {

@@ -13,9 +13,19 @@ public enum HEPDecoder {
     }
 
     public static func decode(_ bytes: UnsafeRawBufferPointer) throws(HEPDecodeError) -> HEPPacket {
+        var packet = HEPPacket(version: 0)
+        try decode(bytes, into: &packet)
+        return packet
+    }
+
+    /// Like `decode(_:)`, into `packet` (whatever it held is replaced; after a throw it holds
+    /// nothing of use). For the decoder's
+    /// every-packet path: a packet is 200 bytes, and returned from the decoding function it
+    /// was copied three times on the way out.
+    public static func decode(_ bytes: UnsafeRawBufferPointer, into packet: inout HEPPacket) throws(HEPDecodeError) {
         guard bytes.count >= 4 else { throw .notHEP }
-        if bytes.hasBytes("HEP3") || bytes.hasBytes("EEP3") { return try decodeV3(bytes) }
-        if bytes[0] == 1 || bytes[0] == 2 { return try decodeV1V2(bytes) }
+        if bytes.hasBytes("HEP3") || bytes.hasBytes("EEP3") { return try decodeV3(bytes, into: &packet) }
+        if bytes[0] == 1 || bytes[0] == 2 { packet = try decodeV1V2(bytes); return }
         throw .notHEP
     }
 
@@ -56,12 +66,12 @@ public enum HEPDecoder {
 
     // MARK: v3
 
-    static func decodeV3(_ b: UnsafeRawBufferPointer) throws(HEPDecodeError) -> HEPPacket {
+    static func decodeV3(_ b: UnsafeRawBufferPointer, into p: inout HEPPacket) throws(HEPDecodeError) {
         guard b.count >= 6 else { throw .truncated("HEP3 header truncated") }
         let total = Int(b.be16(4))
         guard total >= 6 else { throw .invalid("HEP3 length below 6") }
         guard total <= b.count else { throw .truncated("HEP3 length past end of packet") }
-        var p = HEPPacket(version: 3)
+        p = HEPPacket(version: 3)
         p.trailingBytes = b.count - total
         var src4: UInt32?, dst4: UInt32?
         var src6: IPAddress?, dst6: IPAddress?
@@ -143,7 +153,6 @@ public enum HEPDecoder {
                 throw .invalid("HEP3 compressed payload corrupt")
             }
         }
-        return p
     }
 
     /// String chunks are not NUL-terminated on the wire, but some senders pad them.

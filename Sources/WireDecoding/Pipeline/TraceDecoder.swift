@@ -190,9 +190,9 @@ public final class TraceDecoder: @unchecked Sendable {
     private func decodeHEP(_ bytes: UnsafeRawBufferPointer, outerSource: Endpoint, outerDestination: Endpoint,
                            time: Timestamp, frameNumber: Int, inputOffset: Int?,
                            _ emit: (DecodedMessage) -> Void) {
-        let packet: HEPPacket
+        var packet = HEPPacket(version: 0)
         do {
-            packet = try HEPDecoder.decode(bytes)
+            try HEPDecoder.decode(bytes, into: &packet)
         } catch {
             ownCounters.countMalformed(error.reason)
             return
