@@ -19,9 +19,8 @@ public enum HEPDecoder {
     }
 
     /// Like `decode(_:)`, into `packet` (whatever it held is replaced; after a throw it holds
-    /// nothing of use). For the decoder's
-    /// every-packet path: a packet is 200 bytes, and returned from the decoding function it
-    /// was copied three times on the way out.
+    /// nothing of use). For the decoder's every-packet path: a packet is 200 bytes, and
+    /// returned from the decoding function it was copied three times on the way out.
     public static func decode(_ bytes: UnsafeRawBufferPointer, into packet: inout HEPPacket) throws(HEPDecodeError) {
         guard bytes.count >= 4 else { throw .notHEP }
         if bytes.hasBytes("HEP3") || bytes.hasBytes("EEP3") { return try decodeV3(bytes, into: &packet) }
