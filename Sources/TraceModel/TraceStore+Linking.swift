@@ -56,7 +56,7 @@ extension TraceStore {
     /// the all-zero UUID means "not known yet" and links nothing.
     private mutating func linkSessionID(_ call: Int32, _ p: UnsafeRawBufferPointer, _ local: Range<Int>) {
         var values = [local]
-        if let line = p.lineContaining(local), let remote = p.parameter("remote", in: line, afterAngle: false) {
+        if let line = p.lineContaining(local), let remote = p.parameter("remote", in: line) {
             values.append(remote)
         }
         for r in values where r.count >= 8 && p.slice(r).contains(where: { $0 != 48 }) {

@@ -51,7 +51,7 @@ import WireDecoding
                     let value = (0..<length).map { filler[($0 * 7 + length + padding) % filler.count] }
                     let prefix = Array("\(String(repeating: " ", count: padding))SIP/2.0/UDP h:5060;tag=".utf8)
                     let header = prefix + value + Array(stop.utf8) + (stop.isEmpty ? [] : Array("rest;x=1".utf8))
-                    let found = header.withUnsafeBytes { $0.parameter("tag", in: 0..<header.count, afterAngle: false) }
+                    let found = header.withUnsafeBytes { $0.parameter("tag", in: 0..<header.count) }
                     if length == 0 {
                         #expect(found == nil, "length 0, stop \(stop.debugDescription)")
                     } else {
@@ -105,7 +105,7 @@ import WireDecoding
                       ";branchx=1;branch=2", ";rport;branch=abc;received=h", ";;branch=skipped", "; branch=space",
                       ";branch", ";bRanch=a,SIP/2.0/TCP h;branch=b", ";branch=a>b", ";xbranch=1", ";branch=\u{80}\u{ff}"]
         let compared = agreeWithTheGeneralSearch(params.map { "SIP/2.0/UDP h:5060\($0)" }) { b, r in
-            (b.branchParameter(in: r), b.parameter("branch", in: r, afterAngle: false))
+            (b.branchParameter(in: r), b.parameter("branch", in: r))
         }
         #expect(compared > 1000)
         // It is what the parser stores.
@@ -121,7 +121,9 @@ import WireDecoding
                       "<sip:a@h>;tagx=1;tag=2", "<sip:a@h>;;tag=s", "<sip:a@h>; tag=sp", "<sip:a@h>;tag", "sip:a@h;tag=noangle",
                       "<sip:a@h>;tag=\"q;v\"", "<sip:a@h>;xtag=1", "<sip:a@h>;tag=a>b;tag=c", "<sip:a@h>;tag=\u{80}\u{ff}"]
         let compared = agreeWithTheGeneralSearch(values) { b, r in
-            (b.tagParameter(in: r), b.parameter("tag", in: r, afterAngle: true))
+            // The general search after the range's last '>', found plainly.
+            let afterAngle = r.last { b[$0] == 62 }.map { $0 + 1 } ?? r.lowerBound
+            return (b.tagParameter(in: r), b.parameter("tag", in: afterAngle..<r.upperBound))
         }
         #expect(compared > 1000)
     }
@@ -156,12 +158,12 @@ import WireDecoding
                 let header = display + "<sip:a@h;tag=uri>" + String(repeating: ";p=1", count: gap % 4)
                     + String(repeating: " ", count: gap) + ";tag=t\(name)-\(gap)"
                 let bytes = Array(header.utf8)
-                let found = bytes.withUnsafeBytes { $0.parameter("tag", in: 0..<bytes.count, afterAngle: true) }
+                let found = bytes.withUnsafeBytes { $0.tagParameter(in: 0..<bytes.count) }
                 #expect(found.map { String(decoding: bytes[$0], as: UTF8.self) } == "t\(name)-\(gap)", "\(header)")
             }
         }
         let noAngle = Array("sip:a@h;tag=plain".utf8)
-        #expect(noAngle.withUnsafeBytes { $0.parameter("tag", in: 0..<noAngle.count, afterAngle: true) } == 12..<17)
+        #expect(noAngle.withUnsafeBytes { $0.tagParameter(in: 0..<noAngle.count) } == 12..<17)
     }
 
     /// Header ranges are kept in 16 bits: a header block just under the limit is indexed in

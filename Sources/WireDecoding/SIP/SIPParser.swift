@@ -349,7 +349,7 @@ extension SIPMessageIndex {
                 sessionID = value.lowerBound..<max(value.lowerBound, SIPParser.trimEnd(b, end))
             }
         case .chargingVector:
-            if icidValue == nil { icidValue = b.parameter("icid-value", in: value, afterAngle: false, leading: true) }
+            if icidValue == nil { icidValue = b.parameter("icid-value", in: value, leading: true) }
         }
     }
 }
@@ -374,14 +374,12 @@ extension UnsafeRawBufferPointer {
         return true
     }
 
-    /// The value of `;name=value` in a header value (names case-insensitive). For From/To the
-    /// search starts after the closing '>' so URI parameters are not mistaken for header ones.
-    /// `leading` also accepts the parameter as the very first item (P-Charging-Vector).
-    public func parameter(_ name: StaticString, in r: Range<Int>, afterAngle: Bool, leading: Bool = false) -> Range<Int>? {
-        var start = r.lowerBound
-        if afterAngle, let gt = lastIndex(of: 62, in: r) { start = gt + 1 }
+    /// The value of `;name=value` in a header value (names case-insensitive). `leading` also
+    /// accepts the parameter as the very first item (P-Charging-Vector). From and To tags, which
+    /// are looked for after the value's last '>', have `tagParameter`.
+    public func parameter(_ name: StaticString, in r: Range<Int>, leading: Bool = false) -> Range<Int>? {
         let n = name.utf8CodeUnitCount
-        var i = start
+        var i = r.lowerBound
         while i < r.upperBound {
             // Parameters start after ';' only (or anywhere at an item start, for `leading`).
             if !leading {
@@ -414,15 +412,16 @@ extension UnsafeRawBufferPointer {
         return ve > vs ? vs..<ve : nil
     }
 
-    /// `parameter("branch", in: r, afterAngle: false)`, for the top Via of every message:
+    /// `parameter("branch", in: r)`, for the top Via of every message:
     /// ";branch=" is eight bytes, compared with the bytes at each ';' as one word.
     @inline(__always) public func branchParameter(in r: Range<Int>) -> Range<Int>? {
         // ";branch=" little-endian, and bit 5 of its six letters: 'B' and 'b' both match.
         shortParameter(0x3d68_636e_6172_623b, fold: 0x0020_2020_2020_2000, length: 8, in: r)
     }
 
-    /// `parameter("tag", in: r, afterAngle: true)`, for the From and To tags: ";tag=" compared
-    /// with the bytes at each ';' after the last '>' as one word.
+    /// The tag of a From or To value: `parameter("tag", ...)` after the value's last '>' (so that
+    /// URI parameters are not taken for header ones), ";tag=" compared with the bytes at each ';'
+    /// as one word.
     @inline(__always) public func tagParameter(in r: Range<Int>) -> Range<Int>? {
         var from = r.lowerBound
         if let gt = lastIndex(of: 62, in: r) { from = gt + 1 }
