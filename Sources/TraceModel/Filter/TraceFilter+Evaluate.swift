@@ -98,21 +98,25 @@ extension TraceFilter {
         return names
     }
 
-    /// Case-insensitive substring test on an interned string, without copying ASCII text.
+    /// Case-insensitive substring test on an interned string, without copying ASCII text. The
+    /// needle is read in place: a filter runs this for every call of a list, and an array made
+    /// of it each time cost more than the search.
     private static func contains(_ store: TraceStore, _ id: UInt32, _ needle: String) -> Bool {
         store.strings.withBytes(id) { hay in
-            let n = Array(needle.utf8)
-            guard !n.isEmpty else { return true }
-            guard hay.count >= n.count else { return false }
-            if n.allSatisfy({ $0 < 0x80 }) {
-                func lower(_ b: UInt8) -> UInt8 { b >= 65 && b <= 90 ? b + 32 : b }
-                outer: for start in 0...(hay.count - n.count) {
-                    for k in 0..<n.count where lower(hay[start + k]) != n[k] { continue outer }
-                    return true
+            var bytes = needle  // withUTF8 wants a variable; a native string is not copied
+            return bytes.withUTF8 { n in
+                guard !n.isEmpty else { return true }
+                guard hay.count >= n.count else { return false }
+                if n.allSatisfy({ $0 < 0x80 }) {
+                    func lower(_ b: UInt8) -> UInt8 { b >= 65 && b <= 90 ? b + 32 : b }
+                    outer: for start in 0...(hay.count - n.count) {
+                        for k in 0..<n.count where lower(hay[start + k]) != n[k] { continue outer }
+                        return true
+                    }
+                    return false
                 }
-                return false
+                return String(decoding: hay, as: UTF8.self).lowercased().contains(needle)
             }
-            return String(decoding: hay, as: UTF8.self).lowercased().contains(needle)
         }
     }
 }
