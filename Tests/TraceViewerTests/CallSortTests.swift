@@ -1,7 +1,9 @@
+@testable import CaptureIngest
+import Foundation
 import Testing
 import TestSupport
 import TraceModel
-import TraceViewer
+@testable import TraceViewer
 import WireDecoding
 
 /// Every column of the call list, both ways, on real captures: the rows are the calls, each
@@ -71,6 +73,52 @@ import WireDecoding
                 }
             }
         }
+    }
+
+    /// A load test's list, long enough that what one sort works out is kept for the next
+    /// (`CallOrdering`): every column both ways, one after another, then a filter on a sorted
+    /// list, then new data, each in order as if worked out alone.
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: bigCaptureTool.path), "../shared/tools/gen-big-capture.py is absent"))
+    func sortsOfALongListOneAfterAnotherStayInOrder() throws {
+        let folder = try BigSessionTests.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let capture = try BigSessionTests.generated(in: folder, dialogs: CallOrdering.keptListSize + 1500, correlationIDs: 2)
+        let pilot = Pilot(paths: [capture.path])
+        let model = pilot.model
+        #expect(model.store.calls.count > CallOrdering.keptListSize)
+        for column in CallSort.allCases + [.from, .source, .callID] {
+            for descending in [false, true, false] { checkAll(model, column, descending) }
+        }
+
+        // Filtering a sorted list keeps its order: the filtered list is the sorted one, thinned.
+        // The second filter leaves a list long enough for its start order to be kept too.
+        for expression in ["to:1", "not to:12"] {
+            let filter = try TraceFilter.parse(expression)
+            for column in [CallSort.callID, .source, .start] {
+                let all = model.callRows(scope: .all, sort: column, descending: true, filter: nil)
+                let filtered = model.callRows(scope: .all, sort: column, descending: true, filter: filter)
+                #expect(!filtered.isEmpty && filtered.count < all.count)
+                #expect(filtered.map(\.call) == all.map(\.call).filter { filter.matches(call: $0, in: model.store) },
+                        "\(expression), \(column)")
+            }
+        }
+        let long = model.callRows(scope: .all, sort: .start, descending: false, filter: try TraceFilter.parse("not to:12"))
+        #expect(long.count >= CallOrdering.keptListSize)
+
+        // New calls and strings: nothing kept from before may be used for them.
+        let queue = IngestQueue()
+        let more = Fixtures.kamailio("hep-kamailio-udp.pcap").path
+        BackgroundLoader.load(path: more, source: model.addSource(name: more, kind: .file), queue: queue)
+        model.ingest(queue.drain())
+        for column in [CallSort.callID, .from, .source, .start] { checkAll(model, column, true) }
+    }
+
+    /// Every call once, in the column's order.
+    func checkAll(_ model: ViewerModel, _ column: CallSort, _ descending: Bool) {
+        let s = model.store
+        let rows = model.callRows(scope: .all, sort: column, descending: descending, filter: nil)
+        #expect(rows.map(\.call).sorted() == Array(0..<Int32(s.calls.count)), "\(column)")
+        checkOrder(rows, s, column, descending)
     }
 
     func check(_ model: ViewerModel, _ column: CallSort, _ descending: Bool) {

@@ -333,102 +333,11 @@ public final class ViewerModel {
         return rows
     }
 
-    /// Calls in the order of a column. Every column is turned into one 64-bit key per call and
-    /// sorted by `KeyedSort` over the calls in start order, so ties fall back to the start time;
-    /// text columns rank their distinct strings once, by bytes, rather than making a String per call.
+    /// Calls in the order of a column (see `CallOrdering`).
     private func sortCalls(_ calls: [Int32], by sort: CallSort, descending: Bool) -> [Int32] {
-        let s = store
-        // In index order first (a group that took in linked legs lists them after its own), so
-        // that the stable sort on the start time orders ties by index.
-        let calls = zip(calls, calls.dropFirst()).allSatisfy { $0 < $1 } ? calls : calls.sorted()
-        let byStart = KeyedSort.stable(calls, keys: calls.map { KeyedSort.key(s.calls[Int($0)].firstTime.nanoseconds) })
-        func ordered(_ key: (Int) -> UInt64) -> [Int32] {
-            KeyedSort.stable(byStart, keys: byStart.map { descending ? ~key(Int($0)) : key(Int($0)) })
-        }
-        func byText(_ id: (Int) -> UInt32) -> [Int32] {
-            let rank = textRanks(byStart.map { id(Int($0)) })
-            return ordered { UInt64(rank[Int(id($0))]) }
-        }
-        switch sort {
-        case .start: return descending ? byStart.reversed() : byStart
-        case .state: return ordered { UInt64(s.calls[$0].state.rawValue) }
-        case .method:
-            // Alphabetical by method name, as the column reads.
-            let names = SIPMethod.allCases.sorted { $0.name < $1.name }
-            var rank = [UInt64](repeating: 0, count: Int(SIPMethod.allCases.map(\.rawValue).max()!) + 1)
-            for (i, m) in names.enumerated() { rank[Int(m.rawValue)] = UInt64(i) }
-            return ordered { rank[Int(s.calls[$0].kind.rawValue)] }
-        case .from: return byText { s.calls[$0].fromUser }
-        case .to: return byText { s.calls[$0].toUser }
-        case .callID: return byText { s.calls[$0].callID }
-        case .messages: return ordered { UInt64(s.calls[$0].messageCount) }
-        case .pdd: return ordered { KeyedSort.key(s.calls[$0].postDialDelay ?? -1) }
-        case .duration: return ordered { KeyedSort.key(s.calls[$0].duration ?? -1) }
-        case .source:
-            // By address, IPv4 before IPv6, then port: the order an engineer reads addresses in
-            // (as text, 10.0.0.10 would come before 10.0.0.9). Endpoint ids are dense, so ranks
-            // go in an array; a load test can have a hundred thousand distinct source ports.
-            let all = s.endpoints.all
-            func source(_ call: Int) -> Int? {
-                let first = s.calls[call].firstMessage
-                return first < 0 ? nil : Int(s.messages[Int(first)].source)
-            }
-            var used = [Bool](repeating: false, count: all.count)
-            for c in byStart { if let e = source(Int(c)) { used[e] = true } }
-            var v4: [Int32] = [], v4Keys: [UInt64] = [], v6: [(Int32, UInt64, UInt64, UInt16)] = []
-            for e in all.indices where used[e] {
-                switch all[e].address {
-                case .v4(let a):
-                    v4.append(Int32(e))
-                    v4Keys.append(UInt64(a) << 16 | UInt64(all[e].port))
-                case .v6(let high, let low): v6.append((Int32(e), high, low, all[e].port))
-                }
-            }
-            let named = KeyedSort.stable(v4, keys: v4Keys) + v6.sorted { ($0.1, $0.2, $0.3) < ($1.1, $1.2, $1.3) }.map(\.0)
-            var rank = [UInt64](repeating: 0, count: all.count)
-            for (i, e) in named.enumerated() { rank[Int(e)] = UInt64(i) + 1 }  // 0: a call without messages
-            return ordered { source($0).map { rank[$0] } ?? 0 }
-        }
+        ordering.sorted(calls, by: sort, descending: descending, store: store, version: version)
     }
-
-    /// Ranks of string ids in byte order (UTF-8 code point order), indexed by id; id 0 (none)
-    /// ranks as the empty string, first.
-    private func textRanks(_ ids: [UInt32]) -> [UInt32] {
-        let strings = store.strings
-        var rank = [UInt32](repeating: 0, count: strings.count + 2)
-        var seen = [Bool](repeating: false, count: rank.count)
-        var distinct: [Int32] = []
-        for id in ids where id != 0 && !seen[Int(id)] {
-            seen[Int(id)] = true
-            distinct.append(Int32(bitPattern: id))
-        }
-        // The first eight bytes as one big-endian integer tell most strings apart; runs that share
-        // them are then compared whole.
-        func prefix(_ id: Int32) -> UInt64 {
-            strings.withBytes(UInt32(bitPattern: id)) { b in
-                var v: UInt64 = 0
-                for i in 0..<8 { v = v << 8 | UInt64(i < b.count ? b[i] : 0) }
-                return v
-            }
-        }
-        let prefixes = distinct.map(prefix)
-        var order = KeyedSort.stable(Array(distinct.indices.map { Int32($0) }), keys: prefixes)
-        var runStart = 0
-        while runStart < order.count {
-            var runEnd = runStart + 1
-            while runEnd < order.count, prefixes[Int(order[runEnd])] == prefixes[Int(order[runStart])] { runEnd += 1 }
-            if runEnd - runStart > 1 {
-                order[runStart..<runEnd].sort { a, b in
-                    strings.withBytes(UInt32(bitPattern: distinct[Int(a)])) { x in
-                        strings.withBytes(UInt32(bitPattern: distinct[Int(b)])) { y in x.lexicographicallyPrecedes(y) }
-                    }
-                }
-            }
-            runStart = runEnd
-        }
-        for (position, i) in order.enumerated() { rank[Int(distinct[Int(i)])] = UInt32(position + 1) }
-        return rank
-    }
+    private var ordering = CallOrdering()
 
     // MARK: ladders
 
