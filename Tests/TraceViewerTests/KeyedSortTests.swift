@@ -25,13 +25,21 @@ import Testing
         let ascending = (0..<n).map { UInt64($0 / 3) * 1_000 }
         let almost = Array(ascending.dropLast()) + [0]
         let shuffledValues = values.shuffled(using: &random)
-        for (name, keys) in [("in order", ascending), ("in order but the last", almost), ("reversed", ascending.reversed())] {
+        // Nearly in order: each key a little early or late, with ties (start times of calls).
+        let jittered = (0..<n).map { UInt64($0 / 2) * 1_000 + UInt64.random(in: 0..<20, using: &random) * 100 }
+        // In order but for the greatest key first: every other key moves back past it.
+        let farOut = [UInt64.max] + ascending.dropFirst()
+        for (name, keys) in [("in order", ascending), ("in order but the last", almost), ("reversed", ascending.reversed()),
+                             ("nearly in order", jittered), ("one far out of place", farOut)] {
             #expect(KeyedSort.stable(shuffledValues, keys: keys) == Self.reference(shuffledValues, keys), "\(name)")
         }
         for (name, make) in kinds {
             let keys = (0..<n).map { _ in make() }
             #expect(KeyedSort.stable(values, keys: keys) == Self.reference(values, keys), "\(name)")
         }
+        // The insertion sort takes keys nearly in order, and gives up on keys that are not.
+        #expect(KeyedSort.insertionSorted(shuffledValues, keys: jittered, moveBudget: 2 * n) == Self.reference(shuffledValues, jittered))
+        #expect(KeyedSort.insertionSorted(values, keys: (0..<n).map { _ in random.next() }, moveBudget: 2 * n) == nil)
         #expect(KeyedSort.stable([], keys: []) == [])
         #expect(KeyedSort.stable([7], keys: [3]) == [7])
         #expect(KeyedSort.key(-1) < KeyedSort.key(0) && KeyedSort.key(.min) < KeyedSort.key(.max))
