@@ -91,7 +91,8 @@ import WireDecoding
         }
 
         // Filtering a sorted list keeps its order: the filtered list is the sorted one, thinned.
-        // The second filter leaves a list long enough for its start order to be kept too.
+        // The second filter leaves a list long enough for its start order to be kept, in place
+        // of the whole list's: the two must not be taken for each other.
         for expression in ["to:1", "not to:12"] {
             let filter = try TraceFilter.parse(expression)
             for column in [CallSort.callID, .source, .start] {

@@ -40,6 +40,7 @@ import Testing
         // The insertion sort takes keys nearly in order, and gives up on keys that are not.
         #expect(KeyedSort.insertionSorted(shuffledValues, keys: jittered, moveBudget: 2 * n) == Self.reference(shuffledValues, jittered))
         #expect(KeyedSort.insertionSorted(values, keys: (0..<n).map { _ in random.next() }, moveBudget: 2 * n) == nil)
+        #expect(KeyedSort.insertionSorted([], keys: [], moveBudget: 0) == [])
         #expect(KeyedSort.stable([], keys: []) == [])
         #expect(KeyedSort.stable([7], keys: [3]) == [7])
         #expect(KeyedSort.key(-1) < KeyedSort.key(0) && KeyedSort.key(.min) < KeyedSort.key(.max))

@@ -5,20 +5,21 @@ import WireDecoding
 /// over the calls in start order, so ties fall back to the start time; text columns rank their
 /// distinct strings once, by bytes, rather than making a String per call.
 ///
-/// What a sort works out besides the keys is kept while the data stays the same: the calls in
-/// start order, the ranks of the last text column and those of the source addresses. Sorting
-/// a million calls by another column, reversing the order or filtering a sorted list then
-/// starts from them instead of sorting all over again: each was a large part of such a key's
-/// time. Ranks cover every call of the store, not only those listed, so that they serve any
-/// list of the same data.
+/// For long lists, what a sort works out besides the keys is kept while the data stays the
+/// same: the list in start order, the ranks of the last text column and those of the source
+/// addresses. Sorting a million calls by another column or reversing the order then starts from
+/// them, and a filtered list from the ranks, instead of sorting all over again: each was a large
+/// part of such a key's time. Kept ranks cover every call of the store, not only those listed,
+/// so that they serve any long list of the same data.
 struct CallOrdering {
     private var version = -1
     private var byStart: (calls: [Int32], ordered: [Int32])?
     private var textRanks: (sort: CallSort, ranks: [UInt32])?
     private var sourceRanks: [UInt64]?
 
-    /// Lists shorter than this are sorted without touching what is kept: a linked call's few
-    /// legs would otherwise push out the start order of the whole list.
+    /// Shorter lists (one small session's calls, a linked call's legs) are sorted on their own
+    /// calls' values alone, and nothing is kept for them: ranking the whole store for them would
+    /// cost more than their sort, and they would push out the start order of the long list.
     static let keptListSize = 4096
 
     /// `calls` in the order of `sort`. `version` names the data in `s`: what was kept for
@@ -31,7 +32,8 @@ struct CallOrdering {
             KeyedSort.stable(byStart, keys: byStart.map { descending ? ~key(Int($0)) : key(Int($0)) })
         }
         func byText(_ id: (Int) -> UInt32) -> [Int32] {
-            let rank = ranks(of: sort, id, store: s)
+            let rank = byStart.count < Self.keptListSize
+                ? Self.textRanks(byStart.map { id(Int($0)) }, strings: s.strings) : ranks(of: sort, id, store: s)
             return ordered { UInt64(rank[Int(id($0))]) }
         }
         switch sort {
@@ -50,8 +52,13 @@ struct CallOrdering {
         case .pdd: return ordered { KeyedSort.key(s.calls[$0].postDialDelay ?? -1) }
         case .duration: return ordered { KeyedSort.key(s.calls[$0].duration ?? -1) }
         case .source:
-            let rank = sourceRanks ?? Self.sourceRanks(store: s)
-            sourceRanks = rank
+            let rank: [UInt64]
+            if byStart.count < Self.keptListSize {
+                rank = Self.sourceRanks(of: byStart.lazy.map { Int($0) }, store: s)
+            } else {
+                rank = sourceRanks ?? Self.sourceRanks(of: s.calls.indices, store: s)
+                sourceRanks = rank
+            }
             return ordered { call in Self.source(of: call, in: s).map { rank[$0] } ?? 0 }
         }
     }
@@ -68,7 +75,7 @@ struct CallOrdering {
         return ordered
     }
 
-    /// Ranks of a text column's string ids, for every call of the store.
+    /// Ranks of a text column's string ids, for every call of the store, kept for the next sort.
     private mutating func ranks(of sort: CallSort, _ id: (Int) -> UInt32, store s: TraceStore) -> [UInt32] {
         if let r = textRanks, r.sort == sort { return r.ranks }
         let ranks = Self.textRanks(s.calls.indices.map(id), strings: s.strings)
@@ -82,14 +89,14 @@ struct CallOrdering {
         return first < 0 ? nil : Int(s.messages[Int(first)].source)
     }
 
-    /// Ranks of the endpoints that calls come from, by endpoint id: by address, IPv4 before
+    /// Ranks of the endpoints that `calls` come from, by endpoint id: by address, IPv4 before
     /// IPv6, then port, the order an engineer reads addresses in (as text, 10.0.0.10 would come
     /// before 10.0.0.9). Endpoint ids are dense, so ranks go in an array; a load test can have a
     /// hundred thousand distinct source ports. 0 is left for a call without messages.
-    private static func sourceRanks(store s: TraceStore) -> [UInt64] {
+    private static func sourceRanks(of calls: some Sequence<Int>, store s: TraceStore) -> [UInt64] {
         let all = s.endpoints.all
         var used = [Bool](repeating: false, count: all.count)
-        for c in s.calls.indices { if let e = source(of: c, in: s) { used[e] = true } }
+        for c in calls { if let e = source(of: c, in: s) { used[e] = true } }
         var v4: [Int32] = [], v4Keys: [UInt64] = [], v6: [(Int32, UInt64, UInt64, UInt16)] = []
         for e in all.indices where used[e] {
             switch all[e].address {

@@ -60,6 +60,7 @@ enum KeyedSort {
     /// work, once more than `moveBudget` moves were needed: then the radix passes cost less
     /// (on keys in random order the budget runs out within the first few thousand).
     static func insertionSorted(_ values: [Int32], keys: [UInt64], moveBudget: Int) -> [Int32]? {
+        guard keys.count > 1 else { return values }
         var k = keys, v = values
         let done = k.withUnsafeMutableBufferPointer { kb in
             v.withUnsafeMutableBufferPointer { vb in
