@@ -38,11 +38,7 @@ struct PrintCommand: ParsableCommand {
     @Option(help: "Only calls (and events) matching EXPR: method:INVITE status:486 state:busy corr:ID from:alice /regex/ ... with and, or, not.")
     var filter: String?
 
-    @Option(help: "With listeners: stop after this many seconds and print what was received.")
-    var duration: Double?
-
-    @Option(help: "With listeners: stop after this many SIP messages and HEP events.")
-    var count: Int?
+    @OptionGroup var limits: RunLimits
 
     @Argument(help: """
         Capture files (pcap, pcapng, optionally gzip-compressed), - for standard input, or \
@@ -59,12 +55,10 @@ struct PrintCommand: ParsableCommand {
         if [json, summary, ladder].filter({ $0 }).count > 1 {
             throw ValidationError("choose one of --json, --summary and --ladder")
         }
-        if let duration, duration <= 0 { throw ValidationError("--duration must be positive") }
-        if let count, count <= 0 { throw ValidationError("--count must be positive") }
     }
 
     func run() throws {
-        var (store, input, failures) = try LoadedSources.load(sources, options: ingest, duration: duration, count: count)
+        var (store, input, failures) = try LoadedSources.load(sources, options: ingest, duration: limits.duration, count: limits.count)
         if let f = filter, let expression = try? TraceFilter.parse(f) { store = LoadedSources.filtered(store, by: expression) }
         for failure in failures {
             writeAll("hepscope: \(SafeText.line(failure))\n", to: 2)

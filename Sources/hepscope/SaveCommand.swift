@@ -39,11 +39,7 @@ struct SaveCommand: ParsableCommand {
 
     @OptionGroup var ingest: IngestOptions
 
-    @Option(help: "With listeners: stop after this many seconds.")
-    var duration: Double?
-
-    @Option(help: "With listeners: stop after this many SIP messages and HEP events.")
-    var count: Int?
+    @OptionGroup var limits: RunLimits
 
     @Argument(help: "Capture files, - for standard input, or listen URLs (as for print).")
     var sources: [String] = []
@@ -67,7 +63,7 @@ struct SaveCommand: ParsableCommand {
     }
 
     func run() throws {
-        let (store, input, failures) = try LoadedSources.load(sources, options: ingest, duration: duration, count: count)
+        let (store, input, failures) = try LoadedSources.load(sources, options: ingest, duration: limits.duration, count: limits.count)
         for f in failures { Output.write("hepscope: \(SafeText.line(f))\n", to: 2) }
         var selection = ExportSelection.all(store)
         var said: [String] = []

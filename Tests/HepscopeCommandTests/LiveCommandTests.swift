@@ -165,6 +165,16 @@ let replayTool = Fixtures.packageRoot.deletingLastPathComponent().appendingPathC
         #expect(tls.stderr.contains("?cert=FILE&key=FILE"))
     }
 
+    /// A run's end is checked before anything listens, by print and save alike.
+    @Test func runLimitsMustBePositive() throws {
+        for (command, limit) in [("print", "--duration"), ("print", "--count"), ("save", "--duration"), ("save", "--count")] {
+            let extra = command == "save" ? ["-o", NSTemporaryDirectory() + "never-written.pcap"] : []
+            let run = try HepscopeRun.run([command, limit, "0"] + extra + ["udp://127.0.0.1:9"])
+            #expect(run.status == 64, "\(command) \(limit)")
+            #expect(run.stderr.contains("\(limit) must be positive"), "\(command) \(limit): \(run.stderr)")
+        }
+    }
+
     @Test func aPortInUseIsReportedAndTheRunFails() throws {
         let port = Self.freePort()
         let blocker = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)

@@ -1,0 +1,16 @@
+import ArgumentParser
+
+/// When a run that listens (or replays a pipe) ends on its own, for the commands that print or
+/// save what it received; without either it lasts until Ctrl-C.
+struct RunLimits: ParsableArguments {
+    @Option(help: "With listeners: stop after this many seconds, then print or save what was received.")
+    var duration: Double?
+
+    @Option(help: "With listeners: stop after this many SIP messages and HEP events.")
+    var count: Int?
+
+    func validate() throws {
+        if let duration, duration <= 0 { throw ValidationError("--duration must be positive") }
+        if let count, count <= 0 { throw ValidationError("--count must be positive") }
+    }
+}
