@@ -121,29 +121,16 @@ public enum JSONReport {
         j.raw(","); j.key("evicted_messages"); j.number(store.counters.evictedMessages)
         j.raw(","); j.key("evicted_calls"); j.number(store.counters.evictedCalls)
         j.raw(",")
-        j.key("packets"); j.number(c.packets)
-        j.raw(","); j.key("bytes"); j.number(c.bytes)
-        j.raw(","); j.key("sip_messages"); j.number(c.sipMessages)
-        j.raw(","); j.key("other_events"); j.number(c.otherEvents)
-        j.raw(","); j.key("malformed"); j.number(c.malformed)
+        packetCounts(c, &j)
         j.raw(","); j.key("ignored"); j.number(c.ignored)
         j.raw(","); j.key("dropped"); j.number(c.dropped)
-        j.raw(","); j.key("dropped_reasons"); j.raw("{")
-        for (i, (reason, n)) in c.droppedReasons.sorted(by: { $0.key < $1.key }).enumerated() {
-            if i > 0 { j.raw(",") }
-            j.string(reason); j.raw(":"); j.number(n)
-        }
-        j.raw("}")
+        j.raw(","); j.key("dropped_reasons"); countsByName(c.droppedReasons, &j)
         j.raw(","); j.key("hep_packets"); j.raw("{")
         j.key("v1"); j.number(c.hepByVersion[1])
         j.raw(","); j.key("v2"); j.number(c.hepByVersion[2])
         j.raw(","); j.key("v3"); j.number(c.hepByVersion[3])
-        j.raw("},"); j.key("malformed_reasons"); j.raw("{")
-        for (i, (reason, n)) in c.malformedReasons.sorted(by: { $0.key < $1.key }).enumerated() {
-            if i > 0 { j.raw(",") }
-            j.string(reason); j.raw(":"); j.number(n)
-        }
-        j.raw("},"); j.key("sources"); j.raw("[")
+        j.raw("},"); j.key("malformed_reasons"); countsByName(c.malformedReasons, &j)
+        j.raw(","); j.key("sources"); j.raw("[")
         for (i, s) in input.sources.enumerated() {
             if i > 0 { j.raw(",") }
             j.raw("{"); j.key("name"); j.string(s.name)
@@ -168,19 +155,31 @@ public enum JSONReport {
     }
 
     static func countersObject(_ c: DecodeCounters, _ j: inout JSONText) {
-        j.raw("{"); j.key("packets"); j.number(c.packets)
+        j.raw("{")
+        packetCounts(c, &j)
+        j.raw(","); j.key("dropped"); j.number(c.dropped)
+        j.raw(","); j.key("dropped_reasons"); countsByName(c.droppedReasons, &j)
+        j.raw(","); j.key("connections_accepted"); j.number(c.connectionsAccepted)
+        j.raw(","); j.key("connections_open"); j.number(c.connectionsOpen)
+        j.raw("}")
+    }
+
+    /// The counts the whole input and each of its sources share, as fields (no braces).
+    private static func packetCounts(_ c: DecodeCounters, _ j: inout JSONText) {
+        j.key("packets"); j.number(c.packets)
         j.raw(","); j.key("bytes"); j.number(c.bytes)
         j.raw(","); j.key("sip_messages"); j.number(c.sipMessages)
         j.raw(","); j.key("other_events"); j.number(c.otherEvents)
         j.raw(","); j.key("malformed"); j.number(c.malformed)
-        j.raw(","); j.key("dropped"); j.number(c.dropped)
-        j.raw(","); j.key("dropped_reasons"); j.raw("{")
-        for (i, (reason, n)) in c.droppedReasons.sorted(by: { $0.key < $1.key }).enumerated() {
+    }
+
+    /// `{"reason": count, ...}` in name order, so that equal counts always print the same text.
+    private static func countsByName(_ counts: [String: Int], _ j: inout JSONText) {
+        j.raw("{")
+        for (i, (name, n)) in counts.sorted(by: { $0.key < $1.key }).enumerated() {
             if i > 0 { j.raw(",") }
-            j.string(reason); j.raw(":"); j.number(n)
+            j.string(name); j.raw(":"); j.number(n)
         }
-        j.raw("},"); j.key("connections_accepted"); j.number(c.connectionsAccepted)
-        j.raw(","); j.key("connections_open"); j.number(c.connectionsOpen)
         j.raw("}")
     }
 

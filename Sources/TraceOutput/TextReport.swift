@@ -12,11 +12,9 @@ public enum TextReport {
         var out = ""
         for g in store.orderedGroups {
             let group = store.groups[g]
-            let name = store.correlationID(of: group).map { SafeText.line($0) } ?? "(uncorrelated)"
-            out += "== \(name): \(group.calls.count) calls, \(group.messageCount) messages\n"
+            out += heading(group, store)
             for c in store.orderedCalls(of: group) {
-                let call = store.calls[Int(c)]
-                out += "\nCall-ID \(SafeText.line(store.strings.string(call.callID)))\n"
+                out += "\nCall-ID \(callID(c, store))\n"
                 out += TextLadder.render(LadderLayout(store: store, messages: store.messages(of: c)),
                                          glyphs: ascii ? .ascii : .unicode)
             }
@@ -29,11 +27,9 @@ public enum TextReport {
         var out = ""
         for g in store.orderedGroups {
             let group = store.groups[g]
-            let name = store.correlationID(of: group).map { SafeText.line($0) } ?? "(uncorrelated)"
-            out += "== \(name): \(group.calls.count) calls, \(group.messageCount) messages\n"
+            out += heading(group, store)
             for c in store.orderedCalls(of: group) {
-                let call = store.calls[Int(c)]
-                out += "  Call-ID \(SafeText.line(store.strings.string(call.callID)))\n"
+                out += "  Call-ID \(callID(c, store))\n"
                 for m in store.orderedMessages(of: c) {
                     let r = store.messages[Int(m)]
                     let what = store.methodName(m).map { SafeText.line($0) } ?? String(r.status)
@@ -51,6 +47,20 @@ public enum TextReport {
         return out
     }
 
+    /// A group's correlation id, made safe for a terminal.
+    private static func name(of group: CorrelationGroup, _ store: TraceStore) -> String {
+        store.correlationID(of: group).map { SafeText.line($0) } ?? "(uncorrelated)"
+    }
+
+    /// The line above a group's calls in the ladder and message listings.
+    private static func heading(_ group: CorrelationGroup, _ store: TraceStore) -> String {
+        "== \(name(of: group, store)): \(group.calls.count) calls, \(group.messageCount) messages\n"
+    }
+
+    private static func callID(_ call: Int32, _ store: TraceStore) -> String {
+        SafeText.line(store.strings.string(store.calls[Int(call)].callID))
+    }
+
     public static func summary(_ store: TraceStore, input: InputSummary) -> String {
         var rows: [[String]] = [["correlation id", "source", "calls", "active", "answered", "failed", "ASR",
                                  "PDD p50/p95 ms", "setup p50 ms", "messages", "events", "first", "last"]]
@@ -58,9 +68,9 @@ public enum TextReport {
         for g in store.orderedGroups {
             let group = store.groups[g]
             let s = group.statistics
-            let name = store.correlationID(of: group).map { SafeText.line($0) } ?? "(uncorrelated)"
+            let groupName = name(of: group, store)
             rows.append([
-                name, store.sourceName(of: group),
+                groupName, store.sourceName(of: group),
                 String(s.calls), String(s.active), String(s.answered), String(s.failed),
                 s.answerSeizureRatio.map { percent($0) } ?? "-",
                 pair(s.postDialDelay.percentile(0.5), s.postDialDelay.percentile(0.95)),
@@ -71,7 +81,7 @@ public enum TextReport {
             ])
             if !s.failuresByStatus.isEmpty {
                 let list = s.failuresByStatus.sorted { $0.key < $1.key }.map { "\($0.key) x\($0.value)" }
-                failures.append("failures in \(name): " + list.joined(separator: ", "))
+                failures.append("failures in \(groupName): " + list.joined(separator: ", "))
             }
         }
         var out = table(rows, textColumns: [0, 1, 11, 12])
