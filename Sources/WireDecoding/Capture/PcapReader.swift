@@ -1,6 +1,6 @@
 /// Classic libpcap files: a 24-byte file header, then records of a 16-byte header (24 in the
 /// Kuznetsov variant) followed by the captured bytes, with no padding.
-struct PcapReader {
+struct PcapReader: ByteOrderedReader {
     /// libpcap's MAXIMUM_SNAPLEN: no writer produces larger records, so a bigger length means
     /// the framing is lost rather than that a huge packet follows.
     static let maximumCapturedLength: UInt32 = 262_144
@@ -36,14 +36,6 @@ struct PcapReader {
         guard bytes.count >= 4 else { return false }
         let m = bytes.le32(0)
         return [0xA12B_3C4D, 0xA1B2_34CD, 0xA1B2_C3CB].contains { $0 == m || $0.byteSwapped == m }
-    }
-
-    @inline(__always) private func u16(_ b: UnsafeRawBufferPointer, _ o: Int) -> UInt16 {
-        bigEndian ? b.be16(o) : b.le16(o)
-    }
-
-    @inline(__always) private func u32(_ b: UnsafeRawBufferPointer, _ o: Int) -> UInt32 {
-        bigEndian ? b.be32(o) : b.le32(o)
     }
 
     mutating func step(

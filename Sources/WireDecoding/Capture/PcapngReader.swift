@@ -1,6 +1,6 @@
 /// pcapng: a sequence of blocks (type, total length, body, total length again). Each section
 /// starts with a Section Header Block that fixes the byte order and numbers interfaces afresh.
-struct PcapngReader {
+struct PcapngReader: ByteOrderedReader {
     static let sectionHeaderType: UInt32 = 0x0A0D_0D0A
     static let byteOrderMagic: UInt32 = 0x1A2B_3C4D
     /// Far above any real block (a 256 KiB packet plus options); a larger length is taken as
@@ -15,7 +15,7 @@ struct PcapngReader {
         var offset: Int64
     }
 
-    private var bigEndian = false
+    private(set) var bigEndian = false
     private(set) var interfaces: [Interface] = []
     private(set) var sectionCount = 0
     private(set) var fileComments: [String] = []
@@ -30,14 +30,6 @@ struct PcapngReader {
         guard b.count >= 12 else { return true }
         let bom = b.le32(8)
         return bom == byteOrderMagic || bom == byteOrderMagic.byteSwapped
-    }
-
-    @inline(__always) private func u16(_ b: UnsafeRawBufferPointer, _ o: Int) -> UInt16 {
-        bigEndian ? b.be16(o) : b.le16(o)
-    }
-
-    @inline(__always) private func u32(_ b: UnsafeRawBufferPointer, _ o: Int) -> UInt32 {
-        bigEndian ? b.be32(o) : b.le32(o)
     }
 
     mutating func step(

@@ -16,6 +16,21 @@ enum ReaderStep {
     case corrupt(String)
 }
 
+/// A capture format whose header says in which byte order its records' fields are written.
+protocol ByteOrderedReader {
+    var bigEndian: Bool { get }
+}
+
+extension ByteOrderedReader {
+    @inline(__always) func u16(_ b: UnsafeRawBufferPointer, _ o: Int) -> UInt16 {
+        bigEndian ? b.be16(o) : b.le16(o)
+    }
+
+    @inline(__always) func u32(_ b: UnsafeRawBufferPointer, _ o: Int) -> UInt32 {
+        bigEndian ? b.be32(o) : b.le32(o)
+    }
+}
+
 extension UnsafeRawBufferPointer {
     /// Up to four leading bytes as "3c 68 74 6d", for error messages.
     func hexPrefix(at offset: Int = 0, count n: Int = 4) -> String {
