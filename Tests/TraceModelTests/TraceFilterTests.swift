@@ -129,4 +129,50 @@ import WireDecoding
         #expect(matching.count == s.groups[group].calls.count)
         #expect(matching.count >= 2)
     }
+
+    /// Names are matched in any case, as Unicode folds them: a From user spelt with the Kelvin
+    /// sign (which lowercases to 'k') answers to "kelvin", as in the viewer's search.
+    @Test func namesMatchInAnyCaseUnicodeToo() throws {
+        var store = TraceStore()
+        for (n, user) in ["ALICE", "\u{212A}elvin", "bob"].enumerated() {
+            let text = "INVITE sip:x@h SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK\(n)\r\n"
+                + "From: <sip:\(user)@h>;tag=\(n)\r\nTo: <sip:x@h>\r\nCall-ID: case-\(n)\r\nCSeq: 1 INVITE\r\n"
+                + "Content-Length: 0\r\n\r\n"
+            let bytes = Array(text.utf8)
+            try bytes.withUnsafeBytes { p in
+                guard case .message(let index) = SIPParser.parse(p) else { throw ParseFailure() }
+                let at = Timestamp(nanoseconds: Int64(n + 1) * 1_000_000_000)
+                store.add(DecodedMessage(
+                    timestamp: at, captureTime: at, source: Endpoint(address: .v4(0x0a00_0001), port: 5060),
+                    destination: Endpoint(address: .v4(0x0a00_0002), port: 5060), transport: .udp, payloadType: 1,
+                    payload: p, sip: index, hep: nil, frameNumber: n + 1, payloadInputOffset: nil))
+            }
+        }
+        func matching(_ expression: String) throws -> [String] {
+            let filter = try TraceFilter.parse(expression)
+            return store.calls.indices.filter { filter.matches(call: Int32($0), in: store) }
+                .map { store.strings.string(store.calls[$0].callID) }
+        }
+        #expect(try matching("from:alice") == ["case-0"])
+        #expect(try matching("from:kelvin") == ["case-1"])
+        #expect(try matching("kelvin") == ["case-1"])
+        #expect(try matching("from:LVI") == ["case-1"])
+        #expect(try matching("from:carol").isEmpty)
+    }
+
+    struct ParseFailure: Error {}
+
+    @Test func caseFoldedSearchOnBytes() {
+        func search(_ hay: String, _ pattern: String) -> Bool? {
+            Array(hay.utf8).withUnsafeBytes { CaseFoldedSearch.contains($0, Array(pattern.utf8)) }
+        }
+        #expect(search("Call-ID-ABC", "id-abc") == true)
+        #expect(search("Call-ID-ABC", "abc") == true)
+        #expect(search("Call-ID-ABC", "abcd") == false)
+        #expect(search("ab", "abc") == false)
+        #expect(search("xyz", "") == true)
+        // Not ASCII: no answer from the bytes, whether or not they hold the pattern.
+        #expect(search("caf\u{e9} alice", "alice") == nil)
+        #expect(search("\u{212A}elvin", "kelvin") == nil)
+    }
 }

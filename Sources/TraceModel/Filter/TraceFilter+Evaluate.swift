@@ -99,24 +99,14 @@ extension TraceFilter {
     }
 
     /// Case-insensitive substring test on an interned string, without copying ASCII text. The
-    /// needle is read in place: a filter runs this for every call of a list, and an array made
-    /// of it each time cost more than the search.
+    /// needle (lowercase) is read in place: a filter runs this for every call of a list, and an
+    /// array made of it each time cost more than the search.
     private static func contains(_ store: TraceStore, _ id: UInt32, _ needle: String) -> Bool {
-        store.strings.withBytes(id) { hay in
+        guard !needle.isEmpty else { return true }
+        return store.strings.withBytes(id) { hay in
             var bytes = needle  // withUTF8 wants a variable; a native string is not copied
-            return bytes.withUTF8 { n in
-                guard !n.isEmpty else { return true }
-                guard hay.count >= n.count else { return false }
-                if n.allSatisfy({ $0 < 0x80 }) {
-                    func lower(_ b: UInt8) -> UInt8 { b >= 65 && b <= 90 ? b + 32 : b }
-                    outer: for start in 0...(hay.count - n.count) {
-                        for k in 0..<n.count where lower(hay[start + k]) != n[k] { continue outer }
-                        return true
-                    }
-                    return false
-                }
-                return String(decoding: hay, as: UTF8.self).lowercased().contains(needle)
-            }
+            let folded = bytes.withUTF8 { n in n.allSatisfy { $0 < 0x80 } ? CaseFoldedSearch.contains(hay, n) : nil }
+            return folded ?? String(decoding: hay, as: UTF8.self).lowercased().contains(needle)
         }
     }
 }

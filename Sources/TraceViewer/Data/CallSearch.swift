@@ -60,7 +60,7 @@ extension ViewerModel {
             return statuses[Int(status)] == 1
         }
         func holds(_ bytes: UnsafeRawBufferPointer) -> Bool {
-            ViewerModel.folded(bytes, contain: pattern) ?? String(decoding: bytes, as: UTF8.self).lowercased().contains(needle)
+            CaseFoldedSearch.contains(bytes, pattern) ?? String(decoding: bytes, as: UTF8.self).lowercased().contains(needle)
         }
         let table = wholeTable ? ViewerModel.stringsHolding(s.strings, holds) : nil
         func inString(_ id: UInt32) -> Bool {
@@ -100,7 +100,7 @@ extension ViewerModel {
                 if statuses[status] == nil { statuses[status] = Array(String(status).utf8) }
                 text.append(contentsOf: statuses[status]!)
             }
-            return text.withUnsafeBytes { ViewerModel.folded($0, contain: pattern) }
+            return text.withUnsafeBytes { CaseFoldedSearch.contains($0, pattern) }
                 ?? self.callSearchText(Int32(c)).lowercased().contains(needle)
         }
     }
@@ -113,25 +113,5 @@ extension ViewerModel {
         var table = [Bool](repeating: false, count: strings.count + 2)
         for id in 1..<table.count - 1 { table[id] = strings.withBytes(UInt32(id), holds) }
         return table
-    }
-
-    /// Whether ASCII `bytes`, lowercased, contain `pattern` (lowercase ASCII); nil when the
-    /// bytes are not all ASCII (Unicode's case folding decides then).
-    static func folded(_ bytes: UnsafeRawBufferPointer, contain pattern: [UInt8]) -> Bool? {
-        @inline(__always) func lower(_ b: UInt8) -> UInt8 { b &- 65 < 26 ? b | 0x20 : b }
-        let n = pattern.count
-        var found = false
-        return pattern.withUnsafeBufferPointer { p in
-            for start in 0..<bytes.count {
-                let c = bytes[start]
-                if c >= 0x80 { return nil }
-                if !found, lower(c) == p[0], start + n <= bytes.count {
-                    var k = 1
-                    while k < n, lower(bytes[start + k]) == p[k] { k += 1 }
-                    found = k == n
-                }
-            }
-            return found
-        }
     }
 }
