@@ -94,9 +94,11 @@ public struct GroupStatistics: Sendable {
 
     /// One call more or fewer failed with `status`; a status no call has any more is dropped.
     private mutating func countFailure(_ status: UInt16, sign: Int) {
+        let statuses = failuresByStatus.count
         failuresByStatus[status, default: 0] += sign
         if failuresByStatus[status] == 0 { failuresByStatus[status] = nil }
-        refreshMemoryBytes()
+        // Only a status that comes or goes changes the heap bytes counted for the table.
+        if failuresByStatus.count != statuses { refreshMemoryBytes() }
     }
 
     /// True when the histogram grew.
