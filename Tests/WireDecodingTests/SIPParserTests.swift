@@ -291,6 +291,17 @@ import WireDecoding
             _ = m.withUnsafeBytes { SIPParser.parse($0, isStream: Bool.random()) }
         }
     }
+
+    /// A header that must appear once, appearing twice: the first counts (as for Call-ID).
+    @Test func repeatedFromAndToKeepTheFirst() throws {
+        let (i, bytes) = try index("INVITE sip:b@x SIP/2.0\r\nFrom: <sip:a@x>;tag=1\r\nTo: <sip:b@x>\r\n"
+            + "Call-ID: dup@x\r\nFrom: <sip:evil@x>;tag=2\r\nTo: <sip:other@x>\r\n\r\n")
+        #expect(field(bytes, i.from) == "<sip:a@x>;tag=1")
+        #expect(field(bytes, i.to) == "<sip:b@x>")
+        // A folded value still grows the first one.
+        let (folded, fb) = try index("INVITE sip:b@x SIP/2.0\r\nFrom: <sip:a@x>\r\n ;tag=9\r\nCall-ID: f@x\r\n\r\n")
+        #expect(field(fb, folded.from) == "<sip:a@x>\r\n ;tag=9")
+    }
 }
 
 extension SIPMessageIndex {

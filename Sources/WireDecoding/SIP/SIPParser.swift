@@ -303,9 +303,9 @@ extension SIPMessageIndex {
             while e < value.upperBound, SIPParser.isTokenByte(b[e]) { e += 1 }
             cseqMethod = e > i ? i..<e : nil
         case .from:
-            from = value
+            if from == nil || from!.lowerBound == value.lowerBound { from = value }
         case .to:
-            to = value
+            if to == nil || to!.lowerBound == value.lowerBound { to = value }
         case .via:
             guard !sawVia || topVia?.lowerBound == value.lowerBound else { return }
             sawVia = true
