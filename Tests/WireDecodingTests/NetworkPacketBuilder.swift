@@ -58,11 +58,11 @@ extension NetTest {
     /// Runs hand-built frames, numbered from 1, one second apart.
     static func run(
         frames: [[UInt8]], linkType: UInt32 = 1, limits: NetworkLimits = .init(), finish: Bool = true,
-        spacing: Int64 = 1_000_000_000
+        spacing: Int64 = 1_000_000_000, reportsConnectionEnds: Bool = false
     ) -> NetTestRun {
         let list = frames.enumerated().map { i, data in
             NetTestFrame(number: i + 1, linkType: linkType, timestamp: Timestamp(nanoseconds: Int64(i) * spacing), data: data)
         }
-        return run(list, limits: limits, finish: finish)
+        return run(list, limits: limits, finish: finish, reportsConnectionEnds: reportsConnectionEnds)
     }
 }

@@ -98,6 +98,7 @@ struct NetTestSegment {
     var frameNumber: Int
     var discontinuity: Bool
     var payloadOffsetInFrame: Int?
+    var endsConnection: Bool
 
     init(_ s: TransportSegment) {
         source = s.source
@@ -108,6 +109,7 @@ struct NetTestSegment {
         frameNumber = s.frameNumber
         discontinuity = s.discontinuity
         payloadOffsetInFrame = s.payloadOffsetInFrame
+        endsConnection = s.endsConnection
     }
 
     var text: String { String(decoding: payload, as: UTF8.self) }
@@ -132,9 +134,10 @@ struct NetTestRun {
 
 enum NetTest {
     static func run(
-        _ frames: [NetTestFrame], limits: NetworkLimits = .init(), linkType: UInt32? = nil, finish: Bool = true
+        _ frames: [NetTestFrame], limits: NetworkLimits = .init(), linkType: UInt32? = nil, finish: Bool = true,
+        reportsConnectionEnds: Bool = false
     ) -> NetTestRun {
-        var dissector = NetworkDissector(limits: limits)
+        var dissector = NetworkDissector(limits: limits, reportsConnectionEnds: reportsConnectionEnds)
         var run = NetTestRun()
         for f in frames {
             f.data.withUnsafeBytes { raw in

@@ -176,4 +176,88 @@ import Testing
         #expect(run.segments.isEmpty)
         #expect(run.counters.malformedReasons == ["bad tcp header length": 1, "short tcp header": 2])
     }
+
+    @Test func aRetransmissionAfterTheFinIsDropped() {
+        let run = NetTest.run(frames: [
+            P.tcpFrame(seq: 1000, flags: Self.syn, []),
+            P.tcpFrame(seq: 1001, P.bytes("BYE")),
+            P.tcpFrame(seq: 1004, flags: Self.fin, []),
+            P.tcpFrame(seq: 1001, P.bytes("BYE")),  // the last bytes again, after the FIN
+            P.tcpFrame(seq: 1004, flags: Self.fin, []),  // and the FIN
+        ])
+        #expect(run.segments.map(\.text) == ["BYE"])
+        #expect(run.counters.ignored == 4)
+    }
+
+    @Test func bytesPastAClosedStreamStartAnew() {
+        let run = NetTest.run(frames: [
+            P.tcpFrame(seq: 1000, flags: Self.syn, []),
+            P.tcpFrame(seq: 1001, P.bytes("old")),
+            P.tcpFrame(seq: 1004, flags: Self.fin, []),
+            P.tcpFrame(seq: 7000, P.bytes("new")),  // another connection, its SYN not captured
+        ])
+        #expect(run.segments.map(\.text) == ["old", "new"])
+        #expect(run.segments.map(\.discontinuity) == [false, true])
+    }
+
+    @Test func connectionEndsAreReported() {
+        let server: (UInt8) -> [UInt8] = { flags in
+            P.ethernet(0x0800, P.ipv4(P.serverIP, P.clientIP, proto: 6, P.tcp(5060, 40001, seq: 9, flags: flags, [])))
+        }
+        let frames = [
+            P.tcpFrame(seq: 1000, flags: Self.syn, []),
+            P.tcpFrame(seq: 1001, P.bytes("one")),
+            P.tcpFrame(seq: 1004, P.bytes("two")),
+            P.tcpFrame(seq: 1007, flags: Self.fin, []),
+            P.tcpFrame(seq: 1007, flags: Self.fin, []),  // repeated: ended once
+            P.tcpFrame(seq: 5000, flags: Self.syn, []),  // the same addresses again
+            P.tcpFrame(seq: 5001, P.bytes("three")),
+            P.tcpFrame(seq: 100, P.bytes("four"), sourcePort: 40001),
+            server(Self.rst),  // ends both directions of port 40001 (the server's had no bytes)
+            P.tcpFrame(seq: 800, P.bytes("five"), sourcePort: 40002),
+            P.tcpFrame(seq: 60000, flags: Self.syn, [], sourcePort: 40002),  // replaces it, no FIN seen
+        ]
+        let run = NetTest.run(frames: frames, reportsConnectionEnds: true)
+        #expect(run.segments.map { $0.endsConnection ? "end \($0.source.port)" : $0.text }
+            == ["one", "two", "end 40000", "three", "four", "end 40001", "five", "end 40002"])
+        #expect(run.segments.filter(\.endsConnection).allSatisfy { $0.payload.isEmpty })
+        // Without asking, no empty segments.
+        #expect(NetTest.run(frames: frames).segments.map(\.text) == ["one", "two", "three", "four", "five"])
+    }
+
+    @Test func closedDirectionsMakeRoomBeforeOpenOnes() {
+        var limits = NetworkLimits()
+        limits.maximumTCPFlows = 8
+        var frames = [P.tcpFrame(seq: 1000, flags: Self.syn, []), P.tcpFrame(seq: 1001, P.bytes("idle "))]
+        for port in 0..<40 {  // many short connections while the first one is idle
+            frames.append(P.tcpFrame(seq: 1, flags: Self.fin | 0x08, P.bytes("x"), sourcePort: UInt16(30000 + port)))
+        }
+        frames.append(P.tcpFrame(seq: 1006, P.bytes("still here")))
+        let run = NetTest.run(frames: frames, limits: limits, reportsConnectionEnds: true)
+        let first = run.segments.filter { $0.source.port == 40000 }
+        #expect(first.map(\.text) == ["idle ", "still here"])
+        #expect(first.map(\.discontinuity) == [false, false])
+        #expect(run.segments.filter(\.endsConnection).count == 40)
+    }
+
+    /// Thousands of tiny segments behind one gap: held up to a count, then the gap is given
+    /// up, in time linear in their number.
+    @Test func heldSegmentsAreCappedInNumber() {
+        var limits = NetworkLimits()
+        limits.maximumTCPHeldSegments = 4
+        var frames = [P.tcpFrame(seq: 1000, flags: Self.syn, []), P.tcpFrame(seq: 1001, P.bytes("a"))]
+        // 1002 never arrives; 1003... come one byte each, the last ones first.
+        for seq in (1003...1008).reversed() { frames.append(P.tcpFrame(seq: UInt32(seq), [UInt8(ascii: "c") + UInt8(seq - 1003)])) }
+        let run = NetTest.run(frames: frames, limits: limits)
+        // The fifth held segment (1004) gives up the gap: 1004-1008 come out in order, 1003 is
+        // behind the stream by then.
+        #expect(run.segments.map(\.text).joined() == "adefgh")
+        #expect(run.segments.map(\.discontinuity) == [false, true, false, false, false, false])
+
+        var many = [P.tcpFrame(seq: 1000, flags: Self.syn, [])]
+        for seq in 0..<20_000 { many.append(P.tcpFrame(seq: UInt32(1002 + seq), [0x78])) }
+        let big = NetTest.run(frames: many)
+        #expect(big.segments.count == 20_000)
+        #expect(big.segments.map(\.payload.count).reduce(0, +) == 20_000)
+    }
 }

@@ -153,4 +153,109 @@ import WireDecoding
         #expect(delivered > 0)
         #expect(decoder.counters.malformed + decoder.counters.ignored > 0)
     }
+
+    // MARK: TCP connections in captures
+
+    static let client = Endpoint(address: .v4(0x0a00_0001), port: 40000)
+    static let server = Endpoint(address: .v4(0x0a00_0002), port: 5060)
+
+    /// Client-to-server TCP segments (sequence, flags, bytes) as a capture, a millisecond apart.
+    func clientSegments(_ segments: [(UInt32, UInt8, [UInt8])]) -> [UInt8] {
+        var pcap = PcapWriter()
+        for (i, (sequence, flags, bytes)) in segments.enumerated() {
+            pcap.append(FrameBuilder.tcp(from: Self.client, to: Self.server, sequence: sequence, flags: flags, payload: bytes),
+                        time: Timestamp(nanoseconds: Int64(i + 1) * 1_000_000))
+        }
+        return pcap.bytes
+    }
+
+    static func options(_ callID: String) -> [UInt8] {
+        Array(("OPTIONS sip:b@x SIP/2.0\r\nVia: SIP/2.0/TCP c;branch=z9hG4bK\(callID)\r\nFrom: <sip:a@x>;tag=1\r\n"
+            + "To: <sip:b@x>\r\nCall-ID: \(callID)\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n").utf8)
+    }
+
+    @Test func aNewConnectionOnTheSameAddressesStartsAfresh() {
+        let cut = Array("BYE sip:b@x SIP/2.0\r\nCall-ID: old@x\r\nCSeq: 2 BYE\r\n".utf8)  // never finished
+        let fresh = Self.options("new@x")
+        let (seen, counters) = decodeCapture(clientSegments([
+            (100, 0x02, []), (101, 0x18, cut), (101 + UInt32(cut.count), 0x11, []),
+            (9000, 0x02, []), (9001, 0x18, fresh),
+        ]))
+        #expect(seen.map(\.callID) == ["new@x"])
+        #expect(counters.malformedReasons == ["incomplete message at end of stream": 1])
+        // No FIN captured: the new SYN alone ends the old connection.
+        let (again, againCounters) = decodeCapture(clientSegments([
+            (100, 0x02, []), (101, 0x18, cut), (9000, 0x02, []), (9001, 0x18, fresh),
+        ]))
+        #expect(again.map(\.callID) == ["new@x"])
+        #expect(againCounters.malformedReasons == ["incomplete message at end of stream": 1])
+    }
+
+    @Test func webSocketThenPlainSIPOnTheSameAddresses() {
+        let handshake = Array("GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n".utf8)
+        let message = Self.options("ws@x")
+        let frame: [UInt8] = [0x81, 126, UInt8(message.count >> 8), UInt8(message.count & 0xff)] + message
+        let second = Self.options("tcp@x")
+        var sequence: UInt32 = 101
+        var segments: [(UInt32, UInt8, [UInt8])] = [(100, 0x02, [])]
+        for bytes in [handshake, frame] {
+            segments.append((sequence, 0x18, bytes))
+            sequence += UInt32(bytes.count)
+        }
+        segments += [(sequence, 0x11, []), (7000, 0x02, []), (7001, 0x18, second)]
+        let (seen, counters) = decodeCapture(clientSegments(segments))
+        #expect(seen.map(\.callID) == ["ws@x", "tcp@x"])
+        #expect(seen.map(\.transport) == [.ws, .tcp])
+        #expect(counters.malformed == 0)
+    }
+
+    @Test func aFirstSegmentTooShortToTellWaitsForTheRest() throws {
+        let invite = inviteOver(via: "TCP")
+        let (seen, _) = decodeCapture(clientSegments([
+            (100, 0x02, []), (101, 0x18, Array(invite[0..<10])), (111, 0x18, Array(invite[10...])),
+        ]))
+        #expect(seen.map(\.callID) == ["t1@x"])
+
+        let hep = try Fixtures.rawHEPPackets()[0]
+        let (hepSeen, hepCounters) = decodeCapture(clientSegments([
+            (100, 0x02, []), (101, 0x18, Array(hep[0..<3])), (104, 0x18, Array(hep[3...])),
+        ]))
+        #expect(hepSeen.count == 1)
+        #expect(hepCounters.hepByVersion[3] == 1)
+        // Bytes that can start nothing known are still passed over.
+        let (none, noneCounters) = decodeCapture(clientSegments([(100, 0x02, []), (101, 0x18, [0x16, 0x03, 0x01, 0x00])]))
+        #expect(none.isEmpty)
+        #expect(noneCounters.ignored == 2)
+    }
+
+    @Test func hepOverTCPPicksUpAfterALostSegment() throws {
+        let packets = try Fixtures.rawHEPPackets()
+        let stream = packets.flatMap { $0 }
+        let segmentSize = 1460, lostSegment = 10
+        let lost = lostSegment * segmentSize..<(lostSegment + 1) * segmentSize
+        var segments: [(UInt32, UInt8, [UInt8])] = [(999, 0x02, [])]
+        for (i, start) in stride(from: 0, to: stream.count, by: segmentSize).enumerated() where i != lostSegment {
+            segments.append((1000 + UInt32(start), 0x18, Array(stream[start..<min(start + segmentSize, stream.count)])))
+        }
+        // Packets touching the lost bytes are lost with them; every other one comes out.
+        var start = 0, touching = 0
+        for p in packets {
+            if start < lost.upperBound, start + p.count > lost.lowerBound { touching += 1 }
+            start += p.count
+        }
+        let (seen, counters) = decodeCapture(clientSegments(segments))
+        #expect(touching >= 2 && touching <= 5)
+        #expect(seen.count == packets.count - touching)
+        #expect(counters.hepByVersion[3] == packets.count - touching)
+    }
+
+    @Test func nulPaddedHEPPayloadsOnAStreamLoseNothing() {
+        let src = Endpoint(address: .v4(0x0a00_0001), port: 40000), dst = Endpoint(address: .v4(0x0a00_0002), port: 5060)
+        let packets = ["a@x", "b@x", "c@x"].map { id in
+            HEPBuilder.sip(Self.options(id) + [0], from: src, to: dst, time: Timestamp(nanoseconds: 5), ipProtocol: 6)
+        }
+        let decoder = TraceDecoder()
+        #expect(datagrams(packets, decoder: decoder).map(\.callID) == ["a@x", "b@x", "c@x"])
+        #expect(decoder.counters.malformed == 0)
+    }
 }

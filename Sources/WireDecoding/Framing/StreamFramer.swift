@@ -62,13 +62,16 @@ public struct StreamFramer {
             case .hep:
                 guard rest.count >= 6 else { return at }
                 guard rest.hasBytes("HEP3") else {
+                    // Bytes were lost (a TCP gap) or a length lied: go on at the next "HEP3".
                     emit(.garbage("HEP stream out of sync"))
-                    return b.count  // framing lost: the connection's remaining bytes are unusable
+                    at += Self.nextHEPStart(in: rest)
+                    continue
                 }
                 let length = Int(rest.be16(4))
                 guard length >= 6 else {
                     emit(.garbage("HEP3 length below 6"))
-                    return b.count
+                    at += Self.nextHEPStart(in: rest)
+                    continue
                 }
                 guard rest.count >= length else { return at }
                 emit(.hep(rest.slice(0..<length)))
@@ -95,6 +98,18 @@ public struct StreamFramer {
             }
         }
         return at
+    }
+
+    /// How far into `b` the next "HEP3" after its first byte starts; without one, all of `b`
+    /// but a tail that may be the beginning of one, when more bytes follow.
+    private static func nextHEPStart(in b: UnsafeRawBufferPointer) -> Int {
+        var i = 1
+        while let h = b.firstIndex(of: 0x48, from: i) {
+            if b.count - h < 4 { return h }
+            if b.hasBytes("HEP3", at: h) { return h }
+            i = h + 1
+        }
+        return b.count
     }
 
     /// Skips to the next line that starts a SIP message (at least one byte).

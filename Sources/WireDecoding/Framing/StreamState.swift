@@ -1,12 +1,19 @@
 /// What one TCP direction carries, decided from its first bytes, and the framer for it.
 struct StreamState {
-    enum Kind { case sipOrHEP, webSocket }
+    enum Kind {
+        case sipOrHEP, webSocket
+        /// Too few bytes yet to tell (a first segment of "INVITE sip" or "HEP"): kept until
+        /// they do.
+        case undetermined
+    }
 
     enum Piece {
         case sip(UnsafeRawBufferPointer, SIPMessageIndex)
         case hep(UnsafeRawBufferPointer)
         case webSocketMessage(UnsafeRawBufferPointer)
         case garbage(String)
+        /// The bytes so far start no SIP, HEP or WebSocket after all: this state is of no use.
+        case unrecognised
 
         var transport: SIPTransport { .tcp }
     }
@@ -14,6 +21,10 @@ struct StreamState {
     var kind: Kind
     var framer = StreamFramer()
     var webSocket = WebSocketStream()
+    /// The first bytes, while the kind is undetermined.
+    private var start: [UInt8] = []
+    /// When the stream last had bytes (the decoder's clock), to drop the least used first.
+    var lastUse: UInt64 = 0
 
     init(kind: Kind) { self.kind = kind }
 
@@ -27,10 +38,33 @@ struct StreamState {
         return nil
     }
 
-    static func isSurelyOther(_ b: UnsafeRawBufferPointer) -> Bool { !b.isEmpty }
+    /// True when `b`, not yet classified, may still turn out to start SIP, HEP or a WebSocket
+    /// handshake once more bytes come: a first line not yet ended, in printable ASCII, short.
+    static func mayStillStart(_ b: UnsafeRawBufferPointer) -> Bool {
+        guard b.count < 512 else { return false }
+        var i = 0
+        while i < b.count, b[i] == 13 || b[i] == 10 { i += 1 }
+        for k in i..<b.count where !(b[k] >= 0x20 && b[k] < 0x7f) && b[k] != 13 { return false }
+        return true
+    }
+
+    /// Whether a message was cut short here (bytes waiting for the rest of it).
+    var hasPartialMessage: Bool { framer.pendingBytes > 0 || webSocket.hasPartialMessage }
 
     mutating func feed(_ bytes: UnsafeRawBufferPointer, discontinuity: Bool, _ emit: (Piece) -> Void) {
         switch kind {
+        case .undetermined:
+            start.append(contentsOf: bytes)
+            let first = start
+            first.withUnsafeBytes { b in
+                if let known = Self.classify(b) {
+                    kind = known
+                    start = []
+                    feed(b, discontinuity: false, emit)
+                } else if !Self.mayStillStart(b) {
+                    emit(.unrecognised)
+                }
+            }
         case .sipOrHEP:
             framer.append(bytes, discontinuity: discontinuity) { piece in
                 switch piece {

@@ -12,6 +12,9 @@ struct WebSocketStream {
     private var broken = false
     static let maximumMessage = 256 * 1024
 
+    /// Whether bytes of a frame or message are waiting for the rest of it.
+    var hasPartialMessage: Bool { !inHandshake && (!pending.isEmpty || !message.isEmpty) }
+
     mutating func append(_ bytes: UnsafeRawBufferPointer, discontinuity: Bool, _ emit: (Piece) -> Void) {
         // A stream picked up with nothing seen yet (no SYN in the capture) has lost nothing.
         let nothingSeenYet = inHandshake && pending.isEmpty && message.isEmpty

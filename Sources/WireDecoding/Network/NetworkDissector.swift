@@ -9,10 +9,13 @@ public struct NetworkDissector: Sendable {
     var tcp: TCPReassembler
     var sctp: SCTPReassembler
 
-    public init(limits: NetworkLimits = .init()) {
+    /// `reportsConnectionEnds`: also emit, for each TCP direction that ends (its FIN reached,
+    /// a reset, dropped from a full table, replaced by a new connection), a segment with no
+    /// bytes and `endsConnection` set, so that a framer's state for it can go.
+    public init(limits: NetworkLimits = .init(), reportsConnectionEnds: Bool = false) {
         self.limits = limits
         fragments = FragmentReassembler(limits: limits)
-        tcp = TCPReassembler(limits: limits)
+        tcp = TCPReassembler(limits: limits, reportsEnds: reportsConnectionEnds)
         sctp = SCTPReassembler(limits: limits)
     }
 
@@ -39,8 +42,8 @@ public struct NetworkDissector: Sendable {
         for _ in 0..<incompleteMessages { counters.countMalformed("incomplete sctp message") }
     }
 
-    /// TCP directions currently tracked (for diagnostics and tests).
-    public var trackedTCPFlows: Int { tcp.flowCount }
+    /// TCP directions open now (for diagnostics and tests); closed ones are remembered apart.
+    public var trackedTCPFlows: Int { tcp.openFlowCount }
     /// IP datagrams waiting for missing fragments.
     public var pendingFragmentedDatagrams: Int { fragments.pendingCount }
 }

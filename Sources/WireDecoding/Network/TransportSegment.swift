@@ -17,6 +17,9 @@ public struct TransportSegment {
     /// up on, a stream picked up mid-way or restarted by a new SYN). Whoever frames the
     /// stream must drop partial state and resynchronise.
     public var discontinuity: Bool
+    /// TCP only, with no bytes (and only from a dissector asked to report them): this
+    /// direction's connection ended; nothing more of it will come.
+    public var endsConnection = false
     /// Where `payload` starts within the frame when it is a plain slice of it; nil when the
     /// bytes come from a reassembly buffer.
     public var payloadOffsetInFrame: Int?
@@ -50,6 +53,9 @@ public struct NetworkLimits: Sendable {
     public var fragmentTimeoutSeconds: Double = 30
     /// Out-of-order bytes held per TCP direction before the gap in front of them is given up.
     public var maximumTCPBufferedBytes = 1 << 20
+    /// Out-of-order segments held per TCP direction (tiny ones would otherwise be a million
+    /// entries within the byte limit) before the gap in front of them is given up.
+    public var maximumTCPHeldSegments = 4_096
     /// TCP directions tracked at once; the least recently used are dropped beyond this.
     public var maximumTCPFlows = 65_536
     /// Nested tunnels (IP-in-IP, GRE, ERSPAN, VXLAN) followed before a frame is rejected.

@@ -17,7 +17,7 @@ public final class TraceDecoder: @unchecked Sendable {
     // different properties, so the runtime's exclusivity bookkeeping is turned off for them.
     @exclusivity(unchecked) private var ownCounters = DecodeCounters()
     @exclusivity(unchecked) private var networkCounters = DecodeCounters()
-    @exclusivity(unchecked) private var network = NetworkDissector()
+    @exclusivity(unchecked) private var network = NetworkDissector(reportsConnectionEnds: true)
     /// Per TCP direction: what the stream carries, and its framer.
     @exclusivity(unchecked) private var streams: [FlowKey: StreamState] = [:]
     /// SIP inside HEP with a stream transport: sniffers send raw segments, split them per flow.
@@ -27,8 +27,9 @@ public final class TraceDecoder: @unchecked Sendable {
     @exclusivity(unchecked) public var hepV1V2Port: UInt16 = 9060
     /// When set, HEPv3 packets whose auth key differs are dropped and counted.
     @exclusivity(unchecked) public var requiredAuthKey: [UInt8]?
-    /// Stream state kept at most for this many directions; the oldest are dropped.
+    /// Stream state kept at most for this many directions; the least recently used are dropped.
     public static let maximumStreams = 100_000
+    @exclusivity(unchecked) private var streamClock: UInt64 = 0
 
     public init() {}
 
@@ -83,7 +84,7 @@ public final class TraceDecoder: @unchecked Sendable {
         network.finish(counters: &networkCounters) { segment in
             self.handle(segment, inputOffset: nil, emit)
         }
-        for (_, state) in streams where state.framer.pendingBytes > 0 {
+        for (_, state) in streams where state.hasPartialMessage {
             ownCounters.countMalformed("incomplete message at end of stream")
         }
     }
@@ -141,18 +142,27 @@ public final class TraceDecoder: @unchecked Sendable {
 
     private func streamBytes(_ seg: TransportSegment, inputOffset: Int?, _ emit: (DecodedMessage) -> Void) {
         let key = FlowKey(seg.source, seg.destination)
-        if streams[key] == nil {
-            guard let kind = StreamState.classify(seg.payload) else {
-                // Not enough bytes to tell yet, or some other protocol: the latter is ignored.
-                if seg.payload.count >= 16 || StreamState.isSurelyOther(seg.payload) { ownCounters.ignored += 1; return }
-                ownCounters.ignored += 1
-                return
+        if seg.endsConnection {
+            // What the stream kept goes: the next connection on these addresses starts afresh.
+            if let old = streams.removeValue(forKey: key), old.hasPartialMessage {
+                ownCounters.countMalformed("incomplete message at end of stream")
             }
-            if streams.count >= TraceDecoder.maximumStreams { streams.removeAll(keepingCapacity: true) }
+            return
+        }
+        streamClock &+= 1
+        if streams[key] == nil {
+            let kind = StreamState.classify(seg.payload)
+                ?? (StreamState.mayStillStart(seg.payload) ? .undetermined : nil)
+            // Some other protocol, or a stream picked up in the middle of a message: its
+            // segments are looked at again until one starts something known.
+            guard let kind else { ownCounters.ignored += 1; return }
+            if streams.count >= TraceDecoder.maximumStreams { dropLeastUsedStreams() }
             streams[key] = StreamState(kind: kind)
         }
+        streams[key]!.lastUse = streamClock
         let offsetBase = inputOffset
         let payloadStart = seg.payload.baseAddress
+        var unrecognised = false
         streams[key]!.feed(seg.payload, discontinuity: seg.discontinuity) { piece in
             switch piece {
             case .sip(let bytes, let index):
@@ -181,8 +191,22 @@ public final class TraceDecoder: @unchecked Sendable {
                           frameNumber: seg.frameNumber, inputOffset: nil, emit)
             case .garbage(let why):
                 ownCounters.countMalformed(why)
+            case .unrecognised:
+                unrecognised = true
             }
         }
+        if unrecognised {
+            streams[key] = nil
+            ownCounters.ignored += 1
+        }
+    }
+
+    /// Makes room in the stream table by dropping its least recently used eighth: with many
+    /// short connections in a capture, the ones still going are the ones recently used.
+    private func dropLeastUsedStreams() {
+        let victims = streams.sorted { $0.value.lastUse < $1.value.lastUse }
+            .prefix(max(1, TraceDecoder.maximumStreams / 8)).map(\.key)
+        for key in victims { streams[key] = nil }
     }
 
     // MARK: HEP
@@ -224,14 +248,19 @@ public final class TraceDecoder: @unchecked Sendable {
                 emit(message)
                 return
             }
+            // Some senders pad the text with NULs, which are no part of it: on a stream they
+            // would be taken for the start of the flow's next message.
+            var end = payload.count
+            while end > 0, payload[end - 1] == 0 { end -= 1 }
+            let text = payload.slice(0..<end)
             let isStream = transport == .tcp || transport == .tls
             if isStream {
-                hepStreamSIP(payload, message: message, emit)
+                hepStreamSIP(text, message: message, emit)
                 return
             }
             var start = 0
-            while start < payload.count, payload[start] == 13 || payload[start] == 10 { start += 1 }
-            let body = payload.dropping(start)
+            while start < text.count, text[start] == 13 || text[start] == 10 { start += 1 }
+            let body = text.dropping(start)
             switch SIPParser.parse(body) {
             case .message(let index):
                 message.payload = body.slice(0..<index.length)
