@@ -127,6 +127,7 @@ public enum ViewerBenchmark {
         timed("ladder of a call: open", [.enter])
         timed("ladder: move", [.down, .down, .up])
         timed("message: open", [.enter])
+        timed("save dialog: open, through its choices", [.function(2), .right, .right, .right, .escape])
         return report
     }
 

@@ -38,6 +38,27 @@ import TraceViewer
         #expect(p.state.shouldQuit)
     }
 
+    /// The save dialog says how many messages each choice writes: the count of what saving it
+    /// would list, worked out without listing it.
+    @Test func saveDialogCountsWhatEachChoiceSaves() throws {
+        let p = Pilot.kamailio(width: 120, height: 40)
+        p.press(.character("f"))
+        p.type("status:486")
+        p.press(.enter, .character("j"), .enter, .enter, .character("w"))
+        let dialog = try #require(p.state.saveDialog)
+        #expect(dialog.choices.count >= 4)
+        var seen: [String] = []
+        for choice in dialog.choices {
+            let listed = choice.scope.selection(p.model, filter: p.state.filter).messages.count
+            let line = "\(choice.label) (\(listed) message\(listed == 1 ? "" : "s"))"
+            #expect(p.screen.contains(line), "\(line)\n\(p.screen)")
+            seen.append(line)
+            p.press(.right)
+        }
+        #expect(seen.contains("all messages (280 messages)"))
+        #expect(seen.contains("what the filter shows (40 messages)"))
+    }
+
     @Test func movementStaysInRange() {
         let p = Pilot.kamailio()
         p.press(.character("a"))

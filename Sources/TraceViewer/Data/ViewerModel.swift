@@ -37,6 +37,17 @@ public final class ViewerModel {
         self.session = session
     }
 
+    /// The save dialog's count for its choice, kept while the data and the choice stay.
+    private var savedCount: (scope: SaveScope, filter: String?, version: Int, count: Int)?
+
+    /// How many messages saving `scope` would write (see `SaveScope.messageCount`).
+    func messageCount(of scope: SaveScope, filter: TraceFilter?) -> Int {
+        if let c = savedCount, c.version == version, c.scope == scope, c.filter == filter?.expression { return c.count }
+        let n = scope.messageCount(self, filter: filter)
+        savedCount = (scope, filter?.expression, version, n)
+        return n
+    }
+
     /// Folds events from the ingest queue in; true when anything changed.
     @discardableResult
     public func ingest(_ events: [IngestEvent]) -> Bool {

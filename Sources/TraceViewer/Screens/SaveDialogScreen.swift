@@ -4,7 +4,7 @@ import TraceOutput
 enum SaveDialogOverlay {
     static func lines(_ d: SaveDialog, _ model: ViewerModel, _ state: ViewerState) -> [String] {
         let choice = d.choices[d.choice]
-        let count = choice.scope.selection(model, filter: state.filter).messages.count
+        let count = model.messageCount(of: choice.scope, filter: state.filter)
         let what = "\(choice.label) (\(count) message\(count == 1 ? "" : "s"))"
         let arrows = d.choices.count > 1 ? (state.options.glyphs.isASCII ? ("< ", " >") : ("◀ ", " ▶")) : ("", "")
         let format = d.format.map { "\($0.rawValue) (from the extension)" }

@@ -72,6 +72,33 @@ extension SaveDialog {
 }
 
 extension SaveScope {
+    /// How many messages `selection` would name, without listing or ordering them: the save
+    /// dialog shows it at every frame, and ordering all of a big capture's took most of a
+    /// second.
+    func messageCount(_ model: ViewerModel, filter: TraceFilter?) -> Int {
+        let store = model.store
+        func count(_ c: Int32) -> Int { Int(store.calls[Int(c)].messageCount) + store.events(of: c).count }
+        switch self {
+        case .all:
+            return store.groups.reduce(0) { n, group in
+                group.calls.reduce(n + group.events.count) { $0 + Int(store.calls[Int($1)].messageCount) }
+            }
+        case .filtered:
+            guard let filter else { return SaveScope.all.messageCount(model, filter: nil) }
+            return store.calls.indices.reduce(0) { n, i in filter.matches(call: Int32(i), in: store) ? n + count(Int32(i)) : n }
+        case .calls(let calls):
+            return calls.reduce(0) { n, c in c >= 0 && Int(c) < store.calls.count ? n + count(c) : n }
+        case .group(let g):
+            guard g >= 0, g < store.groups.count else { return 0 }
+            let group = store.groups[g]
+            return group.calls.reduce(group.events.count) { $0 + Int(store.calls[Int($1)].messageCount) }
+        case .message(let m):
+            return Int(m) < store.messages.count ? 1 : 0
+        case .messages(let ms):
+            return ms.filter { Int($0) < store.messages.count }.count
+        }
+    }
+
     /// The messages this scope names, in time order.
     public func selection(_ model: ViewerModel, filter: TraceFilter?) -> ExportSelection {
         let store = model.store
