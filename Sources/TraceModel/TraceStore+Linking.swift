@@ -158,10 +158,16 @@ extension TraceStore {
     }
 
     /// Events correlated by a Call-ID that arrived before the call: they wait in a group named by
-    /// that Call-ID; when the call appears they move to it.
+    /// that Call-ID; when the call appears they move to it. When the call's own messages carry
+    /// that correlation id too, the group is the call's and its first call takes them in place.
     private mutating func adoptEarlyEvents(named id: UInt32, into call: Int32) {
-        guard let g = groupByHEPCorrelation[id], groups[Int(g)].calls.isEmpty, !groups[Int(g)].events.isEmpty,
-              g != calls[Int(call)].group else { return }
+        guard let g = groupByHEPCorrelation[id], !groups[Int(g)].events.isEmpty else { return }
+        if g == calls[Int(call)].group {
+            guard groups[Int(g)].calls == [call] else { return }
+            eventsByCall[call, default: []] += groups[Int(g)].events
+            return
+        }
+        guard groups[Int(g)].calls.isEmpty else { return }
         let target = calls[Int(call)].group
         for e in groups[Int(g)].events {
             eventGroups[e] = target

@@ -454,8 +454,11 @@ public struct TraceStore: Sendable {
         let index = Int32(messages.count)
         var group: UInt32
         var callIndex: Int32 = -1
+        // A correlation id that is a call's Call-ID names that call, unless it names a session
+        // of other calls too (then it is the session's); the call's own session may be named
+        // by it (agents that send the Call-ID as every message's correlation id).
         if correlation != 0, let c = linker.callNamed(TraceStore.tokenHash(.callID, strings, correlation)),
-           groupByHEPCorrelation[correlation] == nil || groups[Int(groupByHEPCorrelation[correlation]!)].calls.isEmpty {
+           groupByHEPCorrelation[correlation].map({ groups[Int($0)].calls.isEmpty || $0 == calls[Int(c)].group }) ?? true {
             callIndex = c
             group = calls[Int(c)].group
         } else {
