@@ -137,6 +137,14 @@ public struct GroupStatistics: Sendable {
     }
 }
 
+extension GroupStatistics {
+    /// The figures of just these calls of `store`: a session as a filter shows it.
+    public init(calls: some Sequence<Int32>, in store: TraceStore) {
+        self.init()
+        for c in calls { apply(Contribution(store.calls[Int(c)]), sign: 1) }
+    }
+}
+
 /// Latencies in a log-linear histogram: O(1) to add or remove a value, percentiles within
 /// 0.8% (128 sub-buckets per power of two), exact count and maximum.
 public struct LatencyHistogram: Sendable {

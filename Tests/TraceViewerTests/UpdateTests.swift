@@ -38,6 +38,33 @@ import TraceViewer
         #expect(p.state.shouldQuit)
     }
 
+    /// With a filter, a session's row and its whole ladder (`v`) show what the filter lets
+    /// through, as `print --summary --filter` does: 10 calls of session b, none answered, 10
+    /// failed, 40 messages.
+    @Test func sessionFiguresAndLadderFollowTheFilter() throws {
+        let p = Pilot.kamailio(width: 120, height: 40)
+        p.press(.character("f"))
+        p.type("status:486")
+        p.press(.enter)
+        let row = try #require(p.screen.split(separator: "\n").first { $0.contains("udp-b") })
+        let cells = row.split(separator: " ").filter { !$0.isEmpty && $0 != "│" }
+        #expect(Array(cells.dropFirst().prefix(4)) == ["10", "0", "0", "10"], "\(row)")
+        #expect(cells.contains("40") && !cells.contains("140"), "\(row)")
+        #expect(!p.screen.contains("udp-a"))
+
+        p.press(.character("v"))
+        guard case .ladder(.group(let g)) = p.state.top.kind else {
+            Issue.record("expected a session ladder, got \(p.state.top.kind)")
+            return
+        }
+        let ladder = p.model.ladder(.group(g), mergePorts: false, filter: p.state.filter)
+        #expect(ladder.rows.count == 40)
+        #expect(ladder.callOrdinal.count == 10)
+        // The re-INVITE calls of the same session (from port 5074) are not drawn.
+        #expect(!ladder.columns.contains { $0.hasSuffix(":5074") })
+        #expect(p.model.ladder(.group(g), mergePorts: false, filter: nil).rows.count == 140)
+    }
+
     /// The save dialog says how many messages each choice writes: the count of what saving it
     /// would list, worked out without listing it.
     @Test func saveDialogCountsWhatEachChoiceSaves() throws {

@@ -29,7 +29,9 @@ public struct Ladder: Sendable {
     /// Messages left out past the limit.
     public var omitted: Int
 
-    public init(store s: TraceStore, scope: LadderScope, mergePorts: Bool, limit: Int) {
+    /// `filter`: for a session's ladder, its calls and events the filter shows (the calls of a
+    /// call's ladder are chosen already).
+    public init(store s: TraceStore, scope: LadderScope, mergePorts: Bool, limit: Int, filter: TraceFilter? = nil) {
         var sip: [Int32] = []
         var events: [Int32] = []
         switch scope {
@@ -40,8 +42,8 @@ public struct Ladder: Sendable {
             }
         case .group(let g):
             if g < s.groups.count {
-                for c in s.groups[g].calls { sip += s.messages(of: c) }
-                events = s.groups[g].events
+                for c in s.groups[g].calls where filter?.matches(call: c, in: s) ?? true { sip += s.messages(of: c) }
+                events = s.groups[g].events.filter { filter?.matches(message: $0, in: s) ?? true }
             }
         }
         var all = s.ordered(sip + events)

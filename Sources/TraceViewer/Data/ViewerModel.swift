@@ -161,7 +161,7 @@ public final class ViewerModel {
 
     // MARK: groups
 
-    private var groupCache: (version: Int, filter: String?, rows: [Int])?
+    private var groupCache: (version: Int, filter: String?, rows: [Int], figures: [Int: GroupFigures])?
 
     /// Correlation groups in order of first message, the uncorrelated bucket last; with a
     /// filter, only groups with a matching call or event.
@@ -172,14 +172,34 @@ public final class ViewerModel {
         let bucket = rows.filter { s.groups[$0].source == .none }
         rows.removeAll { s.groups[$0].source == .none }
         rows += bucket
+        var figures: [Int: GroupFigures] = [:]
         if let filter {
             rows = rows.filter { g in
-                s.groups[g].calls.contains { filter.matches(call: $0, in: s) }
-                    || s.groups[g].events.contains { filter.matches(message: $0, in: s) }
+                let calls = s.groups[g].calls.filter { filter.matches(call: $0, in: s) }
+                let events = s.groups[g].events.lazy.filter { filter.matches(message: $0, in: s) }.count
+                guard !calls.isEmpty || events > 0 else { return false }
+                figures[g] = GroupFigures(statistics: GroupStatistics(calls: calls, in: s),
+                                          messages: calls.reduce(events) { $0 + Int(s.calls[Int($1)].messageCount) })
+                return true
             }
         }
-        groupCache = (version, filter?.expression, rows)
+        groupCache = (version, filter?.expression, rows, figures)
         return rows
+    }
+
+    /// A session's figures as the sessions screen shows them: those of the calls (and
+    /// events) the filter shows, or with no filter the whole session's (calls the memory
+    /// budget dropped included).
+    public struct GroupFigures {
+        public var statistics: GroupStatistics
+        public var messages: Int
+    }
+
+    public func groupFigures(_ g: Int, filter: TraceFilter?) -> GroupFigures {
+        let group = store.groups[g]
+        guard filter != nil else { return GroupFigures(statistics: group.statistics, messages: group.sessionMessageCount) }
+        _ = groupRows(filter: filter)  // works the figures out, when the data or the filter changed
+        return groupCache?.figures[g] ?? GroupFigures(statistics: GroupStatistics(), messages: 0)
     }
 
     /// "tb-20261127T015517Z-udp-a", or "(uncorrelated)".
@@ -352,15 +372,17 @@ public final class ViewerModel {
 
     // MARK: ladders
 
-    private var ladderCache: (version: Int, scope: LadderScope, merge: Bool, ladder: Ladder)?
+    private var ladderCache: (version: Int, scope: LadderScope, merge: Bool, filter: String?, ladder: Ladder)?
     /// A ladder of a whole group stops here (the first messages by time); a call list is the
     /// way into the rest.
     public static let ladderLimit = 50_000
 
-    public func ladder(_ scope: LadderScope, mergePorts: Bool) -> Ladder {
-        if let c = ladderCache, c.version == version, c.scope == scope, c.merge == mergePorts { return c.ladder }
-        let l = Ladder(store: store, scope: scope, mergePorts: mergePorts, limit: ViewerModel.ladderLimit)
-        ladderCache = (version, scope, mergePorts, l)
+    /// The ladder of `scope`; a whole session's shows only what `filter` lets through.
+    public func ladder(_ scope: LadderScope, mergePorts: Bool, filter: TraceFilter?) -> Ladder {
+        let shown = filter?.expression
+        if let c = ladderCache, c.version == version, c.scope == scope, c.merge == mergePorts, c.filter == shown { return c.ladder }
+        let l = Ladder(store: store, scope: scope, mergePorts: mergePorts, limit: ViewerModel.ladderLimit, filter: filter)
+        ladderCache = (version, scope, mergePorts, shown, l)
         return l
     }
 

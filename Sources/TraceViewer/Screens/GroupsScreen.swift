@@ -7,14 +7,14 @@ enum GroupsScreen {
     struct Largest {
         var calls = 0, active = 0, answered = 0, failed = 0, messages = 0
 
-        init(_ rows: [Int], _ store: TraceStore) {
+        init(_ rows: [Int], _ figures: (Int) -> ViewerModel.GroupFigures) {
             for gi in rows {
-                let group = store.groups[gi]
-                calls = max(calls, group.statistics.calls)
-                active = max(active, group.statistics.active)
-                answered = max(answered, group.statistics.answered)
-                failed = max(failed, group.statistics.failed)
-                messages = max(messages, group.sessionMessageCount)
+                let f = figures(gi)
+                calls = max(calls, f.statistics.calls)
+                active = max(active, f.statistics.active)
+                answered = max(answered, f.statistics.answered)
+                failed = max(failed, f.statistics.failed)
+                messages = max(messages, f.messages)
             }
         }
     }
@@ -43,7 +43,8 @@ enum GroupsScreen {
         let g = state.options.glyphs
         let rows = model.groupRows(filter: state.filter)
         let nameWidth = rows.prefix(200).map { CellWidth.of(model.groupName($0)) }.max() ?? 14
-        let cols = columns(nameWidth: nameWidth, largest: Largest(rows, s))
+        let figures = { model.groupFigures($0, filter: state.filter) }
+        let cols = columns(nameWidth: nameWidth, largest: Largest(rows, figures))
         let fitted = TableLayout.fit(cols, width: state.width - 1)
         Renderer.drawHeader(&grid, cols, fitted, y: area.y, x: 1, glyphs: g)
         let bodyHeight = area.height - 1
@@ -58,15 +59,17 @@ enum GroupsScreen {
             let y = area.y + 1 + i - top
             let gi = rows[i]
             let group = s.groups[gi]
-            let st = group.statistics
+            let shown = figures(gi)
+            let st = shown.statistics
             let span = s.span(of: group)
             let p50 = st.postDialDelay.percentile(0.5), p95 = st.postDialDelay.percentile(0.95)
             let rate = model.liveRate(group: gi) ?? s.rate(of: group)
             let values = [
-                // Session figures: calls and messages the memory budget dropped still count.
+                // Session figures: calls and messages the memory budget dropped still count,
+                // unless a filter says which are shown.
                 model.groupName(gi), Format.count(st.calls), Format.count(st.active), Format.count(st.answered),
                 Format.count(st.failed), Format.percent(st.answerSeizureRatio),
-                p50 == nil ? "-" : "\(Format.millis(p50))/\(Format.millis(p95))", Format.count(group.sessionMessageCount),
+                p50 == nil ? "-" : "\(Format.millis(p50))/\(Format.millis(p95))", Format.count(shown.messages),
                 Format.clockSeconds(span.first), Format.clockSeconds(span.last), Format.rate(rate),
             ]
             let isBucket = group.source == .none

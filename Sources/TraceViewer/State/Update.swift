@@ -135,7 +135,7 @@ public enum Update {
         case .colourMode:
             guard case .ladder(let scope) = state.top.kind else { return }
             let current = state.options.colourByTransaction
-                ?? (model.ladder(scope, mergePorts: state.options.mergePorts).callOrdinal.count <= 1)
+                ?? (model.ladder(scope, mergePorts: state.options.mergePorts, filter: state.filter).callOrdinal.count <= 1)
             state.options.colourByTransaction = !current
             state.notice = !current ? "colours per transaction" : "colours per call"
         }
