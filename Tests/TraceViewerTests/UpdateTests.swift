@@ -65,6 +65,24 @@ import TraceViewer
         #expect(p.model.ladder(.group(g), mergePorts: false, filter: nil).rows.count == 140)
     }
 
+    /// At 80 columns: the State column shows the final status of calls that failed, and a sort
+    /// by a column too wide to show is named at the header's end.
+    @Test func failedStatesAndHiddenSortColumnsAreReadableAt80Columns() throws {
+        let url = try Scenarios.write(Scenarios.callStates())
+        let p = Pilot(paths: [url.path], width: 80, height: 24)
+        p.press(.character("a"))
+        for text in ["rejected 403", "failed 503", "diverted 302"] {
+            #expect(p.screen.contains(text), "\(text)\n\(p.screen)")
+        }
+        let header = { p.screen.split(separator: "\n")[1] }
+        #expect(!header().contains(" by "))
+        // Start, From, To, Method, Msgs, State, PDD, Duration, then src → dst: not on screen here.
+        for _ in 0..<8 { p.press(.character("s")) }
+        #expect(header().hasSuffix("by Src → Dst▲"), "\(header())")
+        p.press(.character("S"))
+        #expect(header().hasSuffix("by Src → Dst▼"), "\(header())")
+    }
+
     /// The save dialog says how many messages each choice writes: the count of what saving it
     /// would list, worked out without listing it.
     @Test func saveDialogCountsWhatEachChoiceSaves() throws {

@@ -39,20 +39,24 @@ enum CallsScreen {
         let g = state.options.glyphs
         var cols = columns
         cols[8].title = "Src \(g.rightwards) Dst"
+        let rows = model.callRows(scope: scope, sort: screen.sort, descending: screen.descending, filter: state.filter)
+        let bodyHeight = area.height - 1
+        let cursor = screen.cursor.flatMap { id in rows.firstIndex { $0.call == Int32(id) } } ?? 0
+        let top = ListGeometry.top(count: rows.count, cursorIndex: cursor, anchor: screen.anchor, height: bodyHeight)
+        let shown = top..<min(rows.count, top + bodyHeight)
+        // "rejected 486", "cancelled 487": the State column is as wide as the rows on screen
+        // need, so that the status telling one failed call from another is not cut.
+        cols[5].width = shown.reduce(cols[5].width) { max($0, CellWidth.of(stateText(s.calls[Int(rows[$1].call)]))) }
         // Column 0 of the screen shows the selection mark.
         let fitted = TableLayout.fit(cols, width: state.width - 2)
         Renderer.drawHeader(&grid, cols, fitted, y: area.y, x: 2, glyphs: g, sortedBy: sortColumn(screen.sort),
                             descending: screen.descending)
-        let rows = model.callRows(scope: scope, sort: screen.sort, descending: screen.descending, filter: state.filter)
-        let bodyHeight = area.height - 1
         if rows.isEmpty {
             grid.put(state.filter != nil ? "no call matches the filter" : "no calls yet", x: 2, y: area.y + 2, role: .dim)
             return
         }
-        let cursor = screen.cursor.flatMap { id in rows.firstIndex { $0.call == Int32(id) } } ?? 0
-        let top = ListGeometry.top(count: rows.count, cursorIndex: cursor, anchor: screen.anchor, height: bodyHeight)
         func text(_ id: UInt32) -> String { id == 0 ? "" : SafeText.line(s.strings.string(id)) }
-        for i in top..<min(rows.count, top + bodyHeight) {
+        for i in shown {
             let y = area.y + 1 + i - top
             let row = rows[i]
             let c = s.calls[Int(row.call)]
@@ -67,11 +71,9 @@ enum CallsScreen {
                 let r = s.messages[Int(c.firstMessage)]
                 route = "\(s.endpoints[r.source].description) \(g.rightwards) \(s.endpoints[r.destination].description)"
             }
-            var stateText = c.state.name
-            if c.finalStatus != 0, !c.state.isActive, c.state != .completed { stateText += " \(c.finalStatus)" }
             let values = [
                 Format.clockMillis(c.firstTime), from, text(c.toUser), c.kindKnown ? c.kind.name : "-",
-                String(c.messageCount), stateText, Format.millis(c.postDialDelay), Format.duration(c.duration), route,
+                String(c.messageCount), stateText(c), Format.millis(c.postDialDelay), Format.duration(c.duration), route,
                 callID,
             ]
             let stateRole: ColorRole = c.state.isActive ? .provisional : c.state.isFailure ? .clientError
@@ -83,5 +85,10 @@ enum CallsScreen {
             if screen.marked.contains(row.call) { grid.put(g.mark, x: 0, y: y, role: .marked, attributes: .bold) }
             if i == cursor { grid.paint(y: y, adding: .reverse) }
         }
+    }
+
+    /// "in call", "busy 486": the state, with the final status of a call that did not complete.
+    static func stateText(_ c: Call) -> String {
+        c.finalStatus != 0 && !c.state.isActive && c.state != .completed ? "\(c.state.name) \(c.finalStatus)" : c.state.name
     }
 }

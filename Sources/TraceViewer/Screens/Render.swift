@@ -179,11 +179,19 @@ public enum Renderer {
     static func drawHeader(_ grid: inout CellGrid, _ columns: [TableColumn], _ fitted: [FittedColumn], y: Int,
                            x: Int = 0, glyphs: Glyphs, sortedBy: Int? = nil, descending: Bool = false) {
         grid.fill(y: y, role: .header)
+        let arrow = glyphs.isASCII ? (descending ? "v" : "^") : (descending ? "▼" : "▲")
         for f in fitted {
             var title = columns[f.index].title
-            if sortedBy == f.index { title += descending ? "▼" : "▲" }
-            if glyphs.isASCII { title = String(title.map { $0 == "▲" ? "^" : $0 == "▼" ? "v" : $0 }) }
+            if sortedBy == f.index {
+                // The arrow stays when the title is cut: it says which column orders the rows.
+                title = CellWidth.truncate(title, to: max(0, f.width - 1), ellipsis: "") + arrow
+            }
             grid.putCell(title, column: f, y: y, originX: x, glyphs: glyphs, role: .header, attributes: .bold)
+        }
+        if let sortedBy, sortedBy < columns.count, !fitted.contains(where: { $0.index == sortedBy }) {
+            // Sorted by a column too wide for the screen: said at the header's end instead.
+            let note = " by \(columns[sortedBy].title)\(arrow)"
+            grid.put(note, x: max(x, grid.width - CellWidth.of(note)), y: y, role: .header, attributes: .bold)
         }
     }
 }
