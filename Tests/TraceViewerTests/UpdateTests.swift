@@ -83,6 +83,28 @@ import TraceViewer
         #expect(header().hasSuffix("by Src → Dst▼"), "\(header())")
     }
 
+    /// The default listeners at 80 columns: the status line keeps what was dropped, the memory
+    /// and "live" in view, each listener said shorter.
+    @Test func statusLineKeepsItsTotalsAt80Columns() {
+        let model = ViewerModel(session: TraceSession())
+        model.clock = { 0 }
+        _ = model.addSource(name: "udp://127.0.0.1:9060", kind: .listener)
+        _ = model.addSource(name: "tcp://127.0.0.1:9060", kind: .listener)
+        var state = ViewerState(width: 80, height: 24)
+        Update.update(&state, .dataChanged, model: model)
+        let status = String(Renderer.render(state, model: model).text.split(separator: "\n").last ?? "")
+        #expect(status.contains("udp:9060 0 rx 0/s"), "\(status)")
+        #expect(status.contains("tcp:9060 0 rx 0/s"), "\(status)")
+        #expect(status.contains("dropped 0"), "\(status)")
+        #expect(status.contains("mem "), "\(status)")
+        #expect(status.trimmingCharacters(in: .whitespaces).hasSuffix("live"), "\(status)")
+        // Wide enough, each listener is said in full.
+        state = ViewerState(width: 160, height: 24)
+        Update.update(&state, .dataChanged, model: model)
+        let wide = String(Renderer.render(state, model: model).text.split(separator: "\n").last ?? "")
+        #expect(wide.contains("udp://127.0.0.1:9060: 0 rx 0/s, 0 malformed"), "\(wide)")
+    }
+
     /// The save dialog says how many messages each choice writes: the count of what saving it
     /// would list, worked out without listing it.
     @Test func saveDialogCountsWhatEachChoiceSaves() throws {

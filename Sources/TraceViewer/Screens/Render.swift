@@ -139,40 +139,55 @@ public enum Renderer {
         let g = state.options.glyphs
         grid.fill(y: y, role: .statusBar)
         let session = model.session
-        var parts: [String] = []
-        for src in session.sources {
-            // Files by their name alone; listeners by their whole URL.
-            let shown = src.kind == .file ? (src.name.split(separator: "/").last.map(String.init) ?? src.name) : src.name
-            let name = SafeText.line(shown)
-            var text = "\(name): \(Format.count(src.counters.packets)) rx"
-            // Listeners: the receive rate, and whatever they had to drop (full queue, wrong key...).
-            if src.kind == .listener { text += " \(Format.count(Int(src.rate.rounded())))/s" }
-            text += ", \(Format.count(src.counters.malformed)) malformed"
-            if src.counters.dropped > 0 { text += ", \(Format.count(src.counters.dropped)) dropped" }
-            if let f = src.failure { text = "\(name): " + SafeText.line(f) }
-            parts.append(text)
-        }
-        if parts.isEmpty { parts.append("no source") }
+        let separator = " \(g.separator) "
+        // The totals always show; the sources take what room is left, in a shorter form if need
+        // be, cut last.
+        var totals: [String] = []
         let listenerDrops = session.sources.reduce(0) { $0 + $1.counters.dropped }
-        parts.append("dropped \(Format.count(model.store.counters.evictedMessages + listenerDrops))")
-        parts.append("mem \(Format.bytes(model.store.memoryInUse))")
+        totals.append("dropped \(Format.count(model.store.counters.evictedMessages + listenerDrops))")
+        totals.append("mem \(Format.bytes(model.store.memoryInUse))")
         // An eviction being rebuilt aside, or what came in meanwhile not all in yet: new data
         // shows up once it is done.
-        if model.hasHeldWork { parts.append("freeing memory") }
-        var line = " " + parts.joined(separator: " \(g.separator) ")
+        if model.hasHeldWork { totals.append("freeing memory") }
         // A bar for files still loading; "live" for sources that keep delivering.
+        var progress: String?
         if let loading = session.sources.first(where: { $0.kind == .file && !$0.finished }), let p = loading.progress {
             let barWidth = 12
             let full = Int((p * Double(barWidth)).rounded(.down))
             let bar = String(repeating: g.progressFull, count: full) + String(repeating: g.progressEmpty, count: barWidth - full)
-            let progress = " loading \(Format.fixed(p * 100, 0))% \(bar) "
-            let room = state.width - CellWidth.of(progress)
-            grid.put(CellWidth.truncate(line, to: max(0, room), ellipsis: g.ellipsis), x: 0, y: y, role: .statusBar)
-            grid.put(progress, x: max(0, room), y: y, role: .progress, attributes: .bold)
-            return
+            progress = " loading \(Format.fixed(p * 100, 0))% \(bar) "
+        } else if session.sources.contains(where: { $0.kind == .listener && !$0.finished }) {
+            totals.append("live")
         }
-        if session.sources.contains(where: { $0.kind == .listener && !$0.finished }) { line += " \(g.separator) live" }
-        grid.put(CellWidth.truncate(line, to: state.width, ellipsis: g.ellipsis), x: 0, y: y, role: .statusBar)
+        let end = separator + totals.joined(separator: separator)
+        let room = max(0, state.width - CellWidth.of(progress ?? "") - CellWidth.of(end) - 1)
+        var sources = session.sources.map { sourceStatus($0, short: false) }.joined(separator: separator)
+        if CellWidth.of(sources) > room { sources = session.sources.map { sourceStatus($0, short: true) }.joined(separator: separator) }
+        if session.sources.isEmpty { sources = "no source" }
+        let line = " " + CellWidth.truncate(sources, to: room, ellipsis: g.ellipsis) + end
+        let lineRoom = state.width - CellWidth.of(progress ?? "")
+        grid.put(CellWidth.truncate(line, to: max(0, lineRoom), ellipsis: g.ellipsis), x: 0, y: y, role: .statusBar)
+        if let progress { grid.put(progress, x: max(0, lineRoom), y: y, role: .progress, attributes: .bold) }
+    }
+
+    /// One source in the status line: "capture.pcap: 280 rx, 0 malformed", a listener with its
+    /// receive rate and what it dropped (full queue, wrong key...). `short`: "udp:9060 280 rx",
+    /// and the problems only when there are any.
+    static func sourceStatus(_ src: TraceSession.Source, short: Bool) -> String {
+        var shown = src.name
+        if src.kind == .file {
+            shown = src.name.split(separator: "/").last.map(String.init) ?? src.name
+        } else if short, let scheme = src.name.range(of: "://"), let colon = src.name.lastIndex(of: ":"), colon > scheme.upperBound {
+            // "udp://127.0.0.1:9060" as "udp:9060".
+            shown = String(src.name[..<scheme.lowerBound]) + String(src.name[colon...]).prefix { $0 != "?" }
+        }
+        let name = SafeText.line(shown)
+        if let f = src.failure { return "\(name): " + SafeText.line(f) }
+        var text = short ? "\(name) \(Format.count(src.counters.packets)) rx" : "\(name): \(Format.count(src.counters.packets)) rx"
+        if src.kind == .listener { text += " \(Format.count(Int(src.rate.rounded())))/s" }
+        if !short || src.counters.malformed > 0 { text += ", \(Format.count(src.counters.malformed)) malformed" }
+        if src.counters.dropped > 0 { text += ", \(Format.count(src.counters.dropped)) dropped" }
+        return text
     }
 
     /// Column titles on the first row of a list.
