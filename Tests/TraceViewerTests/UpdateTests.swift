@@ -105,6 +105,25 @@ import TraceViewer
         #expect(wide.contains("udp://127.0.0.1:9060: 0 rx 0/s, 0 malformed"), "\(wide)")
     }
 
+    /// A file name longer than the save dialog keeps its end in view (where one types), and an
+    /// error longer than a line is wrapped, not cut.
+    @Test func saveDialogShowsTheEndOfALongNameAndAllOfAnError() {
+        let p = Pilot.kamailio()
+        p.press(.character("w"), .control("u"))
+        let name = "/tmp/" + String(repeating: "a-very-long-directory-name/", count: 4) + "calls.ladder"
+        p.type(name)
+        let fileLine = p.screen.split(separator: "\n").first { $0.contains("File:") } ?? ""
+        #expect(fileLine.contains("File:   …"), "\(fileLine)")
+        #expect(fileLine.contains("directory-name/calls.ladder"), "\(fileLine)")
+        p.press(.enter)  // no known extension
+        let error = p.state.saveDialog?.error ?? ""
+        #expect(error.count > 60)
+        // Every word of the error is on screen, over more than one line.
+        let screen = p.screen
+        for word in error.split(separator: " ") { #expect(screen.contains(word), "\(word)\n\(screen)") }
+        #expect(screen.split(separator: "\n").filter { $0.contains("! ") || $0.contains(".html") }.count >= 1)
+    }
+
     /// The save dialog says how many messages each choice writes: the count of what saving it
     /// would list, worked out without listing it.
     @Test func saveDialogCountsWhatEachChoiceSaves() throws {

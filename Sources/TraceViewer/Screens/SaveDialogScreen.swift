@@ -23,8 +23,19 @@ enum SaveDialogOverlay {
 
     static func draw(_ grid: inout CellGrid, _ state: ViewerState, _ d: SaveDialog, _ model: ViewerModel) {
         let g = state.options.glyphs
-        let text = lines(d, model, state)
-        let w = min(state.width - 2, max(60, (text.map { CellWidth.of($0) }.max() ?? 40) + 4))
+        let raw = lines(d, model, state)
+        let w = min(state.width - 2, max(60, (raw.map { CellWidth.of($0) }.max() ?? 40) + 4))
+        let inner = max(8, w - 4)
+        var text: [String] = []
+        for line in raw {
+            if line.hasPrefix("File:") {
+                text.append(fittedFileLine(line, width: inner - 1, ellipsis: g.ellipsis))
+            } else if line.hasPrefix("! ") {
+                text += wrapped(line, width: inner)  // the reason a save failed comes whole
+            } else {
+                text.append(line)
+            }
+        }
         let h = min(state.height - 2, text.count + 2)
         let x = max(0, (state.width - w) / 2), y = max(0, (state.height - h) / 2)
         grid.drawBox(x: x, y: y, width: w, height: h, glyphs: g)
@@ -35,5 +46,41 @@ enum SaveDialogOverlay {
             let end = grid.put(line, x: x + 2, y: y + i, limit: x + w - 1, role: role, attributes: i == 1 ? .bold : [])
             if line.hasPrefix("File:") { grid.put(" ", x: min(end, x + w - 2), y: y + i, role: .prompt, attributes: .reverse) }
         }
+    }
+
+    /// The file name's line within `width` cells: a name too long keeps its end, where the
+    /// user types, after an ellipsis.
+    static func fittedFileLine(_ line: String, width: Int, ellipsis: String) -> String {
+        guard CellWidth.of(line) > width else { return line }
+        let label = "File:   "
+        var name = Substring(line.dropFirst(label.count))
+        let room = max(1, width - CellWidth.of(label) - CellWidth.of(ellipsis))
+        while CellWidth.of(String(name)) > room, !name.isEmpty { name = name.dropFirst() }
+        return label + ellipsis + name
+    }
+
+    /// `line` cut into lines of at most `width` cells, at spaces where it can be; the lines
+    /// after the first are indented under its text.
+    static func wrapped(_ line: String, width: Int) -> [String] {
+        var out: [String] = []
+        var rest = Substring(line)
+        var indent = ""
+        while CellWidth.of(indent + rest) > width {
+            let room = max(1, width - indent.count)
+            var cut = rest.startIndex, taken = 0
+            for i in rest.indices {
+                let w = CellWidth.of(String(rest[i]))
+                if taken + w > room { break }
+                taken += w
+                cut = rest.index(after: i)
+            }
+            if let space = rest[..<cut].lastIndex(of: " "), space > rest.startIndex { cut = rest.index(after: space) }
+            guard cut > rest.startIndex else { break }
+            out.append(indent + rest[..<cut])
+            rest = rest[cut...]
+            indent = "  "
+        }
+        out.append(indent + rest)
+        return out
     }
 }
