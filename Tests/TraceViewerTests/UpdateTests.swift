@@ -124,6 +124,30 @@ import TraceViewer
         #expect(screen.split(separator: "\n").filter { $0.contains("! ") || $0.contains(".html") }.count >= 1)
     }
 
+    /// Right and left scroll both sides of a diff, so that the end of a long Via can be read.
+    @Test func diffScrollsSideways() throws {
+        let p = Pilot.kamailio()
+        p.press(.down, .enter, .enter)
+        p.type("/INVITE 1 INVITE")
+        p.press(.enter, .character(" "))
+        p.type("/INVITE 2 INVITE")
+        p.press(.enter, .character(" "), .character("d"))
+        guard case .diff = p.state.top.kind else {
+            Issue.record("expected a diff, got \(p.state.top.kind)")
+            return
+        }
+        func viaLine() -> String { String(p.screen.split(separator: "\n").first { $0.contains("Via:") || $0.contains("branch") } ?? "") }
+        #expect(viaLine().contains("Via: SIP/2.0/UDP"))
+        #expect(!viaLine().contains("rport"))
+        for _ in 0..<4 { p.press(.right) }
+        #expect(p.state.top.column == 32)
+        #expect(!viaLine().contains("Via: SIP/2.0/UDP"), "\(viaLine())")
+        #expect(viaLine().contains("branch=z9hG4bK"), "\(viaLine())")
+        for _ in 0..<5 { p.press(.left) }
+        #expect(p.state.top.column == 0)
+        #expect(viaLine().contains("Via: SIP/2.0/UDP"))
+    }
+
     /// The save dialog says how many messages each choice writes: the count of what saving it
     /// would list, worked out without listing it.
     @Test func saveDialogCountsWhatEachChoiceSaves() throws {

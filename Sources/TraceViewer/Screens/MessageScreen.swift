@@ -75,13 +75,28 @@ enum DiffScreen {
             }
             let marker = row.kind == .same ? " " : g.mark
             grid.put(row.kind == .same ? " " : marker, x: 0, y: y, role: leftRole)
-            grid.put(CellWidth.truncate(row.left ?? "", to: half - 1, ellipsis: g.ellipsis), x: 1, y: y, role: leftRole,
+            // Left and right scroll both sides together, so that long lines (a Via's branch, a
+            // tag) can be read to their end.
+            let left = shifted(row.left ?? "", by: screen.column), right = shifted(row.right ?? "", by: screen.column)
+            grid.put(CellWidth.truncate(left, to: half - 1, ellipsis: g.ellipsis), x: 1, y: y, role: leftRole,
                      attributes: row.kind == .same ? [] : .bold)
             grid.put(g.vertical, x: half, y: y, role: .dim)
-            grid.put(CellWidth.truncate(row.right ?? "", to: state.width - half - 2, ellipsis: g.ellipsis), x: half + 2, y: y,
+            grid.put(CellWidth.truncate(right, to: state.width - half - 2, ellipsis: g.ellipsis), x: half + 2, y: y,
                      role: rightRole, attributes: row.kind == .same ? [] : .bold)
         }
     }
+}
+
+/// `text` without its first `column` cells.
+private func shifted(_ text: String, by column: Int) -> String {
+    guard column > 0 else { return text }
+    var skipped = 0
+    var rest = Substring(text)
+    while skipped < column, let c = rest.first {
+        skipped += CellWidth.of(String(c))
+        rest = rest.dropFirst()
+    }
+    return String(rest)
 }
 
 /// Every key, drawn over the screen from the key map.

@@ -76,7 +76,7 @@ public enum Update {
             let step = action == .left ? -1 : 1
             switch state.top.kind {
             case .ladder: state.top.column = max(0, state.top.column + step)
-            case .message: state.top.column = max(0, state.top.column + step * 8)
+            case .message, .diff: state.top.column = max(0, state.top.column + step * 8)
             default: break
             }
         case .open: open(&state, model)
