@@ -39,10 +39,16 @@ public enum Renderer {
         case .groups:
             let n = model.groupRows(filter: state.filter).count
             return "Test sessions (\(n))"
-        case .calls(.all):
-            return "All calls"
-        case .calls(.group(let g)):
-            return "Calls of " + model.groupName(g)
+        case .calls(let scope):
+            // How many calls are listed, and with a filter, of how many.
+            let shown = model.callRows(scope: scope, sort: screen.sort, descending: screen.descending, filter: state.filter).count
+            var name = "All calls"
+            var total = s.calls.count
+            if case .group(let g) = scope {
+                name = "Calls of " + model.groupName(g)
+                total = g < s.groups.count ? s.groups[g].calls.count : 0
+            }
+            return name + (state.filter == nil ? " (\(Format.count(shown)))" : " (\(Format.count(shown)) of \(Format.count(total)))")
         case .ladder(.group(let g)):
             return "Ladder of " + model.groupName(g)
         case .ladder(.calls(let calls)):
