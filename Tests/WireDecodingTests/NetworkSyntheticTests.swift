@@ -291,6 +291,8 @@ import Testing
             frame(data(4, flags: 0, P.bytes("re"))),
             frame(data(5, flags: 1, P.bytes("e"))),
             frame(sack),
+            frame(data(2, flags: 3, P.bytes("two!"))),  // sent again
+            frame(data(4, flags: 0, P.bytes("re"))),
             frame(data(9, flags: 1, P.bytes("orphan end"))),
             frame([0, 3, 0, 2]),
             frame([0, 3, 0, 200]),
@@ -298,9 +300,23 @@ import Testing
         #expect(run.segments.map(\.text) == ["one", "two!", "three"])
         #expect(run.segments.map(\.frameNumber) == [1, 1, 4])
         #expect(run.segments.map(\.payloadOffsetInFrame) == [34 + 12 + 16 + 16, 34 + 12 + 16 + 20 + 16, nil])
-        #expect(run.counters.ignored == 1)
+        #expect(run.counters.ignored == 3)
         #expect(run.counters.malformedReasons == [
             "incomplete sctp message": 1, "bad sctp chunk length": 1, "truncated sctp chunk": 1,
         ])
+    }
+
+    /// Which TSNs count as seen: the highest, and up to 64 below it, across wrap-around.
+    @Test func sctpRetransmissionsAreToldByTSN() {
+        var r = SCTPReassembler(limits: NetworkLimits())
+        let a = FlowKey(Endpoint(address: .v4(1), port: 1), Endpoint(address: .v4(2), port: 2))
+        let b = FlowKey(Endpoint(address: .v4(2), port: 2), Endpoint(address: .v4(1), port: 1))
+        let first: [UInt32] = [0xFFFF_FFF0, 0xFFFF_FFF2, 0xFFFF_FFF1, 3, 0xFFFF_FFF5]
+        #expect(first.map { r.isRepeat(a, tsn: $0) } == [false, false, false, false, false])
+        #expect(first.map { r.isRepeat(a, tsn: $0) } == [true, true, true, true, true])
+        #expect(r.isRepeat(b, tsn: 3) == false)  // the other direction counts apart
+        #expect(r.isRepeat(a, tsn: 3 &+ 64) == false)
+        #expect(r.isRepeat(a, tsn: 3) == true)  // 64 below the highest: still remembered
+        #expect(r.isRepeat(a, tsn: 0xFFFF_FFF5) == false)  // further back: let through
     }
 }

@@ -1,5 +1,6 @@
 /// Rebuilds user messages that the sender split over several DATA chunks (B/E flags),
-/// per association direction and stream, by consecutive TSNs.
+/// per association direction and stream, by consecutive TSNs; and tells DATA chunks sent again
+/// (a retransmission carries the TSN it had) from new ones.
 struct SCTPReassembler {
     struct Key: Hashable {
         var source: Endpoint
@@ -13,6 +14,9 @@ struct SCTPReassembler {
     }
 
     private var partials: [Key: Partial] = [:]
+    /// Per direction: the highest TSN seen, and a bit for each of the 64 below it (bit k:
+    /// highest - k - 1) that was seen too.
+    private var seenTSNs: [FlowKey: (highest: UInt32, below: UInt64)] = [:]
     let maximumBytes: Int
     let maximumPartials: Int
 
@@ -50,7 +54,34 @@ struct SCTPReassembler {
         return .pending
     }
 
+    /// True when a DATA chunk with this TSN was seen before in this direction: a retransmission,
+    /// which carries nothing new. TSNs more than 64 behind the highest are let through.
+    mutating func isRepeat(_ direction: FlowKey, tsn: UInt32) -> Bool {
+        guard var w = seenTSNs[direction] else {
+            if seenTSNs.count >= maximumPartials * 4 { seenTSNs.removeAll() }
+            seenTSNs[direction] = (tsn, 0)
+            return false
+        }
+        let ahead = Int(Int32(bitPattern: tsn &- w.highest))
+        if ahead > 0 {
+            // The old highest becomes bit ahead - 1; older bits move up with it.
+            w.below = ahead >= 64 ? (ahead == 64 ? 1 << 63 : 0) : (w.below << UInt64(ahead)) | (1 << UInt64(ahead - 1))
+            w.highest = tsn
+            seenTSNs[direction] = w
+            return false
+        }
+        guard ahead < 0 else { return true }
+        let back = -ahead
+        guard back <= 64 else { return false }
+        let bit: UInt64 = 1 << UInt64(back - 1)
+        if w.below & bit != 0 { return true }
+        w.below |= bit
+        seenTSNs[direction] = w
+        return false
+    }
+
     mutating func removeAll() -> Int {
+        seenTSNs.removeAll()
         let n = partials.count
         partials.removeAll()
         return n
@@ -85,6 +116,8 @@ extension NetworkDissector {
             default: continue
             }
             guard chunk.count >= headerLength else { return counters.countMalformed("bad sctp chunk length") }
+            // Sent again (the same TSN): the copy adds nothing, as a TCP retransmission.
+            if sctp.isRepeat(FlowKey(from, to), tsn: chunk.be32(4)) { continue }
             let userData = chunk.dropping(headerLength)
             let begin = flags & 0x02 != 0, end = flags & 0x01 != 0
             if begin, end {
