@@ -4,6 +4,7 @@ import Testing
 import TestSupport
 import TraceModel
 import TraceViewer
+import WireDecoding
 
 /// Keys, follow mode, live insertion and resizing, through `Update` alone (no terminal).
 @Suite struct UpdateTests {
@@ -146,6 +147,40 @@ import TraceViewer
         for _ in 0..<5 { p.press(.left) }
         #expect(p.state.top.column == 0)
         #expect(viaLine().contains("Via: SIP/2.0/UDP"))
+    }
+
+    /// A session's ladder with more endpoints than fit: moving the cursor scrolls the columns to
+    /// the selected message's arrow (each call here has endpoints of its own).
+    @Test func ladderColumnsFollowTheCursor() throws {
+        var pcap = PcapWriter()
+        for k in 1...10 {
+            let a = Endpoint(address: .v4(0x0a00_0000 + UInt32(k)), port: 5060)
+            let b = Endpoint(address: .v4(0x0a00_0100 + UInt32(k)), port: 5060)
+            let invite = "INVITE sip:b@x SIP/2.0\r\nVia: SIP/2.0/UDP a;branch=z9hG4bK\(k)\r\nFrom: <sip:a@x>;tag=\(k)\r\n"
+                + "To: <sip:b@x>\r\nCall-ID: wide-\(k)@x\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n"
+            pcap.append(FrameBuilder.udp(from: a, to: b, payload: Array(invite.utf8)), time: Timestamp(nanoseconds: Int64(k) * 1_000_000_000))
+        }
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("wide-ladder-\(getpid()).pcap")
+        try Data(pcap.bytes).write(to: url)
+        defer { try? FileManager.default.removeItem(at: url) }
+        let p = Pilot(paths: [url.path], width: 80, height: 24)
+        p.press(.character("v"))
+        func cursorLine() -> String {
+            let grid = p.grid
+            let y = (0..<grid.height).first { y in (0..<grid.width).contains { grid[$0, y].attributes.contains(.reverse) } } ?? 0
+            return String(grid.text.split(separator: "\n", omittingEmptySubsequences: false)[y])
+        }
+        #expect(cursorLine().contains("INVITE"), "\(p.screen)")
+        #expect(p.state.top.column == 0)
+        p.press(.end)
+        #expect(p.state.top.column > 0)
+        #expect(cursorLine().contains("INVITE"), "\(p.screen)")
+        #expect(p.screen.contains("10.0.1.10:5060"), "\(p.screen)")
+        p.press(.home)
+        #expect(p.state.top.column == 0)
+        // Scrolling by hand stays where it is put.
+        p.press(.right, .right)
+        #expect(p.state.top.column == 2)
     }
 
     /// The save dialog says how many messages each choice writes: the count of what saving it

@@ -206,6 +206,7 @@ public enum Update {
         let target = min(max(0, current + delta), rows.count - 1)
         state.top.cursor = rows.identity(target)
         if !keepAnchor { state.top.anchor = min(max(0, state.top.anchor + (target - current)), listHeight(state) - 1) }
+        showCursorArrow(&state, model)
     }
 
     static func move(_ state: inout ViewerState, _ model: ViewerModel, to index: Int) {
@@ -219,6 +220,25 @@ public enum Update {
         let target = min(index, rows.count - 1)
         state.top.cursor = rows.identity(target)
         state.top.anchor = index == 0 ? 0 : listHeight(state) - 1
+        showCursorArrow(&state, model)
+    }
+
+    /// On a ladder with more endpoints than fit, the columns scroll (when the cursor moves, not
+    /// otherwise) so that the selected message's arrow is in view: on a load test's session,
+    /// the newest message is most often between endpoints far to the right.
+    static func showCursorArrow(_ state: inout ViewerState, _ model: ViewerModel) {
+        guard case .ladder(let scope) = state.top.kind, let m = state.top.cursor else { return }
+        let ladder = model.ladder(scope, mergePorts: state.options.mergePorts, filter: state.filter)
+        let geometry = LadderScreen.geometry(ladder, state, column: state.top.column)
+        guard geometry.visible < geometry.count, let row = ladder.rows.first(where: { $0.message == Int32(m) }) else { return }
+        let low = min(row.from, row.to), high = max(row.from, row.to)
+        var first = geometry.first
+        if low < first || high - low >= geometry.visible {
+            first = low
+        } else if high >= first + geometry.visible {
+            first = high - geometry.visible + 1
+        }
+        state.top.column = first
     }
 
     /// Body rows of a list screen (the ladder may use one more for merged ports; close enough
@@ -327,6 +347,7 @@ public enum Update {
                 } else {
                     state.top.cursor = rows.identity(i)
                     state.top.anchor = min(listHeight(state) / 2, listHeight(state) - 1)
+                    showCursorArrow(&state, model)
                 }
                 if i == current && !includeCurrent { state.notice = "only match" }
                 return
@@ -351,9 +372,11 @@ public enum Update {
             return
         }
         if state.follow, let newest = rows.newest() {
+            let moved = state.top.cursor != rows.identity(newest)
             state.top.cursor = rows.identity(newest)
             state.top.anchor = min(newest, listHeight(state) - 1)
             state.top.lastIndex = newest
+            if moved { showCursorArrow(&state, model) }
             return
         }
         var index: Int
