@@ -34,7 +34,7 @@ public enum KeyMap {
         Binding(keys: [.function(1), .character("?")], action: .help, help: "this help", context: ""),
         Binding(keys: [.function(7), .character("f")], action: .filter, help: "filter (method:INVITE state:busy ...)", context: ""),
         Binding(keys: [.character("/")], action: .search, help: "search on this screen", context: ""),
-        Binding(keys: [.function(2), .character("w")], action: .save, help: "save: pcap, pcapng, txt, json, mmd, svg, html", context: ""),
+        Binding(keys: [.function(2), .character("w")], action: .save, help: "save: pcap, pcapng, txt, ladder.txt, json, mmd, svg, html", context: ""),
         Binding(keys: [.character("n")], action: .searchNext, help: "next match", context: ""),
         Binding(keys: [.character("N")], action: .searchPrevious, help: "previous match", context: ""),
         Binding(keys: [.function(9)], action: .clear, help: "clear filter, search and selection", context: ""),
