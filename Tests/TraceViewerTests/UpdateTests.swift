@@ -120,9 +120,11 @@ import WireDecoding
         let error = p.state.saveDialog?.error ?? ""
         #expect(error.count > 60)
         // Every word of the error is on screen, over more than one line.
-        let screen = p.screen
-        for word in error.split(separator: " ") { #expect(screen.contains(word), "\(word)\n\(screen)") }
-        #expect(screen.split(separator: "\n").filter { $0.contains("! ") || $0.contains(".html") }.count >= 1)
+        let lines = p.screen.split(separator: "\n").map(String.init)
+        for word in error.split(separator: " ") { #expect(lines.contains { $0.contains(word) }, "\(word)\n\(p.screen)") }
+        let first = lines.firstIndex { $0.contains("! ") } ?? -1
+        let last = lines.lastIndex { $0.contains(String(error.split(separator: " ").last ?? "")) } ?? -1
+        #expect(first >= 0 && last > first, "\(p.screen)")
     }
 
     /// Right and left scroll both sides of a diff, so that the end of a long Via can be read.

@@ -198,6 +198,16 @@ import Testing
         ])
         #expect(run.segments.map(\.text) == ["old", "new"])
         #expect(run.segments.map(\.discontinuity) == [false, true])
+        // Its first sequence number may as well fall before the old end: far before, it is new.
+        let below = NetTest.run(frames: [
+            P.tcpFrame(seq: 1_000_000, flags: Self.syn, []),
+            P.tcpFrame(seq: 1_000_001, P.bytes("old")),
+            P.tcpFrame(seq: 1_000_004, flags: Self.fin, []),
+            P.tcpFrame(seq: 1_000_001, P.bytes("old")),  // sent again
+            P.tcpFrame(seq: 500, P.bytes("new ")),
+            P.tcpFrame(seq: 504, P.bytes("again")),
+        ])
+        #expect(below.segments.map(\.text) == ["old", "new ", "again"])
     }
 
     @Test func connectionEndsAreReported() {

@@ -10,6 +10,9 @@ import WireDecoding
         var correlation: String?
         var transport: SIPTransport
         var payloadType: UInt8
+        var payload: [UInt8] = []
+
+        var firstLine: String { String(decoding: payload.prefix { $0 != 13 && $0 != 10 }, as: UTF8.self) }
     }
 
     static let agent = Endpoint(address: .v4(0x7f00_0001), port: 5060)
@@ -31,7 +34,7 @@ import WireDecoding
     static func seen(_ m: DecodedMessage) -> Seen {
         Seen(callID: m.sip.flatMap { m.payload.text($0.callID) },
              correlation: m.hep?.correlationID.map { String(decoding: $0, as: UTF8.self) },
-             transport: m.transport, payloadType: m.payloadType)
+             transport: m.transport, payloadType: m.payloadType, payload: Array(m.payload))
     }
 
     func datagrams(_ packets: [[UInt8]], decoder: TraceDecoder = TraceDecoder()) -> [Seen] {
@@ -222,6 +225,24 @@ import WireDecoding
         ]))
         #expect(hepSeen.count == 1)
         #expect(hepCounters.hepByVersion[3] == 1)
+        // Printable bytes without a line end, then a whole message: they began nothing, whether
+        // the message's first line would make a token with them or not; nor do bytes before a gap.
+        for junk in ["hello", "</presence>"] {
+            let first = Array(junk.utf8), c1 = Self.options("c1@x"), c2 = Self.options("c2@x")
+            let at = UInt32(5000 + first.count)
+            let (seen, _) = decodeCapture(clientSegments([(5000, 0x18, first), (at, 0x18, c1), (at + UInt32(c1.count), 0x18, c2)]))
+            #expect(seen.map(\.callID) == ["c1@x", "c2@x"], "\(junk)")
+            #expect(seen.allSatisfy { $0.firstLine == "OPTIONS sip:b@x SIP/2.0" }, "\(junk)")
+        }
+        // A method SIP does not define is taken alone too, when the join starts nothing.
+        let custom = Array(String(decoding: Self.options("x1@x"), as: UTF8.self).replacingOccurrences(of: "OPTIONS", with: "FOOBAR").utf8)
+        let (customSeen, _) = decodeCapture(clientSegments([(5000, 0x18, Array("</presence>".utf8)), (5011, 0x18, custom)]))
+        #expect(customSeen.map(\.firstLine) == ["FOOBAR sip:b@x SIP/2.0"])
+        let cut = Array("INVITE sip:".utf8), after = Self.options("after-gap@x")
+        let (gapSeen, _) = decodeCapture(clientSegments([(100, 0x02, []), (101, 0x18, cut), (101 + UInt32(cut.count) + 100, 0x18, after)]))
+        #expect(gapSeen.map(\.callID) == ["after-gap@x"])
+        #expect(gapSeen.first?.firstLine == "OPTIONS sip:b@x SIP/2.0")
+
         // Bytes that can start nothing known are still passed over.
         let (none, noneCounters) = decodeCapture(clientSegments([(100, 0x02, []), (101, 0x18, [0x16, 0x03, 0x01, 0x00])]))
         #expect(none.isEmpty)
@@ -247,6 +268,21 @@ import WireDecoding
         #expect(touching >= 2 && touching <= 5)
         #expect(seen.count == packets.count - touching)
         #expect(counters.hepByVersion[3] == packets.count - touching)
+    }
+
+    /// A body's own NULs (an ISUP body ends with one) are counted by its Content-Length: kept.
+    @Test func aBodyEndingInNULKeepsIt() {
+        let src = Endpoint(address: .v4(0x0a00_0001), port: 40000), dst = Endpoint(address: .v4(0x0a00_0002), port: 5060)
+        func info(_ id: String) -> [UInt8] {
+            Array(("INFO sip:b@x SIP/2.0\r\nVia: SIP/2.0/TCP c;branch=z9hG4bK\(id)\r\nCall-ID: \(id)\r\nCSeq: 2 INFO\r\n"
+                + "Content-Type: application/isup\r\nContent-Length: 4\r\n\r\n").utf8) + [0x06, 0x01, 0x20, 0x00]
+        }
+        for proto: UInt8 in [6, 17] {
+            let packets = ["i1@x", "i2@x"].map { HEPBuilder.sip(info($0), from: src, to: dst, time: Timestamp(nanoseconds: 5), ipProtocol: proto) }
+            let seen = datagrams(packets)
+            #expect(seen.map(\.callID) == ["i1@x", "i2@x"], "proto \(proto)")
+            #expect(seen.map(\.payload) == [info("i1@x"), info("i2@x")], "proto \(proto)")
+        }
     }
 
     @Test func nulPaddedHEPPayloadsOnAStreamLoseNothing() {

@@ -43,7 +43,7 @@ enum CallsScreen {
         let bodyHeight = area.height - 1
         let cursor = screen.cursor.flatMap { id in rows.firstIndex { $0.call == Int32(id) } } ?? 0
         let top = ListGeometry.top(count: rows.count, cursorIndex: cursor, anchor: screen.anchor, height: bodyHeight)
-        let shown = top..<min(rows.count, top + bodyHeight)
+        let shown = top..<max(top, min(rows.count, top + bodyHeight))
         // "rejected 486", "cancelled 487": the State column is as wide as the rows on screen
         // need, so that the status telling one failed call from another is not cut.
         cols[5].width = shown.reduce(cols[5].width) { max($0, CellWidth.of(stateText(s.calls[Int(rows[$1].call)]))) }

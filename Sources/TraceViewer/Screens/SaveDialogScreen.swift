@@ -27,11 +27,14 @@ enum SaveDialogOverlay {
         let w = min(state.width - 2, max(60, (raw.map { CellWidth.of($0) }.max() ?? 40) + 4))
         let inner = max(8, w - 4)
         var text: [String] = []
+        var errorLines = Set<Int>()
         for line in raw {
             if line.hasPrefix("File:") {
                 text.append(fittedFileLine(line, width: inner - 1, ellipsis: g.ellipsis))
             } else if line.hasPrefix("! ") {
-                text += wrapped(line, width: inner)  // the reason a save failed comes whole
+                let lines = wrapped(line, width: inner)  // the reason a save failed comes whole
+                errorLines.formUnion(text.count..<text.count + lines.count)
+                text += lines
             } else {
                 text.append(line)
             }
@@ -42,7 +45,7 @@ enum SaveDialogOverlay {
         for i in 1..<(h - 1) {
             guard i - 1 < text.count else { continue }
             let line = text[i - 1]
-            let role: ColorRole = line.hasPrefix("! ") ? .error : .prompt
+            let role: ColorRole = errorLines.contains(i - 1) ? .error : .prompt
             let end = grid.put(line, x: x + 2, y: y + i, limit: x + w - 1, role: role, attributes: i == 1 ? .bold : [])
             if line.hasPrefix("File:") { grid.put(" ", x: min(end, x + w - 2), y: y + i, role: .prompt, attributes: .reverse) }
         }

@@ -51,8 +51,9 @@ public struct StreamFramer {
     private mutating func frame(_ b: UnsafeRawBufferPointer, _ emit: (Piece) -> Void) -> Int {
         var at = 0
         while at < b.count {
-            // CRLF keep-alives (RFC 5626) between messages.
-            if content != .hep, b[at] == 13 || b[at] == 10 { at += 1; continue }
+            // CRLF keep-alives (RFC 5626) between messages, and the NULs some HEP senders pad a
+            // message with (a body's own NULs are inside its Content-Length).
+            if content != .hep, b[at] == 13 || b[at] == 10 || b[at] == 0 { at += 1; continue }
             let rest = b.dropping(at)
             if content == .undetermined || content == .hep, rest.count < 4 { return at }
             if content == .undetermined {

@@ -48,20 +48,49 @@ struct StreamState {
         return true
     }
 
+    /// True when `b` begins HEP, a WebSocket handshake, a SIP response or a request with a
+    /// method SIP defines (a whole first line of it).
+    static func beginsKnownMessage(_ b: UnsafeRawBufferPointer) -> Bool {
+        var i = 0
+        while i < b.count, b[i] == 13 || b[i] == 10 { i += 1 }
+        let rest = b.dropping(i)
+        if rest.hasBytes("HEP3") || rest.hasBytes("GET ") || rest.hasBytes("HTTP/1.1 101") { return true }
+        guard let lf = rest.firstIndex(of: 10) else { return false }
+        switch SIPParser.classifyStartLine(rest.slice(0..<lf)) {
+        case .response: return true
+        case .request(let method, _, _): return method != .other
+        case nil: return false
+        }
+    }
+
     /// Whether a message was cut short here (bytes waiting for the rest of it).
     var hasPartialMessage: Bool { framer.pendingBytes > 0 || webSocket.hasPartialMessage }
 
     mutating func feed(_ bytes: UnsafeRawBufferPointer, discontinuity: Bool, _ emit: (Piece) -> Void) {
         switch kind {
         case .undetermined:
-            start.append(contentsOf: bytes)
-            let first = start
-            first.withUnsafeBytes { b in
+            if discontinuity { start.removeAll() }  // what was kept and these bytes are not adjacent
+            var joined = start
+            joined.append(contentsOf: bytes)
+            // A first line cut in two joins its second part; but bytes that begin a known message
+            // on their own, where the joined ones do not, follow bytes that began nothing.
+            if !start.isEmpty, Self.beginsKnownMessage(bytes), !joined.withUnsafeBytes(Self.beginsKnownMessage) {
+                joined = Array(bytes)
+            }
+            start = []
+            joined.withUnsafeBytes { b in
                 if let known = Self.classify(b) {
                     kind = known
-                    start = []
                     feed(b, discontinuity: false, emit)
-                } else if !Self.mayStillStart(b) {
+                } else if Self.mayStillStart(b) {
+                    start = joined
+                } else if b.count > bytes.count, let known = Self.classify(bytes) {
+                    // Nothing known starts with the kept bytes: the newest may start something alone.
+                    kind = known
+                    feed(bytes, discontinuity: false, emit)
+                } else if b.count > bytes.count, Self.mayStillStart(bytes) {
+                    start = Array(bytes)
+                } else {
                     emit(.unrecognised)
                 }
             }

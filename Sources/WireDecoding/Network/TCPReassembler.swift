@@ -106,8 +106,10 @@ struct TCPReassembler {
         }
         guard payload.count > 0 || closing else { return false }
         if flows.values[index].closed, payload.count > 0,
-           Self.distance(flows.values[index].nextSequence, to: dataSequence) &+ payload.count > 0 {
-            // Bytes past the end of a closed stream: a new connection, its SYN not seen.
+           !Self.isRetransmission(offset: Self.distance(flows.values[index].nextSequence, to: dataSequence),
+                                  length: payload.count) {
+            // Bytes past the end of a closed stream, or far before it: a new connection whose
+            // SYN was not seen (its first sequence number is anywhere).
             removeFlow(at: index)
             insert(key, Direction(nextSequence: dataSequence, discontinuity: true, lastUse: clock), context, emit)
             guard let reopened = flows.index(forKey: key) else { return false }
@@ -164,6 +166,13 @@ struct TCPReassembler {
             frameNumber: context.frameNumber)
         end.endsConnection = true
         emit(end)
+    }
+
+    /// Bytes at `offset` from a closed stream's end that it sent before: they end at or before
+    /// the end, and start within its last 64 KiB (what is sent again after a FIN is the last
+    /// segment or few; a new connection's first sequence number falls there once in 65,536).
+    private static func isRetransmission(offset: Int, length: Int) -> Bool {
+        offset &+ length <= 0 && offset >= -(1 << 16)
     }
 
     @discardableResult

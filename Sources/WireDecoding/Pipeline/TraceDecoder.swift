@@ -248,19 +248,14 @@ public final class TraceDecoder: @unchecked Sendable {
                 emit(message)
                 return
             }
-            // Some senders pad the text with NULs, which are no part of it: on a stream they
-            // would be taken for the start of the flow's next message.
-            var end = payload.count
-            while end > 0, payload[end - 1] == 0 { end -= 1 }
-            let text = payload.slice(0..<end)
             let isStream = transport == .tcp || transport == .tls
             if isStream {
-                hepStreamSIP(text, message: message, emit)
+                hepStreamSIP(payload, message: message, emit)
                 return
             }
             var start = 0
-            while start < text.count, text[start] == 13 || text[start] == 10 { start += 1 }
-            let body = text.dropping(start)
+            while start < payload.count, payload[start] == 13 || payload[start] == 10 { start += 1 }
+            let body = payload.dropping(start)
             switch SIPParser.parse(body) {
             case .message(let index):
                 message.payload = body.slice(0..<index.length)
