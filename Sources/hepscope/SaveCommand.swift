@@ -76,12 +76,7 @@ struct SaveCommand: ParsableCommand {
             said.append("Call-ID " + calls.joined(separator: ", "))
         }
         if let f = filter, let expression = try? TraceFilter.parse(f) {
-            var keepCalls = Set<Int32>()
-            for c in store.calls.indices where expression.matches(call: Int32(c), in: store) { keepCalls.insert(Int32(c)) }
-            selection.messages = selection.messages.filter { m in
-                let r = store.messages[Int(m)]
-                return r.call >= 0 ? keepCalls.contains(r.call) : expression.matches(message: m, in: store)
-            }
+            selection = selection.keeping(expression, in: store)
             said.append("filter \(f)")
         }
         selection.description = said.isEmpty ? "all messages" : said.joined(separator: "; ")

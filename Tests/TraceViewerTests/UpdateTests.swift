@@ -185,6 +185,28 @@ import WireDecoding
         #expect(p.state.top.column == 2)
     }
 
+    /// "What the filter shows" saves what `print --filter` and `save --filter` keep: the messages
+    /// of the calls the filter matches, and the events it matches themselves (not every event
+    /// attached to a matching call).
+    @Test func savingWhatTheFilterShowsKeepsWhatPrintKeeps() throws {
+        let url = try Scenarios.write(Scenarios.hlogEvents())
+        let p = Pilot(paths: [url.path], width: 120, height: 40)
+        p.press(.character("f"))
+        p.type("method:INVITE")
+        p.press(.enter, .character("w"))
+        let dialog = try #require(p.state.saveDialog)
+        let choice = try #require(dialog.choices.first { $0.scope == .filtered })
+        let store = p.model.store, filter = try #require(p.state.filter)
+        var expected = 0
+        for c in store.calls.indices where filter.matches(call: Int32(c), in: store) { expected += store.messages(of: Int32(c)).count }
+        for g in store.groups { expected += g.events.filter { filter.matches(message: $0, in: store) }.count }
+        let attached = store.calls.indices.reduce(0) { $0 + store.events(of: Int32($1)).count }
+        #expect(expected == 7 && attached == 2)
+        #expect(choice.scope.selection(p.model, filter: filter).messages.count == expected)
+        while p.state.saveDialog?.choices[p.state.saveDialog!.choice].scope != .filtered { p.press(.right) }
+        #expect(p.screen.contains("what the filter shows (\(expected) messages)"), "\(p.screen)")
+    }
+
     /// The save dialog says how many messages each choice writes: the count of what saving it
     /// would list, worked out without listing it.
     @Test func saveDialogCountsWhatEachChoiceSaves() throws {

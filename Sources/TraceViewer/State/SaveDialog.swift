@@ -85,7 +85,11 @@ extension SaveScope {
             }
         case .filtered:
             guard let filter else { return SaveScope.all.messageCount(model, filter: nil) }
-            return store.calls.indices.reduce(0) { n, i in filter.matches(call: Int32(i), in: store) ? n + count(Int32(i)) : n }
+            // As `selection`: the messages of the calls the filter matches, and the events it matches.
+            let calls = store.calls.indices.reduce(0) { n, i in
+                filter.matches(call: Int32(i), in: store) ? n + Int(store.calls[i].messageCount) : n
+            }
+            return store.groups.reduce(calls) { n, group in n + group.events.lazy.filter { filter.matches(message: $0, in: store) }.count }
         case .calls(let calls):
             return calls.reduce(0) { n, c in c >= 0 && Int(c) < store.calls.count ? n + count(c) : n }
         case .group(let g):
@@ -107,12 +111,10 @@ extension SaveScope {
             return .all(store)
         case .filtered:
             guard let filter else { return .all(store) }
-            var picked: [Int32] = []
-            // The calls the filter shows, whole (as on the call list).
-            for i in store.calls.indices where filter.matches(call: Int32(i), in: store) {
-                picked += store.messages(of: Int32(i)) + store.events(of: Int32(i))
-            }
-            return ExportSelection(messages: store.ordered(picked), description: "filter \(filter.expression)")
+            // As `hepscope save --filter` and `print --filter`.
+            var shown = ExportSelection.all(store).keeping(filter, in: store)
+            shown.description = "filter \(filter.expression)"
+            return shown
         case .calls(let calls):
             var picked: [Int32] = []
             for c in calls where c >= 0 && Int(c) < store.calls.count {
