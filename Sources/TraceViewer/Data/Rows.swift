@@ -41,7 +41,7 @@ extension ViewerModel {
                             return rows.indices.max { s.calls[Int(rows[$0].call)].firstTime < s.calls[Int(rows[$1].call)].firstTime }
                         })
         case .ladder(let scope):
-            let ladder = ladder(scope, mergePorts: state.options.mergePorts, filter: state.filter)
+            let ladder = ladder(scope, as: state)
             let rows = ladder.rows
             return Rows(count: rows.count, identity: { Int(rows[$0].message) },
                         index: { id in rows.firstIndex { $0.message == Int32(id) } },

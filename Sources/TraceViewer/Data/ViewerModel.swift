@@ -377,6 +377,11 @@ public final class ViewerModel {
     /// way into the rest.
     public static let ladderLimit = 50_000
 
+    /// The ladder of `scope` as `state` draws it: its port merging, and its filter.
+    func ladder(_ scope: LadderScope, as state: ViewerState) -> Ladder {
+        ladder(scope, mergePorts: state.options.mergePorts, filter: state.filter)
+    }
+
     /// The ladder of `scope`; a whole session's shows only what `filter` lets through.
     public func ladder(_ scope: LadderScope, mergePorts: Bool, filter: TraceFilter?) -> Ladder {
         let shown = filter?.expression

@@ -55,7 +55,7 @@ enum LadderScreen {
     static func draw(_ grid: inout CellGrid, _ state: ViewerState, _ screen: ScreenState, _ scope: LadderScope,
                      _ model: ViewerModel, _ area: Renderer.Area) {
         let g = state.options.glyphs
-        let ladder = model.ladder(scope, mergePorts: state.options.mergePorts, filter: state.filter)
+        let ladder = model.ladder(scope, as: state)
         let geo = geometry(ladder, state, column: screen.column)
         let byTransaction = state.options.colourByTransaction ?? (ladder.callOrdinal.count <= 1)
 

@@ -78,11 +78,13 @@ extension SaveScope {
     func messageCount(_ model: ViewerModel, filter: TraceFilter?) -> Int {
         let store = model.store
         func count(_ c: Int32) -> Int { Int(store.calls[Int(c)].messageCount) + store.events(of: c).count }
+        // A group's calls' messages and its events, as `selection` lists a session.
+        func inGroup(_ group: CorrelationGroup) -> Int {
+            group.calls.reduce(group.events.count) { $0 + Int(store.calls[Int($1)].messageCount) }
+        }
         switch self {
         case .all:
-            return store.groups.reduce(0) { n, group in
-                group.calls.reduce(n + group.events.count) { $0 + Int(store.calls[Int($1)].messageCount) }
-            }
+            return store.groups.reduce(0) { $0 + inGroup($1) }
         case .filtered:
             guard let filter else { return SaveScope.all.messageCount(model, filter: nil) }
             // As `selection`: the messages of the calls the filter matches, and the events it matches.
@@ -94,8 +96,7 @@ extension SaveScope {
             return calls.reduce(0) { n, c in c >= 0 && Int(c) < store.calls.count ? n + count(c) : n }
         case .group(let g):
             guard g >= 0, g < store.groups.count else { return 0 }
-            let group = store.groups[g]
-            return group.calls.reduce(group.events.count) { $0 + Int(store.calls[Int($1)].messageCount) }
+            return inGroup(store.groups[g])
         case .message(let m):
             return Int(m) < store.messages.count ? 1 : 0
         case .messages(let ms):

@@ -135,7 +135,7 @@ public enum Update {
         case .colourMode:
             guard case .ladder(let scope) = state.top.kind else { return }
             let current = state.options.colourByTransaction
-                ?? (model.ladder(scope, mergePorts: state.options.mergePorts, filter: state.filter).callOrdinal.count <= 1)
+                ?? (model.ladder(scope, as: state).callOrdinal.count <= 1)
             state.options.colourByTransaction = !current
             state.notice = !current ? "colours per transaction" : "colours per call"
         }
@@ -228,7 +228,7 @@ public enum Update {
     /// the newest message is most often between endpoints far to the right.
     static func showCursorArrow(_ state: inout ViewerState, _ model: ViewerModel) {
         guard case .ladder(let scope) = state.top.kind, let m = state.top.cursor else { return }
-        let ladder = model.ladder(scope, mergePorts: state.options.mergePorts, filter: state.filter)
+        let ladder = model.ladder(scope, as: state)
         let geometry = LadderScreen.geometry(ladder, state, column: state.top.column)
         guard geometry.visible < geometry.count, let row = ladder.rows.first(where: { $0.message == Int32(m) }) else { return }
         let low = min(row.from, row.to), high = max(row.from, row.to)

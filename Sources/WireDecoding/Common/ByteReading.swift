@@ -40,6 +40,14 @@ extension UnsafeRawBufferPointer {
         UnsafeRawBufferPointer(rebasing: self[Swift.min(count, self.count)...])
     }
 
+    /// How many CR and LF bytes the buffer starts with: keep-alives and blank lines before a
+    /// message, which framing and sniffing pass over.
+    @inline(__always) public func leadingLineEnds() -> Int {
+        var i = 0
+        while i < count, self[i] == 13 || self[i] == 10 { i += 1 }
+        return i
+    }
+
     /// True when the bytes at `offset` equal `prefix` (ASCII, case-sensitive).
     @inline(__always) public func hasBytes(_ prefix: StaticString, at offset: Int = 0) -> Bool {
         let n = prefix.utf8CodeUnitCount

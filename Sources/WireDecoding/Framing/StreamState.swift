@@ -30,9 +30,7 @@ struct StreamState {
 
     /// nil when the first bytes are not SIP, HEP or a WebSocket handshake.
     static func classify(_ b: UnsafeRawBufferPointer) -> Kind? {
-        var i = 0
-        while i < b.count, b[i] == 13 || b[i] == 10 { i += 1 }
-        let rest = b.dropping(i)
+        let rest = b.dropping(b.leadingLineEnds())
         if rest.hasBytes("HEP3") || SIPParser.startsWithStartLine(rest) { return .sipOrHEP }
         if rest.hasBytes("GET ") || rest.hasBytes("HTTP/1.1 101") { return .webSocket }
         return nil
@@ -42,18 +40,14 @@ struct StreamState {
     /// handshake once more bytes come: a first line not yet ended, in printable ASCII, short.
     static func mayStillStart(_ b: UnsafeRawBufferPointer) -> Bool {
         guard b.count < 512 else { return false }
-        var i = 0
-        while i < b.count, b[i] == 13 || b[i] == 10 { i += 1 }
-        for k in i..<b.count where !(b[k] >= 0x20 && b[k] < 0x7f) && b[k] != 13 { return false }
+        for k in b.leadingLineEnds()..<b.count where !(b[k] >= 0x20 && b[k] < 0x7f) && b[k] != 13 { return false }
         return true
     }
 
     /// True when `b` begins HEP, a WebSocket handshake, a SIP response or a request with a
     /// method SIP defines (a whole first line of it).
     static func beginsKnownMessage(_ b: UnsafeRawBufferPointer) -> Bool {
-        var i = 0
-        while i < b.count, b[i] == 13 || b[i] == 10 { i += 1 }
-        let rest = b.dropping(i)
+        let rest = b.dropping(b.leadingLineEnds())
         if rest.hasBytes("HEP3") || rest.hasBytes("GET ") || rest.hasBytes("HTTP/1.1 101") { return true }
         guard let lf = rest.firstIndex(of: 10) else { return false }
         switch SIPParser.classifyStartLine(rest.slice(0..<lf)) {

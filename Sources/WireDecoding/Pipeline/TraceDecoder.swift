@@ -253,8 +253,7 @@ public final class TraceDecoder: @unchecked Sendable {
                 hepStreamSIP(payload, message: message, emit)
                 return
             }
-            var start = 0
-            while start < payload.count, payload[start] == 13 || payload[start] == 10 { start += 1 }
+            let start = payload.leadingLineEnds()
             let body = payload.dropping(start)
             switch SIPParser.parse(body) {
             case .message(let index):
@@ -278,8 +277,7 @@ public final class TraceDecoder: @unchecked Sendable {
         let key = FlowKey(message.source, message.destination)
         // The common case (a proxy's HEP): exactly one whole message, nothing pending for the flow.
         if hepInnerStreams.isEmpty || hepInnerStreams[key] == nil {
-            var start = 0
-            while start < payload.count, payload[start] == 13 || payload[start] == 10 { start += 1 }
+            let start = payload.leadingLineEnds()
             let body = payload.dropping(start)
             if case .message(let index) = SIPParser.parse(body, isStream: true), index.length == body.count {
                 var m = message

@@ -23,9 +23,7 @@ public enum SIPParser {
 
     /// True when the bytes begin with a SIP request or status line (leading CR/LF allowed).
     public static func startsWithStartLine(_ b: UnsafeRawBufferPointer) -> Bool {
-        var i = 0
-        while i < b.count, b[i] == 13 || b[i] == 10 { i += 1 }
-        let rest = b.dropping(i)
+        let rest = b.dropping(b.leadingLineEnds())
         let lineEnd = rest.firstIndex(of: 10) ?? rest.count
         return classifyStartLine(rest.slice(0..<lineEnd)) != nil
     }
