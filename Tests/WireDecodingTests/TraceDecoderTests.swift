@@ -212,6 +212,72 @@ import WireDecoding
         #expect(counters.malformed == 0)
     }
 
+    /// A WebSocket frame around `payload`: text, final, masked with `key` when given.
+    static func webSocketFrame(_ payload: [UInt8], opcode: UInt8 = 0x81, key: UInt32? = nil) -> [UInt8] {
+        let maskBit: UInt8 = key == nil ? 0 : 0x80
+        var frame: [UInt8] = [opcode]
+        if payload.count < 126 {
+            frame.append(maskBit | UInt8(payload.count))
+        } else if payload.count <= 0xffff {
+            frame += [maskBit | 126, UInt8(payload.count >> 8), UInt8(payload.count & 0xff)]
+        } else {
+            frame.append(maskBit | 127)
+            frame += (0..<8).reversed().map { UInt8(truncatingIfNeeded: payload.count >> ($0 * 8)) }
+        }
+        guard let key else { return frame + payload }
+        let keyBytes = (0..<4).reversed().map { UInt8(truncatingIfNeeded: key >> ($0 * 8)) }
+        return frame + keyBytes + payload.enumerated().map { $0.element ^ keyBytes[$0.offset & 3] }
+    }
+
+    static let webSocketHandshake = Array("GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n".utf8)
+
+    /// Client segments back to back from sequence 101 after a SYN, with the byte ranges in
+    /// `lost` left out (a capture that dropped them).
+    func webSocketCapture(_ stream: [UInt8], segmentSize: Int = 200, lost: [Range<Int>] = []) -> [UInt8] {
+        var segments: [(UInt32, UInt8, [UInt8])] = [(100, 0x02, [])]
+        var at = 0
+        while at < stream.count {
+            let end = min(at + segmentSize, stream.count)
+            if !lost.contains(where: { $0.overlaps(at..<end) }) {
+                segments.append((101 + UInt32(at), 0x18, Array(stream[at..<end])))
+            }
+            at = end
+        }
+        return clientSegments(segments)
+    }
+
+    @Test func aWebSocketStreamPicksUpAgainAfterALostSegment() {
+        let frames = (1...6).map { Self.webSocketFrame(Self.options("ws\($0)@x"), key: $0 % 2 == 0 ? nil : 0x3712_9a5c) }
+        let stream = Self.webSocketHandshake + frames.joined()
+        let starts = frames.indices.map { k in Self.webSocketHandshake.count + frames[..<k].map(\.count).reduce(0, +) }
+        // Lost: the middle of the second frame; then the bytes from inside the fourth up to
+        // exactly the start of the sixth.
+        let lost = [starts[1] + 40..<starts[1] + 60, starts[3] + 10..<starts[5]]
+        // Segments cut where the losses begin and end, so that nothing else goes missing.
+        var segments: [(UInt32, UInt8, [UInt8])] = [(100, 0x02, [])]
+        var cuts = [0, stream.count] + lost.flatMap { [$0.lowerBound, $0.upperBound] }
+        cuts = Array(Set(cuts)).sorted()
+        for (a, b) in zip(cuts, cuts.dropFirst()) where !lost.contains(where: { $0.lowerBound == a }) {
+            segments.append((101 + UInt32(a), 0x18, Array(stream[a..<b])))
+        }
+        let (seen, counters) = decodeCapture(clientSegments(segments))
+        #expect(seen.map(\.callID) == ["ws1@x", "ws3@x", "ws6@x"])
+        #expect(seen.allSatisfy { $0.transport == .ws && $0.firstLine == "OPTIONS sip:b@x SIP/2.0" })
+        #expect(counters.malformedReasons["TCP gap in WebSocket stream"] == 2)
+    }
+
+    @Test func aWebSocketFrameThatMakesNoSenseOrIsTooLargeLosesOnlyItself() {
+        let first = Self.webSocketFrame(Self.options("a@x"), key: 0x0102_0304)
+        let reservedOpcode = Self.webSocketFrame(Array("junk".utf8), opcode: 0x83)
+        let big = Self.webSocketFrame([UInt8](repeating: 0x41, count: 300 * 1024), opcode: 0x82)
+        let after = Self.webSocketFrame(Self.options("b@x"))
+        let last = Self.webSocketFrame(Self.options("c@x"), key: 0xa0b0_c0d0)
+        let (seen, counters) = decodeCapture(webSocketCapture(
+            Self.webSocketHandshake + first + reservedOpcode + after + big + last, segmentSize: 1400))
+        #expect(seen.map(\.callID) == ["a@x", "b@x", "c@x"])
+        #expect(counters.malformedReasons == ["invalid WebSocket frame": 1, "WebSocket frame too large": 1])
+    }
+
     @Test func aFirstSegmentTooShortToTellWaitsForTheRest() throws {
         let invite = inviteOver(via: "TCP")
         let (seen, _) = decodeCapture(clientSegments([

@@ -1,5 +1,7 @@
 /// One direction of a SIP-over-WebSocket connection (RFC 7118): skips the HTTP upgrade, then
-/// turns frames (masked or not, fragmented or not) into whole messages.
+/// turns frames (masked or not, fragmented or not) into whole messages. After a gap in the TCP
+/// stream (a capture that dropped a segment) or a frame that makes no sense, it looks for the
+/// next frame that begins a SIP message and goes on from there.
 struct WebSocketStream {
     enum Piece {
         case message(UnsafeRawBufferPointer)
@@ -10,6 +12,10 @@ struct WebSocketStream {
     private var pending: [UInt8] = []
     private var message: [UInt8] = []
     private var broken = false
+    /// Frame boundaries were lost: bytes are dropped up to the next frame that starts SIP.
+    private var resyncing = false
+    /// Bytes still to drop of a frame too large to keep.
+    private var skipping = 0
     static let maximumMessage = 256 * 1024
 
     /// Whether bytes of a frame or message are waiting for the rest of it.
@@ -19,13 +25,22 @@ struct WebSocketStream {
         // A stream picked up with nothing seen yet (no SYN in the capture) has lost nothing.
         let nothingSeenYet = inHandshake && pending.isEmpty && message.isEmpty
         if discontinuity, !nothingSeenYet {
-            // Frame boundaries are lost with the gap; nothing after it can be trusted.
-            if !pending.isEmpty || !message.isEmpty { emit(.garbage("TCP gap in WebSocket stream")) }
+            // Frame boundaries are lost with the gap: what comes next is searched for the next
+            // message. A handshake cut by the gap is taken as done (SIP follows it).
+            if !pending.isEmpty || !message.isEmpty || skipping > 0 { emit(.garbage("TCP gap in WebSocket stream")) }
             pending.removeAll()
             message.removeAll()
-            broken = true
+            skipping = 0
+            inHandshake = false
+            resyncing = true
         }
         guard !broken else { return }
+        var bytes = bytes
+        if skipping > 0 {
+            let dropped = min(skipping, bytes.count)
+            skipping -= dropped
+            bytes = bytes.dropping(dropped)
+        }
         pending.append(contentsOf: bytes)
         var used = 0
         pending.withUnsafeBytes { b in used = consume(b, emit) }
@@ -43,19 +58,33 @@ struct WebSocketStream {
             at = end
         }
         while at < b.count {
+            if resyncing {
+                switch Self.nextSIPFrame(in: b, from: at) {
+                case .found(let start): at = start; resyncing = false
+                case .waitFrom(let start): return start
+                }
+            }
             let rest = b.dropping(at)
             switch WebSocketFrame.parse(rest) {
             case .needMore:
                 return at
             case .invalid:
-                broken = true
                 emit(.garbage("invalid WebSocket frame"))
-                return b.count
+                message.removeAll()
+                resyncing = true
+                at += 1
             case .frame(let h):
                 guard h.payloadLength <= WebSocketStream.maximumMessage else {
-                    broken = true
+                    // Dropped by its length, so that the frames after it still line up.
                     emit(.garbage("WebSocket frame too large"))
-                    return b.count
+                    message.removeAll()
+                    let available = b.count - at
+                    if h.frameLength > available {
+                        skipping = h.frameLength - available
+                        return b.count
+                    }
+                    at += h.frameLength
+                    continue
                 }
                 guard rest.count >= h.frameLength else { return at }
                 let payload = rest.slice(h.headerLength..<h.frameLength)
@@ -78,6 +107,46 @@ struct WebSocketStream {
             }
         }
         return at
+    }
+
+    enum Resync: Equatable {
+        /// A data frame starts at this offset and its payload begins with a SIP start line.
+        case found(Int)
+        /// Nothing before this offset can start one; the bytes from it on may, once more come.
+        case waitFrom(Int)
+    }
+
+    /// The first offset from `from` on where a text or binary frame (no extension bits) starts
+    /// whose payload, unmasked, begins with a whole SIP start line. Random bytes rarely pass
+    /// both, so a match is taken as the stream's framing found again.
+    static func nextSIPFrame(in b: UnsafeRawBufferPointer, from: Int) -> Resync {
+        var i = from
+        var unmasked: [UInt8] = []
+        while i < b.count {
+            defer { i += 1 }
+            let opcode = b[i] & 0x7f  // no RSV bits, text or binary
+            guard opcode == 1 || opcode == 2 else { continue }
+            let rest = b.dropping(i)
+            guard case .frame(let h) = WebSocketFrame.parse(rest) else {
+                if WebSocketFrame.parse(rest) == .needMore { return .waitFrom(i) }
+                continue
+            }
+            guard h.payloadLength >= 14, h.payloadLength <= maximumMessage else { continue }
+            // The start line, at most 512 bytes, or what of it has come so far.
+            let wanted = min(h.payloadLength, 512)
+            let have = min(wanted, rest.count - h.headerLength)
+            let head = rest.slice(h.headerLength..<h.headerLength + have)
+            unmasked.removeAll(keepingCapacity: true)
+            if let key = h.maskKey {
+                WebSocketFrame.unmask(head, key: key, into: &unmasked)
+            } else {
+                unmasked.append(contentsOf: head)
+            }
+            let lineEnded = unmasked.contains(10)
+            if lineEnded, unmasked.withUnsafeBytes(SIPParser.startsWithStartLine) { return .found(i) }
+            if !lineEnded, have < wanted { return .waitFrom(i) }
+        }
+        return .waitFrom(b.count)
     }
 
     private func headerEnd(_ b: UnsafeRawBufferPointer) -> Int? {
