@@ -306,6 +306,64 @@ import Testing
         ])
     }
 
+    /// Fragments in any order (a lost chunk sent again comes after the ones behind it), two
+    /// streams' messages one after the other, across TSN wrap-around; what never completes is
+    /// counted once per message at the end, and a message over the size cap is refused.
+    @Test func sctpFragmentsJoinInAnyOrder() {
+        func data(_ tsn: UInt32, flags: UInt8, stream: UInt16 = 0, _ user: String) -> [UInt8] {
+            let bytes = P.bytes(user)
+            let chunk = [0, flags] + P.be16(UInt16(16 + bytes.count)) + P.be32(tsn) + P.be16(stream) + [0, 0] + P.be32(0) + bytes
+            return chunk + [UInt8](repeating: 0, count: (4 - chunk.count % 4) % 4)
+        }
+        let common = P.be16(5060) + P.be16(5061) + P.be32(1) + P.be32(0)
+        func frame(_ chunks: [UInt8]) -> [UInt8] { P.ethernet(0x0800, P.ipv4(P.clientIP, P.serverIP, proto: 132, common + chunks)) }
+        var limits = NetworkLimits()
+        limits.maximumSCTPMessageBytes = 12
+        let run = NetTest.run(frames: [
+            frame(data(10, flags: 2, "hel")),
+            frame(data(12, flags: 1, "!")),
+            frame(data(0xFFFF_FFFF, flags: 2, stream: 3, "wr")),
+            frame(data(11, flags: 0, "lo")),  // the lost one, sent again
+            frame(data(1, flags: 1, stream: 3, "ap")),
+            frame(data(0, flags: 0, stream: 3, "-a-")),
+            frame(data(20, flags: 0, "mid")),  // its B and E never come
+            frame(data(30, flags: 2, "longer th")),
+            frame(data(31, flags: 1, "an twelve")),  // 18 bytes joined: over the cap
+            frame(data(40, flags: 2, stream: 1, "x")),  // B of stream 1, then E of stream 2:
+            frame(data(41, flags: 1, stream: 2, "y")),  // not one message,
+            frame(data(51, flags: 1, stream: 2, "y")),  // in either order
+            frame(data(50, flags: 2, stream: 1, "x")),
+        ], limits: limits)
+        #expect(run.segments.map(\.text) == ["hello!", "wr-a-ap"])
+        #expect(run.segments.allSatisfy { $0.payloadOffsetInFrame == nil })
+        #expect(run.counters.malformedReasons == ["incomplete sctp message": 6])
+    }
+
+    /// Fragments that never complete are given up oldest first beyond the cap (16 a direction
+    /// per partial message allowed), each of their messages counted once; later messages join.
+    @Test func sctpFragmentsBeyondTheCapAreGivenUpOldestFirst() {
+        var r = SCTPReassembler(limits: { var l = NetworkLimits(); l.maximumSCTPPartialMessages = 1; return l }())
+        let a = FlowKey(Endpoint(address: .v4(1), port: 1), Endpoint(address: .v4(2), port: 2))
+        var given = 0
+        for tsn: UInt32 in 100..<140 {
+            // Each its own message: neighbours are on other streams.
+            let outcome = [UInt8(1)].withUnsafeBytes {
+                r.add(a, tsn: tsn, stream: UInt16(tsn % 2), begin: false, end: false, $0, dropped: &given)
+            }
+            guard case .pending = outcome else { Issue.record("tsn \(tsn) gave \(outcome)"); return }
+        }
+        #expect(given > 0 && given < 40)
+        var joined: [UInt8] = []
+        for (tsn, piece) in [(UInt32(139 + 2), "tail"), (139 + 1, "head")] {
+            let outcome = Array(piece.utf8).withUnsafeBytes {
+                r.add(a, tsn: tsn, stream: 7, begin: piece == "head", end: piece == "tail", $0, dropped: &given)
+            }
+            if case .complete(let bytes) = outcome { joined = bytes }
+        }
+        #expect(String(decoding: joined, as: UTF8.self) == "headtail")
+        #expect(given + r.removeAll() == 40)
+    }
+
     /// Which TSNs count as seen: the highest, and up to 64 below it, across wrap-around.
     @Test func sctpRetransmissionsAreToldByTSN() {
         var r = SCTPReassembler(limits: NetworkLimits())

@@ -1,19 +1,25 @@
-/// Rebuilds user messages that the sender split over several DATA chunks (B/E flags),
-/// per association direction and stream, by consecutive TSNs; and tells DATA chunks sent again
-/// (a retransmission carries the TSN it had) from new ones.
+/// Rebuilds user messages that the sender split over several DATA chunks (B/E flags), per
+/// association direction: the fragments of one message carry consecutive TSNs (RFC 9260 §6.9),
+/// so they are kept by TSN and joined once a run from a B to an E is whole, in whatever order
+/// the capture saw them (a lost chunk sent again arrives after the ones behind it). Also tells
+/// DATA chunks sent again (a retransmission carries the TSN it had) from new ones.
 struct SCTPReassembler {
-    struct Key: Hashable {
-        var source: Endpoint
-        var destination: Endpoint
+    struct Fragment {
         var stream: UInt16
-    }
-
-    struct Partial {
+        var begin: Bool
+        var end: Bool
         var bytes: [UInt8]
-        var nextTSN: UInt32
     }
 
-    private var partials: [Key: Partial] = [:]
+    /// One direction's fragments waiting for the rest of their message, by TSN.
+    struct Waiting {
+        var fragments: [UInt32: Fragment] = [:]
+        var bytes = 0
+        /// The newest TSN added: the fragments furthest behind it are given up first.
+        var newest: UInt32 = 0
+    }
+
+    private var waiting: [FlowKey: Waiting] = [:]
     /// Per direction: the highest TSN seen, and a bit for each of the 64 below it (bit k:
     /// highest - k - 1) that was seen too.
     private var seenTSNs: [FlowKey: (highest: UInt32, below: UInt64)] = [:]
@@ -25,33 +31,78 @@ struct SCTPReassembler {
         maximumPartials = max(1, limits.maximumSCTPPartialMessages)
     }
 
+    /// Fragments held per direction, and their bytes, before the oldest are given up.
+    var maximumFragments: Int { maximumPartials * 16 }
+    var maximumWaitingBytes: Int { maximumBytes * 4 }
+
     enum Outcome {
         case pending
         case complete([UInt8])
-        /// A piece that does not continue anything we hold, or a message over the size cap.
+        /// A fragment larger than a message may be, or a message over the size cap.
         case broken
     }
 
+    /// Adds one fragment (not both B and E) of `direction`; `dropped` counts the messages given
+    /// up to make room.
     mutating func add(
-        _ key: Key, tsn: UInt32, begin: Bool, end: Bool, _ data: UnsafeRawBufferPointer, dropped: inout Int
+        _ direction: FlowKey, tsn: UInt32, stream: UInt16, begin: Bool, end: Bool, _ data: UnsafeRawBufferPointer,
+        dropped: inout Int
     ) -> Outcome {
-        if begin {
-            if partials.removeValue(forKey: key) != nil { dropped += 1 }
-            guard data.count <= maximumBytes else { return .broken }
-            if partials.count >= maximumPartials, let victim = partials.keys.first {
-                partials.removeValue(forKey: victim)
-                dropped += 1
+        guard data.count <= maximumBytes else { return .broken }
+        if waiting[direction] == nil, waiting.count >= maximumPartials {
+            // Directions beyond the cap: the one with the most waiting goes.
+            if let victim = waiting.max(by: { $0.value.fragments.count < $1.value.fragments.count })?.key {
+                dropped += Self.messagesIn(waiting.removeValue(forKey: victim)?.fragments ?? [:])
             }
-            partials[key] = Partial(bytes: [UInt8](data), nextTSN: tsn &+ 1)
-            return .pending
         }
-        guard var partial = partials.removeValue(forKey: key) else { return .broken }
-        guard partial.nextTSN == tsn, partial.bytes.count &+ data.count <= maximumBytes else { return .broken }
-        partial.bytes.append(contentsOf: data)
-        partial.nextTSN = tsn &+ 1
-        if end { return .complete(partial.bytes) }
-        partials[key] = partial
-        return .pending
+        var w = waiting.removeValue(forKey: direction) ?? Waiting()
+        defer { if !w.fragments.isEmpty { waiting[direction] = w } }
+        guard w.fragments[tsn] == nil else { return .pending }
+        w.fragments[tsn] = Fragment(stream: stream, begin: begin, end: end, bytes: [UInt8](data))
+        w.bytes += data.count
+        w.newest = tsn
+        // The run this fragment belongs to: back to its B, on to its E, same stream throughout.
+        var first = tsn, last = tsn
+        var total = data.count
+        while let f = w.fragments[first], !f.begin {
+            guard let before = w.fragments[first &- 1], before.stream == stream, !before.end else {
+                dropped += w.makeRoom(maximumFragments, maximumWaitingBytes)
+                return .pending
+            }
+            first &-= 1
+            total += before.bytes.count
+        }
+        while let f = w.fragments[last], !f.end {
+            guard let after = w.fragments[last &+ 1], after.stream == stream, !after.begin else {
+                dropped += w.makeRoom(maximumFragments, maximumWaitingBytes)
+                return .pending
+            }
+            last &+= 1
+            total += after.bytes.count
+        }
+        var message: [UInt8] = []
+        if total <= maximumBytes { message.reserveCapacity(total) }
+        var t = first
+        while true {
+            if let f = w.fragments.removeValue(forKey: t) {
+                w.bytes -= f.bytes.count
+                if total <= maximumBytes { message.append(contentsOf: f.bytes) }
+            }
+            if t == last { break }
+            t &+= 1
+        }
+        return total <= maximumBytes ? .complete(message) : .broken
+    }
+
+    /// Messages that `fragments` hold parts of: each run of consecutive TSNs of one stream that
+    /// no B is inside counts once, as does each B.
+    static func messagesIn(_ fragments: [UInt32: Fragment]) -> Int {
+        fragments.reduce(0) { n, entry in
+            let (tsn, f) = entry
+            if f.begin { return n + 1 }
+            guard let before = fragments[tsn &- 1], before.stream == f.stream, !before.end else { return n + 1 }
+            return n
+        }
     }
 
     /// True when a DATA chunk with this TSN was seen before in this direction: a retransmission,
@@ -80,11 +131,28 @@ struct SCTPReassembler {
         return false
     }
 
+    /// Forgets everything; returns how many messages were still missing pieces.
     mutating func removeAll() -> Int {
         seenTSNs.removeAll()
-        let n = partials.count
-        partials.removeAll()
+        let n = waiting.values.reduce(0) { $0 + Self.messagesIn($1.fragments) }
+        waiting.removeAll()
         return n
+    }
+}
+
+extension SCTPReassembler.Waiting {
+    /// Gives up the fragments furthest behind the newest TSN until at most `fragments` of them
+    /// and `bytes` bytes are held; returns the messages given up.
+    mutating func makeRoom(_ maximumFragments: Int, _ maximumBytes: Int) -> Int {
+        guard fragments.count > maximumFragments || bytes > maximumBytes else { return 0 }
+        let byAge = fragments.keys.sorted { (newest &- $0) > (newest &- $1) }
+        var given: [UInt32: SCTPReassembler.Fragment] = [:]
+        for tsn in byAge where fragments.count > maximumFragments / 2 || bytes > maximumBytes / 2 {
+            guard let f = fragments.removeValue(forKey: tsn) else { continue }
+            bytes -= f.bytes.count
+            given[tsn] = f
+        }
+        return SCTPReassembler.messagesIn(given)
     }
 }
 
@@ -134,8 +202,9 @@ extension NetworkDissector {
             guard type == 0 else { continue }
             delivered = true
             var dropped = 0
-            let key = SCTPReassembler.Key(source: from, destination: to, stream: chunk.be16(8))
-            let outcome = sctp.add(key, tsn: chunk.be32(4), begin: begin, end: end, userData, dropped: &dropped)
+            let outcome = sctp.add(
+                FlowKey(from, to), tsn: chunk.be32(4), stream: chunk.be16(8), begin: begin, end: end, userData,
+                dropped: &dropped)
             for _ in 0..<dropped { counters.countMalformed("incomplete sctp message") }
             switch outcome {
             case .pending:
