@@ -261,6 +261,51 @@ struct TsharkReadsOurFilesTests {
         }
     }
 
+    /// A symbolic link stays and its target gets the bytes; a device or a pipe is written to,
+    /// never replaced by a file (as root, /dev/null would otherwise become one).
+    @Test func whatSitsAtTheNameIsWrittenThroughNotReplaced() throws {
+        let dir = temporaryPath("through")
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try AtomicFile.write([1], to: dir + "/target.pcap")
+        #expect(symlink("target.pcap", dir + "/link.pcap") == 0)
+        try AtomicFile.write([4, 5, 6], to: dir + "/link.pcap")
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: dir + "/link.pcap") == "target.pcap")
+        #expect(FileManager.default.contents(atPath: dir + "/target.pcap") == Data([4, 5, 6]))
+        #expect(symlink("missing/x.pcap", dir + "/dangling.pcap") == 0)
+        #expect(throws: ExportError.self) { try AtomicFile.write([1], to: dir + "/dangling.pcap") }
+
+        // The null and full devices made again in the test's folder (as root), so that a
+        // mistake here cannot replace the system's own.
+        var info = stat()
+        // Device numbers 1,3 and 1,7 as Linux packs them (major << 8 | minor for small ones).
+        if mknod(dir + "/null", S_IFCHR | 0o666, 0x103) == 0, mknod(dir + "/full", S_IFCHR | 0o666, 0x107) == 0 {
+            try AtomicFile.write([1, 2, 3], to: dir + "/null")
+            #expect(stat(dir + "/null", &info) == 0 && info.st_mode & S_IFMT == S_IFCHR)
+            #expect(throws: ExportError("\(dir)/full: cannot write: No space left on device")) {
+                try AtomicFile.write([1, 2, 3], to: dir + "/full")
+            }
+            #expect(stat(dir + "/full", &info) == 0 && info.st_mode & S_IFMT == S_IFCHR)
+        }
+
+        let fifo = dir + "/fifo"
+        #expect(mkfifo(fifo, 0o600) == 0)
+        nonisolated(unsafe) var read: Data?
+        Thread { read = FileHandle(forReadingAtPath: fifo)?.readDataToEndOfFile() }.start()
+        let payload = [UInt8](repeating: 9, count: 100_000)  // more than a pipe holds at once
+        try AtomicFile.write(payload, to: fifo)
+        for _ in 0..<200 where read == nil { usleep(10_000) }
+        #expect(read == Data(payload))
+        #expect(stat(fifo, &info) == 0 && info.st_mode & S_IFMT == S_IFIFO)
+        // A reader that leaves early: an error, and the program goes on.
+        Thread {
+            let fd = open(fifo, O_RDONLY)
+            var first = [UInt8](repeating: 0, count: 10)
+            _ = Glibc.read(fd, &first, 10)
+            close(fd)
+        }.start()
+        #expect(throws: ExportError("\(fifo): cannot write: Broken pipe")) { try AtomicFile.write(payload, to: fifo) }
+    }
+
     @Test(.enabled(if: getuid() == 0, "needs root to mount a tiny file system"))
     func fullDiskLeavesNoPartialFile() throws {
         let dir = temporaryPath("full")
