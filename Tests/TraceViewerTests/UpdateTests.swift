@@ -288,6 +288,32 @@ import WireDecoding
         #expect(p.state.notice?.hasPrefix("no match") == true)
     }
 
+    /// A search match right of the visible part of a message line, or left of it once scrolled
+    /// sideways, marks nothing (and draws, rather than stopping the program); one in view is
+    /// marked on exactly its cells.
+    @Test func searchMatchesOutOfViewInAMessageMarkNothing() {
+        let p = Pilot(paths: [Fixtures.kamailio("sip-plain-udp.pcap").path])
+        p.press(.enter, .enter, .character("j"), .character("j"), .character("j"), .enter)
+        #expect(p.screen.contains("SIP/2.0 100 Trying"))
+        func marked(_ g: CellGrid) -> [String] {
+            (0..<g.height).compactMap { y in
+                let cells = (0..<g.width).filter { g[$0, y].attributes.contains(.reverse) }
+                return cells.isEmpty ? nil : String(cells.map { g[$0, y].character })
+            }
+        }
+        p.type("/received")
+        p.press(.enter)
+        let viaLine = p.screen.split(separator: "\n").first { $0.contains("Via: SIP/2.0/UDP") } ?? ""
+        #expect(!viaLine.contains("received"), "the match lies right of the screen: \(viaLine)")
+        #expect(marked(p.grid).isEmpty)
+        p.type("/Via")
+        p.press(.enter)
+        #expect(marked(p.grid).allSatisfy { $0 == "Via" } && !marked(p.grid).isEmpty)
+        p.press(.character("l"), .character("l"), .character("l"))
+        #expect(marked(p.grid).isEmpty)  // scrolled past the start of every line
+        #expect(!p.screen.contains("Via:"))
+    }
+
     @Test func followStaysOnTheNewestAndMovingStopsIt() throws {
         let (model, events) = try liveModel()
         var state = ViewerState(width: 80, height: 24)

@@ -99,8 +99,11 @@ public struct CellGrid: Equatable, Sendable {
 
     /// Sets role and attributes over a span without changing the characters.
     public mutating func paint(y: Int, from: Int = 0, to: Int? = nil, role: ColorRole? = nil, adding: CellAttributes = []) {
-        guard y >= 0, y < height else { return }
-        for x in max(0, from)..<min(to ?? width, width) {
+        // Any span is accepted, also one that lies wholly off the grid or runs backwards (a
+        // search match scrolled out of view): nothing is painted then.
+        let lo = max(0, from), hi = min(to ?? width, width)
+        guard y >= 0, y < height, lo < hi else { return }
+        for x in lo..<hi {
             if let role { cells[y * width + x].role = role }
             cells[y * width + x].attributes.formUnion(adding)
         }
@@ -108,9 +111,11 @@ public struct CellGrid: Equatable, Sendable {
 
     /// Clears a rectangle to blanks of `role`.
     public mutating func fill(x: Int = 0, y: Int, width w: Int? = nil, height h: Int = 1, role: ColorRole = .normal) {
-        let x1 = min(width, x + (w ?? width - x))
-        for row in max(0, y)..<min(height, y + h) {
-            for col in max(0, x)..<x1 { cells[row * width + col] = Cell(" ", role: role) }
+        let x0 = max(0, x), x1 = min(width, x + (w ?? width - x))
+        let y0 = max(0, y), y1 = min(height, y + h)
+        guard x0 < x1, y0 < y1 else { return }
+        for row in y0..<y1 {
+            for col in x0..<x1 { cells[row * width + col] = Cell(" ", role: role) }
         }
     }
 

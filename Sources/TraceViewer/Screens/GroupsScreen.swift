@@ -55,7 +55,7 @@ enum GroupsScreen {
         }
         let cursor = screen.cursor.flatMap { id in rows.firstIndex(of: id) } ?? 0
         let top = ListGeometry.top(count: rows.count, cursorIndex: cursor, anchor: screen.anchor, height: bodyHeight)
-        for i in top..<min(rows.count, top + bodyHeight) {
+        for i in top..<max(top, min(rows.count, top + bodyHeight)) {
             let y = area.y + 1 + i - top
             let gi = rows[i]
             let group = s.groups[gi]

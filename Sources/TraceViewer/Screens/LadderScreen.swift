@@ -64,7 +64,7 @@ enum LadderScreen {
         grid.fill(y: area.y, height: headerRows, role: .header)
         let timeTitle = state.options.timeMode.name
         grid.put(timeTitle, x: 1, y: area.y, role: .header, attributes: .bold)
-        for c in geo.first..<min(ladder.columns.count, geo.first + geo.visible) {
+        for c in geo.first..<max(geo.first, min(ladder.columns.count, geo.first + geo.visible)) {
             let name = Format.endpoint(ladder.columns[c], width: geo.columnWidth - 1, glyphs: g)
             let x = max(geo.x0 - 1, geo.center(c) - CellWidth.of(name) / 2)
             grid.put(name, x: x, y: area.y, role: .header, attributes: .bold)
@@ -88,9 +88,9 @@ enum LadderScreen {
         }
         let cursor = screen.cursor.flatMap { id in rows.firstIndex { $0.message == Int32(id) } } ?? 0
         let top = ListGeometry.top(count: rows.count, cursorIndex: cursor, anchor: screen.anchor, height: bodyHeight)
-        let visibleColumns = geo.first..<min(ladder.columns.count, geo.first + geo.visible)
+        let visibleColumns = geo.first..<max(geo.first, min(ladder.columns.count, geo.first + geo.visible))
         let firstTime = rows[0].time
-        for i in top..<min(rows.count, top + bodyHeight) {
+        for i in top..<max(top, min(rows.count, top + bodyHeight)) {
             let y = bodyY + i - top
             let row = rows[i]
             // Time, as chosen with `t`.
@@ -121,7 +121,7 @@ enum LadderScreen {
                      x: geo.x0, y: area.y + area.height - 1, role: .accent, attributes: .bold)
         }
         if let px = geo.previewX {
-            for y in area.y..<(area.y + area.height) { grid.put(g.vertical, x: px - 1, y: y, role: .dim) }
+            for y in area.y..<(area.y + max(0, area.height)) { grid.put(g.vertical, x: px - 1, y: y, role: .dim) }
             let text = model.messageText(rows[cursor].message, glyphs: g, captureTime: false)
             MessageScreen.drawLines(&grid, text.lines, x: px, y: area.y, width: state.width - px, height: area.height,
                                     top: 0, column: 0, glyphs: g, search: state.search)
