@@ -74,7 +74,7 @@ public final class ViewerLoop {
                     Update.update(&state, .key(k), model: model)
                     if let request = state.pendingSave {
                         state.pendingSave = nil
-                        state.notice = SaveRunner.perform(request, model: model, filter: state.filter)
+                        Update.finishSave(&state, SaveRunner.perform(request, model: model, filter: state.filter))
                     }
                 case .resize:
                     let size = terminal.size

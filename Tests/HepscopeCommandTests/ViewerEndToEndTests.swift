@@ -80,13 +80,15 @@ struct ViewerEndToEndTests {
         try tmux.waitForExit()
     }
 
-    /// A locale that is not UTF-8 gets ASCII lines and arrows without being asked.
+    /// The save dialog writes the call under the cursor where the name says (~ is the home
+    /// folder), and asks before it replaces a file.
     @Test func saveDialogWritesTheCallUnderTheCursor() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hepscope-ui-save-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let out = dir.appendingPathComponent("busy-3.pcapng").path
-        let tmux = try TmuxSession(width: 120, height: 40, arguments: [Self.capture])
+        // The name is typed as in a shell, from the home folder; the notice says where it went.
+        let tmux = try TmuxSession(width: 120, height: 40, arguments: [Self.capture], extraEnvironment: ["HOME=\(dir.path)"])
         defer { tmux.kill() }
         _ = try tmux.waitFor("tb-20261127T015517Z-udp-b")
         tmux.send("j", "Enter")
@@ -97,7 +99,19 @@ struct ViewerEndToEndTests {
         tmux.send("F2")
         _ = try tmux.waitFor("What:   ◀ the call under the cursor (4 messages) ▶")
         tmux.send("C-u")
-        tmux.type(out)
+        tmux.type("~/busy-3.pcapng")
+        tmux.send("Enter")
+        _ = try tmux.waitFor("saved 4 messages to \(out)")
+        // Saving again under the same name asks first; Enter again replaces the file.
+        try FileManager.default.removeItem(atPath: out)
+        FileManager.default.createFile(atPath: out, contents: Data("keep".utf8))
+        tmux.send("F2")
+        _ = try tmux.waitFor("What:   ◀ the call under the cursor (4 messages) ▶")
+        tmux.send("C-u")
+        tmux.type("~/busy-3.pcapng")
+        tmux.send("Enter")
+        _ = try tmux.waitFor("exists: Enter replaces it")
+        #expect(FileManager.default.contents(atPath: out) == Data("keep".utf8))
         tmux.send("Enter")
         _ = try tmux.waitFor("saved 4 messages to \(out)")
         // What was saved opens as that one busy call, in its session, with its correlation id.

@@ -170,9 +170,8 @@ import TraceViewer
         p.press(.control("u"))
         p.type("busy.mmd")
         p.press(.right, .enter)
-        #expect(p.state.saveDialog == nil)
         let request = p.state.pendingSave
-        #expect(request?.format == .mermaid && request?.path == "busy.mmd")
+        #expect(request?.format == .mermaid && request?.path == "busy.mmd" && request?.replace == false)
         if case .calls(let calls)? = request?.scope {
             #expect(calls.count == 1)
             let selection = request!.scope.selection(p.model, filter: nil)
@@ -180,6 +179,24 @@ import TraceViewer
         } else {
             Issue.record("expected one call, got \(String(describing: request?.scope))")
         }
+        // The dialog waits for the backend: a name taken keeps it open, and Enter on the same
+        // name again asks for the file to be replaced; another name asks afresh.
+        p.state.pendingSave = nil
+        Update.finishSave(&p.state, .exists(where: "/home/u/busy.mmd"))
+        #expect(p.state.saveDialog?.error == "/home/u/busy.mmd exists: Enter replaces it, or type another name")
+        #expect(p.screen.contains("busy.mmd exists"))
+        p.press(.enter)
+        #expect(p.state.pendingSave?.replace == true)
+        p.state.pendingSave = nil
+        Update.finishSave(&p.state, .failed("busy.mmd: cannot write: Permission denied; nothing was saved"))
+        #expect(p.state.saveDialog?.path == "busy.mmd")
+        #expect(p.state.saveDialog?.error?.hasPrefix("not saved: busy.mmd: cannot write") == true)
+        p.press(.control("u"))
+        p.type("busy2.mmd")
+        p.press(.enter)
+        #expect(p.state.pendingSave?.replace == false && p.state.pendingSave?.path == "busy2.mmd")
+        Update.finishSave(&p.state, .saved(notice: "saved 4 messages to /home/u/busy.mmd"))
+        #expect(p.state.saveDialog == nil && p.state.notice == "saved 4 messages to /home/u/busy.mmd")
     }
 
     @Test func escapeCancels() {

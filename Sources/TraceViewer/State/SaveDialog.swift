@@ -24,16 +24,31 @@ public struct SaveDialog: Sendable, Equatable {
     public var choice: Int
     public var path: String
     public var error: String?
+    /// A name the user was told is taken: Enter on it again replaces the file.
+    public var replacing: String?
 
     /// The format the file name asks for, if any.
     public var format: ExportFormat? { ExportFormat.fromExtension(path) }
 }
 
 /// A save the terminal backend should carry out (writing files is not the pure update's job).
+/// The dialog stays open until it reports how the save went (`Update.finishSave`).
 public struct SaveRequest: Sendable, Equatable {
     public var scope: SaveScope
     public var path: String
     public var format: ExportFormat
+    /// Whether an existing file may be replaced: only once the user was told it is there.
+    public var replace: Bool = false
+}
+
+/// How a save went, as the backend tells the dialog.
+public enum SaveOutcome: Sendable, Equatable {
+    /// Written; the notice says what and where.
+    case saved(notice: String)
+    /// Not written, and why (the dialog stays open with the name typed).
+    case failed(String)
+    /// A file of that name is there already (shown as `where`); nothing was written.
+    case exists(where: String)
 }
 
 extension SaveDialog {

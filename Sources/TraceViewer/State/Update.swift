@@ -269,9 +269,8 @@ public enum Update {
                 d.error = "unknown extension: use .pcap .pcapng .txt .json .ladder.txt .mmd .svg or .html"
                 break
             }
-            state.pendingSave = SaveRequest(scope: d.choices[d.choice].scope, path: path, format: format)
-            state.saveDialog = nil
-            return
+            state.pendingSave = SaveRequest(scope: d.choices[d.choice].scope, path: path, format: format,
+                                            replace: d.replacing == path)
         case .backspace, .delete, .control("h"):
             if !d.path.isEmpty { d.path.removeLast() }
         case .control("u"):
@@ -282,6 +281,23 @@ public enum Update {
             break
         }
         state.saveDialog = d
+    }
+
+    /// What the backend reports once it has tried a save asked for by the dialog: done closes
+    /// the dialog with a notice; a failure or a name already taken keeps it open, the name as
+    /// typed, with the reason (and then Enter on the same name replaces the file).
+    public static func finishSave(_ state: inout ViewerState, _ outcome: SaveOutcome) {
+        switch outcome {
+        case .saved(let notice):
+            state.saveDialog = nil
+            state.notice = notice
+        case .failed(let why):
+            state.saveDialog?.error = "not saved: " + why
+        case .exists(let place):
+            state.saveDialog?.error = "\(place) exists: Enter replaces it, or type another name"
+            let typed = state.saveDialog?.path.trimmingSpaces()
+            state.saveDialog?.replacing = typed
+        }
     }
 
     // MARK: prompt, filter and search
