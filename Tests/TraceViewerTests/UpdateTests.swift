@@ -35,6 +35,9 @@ import WireDecoding
         p.press(.escape, .character("q"), .escape)
         #expect(p.state.top.kind == .groups)
         #expect(!p.state.shouldQuit)
+        // Esc once more on the first screen only says how to quit; q quits.
+        p.press(.escape, .escape)
+        #expect(!p.state.shouldQuit && p.state.notice == "q quits")
         p.press(.character("q"))
         #expect(p.state.shouldQuit)
     }

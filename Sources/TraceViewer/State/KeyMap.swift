@@ -1,7 +1,7 @@
 /// What a key does. One table maps keys to actions; the help overlay is drawn from it.
 public enum Action: Hashable, Sendable {
     case up, down, pageUp, pageDown, home, end, left, right
-    case open, back, quit, select, help
+    case open, back, backOrQuit, quit, select, help
     case filter, search, searchNext, searchPrevious, clear, follow
     case allCalls, groupLadder, linkedLadder, diff
     case sortNext, sortReverse, mergePorts, timeMode, colourMode
@@ -28,7 +28,8 @@ public enum KeyMap {
         Binding(keys: [.left, .character("h")], action: .left, help: "scroll left", context: "ladder, message, diff"),
         Binding(keys: [.right, .character("l")], action: .right, help: "scroll right", context: "ladder, message, diff"),
         Binding(keys: [.enter], action: .open, help: "open: calls, ladder, message", context: ""),
-        Binding(keys: [.escape, .character("q")], action: .back, help: "back (q on the first screen quits)", context: ""),
+        Binding(keys: [.escape], action: .back, help: "back", context: ""),
+        Binding(keys: [.character("q")], action: .backOrQuit, help: "back; on the first screen, quit", context: ""),
         Binding(keys: [.control("c"), .character("Q")], action: .quit, help: "quit at once", context: ""),
         Binding(keys: [.character(" ")], action: .select, help: "select calls / two messages to diff", context: "calls, ladder"),
         Binding(keys: [.function(1), .character("?")], action: .help, help: "this help", context: ""),

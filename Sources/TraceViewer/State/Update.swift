@@ -81,6 +81,9 @@ public enum Update {
             }
         case .open: open(&state, model)
         case .back:
+            // Esc pressed once too often on the way back must not end a live capture.
+            if state.stack.count > 1 { state.stack.removeLast() } else { state.notice = "q quits" }
+        case .backOrQuit:
             if state.stack.count > 1 { state.stack.removeLast() } else { state.shouldQuit = true }
         case .quit: state.shouldQuit = true
         case .select: select(&state, model)
