@@ -14,6 +14,8 @@ public enum CaptureExport {
         var linkType: UInt32
         var bytes: [UInt8]
         var comment: String?
+        /// Made up here (Ethernet) rather than read from a capture.
+        var synthetic = false
     }
 
     public static func render(_ store: TraceStore, _ selection: ExportSelection, kind: Kind, decapsulate: Bool,
@@ -45,12 +47,12 @@ public enum CaptureExport {
                 } else {
                     bytes = synthetic.plain(store, r, payload: Array(payload))
                 }
-                items.append(Item(time: r.time, order: items.count, linkType: 1, bytes: bytes, comment: comment))
+                items.append(Item(time: r.time, order: items.count, linkType: 1, bytes: bytes, comment: comment, synthetic: true))
                 if !decapsulate, o.hepVersion != 0 {
                     for s in store.sightings(of: m) {
                         let so = store.origins[Int(s.origin)]
                         let again = synthetic.hep(store, m, payload: Array(payload), origin: so, time: s.time)
-                        items.append(Item(time: s.time, order: items.count, linkType: 1, bytes: again, comment: comment))
+                        items.append(Item(time: s.time, order: items.count, linkType: 1, bytes: again, comment: comment, synthetic: true))
                     }
                 }
             }
@@ -61,10 +63,20 @@ public enum CaptureExport {
         items.sort { ($0.time, $0.order) < ($1.time, $1.order) }
         switch kind {
         case .pcap:
-            let links = Set(items.map(\.linkType))
-            guard links.count == 1, let link = links.first else {
+            // One link type for the whole file: made-up frames take the captured frames' one.
+            let captured = Set(items.filter { !$0.synthetic }.map(\.linkType))
+            guard captured.count <= 1 else {
                 throw ExportError("these messages come from captures with different link types "
-                    + "(\(links.sorted().map(String.init).joined(separator: ", "))): save as .pcapng")
+                    + "(\(captured.sorted().map(String.init).joined(separator: ", "))): save as .pcapng")
+            }
+            let link = captured.first ?? 1
+            for k in items.indices where items[k].synthetic && link != 1 {
+                guard let framed = SyntheticFrames.relinked(items[k].bytes, to: link) else {
+                    throw ExportError("some of these messages have no frame of their own, and frames of link type "
+                        + "\(link) cannot be made for them: save as .pcapng")
+                }
+                items[k].bytes = framed
+                items[k].linkType = link
             }
             var w = PcapWriter(linkType: link)
             for i in items { w.append(i.bytes, time: i.time) }
@@ -164,6 +176,34 @@ struct SyntheticFrames {
             let seq = nextSequence[key] ?? 1
             nextSequence[key] = seq &+ UInt32(payload.count)
             return FrameBuilder.tcp(from: src, to: dst, sequence: seq, payload: payload)
+        }
+    }
+
+    /// A made-up Ethernet frame given the link header of `linkType` instead, so that it can sit
+    /// in one pcap file with captured frames of that type: raw IP (12, 14, 101, 228, 229), Linux
+    /// cooked (113, 276), BSD loopback (0, 108). nil for any other link type.
+    static func relinked(_ ethernet: [UInt8], to linkType: UInt32) -> [UInt8]? {
+        guard ethernet.count > 14 else { return nil }
+        let etherType = [ethernet[12], ethernet[13]]
+        let ip = ethernet[14...]
+        let isV4 = etherType == [0x08, 0x00]
+        switch linkType {
+        case 12, 14, 101: return Array(ip)
+        case 228: return isV4 ? Array(ip) : nil
+        case 229: return isV4 ? nil : Array(ip)
+        case 113:
+            // Sent by us (4), Ethernet hardware (1), six address bytes, two of padding.
+            return [0, 4, 0, 1, 0, 6] + ethernet[6..<12] + [0, 0] + etherType + ip
+        case 276:
+            return etherType + [0, 0, 0, 0, 0, 1, 0, 1, 4, 6] + ethernet[6..<12] + [0, 0] + ip
+        case 0, 108:
+            // The address family in the writing host's order (0) or network order (108):
+            // AF_INET 2; AF_INET6 as macOS numbers it (30), where such captures come from.
+            let family: UInt32 = isV4 ? 2 : 30
+            let word = linkType == 0 ? family.littleEndian : family.bigEndian
+            return withUnsafeBytes(of: word) { Array($0) } + ip
+        default:
+            return nil
         }
     }
 

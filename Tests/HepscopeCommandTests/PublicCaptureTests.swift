@@ -50,6 +50,32 @@ struct PublicCaptureTests {
         #expect(input["malformed"] as? Int == 0)
     }
 
+    /// Saved as pcap, each opens again with the same calls and messages, whatever its link
+    /// type (made-up frames, for messages rebuilt from several, take the capture's).
+    @Test(arguments: expectations)
+    func savedAsPcapOpensAgainTheSame(_ e: Expectation) throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hepscope-public-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("again.pcap").path
+        let save = try HepscopeRun.run(["save", "-o", out, Fixtures.publicCapture(e.file)!.path])
+        #expect(save.status == 0, "\(save.stderr)")
+        let again = try HepscopeRun.run(["print", "--json", out])
+        let doc = try JSONSerialization.jsonObject(with: Data(again.stdout.utf8)) as! [String: Any]
+        let (_, original) = try document(e.file)
+        // Call-IDs and the messages kept (exact duplicates of the original are kept once).
+        func calls(_ d: [String: Any]) -> [String: Int] {
+            var out: [String: Int] = [:]
+            for g in d["groups"] as! [[String: Any]] {
+                for c in g["calls"] as! [[String: Any]] { out[c["call_id"] as! String, default: 0] += (c["messages"] as! [Any]).count }
+            }
+            return out
+        }
+        #expect(calls(doc) == calls(original))
+        #expect(calls(doc).count == e.callIDs)
+        #expect((doc["input"] as! [String: Any])["malformed"] as? Int == 0)
+    }
+
     @Test func heplifyHEPSampleKeepsLogAndRTCPEventsInTheGroup() throws {
         let (_, doc) = try document("hep-wireshark_hep.pcap")
         let groups = doc["groups"] as! [[String: Any]]

@@ -2,7 +2,7 @@ import CaptureIngest
 import Foundation
 import Testing
 import TestSupport
-import TraceExport
+@testable import TraceExport
 import TraceModel
 import TraceOutput
 import WireDecoding
@@ -246,6 +246,33 @@ struct TsharkReadsOurFilesTests {
                 _ = try format.render(store, none)
             }
         }
+    }
+
+    /// A made-up frame given another link type's header decodes to the same addresses and
+    /// payload under that link type, for IPv4 and IPv6.
+    @Test(arguments: [UInt32(12), 14, 101, 228, 229, 113, 276, 0, 108])
+    func madeUpFramesTakeTheCapturesLinkType(_ link: UInt32) {
+        let payload = Array("OPTIONS sip:x SIP/2.0\r\nCall-ID: l@x\r\n\r\n".utf8)
+        let pairs = [(Endpoint(address: .v4(0x0a00_0001), port: 5060), Endpoint(address: .v4(0x0a00_0002), port: 5062)),
+                     (Endpoint(address: .v6(high: 0x2001_0db8 << 32, low: 1), port: 5060),
+                      Endpoint(address: .v6(high: 0x2001_0db8 << 32, low: 2), port: 5062))]
+        for (src, dst) in pairs {
+            let ethernet = FrameBuilder.udp(from: src, to: dst, payload: payload)
+            let isV4 = { if case .v4 = src.address { return true } else { return false } }()
+            guard let framed = SyntheticFrames.relinked(ethernet, to: link) else {
+                #expect(link == 228 && !isV4 || link == 229 && isV4, "link \(link) refused")
+                continue
+            }
+            var dissector = NetworkDissector()
+            var counters = DecodeCounters()
+            var seen: [(Endpoint, Endpoint, [UInt8])] = []
+            framed.withUnsafeBytes { bytes in
+                dissector.dissect(linkType: link, frame: bytes, timestamp: Timestamp(nanoseconds: 0), frameNumber: 1,
+                                  counters: &counters) { seen.append(($0.source, $0.destination, Array($0.payload))) }
+            }
+            #expect(seen.count == 1 && seen.first?.0 == src && seen.first?.1 == dst && seen.first?.2 == payload, "link \(link)")
+        }
+        #expect(SyntheticFrames.relinked(FrameBuilder.udp(from: pairs[0].0, to: pairs[0].1, payload: payload), to: 147) == nil)
     }
 
     @Test func unwritablePlacesLeaveNoFileBehind() throws {
