@@ -55,6 +55,7 @@ struct PrintCommand: ParsableCommand {
         if [json, summary, ladder].filter({ $0 }).count > 1 {
             throw ValidationError("choose one of --json, --summary and --ladder")
         }
+        if ascii, !ladder { throw ValidationError("--ascii goes with --ladder") }
     }
 
     func run() throws {

@@ -9,9 +9,9 @@ struct SaveCommand: ParsableCommand {
         commandName: "save",
         abstract: "Save messages as pcap/pcapng (keeping HEP and its correlation ids), text, JSON or a ladder diagram.",
         discussion: """
-            The format comes from --format or the file's extension: .pcap, .pcapng, .txt (raw \\
-            messages), .json (as print --json), .ladder.txt, .mmd (Mermaid), .svg, .html. The file \\
-            appears whole or not at all. Exit status: 0 saved; 1 nothing to save or cannot write; \\
+            The format comes from --format or the file's extension: .pcap, .pcapng, .txt (raw \
+            messages), .json (as print --json), .ladder.txt, .mmd (Mermaid), .svg, .html. The file \
+            appears whole or not at all. Exit status: 0 saved; 1 nothing to save or cannot write; \
             2 a source could not be read; 64 command-line mistakes.
             """
     )
@@ -31,7 +31,7 @@ struct SaveCommand: ParsableCommand {
     @Option(help: "Only calls (and events) matching EXPR, as for print --filter.")
     var filter: String?
 
-    @Flag(help: "Write plain SIP over synthetic UDP/TCP frames instead of the original frames or HEP.")
+    @Flag(help: "Write plain SIP over synthetic UDP/TCP/SCTP frames instead of the original frames or HEP.")
     var decapsulate = false
 
     @Flag(help: "Ladder exports: ASCII instead of UTF-8 box drawing.")
@@ -65,6 +65,8 @@ struct SaveCommand: ParsableCommand {
     func run() throws {
         let (store, input, failures) = try LoadedSources.load(sources, options: ingest, duration: limits.duration, count: limits.count)
         for f in failures { Output.write("hepscope: \(SafeText.line(f))\n", to: 2) }
+        // A damaged input saves what it held; the user hears that it was damaged.
+        for w in input.warnings { Output.write("hepscope: warning: \(SafeText.line(w))\n", to: 2) }
         var selection = ExportSelection.all(store)
         var said: [String] = []
         if !groups.isEmpty {
@@ -84,7 +86,7 @@ struct SaveCommand: ParsableCommand {
             let bytes = try resolvedFormat!.render(store, selection, decapsulate: decapsulate, ascii: ascii,
                                                    filterText: filter, input: input)
             try AtomicFile.write(bytes, to: output)
-            Output.write("saved \(selection.messages.count) messages to \(output)\n", to: 2)
+            Output.write("saved \(selection.messages.count) messages to \(SafeText.line(output))\n", to: 2)
         } catch {
             Output.write("hepscope: \(SafeText.line(error.description))\n", to: 2)
             throw ExitCode(failures.isEmpty ? 1 : 2)

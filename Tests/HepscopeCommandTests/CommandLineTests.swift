@@ -48,6 +48,19 @@ import WireDecoding
         let line = run.stdout.split(separator: "\n").first { $0.hasPrefix("input:") }!
         let sip = Int(line.split(separator: " ")[3])!
         #expect(sip > 130 && sip < 150)
+        // save keeps what is there, and says the input was cut (on stderr, beside "saved").
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("cut-\(UUID().uuidString).pcap")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let save = try HepscopeRun.run(["save", "-o", out.path, cut.path])
+        #expect(save.status == 0)
+        #expect(save.stderr.contains("hepscope: warning: ") && save.stderr.lowercased().contains("truncated"), "\(save.stderr)")
+        #expect(save.stderr.contains("saved \(sip) messages"))
+    }
+
+    @Test func asciiAsksForALadder() throws {
+        let run = try HepscopeRun.run(["print", "--ascii", Self.udpCapture.path])
+        #expect(run.status == 64 && run.stderr.contains("--ascii goes with --ladder"))
+        #expect(try HepscopeRun.run(["print", "--ladder", "--ascii", Self.udpCapture.path]).status == 0)
     }
 
     @Test func fileThatIsNotACaptureGetsOneClearErrorLine() throws {
