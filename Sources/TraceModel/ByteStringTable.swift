@@ -83,10 +83,12 @@ public struct ByteStringTable: Sendable {
         return arena.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[s..<e])) }
     }
 
-    /// The text of an id (invalid UTF-8 repaired); "" for 0.
+    /// The text of an id; "" for 0. Bytes that are not UTF-8 come out as the text `\xNN`, one
+    /// per byte, so that two names that differ only there still read differently (a
+    /// replacement character would make them look equal).
     public func string(_ id: UInt32) -> String {
         guard id != 0 else { return "" }
-        return withBytes(id) { String(decoding: $0, as: UTF8.self) }
+        return withBytes(id) { String(showingInvalidUTF8: $0) }
     }
 
     /// True when string `id` is exactly `bytes`.

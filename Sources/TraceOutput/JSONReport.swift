@@ -106,7 +106,7 @@ public enum JSONReport {
         let call = store.call(ofEvent: index)
         j.raw(","); j.key("call_id"); j.string(call.map { store.strings.string(store.calls[Int($0)].callID) })
         j.raw(","); j.key("payload_type"); j.number(r.payloadType)
-        let text = store.withPayload(of: r) { String(decoding: $0, as: UTF8.self) }
+        let text = store.withPayload(of: r) { String(showingInvalidUTF8: $0) }
         j.raw(","); j.key("text"); j.string(text)
         j.raw("}")
     }

@@ -67,6 +67,12 @@ import WireDecoding
             #expect(run.stdout.contains("\\u001b[2J"))
             #expect(run.stdout.contains("\\u202e"))
         }
+        // Bytes that are not UTF-8 in a Call-ID, correlation id or From user stay told apart,
+        // as \xNN (in JSON, its backslash escaped), never as a replacement character.
+        #expect(!run.stdout.contains("\u{fffd}") && !run.stdout.contains("\\ufffd"))
+        if !args.contains("--ladder") {
+            #expect(run.stdout.contains(args.contains("--json") ? "\\\\xff\\\\xfe\\\\xc3" : "\\xff\\xfe\\xc3"))
+        }
     }
 
     @Test(arguments: ["txt", "mmd", "html", "svg", "ladder.txt"])

@@ -49,3 +49,24 @@ import Testing
         #expect(table[2] == nil && table[0x1_0000_0002] == nil)
     }
 }
+
+@Suite struct ShownTextTests {
+    /// Bytes that are not UTF-8 (a lone byte, a sequence cut short, an overlong form) show as
+    /// \xNN each; the valid text around them is kept, and valid text comes back as it was.
+    @Test func badBytesShowAsHexValidTextStays() {
+        let cases: [([UInt8], String)] = [
+            (Array("dup-".utf8) + [0xff] + Array("@x".utf8), "dup-\\xff@x"),
+            ([0x61, 0xe2, 0x82] + Array("é".utf8), "a\\xe2\\x82é"),
+            ([0xc0, 0xaf, 0x41], "\\xc0\\xafA"),
+            (Array("plain ✓".utf8), "plain ✓"),
+            ([], ""),
+        ]
+        for (bytes, shown) in cases {
+            #expect(bytes.withUnsafeBytes { String(showingInvalidUTF8: $0) } == shown)
+        }
+        var table = ByteStringTable()
+        let a = [UInt8]([0x78, 0xff]).withUnsafeBytes { table.intern($0) }
+        let b = [UInt8]([0x78, 0xfe]).withUnsafeBytes { table.intern($0) }
+        #expect(table.string(a) == "x\\xff" && table.string(b) == "x\\xfe")
+    }
+}
