@@ -165,6 +165,7 @@ extension TraceStore {
         if g == calls[Int(call)].group {
             guard groups[Int(g)].calls == [call] else { return }
             eventsByCall[call, default: []] += groups[Int(g)].events
+            for e in groups[Int(g)].events { callByEvent[e] = call }
             return
         }
         guard groups[Int(g)].calls.isEmpty else { return }
@@ -175,6 +176,7 @@ extension TraceStore {
             groups[Int(target)].messageCount += 1
             groups[Int(target)].touch(messages[Int(e)].time)
             eventsByCall[call, default: []].append(e)
+            callByEvent[e] = call
         }
         groups[Int(g)].events.removeAll()
         groups[Int(g)].messageCount = 0

@@ -104,7 +104,7 @@ extension TraceStore {
 
     /// The call an event is attached to, if any.
     public func call(ofEvent event: Int32) -> Int32? {
-        eventsByCall.first { $0.value.contains(event) }?.key
+        callByEvent[event]
     }
 
     public func withPayload<R>(of r: MessageRecord, _ body: (UnsafeRawBufferPointer) -> R) -> R {

@@ -59,6 +59,8 @@ public struct TraceStore: Sendable {
     var sightingsByMessage: [Int32: [Sighting]] = [:]
     var commentsByMessage: [Int32: UInt32] = [:]
     var eventsByCall: [Int32: [Int32]] = [:]
+    /// The other way round: the call each attached event belongs to.
+    var callByEvent: [Int32: Int32] = [:]
     /// The HEP correlation id each event carried (events are few; SIP records use their call's).
     var eventCorrelation: [Int32: UInt32] = [:]
     /// The group of each event (SIP records use their call's).
@@ -471,7 +473,10 @@ public struct TraceStore: Sendable {
             method: .other, cseqMethod: .other, hasCSeq: false, transport: m.transport,
             payloadType: m.payloadType, flags: [], captureOffset: TraceStore.captureOffset(m))
         messages.append(record)
-        if callIndex >= 0 { eventsByCall[callIndex, default: []].append(index) }
+        if callIndex >= 0 {
+            eventsByCall[callIndex, default: []].append(index)
+            callByEvent[index] = callIndex
+        }
         eventGroups[index] = group
         if correlation != 0 { eventCorrelation[index] = correlation }
         groups[Int(group)].events.append(index)

@@ -55,5 +55,12 @@ import WireDecoding
         let call = try #require(store.calls.indices.first { store.strings.string(store.calls[$0].callID) == id })
         #expect(store.events(of: Int32(call)).count == 1)
         #expect(store.correlationID(of: store.groups[Int(store.calls[call].group)]) == "session-7")
+        // A filter on the call's own facts keeps its event; one on per-message facts looks at
+        // the event's own.
+        let event = try #require(store.events(of: Int32(call)).first)
+        #expect(try TraceFilter.parse("callid:leg@x").matches(message: event, in: store))
+        #expect(try TraceFilter.parse("corr:session-7 and from:a").matches(message: event, in: store))
+        #expect(try !TraceFilter.parse("callid:other").matches(message: event, in: store))
+        #expect(try !TraceFilter.parse("method:INVITE").matches(message: event, in: store))
     }
 }

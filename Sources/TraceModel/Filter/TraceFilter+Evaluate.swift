@@ -7,10 +7,12 @@ extension TraceFilter {
         evaluate(root, store: store, call: call, message: nil)
     }
 
-    /// A message (or HEP event) matches on its own facts and on those of its call.
+    /// A message (or HEP event) matches on its own facts and on those of its call (for an
+    /// event, the call it is attached to: `callid:X` keeps the call's logs and RTCP reports, as
+    /// `save --call X` does).
     public func matches(message: Int32, in store: TraceStore) -> Bool {
         let r = store.messages[Int(message)]
-        return evaluate(root, store: store, call: r.call >= 0 ? r.call : nil, message: message)
+        return evaluate(root, store: store, call: r.call >= 0 ? r.call : store.call(ofEvent: message), message: message)
     }
 
     private func evaluate(_ node: Node, store: TraceStore, call: Int32?, message: Int32?) -> Bool {
