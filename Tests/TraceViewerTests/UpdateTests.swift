@@ -277,6 +277,46 @@ import WireDecoding
         #expect(p.state.filter == nil)
     }
 
+    /// The filter prompt edits where its cursor is: arrows, Home/End, Backspace and Delete,
+    /// Ctrl-U and Ctrl-K as in a shell.
+    @Test func thePromptEditsAtItsCursor() {
+        let p = Pilot.kamailio()
+        p.press(.character("f"))
+        p.type("method:INVITE")
+        p.press(.home)
+        p.type("not ")
+        #expect(p.state.prompt?.text == "not method:INVITE" && p.state.prompt?.cursor == 4)
+        p.press(.end, .left, .left, .backspace, .delete)
+        #expect(p.state.prompt?.text == "not method:INVE" && p.state.prompt?.cursor == 14)
+        p.press(.control("a"), .right, .right, .right, .right, .control("k"))
+        #expect(p.state.prompt?.text == "not ")
+        p.type("state:busy")
+        p.press(.left, .left, .left, .left, .control("u"))
+        #expect(p.state.prompt?.text == "busy" && p.state.prompt?.cursor == 0)
+        // On screen: the character under the cursor is shown reversed.
+        let row = p.grid.height - 2
+        let reversed = (0..<p.grid.width).filter { p.grid[$0, row].attributes.contains(.reverse) }
+        #expect(reversed.map { p.grid[$0, row].character } == ["b"])
+    }
+
+    /// A long expression with a mistake far back: the cursor goes to it, the caret is under it,
+    /// and a message too long for one row is wrapped whole on the rows above.
+    @Test func aFilterMistakeOutOfViewIsShownWhole() {
+        let p = Pilot.kamailio()
+        p.press(.character("f"))
+        p.type("state:weird or from:" + String(repeating: "a", count: 90))
+        p.press(.enter)
+        let error = try! #require(p.state.prompt?.error)
+        #expect(error.position == 6 && p.state.prompt?.cursor == 6)
+        let lines = p.screen.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let promptRow = lines[p.grid.height - 2]
+        #expect(promptRow.hasPrefix("Filter: state:weird or from:a"), "\(promptRow)")
+        let caretRow = lines[p.grid.height - 3]
+        #expect(caretRow.firstIndex(of: "^").map { caretRow.distance(from: caretRow.startIndex, to: $0) } == 8 + 6)
+        let message = lines[..<(p.grid.height - 3)].suffix(3).joined(separator: " ")
+        #expect(message.contains("column 7: unknown state 'weird'") && message.contains("diverted"), "\(message)")
+    }
+
     @Test func searchMovesToTheNextMatchAndWraps() {
         let p = Pilot.kamailio()
         p.press(.character("a"))

@@ -196,3 +196,30 @@ public enum CellWidth {
         return out + (room >= 0 ? ellipsis : "")
     }
 }
+
+extension CellWidth {
+    /// `line` cut into lines of at most `width` cells, at spaces where it can be; the lines
+    /// after the first are indented under its text.
+    static func wrapped(_ line: String, width: Int) -> [String] {
+        var out: [String] = []
+        var rest = Substring(line)
+        var indent = ""
+        while CellWidth.of(indent + rest) > width {
+            let room = max(1, width - indent.count)
+            var cut = rest.startIndex, taken = 0
+            for i in rest.indices {
+                let w = CellWidth.of(String(rest[i]))
+                if taken + w > room { break }
+                taken += w
+                cut = rest.index(after: i)
+            }
+            if let space = rest[..<cut].lastIndex(of: " "), space > rest.startIndex { cut = rest.index(after: space) }
+            guard cut > rest.startIndex else { break }
+            out.append(indent + rest[..<cut])
+            rest = rest[cut...]
+            indent = "  "
+        }
+        out.append(indent + rest)
+        return out
+    }
+}

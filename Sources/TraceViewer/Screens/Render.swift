@@ -104,16 +104,29 @@ public enum Renderer {
         if let p = state.prompt {
             let label = p.purpose == .filter ? "Filter: " : "Search: "
             let end = grid.put(label, x: 0, y: y, role: .prompt, attributes: .bold)
-            // Keep the end of a long expression (where the user types) in view.
-            var text = SafeText.line(p.text)
-            let room = state.width - end - 1
-            while CellWidth.of(text) > room, !text.isEmpty { text.removeFirst() }
-            let after = grid.put(text, x: end, y: y, role: .prompt)
-            grid.put(" ", x: after, y: y, role: .prompt, attributes: .reverse)  // the cursor
+            // Each typed character as shown (made safe), and the first one in view: from the
+            // start when all fit, else so that the cursor is in view.
+            let shown = p.text.map { SafeText.line(String($0)) }
+            let widths = shown.map { CellWidth.of($0) }
+            let room = max(1, state.width - end - 1)
+            let cursor = min(max(0, p.cursor), shown.count)
+            var first = 0
+            while widths[first..<cursor].reduce(0, +) >= room { first += 1 }
+            var x = end
+            for k in first..<shown.count {
+                guard x + widths[k] <= end + room else { break }
+                if k == cursor { grid.put(shown[k], x: x, y: y, role: .prompt, attributes: .reverse) }
+                else { grid.put(shown[k], x: x, y: y, role: .prompt) }
+                x += widths[k]
+            }
+            if cursor == shown.count {
+                grid.put(" ", x: end + widths[first..<cursor].reduce(0, +), y: y, role: .prompt, attributes: .reverse)
+            }
             if let e = p.error {
-                // The error sits on the row above, with a caret under the place it names: after
-                // the caret when it fits there, else before it.
-                let caretX = min(state.width - 1, end + e.position)
+                // The caret under the place the error names (or the prompt's start, if scrolled
+                // out of view); the message beside it when it fits, else wrapped on the rows above.
+                let position = min(max(0, e.position), shown.count)
+                let caretX = position < first ? end : min(state.width - 1, end + widths[first..<position].reduce(0, +))
                 grid.fill(y: y - 1, role: .error)
                 let message = "column \(e.position + 1): \(e.message)"
                 let w = CellWidth.of(message)
@@ -122,10 +135,13 @@ public enum Renderer {
                 } else if caretX >= w + 2 {
                     grid.put(message + " ^", x: caretX - w - 1, y: y - 1, role: .error, attributes: .bold)
                 } else {
-                    // Neither side has room: the message goes on the row above the caret.
                     grid.put("^", x: caretX, y: y - 1, role: .error, attributes: .bold)
-                    grid.fill(y: y - 2, role: .error)
-                    grid.put(" " + message, x: 0, y: y - 2, role: .error, attributes: .bold)
+                    let lines = CellWidth.wrapped(" " + message, width: state.width)
+                    // At most the rows above the caret that the list leaves (the title stays).
+                    for (i, line) in lines.prefix(max(1, y - 3)).reversed().enumerated() {
+                        grid.fill(y: y - 2 - i, role: .error)
+                        grid.put(line, x: 0, y: y - 2 - i, role: .error, attributes: .bold)
+                    }
                 }
             }
             return

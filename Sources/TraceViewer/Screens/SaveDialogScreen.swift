@@ -32,7 +32,7 @@ enum SaveDialogOverlay {
             if line.hasPrefix("File:") {
                 text.append(fittedFileLine(line, width: inner - 1, ellipsis: g.ellipsis))
             } else if line.hasPrefix("! ") {
-                let lines = wrapped(line, width: inner)  // the reason a save failed comes whole
+                let lines = CellWidth.wrapped(line, width: inner)  // the reason a save failed comes whole
                 errorLines.formUnion(text.count..<text.count + lines.count)
                 text += lines
             } else {
@@ -60,30 +60,5 @@ enum SaveDialogOverlay {
         let room = max(1, width - CellWidth.of(label) - CellWidth.of(ellipsis))
         while CellWidth.of(String(name)) > room, !name.isEmpty { name = name.dropFirst() }
         return label + ellipsis + name
-    }
-
-    /// `line` cut into lines of at most `width` cells, at spaces where it can be; the lines
-    /// after the first are indented under its text.
-    static func wrapped(_ line: String, width: Int) -> [String] {
-        var out: [String] = []
-        var rest = Substring(line)
-        var indent = ""
-        while CellWidth.of(indent + rest) > width {
-            let room = max(1, width - indent.count)
-            var cut = rest.startIndex, taken = 0
-            for i in rest.indices {
-                let w = CellWidth.of(String(rest[i]))
-                if taken + w > room { break }
-                taken += w
-                cut = rest.index(after: i)
-            }
-            if let space = rest[..<cut].lastIndex(of: " "), space > rest.startIndex { cut = rest.index(after: space) }
-            guard cut > rest.startIndex else { break }
-            out.append(indent + rest[..<cut])
-            rest = rest[cut...]
-            indent = "  "
-        }
-        out.append(indent + rest)
-        return out
     }
 }

@@ -325,6 +325,8 @@ public enum Update {
                     state.prompt = nil
                 } catch {
                     p.error = (error.position + (p.text.count - p.text.drop { $0 == " " }.count), error.message)
+                    // The cursor goes where the mistake is, which also keeps it in view.
+                    p.cursor = min(p.text.count, p.error!.position)
                     state.prompt = p
                 }
             } else {
@@ -333,12 +335,35 @@ public enum Update {
                 if state.search != nil { searchStep(&state, model, forward: true, includeCurrent: true) }
             }
             return
-        case .backspace, .delete, .control("h"):
-            if !p.text.isEmpty { p.text.removeLast() }
+        case .left, .control("b"):
+            p.cursor = max(0, p.cursor - 1)
+        case .right, .control("f"):
+            p.cursor = min(p.text.count, p.cursor + 1)
+        case .home, .control("a"):
+            p.cursor = 0
+        case .end, .control("e"):
+            p.cursor = p.text.count
+        case .backspace, .control("h"):
+            guard p.cursor > 0 else { break }
+            p.text.remove(at: p.text.index(p.text.startIndex, offsetBy: p.cursor - 1))
+            p.cursor -= 1
+        case .delete:
+            // At the end there is nothing after the cursor: Delete then acts as Backspace.
+            if p.cursor < p.text.count {
+                p.text.remove(at: p.text.index(p.text.startIndex, offsetBy: p.cursor))
+            } else if p.cursor > 0 {
+                p.text.removeLast()
+                p.cursor -= 1
+            }
         case .control("u"):
-            p.text = ""
+            // As in a shell: everything before the cursor goes.
+            p.text.removeFirst(p.cursor)
+            p.cursor = 0
+        case .control("k"):
+            p.text.removeLast(p.text.count - p.cursor)
         case .character(let c):
-            p.text.append(c)
+            p.text.insert(c, at: p.text.index(p.text.startIndex, offsetBy: p.cursor))
+            p.cursor += 1
         default:
             return
         }

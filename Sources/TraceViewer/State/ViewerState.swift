@@ -65,11 +65,19 @@ public struct Prompt: Sendable, Equatable {
     public enum Purpose: Sendable, Equatable { case filter, search }
     public var purpose: Purpose
     public var text: String
+    /// Where typing goes, in characters of `text` (at its end when the prompt opens).
+    public var cursor: Int
     /// A parse error of the text as it stands: message and character position.
     public var error: (position: Int, message: String)?
 
+    public init(purpose: Purpose, text: String) {
+        self.purpose = purpose
+        self.text = text
+        cursor = text.count
+    }
+
     public static func == (a: Prompt, b: Prompt) -> Bool {
-        a.purpose == b.purpose && a.text == b.text && a.error?.position == b.error?.position
+        a.purpose == b.purpose && a.text == b.text && a.cursor == b.cursor && a.error?.position == b.error?.position
             && a.error?.message == b.error?.message
     }
 }
