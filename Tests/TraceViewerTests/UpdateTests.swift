@@ -146,10 +146,11 @@ import WireDecoding
         #expect(viaLine().contains("Via: SIP/2.0/UDP"))
         #expect(!viaLine().contains("rport"))
         for _ in 0..<4 { p.press(.right) }
-        #expect(p.state.top.column == 32)
+        // Three steps bring the end of the longest line into view; the fourth goes no further.
+        #expect(p.state.top.column == 24)
         #expect(!viaLine().contains("Via: SIP/2.0/UDP"), "\(viaLine())")
         #expect(viaLine().contains("branch=z9hG4bK"), "\(viaLine())")
-        for _ in 0..<5 { p.press(.left) }
+        for _ in 0..<3 { p.press(.left) }
         #expect(p.state.top.column == 0)
         #expect(viaLine().contains("Via: SIP/2.0/UDP"))
     }
@@ -355,6 +356,32 @@ import WireDecoding
         p.press(.character("l"), .character("l"), .character("l"))
         #expect(marked(p.grid).isEmpty)  // scrolled past the start of every line
         #expect(!p.screen.contains("Via:"))
+    }
+
+    /// Scrolling right stops once the longest line's end (or the ladder's last column) is in
+    /// view, so that coming back takes no more keys than going.
+    @Test func sidewaysScrollingStopsAtTheEnd() {
+        let p = Pilot(paths: [Fixtures.kamailio("sip-plain-udp.pcap").path])
+        p.press(.enter, .enter, .character("j"), .character("j"), .character("j"), .enter)
+        guard case .message(let m) = p.state.top.kind else { Issue.record("no message"); return }
+        let lines = p.model.messageText(m, glyphs: p.state.options.glyphs).lines
+        let longest = try! #require(lines.max { CellWidth.of($0.text) < CellWidth.of($1.text) })
+        #expect(CellWidth.of(longest.text) > 80)
+        for _ in 0..<40 { p.press(.right) }
+        let limit = p.state.top.column
+        #expect(limit > 0 && limit < CellWidth.of(longest.text))
+        // The end of the longest line is on screen, whole.
+        #expect(p.screen.contains(String(longest.text.suffix(20))))
+        for _ in 0..<(limit / 8) { p.press(.left) }
+        #expect(p.state.top.column == 0)
+        // The ladder: no further than its last endpoint column.
+        let narrow = Pilot(paths: [Fixtures.kamailio("sip-plain-udp.pcap").path], width: 50, height: 12)
+        narrow.press(.character("a"), .enter)
+        for _ in 0..<10 { narrow.press(.right) }
+        let stop = narrow.state.top.column
+        #expect(stop > 0 && stop < 10)
+        narrow.press(.left)
+        #expect(narrow.state.top.column == max(0, stop - 1))
     }
 
     @Test func followStaysOnTheNewestAndMovingStopsIt() throws {

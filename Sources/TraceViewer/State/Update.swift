@@ -73,12 +73,7 @@ public enum Update {
         case .home: move(&state, model, to: 0)
         case .end: move(&state, model, to: Int.max)
         case .left, .right:
-            let step = action == .left ? -1 : 1
-            switch state.top.kind {
-            case .ladder: state.top.column = max(0, state.top.column + step)
-            case .message, .diff: state.top.column = max(0, state.top.column + step * 8)
-            default: break
-            }
+            scrollSideways(&state, model, by: action == .left ? -1 : 1)
         case .open: open(&state, model)
         case .back:
             // Esc pressed once too often on the way back must not end a live capture.
@@ -242,6 +237,34 @@ public enum Update {
             first = high - geometry.visible + 1
         }
         state.top.column = first
+    }
+
+    /// One ladder column, or eight text columns, left or right: no further right than where
+    /// the last column, or the end of the longest line, is in view (going back must never take
+    /// more keys than going there did).
+    static func scrollSideways(_ state: inout ViewerState, _ model: ViewerModel, by step: Int) {
+        let glyphs = state.options.glyphs
+        func textLimit(longest: Int, room: Int) -> Int {
+            // The last cell of a cut line holds the ellipsis: one more column shows its end.
+            let limit = max(0, longest - room + 1)
+            return (limit + 7) / 8 * 8
+        }
+        switch state.top.kind {
+        case .ladder(let scope):
+            let geometry = LadderScreen.geometry(model.ladder(scope, as: state), state, column: state.top.column)
+            state.top.column = min(max(0, geometry.first + step), max(0, geometry.count - geometry.visible))
+        case .message(let m):
+            let longest = model.messageText(m, glyphs: glyphs).lines.map { CellWidth.of($0.text) }.max() ?? 0
+            let limit = textLimit(longest: longest, room: state.width - 1)
+            state.top.column = min(max(0, state.top.column + step * 8), limit)
+        case .diff(let a, let b):
+            let rows = model.diff(a, b, glyphs: glyphs).rows
+            let longest = rows.map { max(CellWidth.of($0.left ?? ""), CellWidth.of($0.right ?? "")) }.max() ?? 0
+            let limit = textLimit(longest: longest, room: (state.width - 1) / 2 - 1)
+            state.top.column = min(max(0, state.top.column + step * 8), limit)
+        default:
+            break
+        }
     }
 
     /// Body rows of a list screen (the ladder may use one more for merged ports; close enough
