@@ -50,6 +50,15 @@ let bigCaptureTool = Fixtures.packageRoot.deletingLastPathComponent().appendingP
             #expect(row.contains(" 10,001 "), "calls, \(width) columns: \(row)")
             #expect(row.contains(" \(Format.count(statistics.answered)) "), "answered, \(width) columns: \(row)")
             #expect(row.contains(" \(Format.count(store.groups[session].messageCount)) "), "messages, \(width) columns: \(row)")
+            // The whole session's ladder is cut at 50,000 messages: its last row says so, and the
+            // last message drawn (the cursor's, at the end) is on a row of its own above it.
+            pilot.press(.character("v"), .end)
+            let lines = pilot.screen.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            let total = Format.count(store.groups[session].messageCount)
+            #expect(lines[pilot.grid.height - 3].hasPrefix(" first 50,000 of \(total) messages drawn"), "\(lines[pilot.grid.height - 3])")
+            let cursorRow = (0..<pilot.grid.height).first { pilot.grid[1, $0].attributes.contains(.reverse) }
+            #expect(cursorRow == pilot.grid.height - 4)
+            pilot.press(.escape)
         }
     }
 

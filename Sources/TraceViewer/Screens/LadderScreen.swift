@@ -80,8 +80,9 @@ enum LadderScreen {
         grid.put("CSeq", x: geo.infoX + 2, y: area.y, limit: geo.infoX + geo.infoWidth, role: .header, attributes: .bold)
 
         let bodyY = area.y + headerRows
-        let bodyHeight = area.height - headerRows
         let rows = ladder.rows
+        // A ladder cut short says so on a row of its own, under the last message drawn.
+        let bodyHeight = area.height - headerRows - (ladder.omitted > 0 ? 1 : 0)
         if rows.isEmpty {
             grid.put("no messages", x: 2, y: bodyY + 1, role: .dim)
             return
@@ -117,8 +118,11 @@ enum LadderScreen {
             if i == cursor { grid.paint(y: y, from: 0, to: geo.end, adding: .reverse) }
         }
         if ladder.omitted > 0 {
-            grid.put(" first \(Format.count(rows.count)) messages; \(Format.count(ladder.omitted)) more not drawn ",
-                     x: geo.x0, y: area.y + area.height - 1, role: .accent, attributes: .bold)
+            let y = area.y + area.height - 1
+            let total = Format.count(rows.count + ladder.omitted)
+            let notice = " first \(Format.count(rows.count)) of \(total) messages drawn; the rest: a filter, or a call list"
+            grid.fill(y: y, role: .normal)
+            grid.put(CellWidth.truncate(notice, to: state.width, ellipsis: g.ellipsis), x: 0, y: y, role: .accent, attributes: .bold)
         }
         if let px = geo.previewX {
             for y in area.y..<(area.y + max(0, area.height)) { grid.put(g.vertical, x: px - 1, y: y, role: .dim) }
