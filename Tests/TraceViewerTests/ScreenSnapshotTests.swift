@@ -199,6 +199,24 @@ import TraceViewer
         #expect(p.state.saveDialog == nil && p.state.notice == "saved 4 messages to /home/u/busy.mmd")
     }
 
+    /// At 80 columns a long choice gives way inside the box: its message count and the arrow
+    /// stay; beside the box, nothing of the screen under it shows.
+    @Test func aLongChoiceKeepsItsCountAndTheBoxItsMargin() throws {
+        let p = Pilot.kamailio()
+        p.press(.function(2))
+        let what = try #require(p.screen.split(separator: "\n").first { $0.contains("What:") })
+        #expect(what.contains("messages) ▶"), "\(what)")
+        // The help over the call list, whose long rows end in an ellipsis at the last column.
+        p.press(.escape, .down, .enter)
+        #expect(p.screen.split(separator: "\n").contains { $0.hasSuffix("…") })
+        p.press(.character("?"))
+        let rows = p.screen.split(separator: "\n", omittingEmptySubsequences: false).map { Array($0) }
+        let boxRows = rows.filter { $0.count > 2 && $0[1] == "│" }
+        #expect(boxRows.count > 10)
+        // (The text of a row leaves out its trailing blanks.)
+        for row in boxRows { #expect(row[0] == " " && (row.count < 80 || row[79] == " "), "\(String(row))") }
+    }
+
     @Test func escapeCancels() {
         let p = Pilot.kamailio()
         p.press(.function(2))

@@ -132,6 +132,10 @@ enum HelpOverlay {
 extension CellGrid {
     /// A framed box filled with the prompt colour: the help overlay and the save dialog.
     mutating func drawBox(x: Int, y: Int, width w: Int, height h: Int, glyphs g: Glyphs) {
+        // A blank column on each side, so that what the screen had there (a cut line's
+        // ellipsis, a ladder's lifeline) does not read as part of the box.
+        fill(x: x - 1, y: y, width: 1, height: h)
+        fill(x: x + w, y: y, width: 1, height: h)
         fill(x: x, y: y, width: w, height: h, role: .prompt)
         let horizontal = String(repeating: g.horizontal, count: max(0, w - 2))
         put(g.boxTopLeft + horizontal + g.boxTopRight, x: x, y: y, role: .prompt)

@@ -31,6 +31,12 @@ enum SaveDialogOverlay {
         for line in raw {
             if line.hasPrefix("File:") {
                 text.append(fittedFileLine(line, width: inner - 1, ellipsis: g.ellipsis))
+            } else if line.hasPrefix("What:"), CellWidth.of(line) > inner {
+                // The choice's name gives way, so its message count and arrows stay in view.
+                let label = d.choices[d.choice].label
+                let over = CellWidth.of(line) - inner
+                let cut = CellWidth.truncate(label, to: max(1, CellWidth.of(label) - over), ellipsis: g.ellipsis)
+                text.append(line.replacingOccurrences(of: label, with: cut))
             } else if line.hasPrefix("! ") {
                 let lines = CellWidth.wrapped(line, width: inner)  // the reason a save failed comes whole
                 errorLines.formUnion(text.count..<text.count + lines.count)
