@@ -400,6 +400,32 @@ import WireDecoding
         #expect(!state.follow)
     }
 
+    /// Follow goes by arrival, not by the packets' own times: a session replayed with old
+    /// timestamps (or sent by an agent whose clock is behind) is the newest when it arrives last.
+    @Test func followGoesToWhatArrivedLastWhateverItsTime() throws {
+        let (model, events) = try liveModel()
+        model.ingest(events)
+        let agent = Endpoint(address: .v4(0x0a00_0001), port: 5060), proxy = Endpoint(address: .v4(0x0a00_0002), port: 5060)
+        var pcap = PcapWriter()
+        let old = Timestamp(nanoseconds: 1_000_000_000)  // 1970: before everything in the recording
+        let invite = Array(("INVITE sip:b@x SIP/2.0\r\nVia: SIP/2.0/UDP a;branch=z9hG4bKlate\r\nFrom: <sip:a@x>;tag=1\r\n"
+            + "To: <sip:b@x>\r\nCall-ID: late@x\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n").utf8)
+        pcap.append(FrameBuilder.udp(from: agent, to: Endpoint(address: .v4(0x7f00_0001), port: 9060),
+                                     payload: HEPBuilder.sip(invite, from: agent, to: proxy, time: old, correlationID: "late-run")),
+                    time: old)
+        let url = try Scenarios.write(pcap.bytes, name: "late.pcap")
+        let queue = IngestQueue()
+        PacedReplay.replay(path: url.path, source: model.addSource(name: "late", kind: .listener), queue: queue,
+                           speed: 1, sleep: { _ in })
+        var state = ViewerState(width: 80, height: 24)
+        Update.update(&state, .key(.character("F")), model: model)
+        model.ingest(queue.drain())
+        Update.update(&state, .dataChanged, model: model)
+        #expect(state.top.cursor.map { model.groupName($0) } == "late-run")
+        Update.update(&state, .key(.enter), model: model)
+        #expect(state.top.cursor.map { model.store.strings.string(model.store.calls[$0].callID) } == "late@x")
+    }
+
     @Test func selectionStaysOnItsCallWhileRowsAreInsertedAbove() throws {
         let (model, events) = try liveModel()
         var state = ViewerState(width: 120, height: 14)

@@ -26,8 +26,12 @@ extension ViewerModel {
             return Rows(count: rows.count, identity: { rows[$0] }, index: { id in rows.firstIndex(of: id) },
                         text: { self.groupName(rows[$0]) },
                         newest: {
-                            // The newest session, not the uncorrelated bucket that is always last.
-                            rows.lastIndex { s.groups[$0].source != .none } ?? (rows.isEmpty ? nil : rows.count - 1)
+                            // The session that last received something (not the uncorrelated
+                            // bucket): by arrival, not by the packets' own times, which a replay
+                            // or an agent with a slow clock sets in the past.
+                            let correlated = rows.indices.filter { s.groups[rows[$0]].source != .none }
+                            return correlated.max { s.groups[rows[$0]].lastArrival < s.groups[rows[$1]].lastArrival }
+                                ?? (rows.isEmpty ? nil : rows.count - 1)
                         })
         case .calls(let scope):
             let rows = callRows(scope: scope, sort: screen.sort, descending: screen.descending, filter: state.filter)
@@ -36,9 +40,8 @@ extension ViewerModel {
                         text: { self.callSearchText(rows[$0].call) },
                         search: { self.callSearch(rows, needle: $0) },
                         newest: {
-                            guard !rows.isEmpty else { return nil }
-                            if screen.sort == .start { return screen.descending ? 0 : rows.count - 1 }
-                            return rows.indices.max { s.calls[Int(rows[$0].call)].firstTime < s.calls[Int(rows[$1].call)].firstTime }
+                            // The call that arrived last: calls are numbered as they arrive.
+                            rows.indices.max { rows[$0].call < rows[$1].call }
                         })
         case .ladder(let scope):
             let ladder = ladder(scope, as: state)
@@ -46,7 +49,7 @@ extension ViewerModel {
             return Rows(count: rows.count, identity: { Int(rows[$0].message) },
                         index: { id in rows.firstIndex { $0.message == Int32(id) } },
                         text: { rows[$0].label + " " + rows[$0].cseq },
-                        newest: { rows.isEmpty ? nil : rows.count - 1 })
+                        newest: { rows.indices.max { rows[$0].message < rows[$1].message } })
         case .message(let m):
             let lines = messageText(m, glyphs: state.options.glyphs).lines
             return textRows(lines.map(\.text))
