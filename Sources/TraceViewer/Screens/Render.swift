@@ -85,7 +85,7 @@ public enum Renderer {
         case .calls: ["Enter ladder", "Space select", "s sort", "f filter", "/ search", "F follow", "? help", "q back"]
         case .ladder: ["Enter message", "Space d diff", "m ports", "t time", "h/l scroll", "? help", "q back"]
         case .message: ["j/k scroll", "h/l sideways", "/ search", "n next", "? help", "q back"]
-        case .diff: ["j/k scroll", "? help", "q back"]
+        case .diff: ["j/k scroll", "h/l sideways", "? help", "q back"]
         }
     }
 
