@@ -23,6 +23,9 @@ public final class InputBytes: PayloadSource, @unchecked Sendable {
     private let ownsMemory: Bool
     /// Set while a gzip file may still be inflating into these bytes (see `open(_:whileInflating:)`).
     private let growth: GrowingGunzip?
+    /// Why inflating a gzip input whole stopped before its end (cut or corrupt part way), when
+    /// what came before it is kept.
+    private(set) var endedEarly: String?
 
     /// Bytes there now (for an input still inflating, what has been inflated so far).
     public var count: Int { growth?.available ?? fixedCount }
@@ -74,7 +77,7 @@ public final class InputBytes: PayloadSource, @unchecked Sendable {
     /// whole answers at once with all of it. The view stays valid for as long as the input lives.
     public func waitForMore(than count: Int) -> Available {
         guard let growth else {
-            return withBytes { Available(bytes: $0, complete: true, failure: nil, estimatedTotal: $0.count) }
+            return withBytes { Available(bytes: $0, complete: true, failure: endedEarly, estimatedTotal: $0.count) }
         }
         let state = growth.wait(forMoreThan: count)
         return Available(bytes: UnsafeRawBufferPointer(start: growth.base, count: state.available),
@@ -219,14 +222,19 @@ public final class InputBytes: PayloadSource, @unchecked Sendable {
     private static func gunzip(_ b: UnsafeRawBufferPointer, name: String) throws(InputError) -> InputBytes {
         let stream = InflateStream(format: .gzip)
         var spool = SpoolFile()
+        // A cut or damaged gzip input still yields what inflated, and says why it stopped there
+        // (as a file inflated while it loads does).
+        var endedEarly: String?
         do {
             let done = try stream.feed(b, limit: maximumInflatedSize) { piece, _ in spool.append(piece); return true }
             if !done, spool.count == 0 { throw InputError("\(name): gzip data truncated before any content") }
-            // A cut gzip file still yields what inflated; the capture reader reports the cut.
+            if !done { endedEarly = "\(name): gzip data truncated" }
         } catch let e as InflateError {
             switch e {
             case .tooLarge: throw InputError("\(name): gzip content larger than \(maximumInflatedSize >> 30) GiB")
-            case .corrupt(let why): if spool.count == 0 { throw InputError("\(name): corrupt gzip data (\(why))") }
+            case .corrupt(let why):
+                if spool.count == 0 { throw InputError("\(name): corrupt gzip data (\(why))") }
+                endedEarly = "\(name): corrupt gzip data (\(why))"
             default: break
             }
         } catch let e as InputError {
@@ -234,6 +242,8 @@ public final class InputBytes: PayloadSource, @unchecked Sendable {
         } catch {
             throw InputError("\(name): \(error)")
         }
-        return try spool.finish(name: name, compressed: true)
+        let inflated = try spool.finish(name: name, compressed: true)
+        inflated.endedEarly = endedEarly
+        return inflated
     }
 }

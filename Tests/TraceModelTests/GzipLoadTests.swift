@@ -79,6 +79,17 @@ import WireDecoding
         #expect(warnings.contains { $0.contains("gzip data truncated") })
     }
 
+    /// A gzip input read whole (standard input, a pipe) and cut part way says so too.
+    @Test func gzipCutPartWayFromAPipeSaysSo() throws {
+        let gz = try Fixtures.gzipped(Self.plain)
+        let input = try InputBytes.wrapping(Array(gz.prefix(gz.count * 6 / 10)), name: "stdin")
+        let available = input.waitForMore(than: 0)
+        let whole = try Data(contentsOf: Self.plain).count
+        #expect(available.complete && available.bytes.count > 0 && available.bytes.count < whole)
+        #expect(available.failure == "stdin: gzip data truncated")
+        #expect(try InputBytes.wrapping(gz, name: "stdin").waitForMore(than: 0).failure == nil)
+    }
+
     @Test func gzipDamagedFromTheStartIsAClearFailure() throws {
         var gz = try Fixtures.gzipped(Self.plain)
         for i in 10..<min(gz.count, 200) { gz[i] ^= 0x5a }
