@@ -26,8 +26,17 @@ public struct TraceLoad {
             var report = try CaptureLoader.load(input, into: &store, decoder: decoder, stages: stages)
             let after = decoder.counters
             if after.sipMessages == before.sipMessages, after.otherEvents == before.otherEvents {
-                report.warnings.append(
-                    "\(input.name): no SIP or HEP messages found in \(report.frames) frames (other traffic only)")
+                // One line that says why, not a second one beside a warning that already does.
+                let malformed = after.malformed - before.malformed
+                if report.frames == 0 {
+                    if report.warnings.isEmpty { report.warnings.append("\(input.name): no frames in the capture") }
+                } else if malformed > 0 {
+                    report.warnings.append("\(input.name): no SIP or HEP messages found in \(report.frames) frames "
+                        + "(\(malformed) could not be decoded: see the malformed counts)")
+                } else {
+                    report.warnings.append(
+                        "\(input.name): no SIP or HEP messages found in \(report.frames) frames (other traffic only)")
+                }
             }
             reports.append(report)
             store.enforceMemoryLimit()

@@ -57,6 +57,23 @@ import WireDecoding
         #expect(save.stderr.contains("saved \(sip) messages"))
     }
 
+    /// A capture with nothing to show gets one warning that says why: cut inside its file
+    /// header, or frames of a link type that cannot be decoded (not "other traffic").
+    @Test func aCaptureWithNothingToShowSaysWhyOnce() throws {
+        let bytes = [UInt8](try Data(contentsOf: Self.udpCapture))
+        let cut = try temporaryFile(Array(bytes.prefix(20)), suffix: ".pcap")
+        var odd = PcapWriter(linkType: 147)
+        odd.append(Array(repeating: 0x45, count: 60), time: Timestamp(nanoseconds: 1_000_000_000))
+        let unknownLink = try temporaryFile(odd.bytes, suffix: ".pcap")
+        defer { for u in [cut, unknownLink] { try? FileManager.default.removeItem(at: u) } }
+        for (url, expected) in [(cut, "truncated"), (unknownLink, "1 could not be decoded")] {
+            let run = try HepscopeRun.run(["print", "--json", url.path])
+            let doc = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as! [String: Any]
+            let warnings = (doc["input"] as! [String: Any])["warnings"] as! [String]
+            #expect(warnings.count == 1 && warnings[0].contains(expected), "\(warnings)")
+        }
+    }
+
     @Test func asciiAsksForALadder() throws {
         let run = try HepscopeRun.run(["print", "--ascii", Self.udpCapture.path])
         #expect(run.status == 64 && run.stderr.contains("--ascii goes with --ladder"))
