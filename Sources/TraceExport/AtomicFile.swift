@@ -11,28 +11,46 @@ public struct ExportError: Error, CustomStringConvertible, Equatable {
 /// same folder, are synced, and only then renamed over the final name. On any failure (no room
 /// left, no permission) the temporary file is removed and nothing is left under the final name.
 ///
-/// What already sits at the name is respected: a symbolic link stays and its target is written;
-/// a pipe, socket or character device (`/dev/stdout`, a FIFO another program reads) gets the
-/// bytes straight, as a shell redirection would; a block device is refused.
+/// What already sits at the name is respected: a symbolic link stays and its target is written
+/// (created, if the link leads to a name not taken yet); a pipe or character device
+/// (`/dev/stdout`, a FIFO another program reads) gets the bytes straight, as a shell redirection
+/// would; a block device or a socket is refused.
 public enum AtomicFile {
     public static func write(_ bytes: [UInt8], to path: String) throws(ExportError) {
-        var target = path
         var info = stat()
-        if lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFLNK {
-            guard let resolved = realpath(path, nil) else {
-                throw ExportError("\(path): cannot write: a symbolic link whose target cannot be reached (\(String(cString: strerror(errno))))")
-            }
-            target = String(cString: resolved)
-            free(resolved)
-        }
-        if stat(target, &info) == 0 {
+        // What the name finally leads to, links followed by the kernel (this also reaches
+        // `/dev/stdout` on a pipe, which has no path of its own to resolve).
+        if stat(path, &info) == 0 {
             switch info.st_mode & S_IFMT {
-            case S_IFCHR, S_IFIFO, S_IFSOCK: return try writeStraight(bytes, to: target, named: path)
+            case S_IFCHR, S_IFIFO: return try writeStraight(bytes, to: path)
             case S_IFBLK: throw ExportError("\(path): cannot write: a block device; nothing was saved")
+            case S_IFSOCK: throw ExportError("\(path): cannot write: a socket; nothing was saved")
             default: break
             }
         }
+        // A link to a regular file (or to a name not taken yet) stays: its target is replaced.
+        let target = linkTarget(path) ?? path
         try replace(target, with: bytes, named: path)
+    }
+
+    /// Where a chain of symbolic links at `path` ends, as a path; nil when `path` is no link.
+    static func linkTarget(_ path: String) -> String? {
+        var current = path
+        var info = stat()
+        for _ in 0..<40 {  // as the kernel's own limit on links followed
+            guard lstat(current, &info) == 0, info.st_mode & S_IFMT == S_IFLNK else { break }
+            var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+            let n = readlink(current, &buffer, buffer.count - 1)
+            guard n > 0 else { break }
+            let link = String(decoding: buffer[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            if link.hasPrefix("/") {
+                current = link
+            } else {
+                let dir = current.contains("/") ? String(current[..<current.lastIndex(of: "/")!]) : "."
+                current = (dir.isEmpty ? "" : dir) + "/" + link
+            }
+        }
+        return current == path ? nil : current
     }
 
     private static func replace(_ path: String, with bytes: [UInt8], named name: String) throws(ExportError) {
@@ -51,13 +69,19 @@ public enum AtomicFile {
         }
     }
 
-    /// A reader on the other end sees the bytes as they go; there is nothing to rename. A reader
-    /// that goes away is an error to report, not a SIGPIPE that ends the program (a viewer
-    /// saving into a pipe would lose everything it holds): the signal is held back on this
-    /// thread while writing, and taken off if it came.
-    private static func writeStraight(_ bytes: [UInt8], to path: String, named name: String) throws(ExportError) {
-        let fd = open(path, O_WRONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw ExportError("\(name): cannot write: \(String(cString: strerror(errno)))") }
+    /// A reader on the other end sees the bytes as they go; there is nothing to rename. A FIFO
+    /// nobody reads is an error at once rather than a wait without end (the viewer would
+    /// freeze). A reader that goes away is an error to report, not a SIGPIPE that ends the
+    /// program (a viewer saving into a pipe would lose everything it holds): the signal is held
+    /// back on this thread while writing, and taken off if it came.
+    private static func writeStraight(_ bytes: [UInt8], to name: String) throws(ExportError) {
+        let fd = open(name, O_WRONLY | O_CLOEXEC | O_NONBLOCK)
+        guard fd >= 0 else {
+            let why = errno == ENXIO ? "no program is reading it" : String(cString: strerror(errno))
+            throw ExportError("\(name): cannot write: \(why)")
+        }
+        // Opened: from here on, writes wait for the reader as a redirection's would.
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
         var pipeSignal = sigset_t(), previous = sigset_t()
         sigemptyset(&pipeSignal)
         sigaddset(&pipeSignal, SIGPIPE)

@@ -298,8 +298,20 @@ struct TsharkReadsOurFilesTests {
         try AtomicFile.write([4, 5, 6], to: dir + "/link.pcap")
         #expect(try FileManager.default.destinationOfSymbolicLink(atPath: dir + "/link.pcap") == "target.pcap")
         #expect(FileManager.default.contents(atPath: dir + "/target.pcap") == Data([4, 5, 6]))
+        // A link made before the first save: the file it names is created, the link stays.
+        #expect(symlink("first.pcap", dir + "/latest.pcap") == 0)
+        try AtomicFile.write([7, 8], to: dir + "/latest.pcap")
+        #expect(FileManager.default.contents(atPath: dir + "/first.pcap") == Data([7, 8]))
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: dir + "/latest.pcap") == "first.pcap")
         #expect(symlink("missing/x.pcap", dir + "/dangling.pcap") == 0)
         #expect(throws: ExportError.self) { try AtomicFile.write([1], to: dir + "/dangling.pcap") }
+        // A pipe reached through a link, as /dev/stdout is when output is piped.
+        var ends: [Int32] = [0, 0]
+        #expect(pipe(&ends) == 0)
+        try AtomicFile.write([1, 2, 3], to: "/proc/self/fd/\(ends[1])")
+        var got = [UInt8](repeating: 0, count: 8)
+        #expect(Glibc.read(ends[0], &got, 8) == 3 && got.prefix(3) == [1, 2, 3])
+        close(ends[0]); close(ends[1])
 
         // The null and full devices made again in the test's folder (as root), so that a
         // mistake here cannot replace the system's own.
@@ -316,10 +328,27 @@ struct TsharkReadsOurFilesTests {
 
         let fifo = dir + "/fifo"
         #expect(mkfifo(fifo, 0o600) == 0)
+        // Nobody reading: an error at once, not a wait.
+        #expect(throws: ExportError("\(fifo): cannot write: no program is reading it")) { try AtomicFile.write([1], to: fifo) }
         nonisolated(unsafe) var read: Data?
         Thread { read = FileHandle(forReadingAtPath: fifo)?.readDataToEndOfFile() }.start()
         let payload = [UInt8](repeating: 9, count: 100_000)  // more than a pipe holds at once
-        try AtomicFile.write(payload, to: fifo)
+        // Written once the reader has the FIFO open (its thread may not have got there yet).
+        func writeOnceRead() throws(ExportError) {
+            var last = ExportError("never tried")
+            for _ in 0..<200 {
+                do {
+                    try AtomicFile.write(payload, to: fifo)
+                    return
+                } catch {
+                    guard error.description.hasSuffix("no program is reading it") else { throw error }
+                    last = error
+                    usleep(10_000)
+                }
+            }
+            throw last
+        }
+        try writeOnceRead()
         for _ in 0..<200 where read == nil { usleep(10_000) }
         #expect(read == Data(payload))
         #expect(stat(fifo, &info) == 0 && info.st_mode & S_IFMT == S_IFIFO)
@@ -330,7 +359,7 @@ struct TsharkReadsOurFilesTests {
             _ = Glibc.read(fd, &first, 10)
             close(fd)
         }.start()
-        #expect(throws: ExportError("\(fifo): cannot write: Broken pipe")) { try AtomicFile.write(payload, to: fifo) }
+        #expect(throws: ExportError("\(fifo): cannot write: Broken pipe")) { try writeOnceRead() }
     }
 
     @Test(.enabled(if: getuid() == 0, "needs root to mount a tiny file system"))
