@@ -364,6 +364,35 @@ import Testing
         #expect(given + r.removeAll() == 40)
     }
 
+    /// A hostile sender: a B, then a hundred thousand one-byte middle fragments that never end
+    /// (and empty ones, which carry nothing): what is held stays under the caps, and a message
+    /// sent after it still joins. Out-of-order arrivals behind the newest TSN do not make the
+    /// newest runs look oldest.
+    @Test func sctpFragmentsFromAHostileSenderStayBounded() {
+        var r = SCTPReassembler(limits: NetworkLimits())
+        let a = FlowKey(Endpoint(address: .v4(1), port: 1), Endpoint(address: .v4(2), port: 2))
+        var given = 0
+        _ = [UInt8]([1]).withUnsafeBytes { r.add(a, tsn: 0, stream: 0, begin: true, end: false, $0, dropped: &given) }
+        var mostHeld = 0
+        for tsn: UInt32 in 1...100_000 {
+            let outcome = [UInt8]([1]).withUnsafeBytes { r.add(a, tsn: tsn, stream: 0, begin: false, end: false, $0, dropped: &given) }
+            guard case .pending = outcome else { Issue.record("tsn \(tsn): \(outcome)"); return }
+            mostHeld = max(mostHeld, r.heldFragments)
+        }
+        #expect(mostHeld <= r.maximumFragments && r.heldBytes <= r.maximumWaitingBytes)
+        #expect(given > 0)
+        let empty = [UInt8]().withUnsafeBytes { r.add(a, tsn: 200_001, stream: 0, begin: false, end: false, $0, dropped: &given) }
+        guard case .broken = empty else { Issue.record("an empty fragment was kept"); return }
+        var joined: [UInt8] = []
+        for (tsn, begin) in [(UInt32(300_001), false), (300_000, true)] {
+            let outcome = Array((begin ? "B" : "E").utf8).withUnsafeBytes {
+                r.add(a, tsn: tsn, stream: 2, begin: begin, end: !begin, $0, dropped: &given)
+            }
+            if case .complete(let bytes) = outcome { joined = bytes }
+        }
+        #expect(String(decoding: joined, as: UTF8.self) == "BE")
+    }
+
     /// Which TSNs count as seen: the highest, and up to 64 below it, across wrap-around.
     @Test func sctpRetransmissionsAreToldByTSN() {
         var r = SCTPReassembler(limits: NetworkLimits())

@@ -1,25 +1,56 @@
 /// Rebuilds user messages that the sender split over several DATA chunks (B/E flags), per
 /// association direction: the fragments of one message carry consecutive TSNs (RFC 9260 §6.9),
-/// so they are kept by TSN and joined once a run from a B to an E is whole, in whatever order
-/// the capture saw them (a lost chunk sent again arrives after the ones behind it). Also tells
-/// DATA chunks sent again (a retransmission carries the TSN it had) from new ones.
+/// so they are kept by TSN in runs of consecutive ones, joined as neighbours arrive in whatever
+/// order the capture saw them (a lost chunk sent again comes after the ones behind it), and a
+/// message is whole once a run goes from a B to an E. Joining two runs costs the same however
+/// long they are, so a hostile capture cannot make each fragment walk its whole run. Also
+/// tells DATA chunks sent again (a retransmission carries the TSN it had) from new ones.
 struct SCTPReassembler {
-    struct Fragment {
+    /// Consecutive fragments of one stream held for a message: from `start` to `end`, with
+    /// whether they begin (B) and end (E) it.
+    struct Run {
+        var start: UInt32
+        var end: UInt32
         var stream: UInt16
-        var begin: Bool
-        var end: Bool
-        var bytes: [UInt8]
+        var begins: Bool
+        var ends: Bool
+        var bytes: Int
     }
 
-    /// One direction's fragments waiting for the rest of their message, by TSN.
+    /// One direction's fragments waiting for the rest of their message.
     struct Waiting {
-        var fragments: [UInt32: Fragment] = [:]
+        var fragments: [UInt32: [UInt8]] = [:]
+        var runs: [UInt32: Run] = [:]           // by start
+        var startOfRunEndingAt: [UInt32: UInt32] = [:]
         var bytes = 0
-        /// The newest TSN added: the fragments furthest behind it are given up first.
+        /// The newest TSN seen (only ever moves forward): runs furthest behind it go first.
         var newest: UInt32 = 0
+
+        mutating func remove(_ run: Run) {
+            runs.removeValue(forKey: run.start)
+            startOfRunEndingAt.removeValue(forKey: run.end)
+        }
+
+        /// The run's fragments taken out, in order.
+        mutating func takeFragments(of run: Run, keeping: Bool) -> [UInt8] {
+            var message: [UInt8] = []
+            if keeping { message.reserveCapacity(run.bytes) }
+            var t = run.start
+            while true {
+                if let f = fragments.removeValue(forKey: t) {
+                    bytes -= f.count
+                    if keeping { message += f }
+                }
+                if t == run.end { break }
+                t &+= 1
+            }
+            return message
+        }
     }
 
     private var waiting: [FlowKey: Waiting] = [:]
+    private(set) var heldFragments = 0
+    private(set) var heldBytes = 0
     /// Per direction: the highest TSN seen, and a bit for each of the 64 below it (bit k:
     /// highest - k - 1) that was seen too.
     private var seenTSNs: [FlowKey: (highest: UInt32, below: UInt64)] = [:]
@@ -31,78 +62,83 @@ struct SCTPReassembler {
         maximumPartials = max(1, limits.maximumSCTPPartialMessages)
     }
 
-    /// Fragments held per direction, and their bytes, before the oldest are given up.
+    /// Fragments, and their bytes, held in all directions before the oldest runs are given up.
     var maximumFragments: Int { maximumPartials * 16 }
-    var maximumWaitingBytes: Int { maximumBytes * 4 }
+    var maximumWaitingBytes: Int { maximumBytes * 16 }
 
     enum Outcome {
         case pending
         case complete([UInt8])
-        /// A fragment larger than a message may be, or a message over the size cap.
+        /// An empty fragment, or a message over the size cap (its fragments are dropped).
         case broken
     }
 
-    /// Adds one fragment (not both B and E) of `direction`; `dropped` counts the messages given
-    /// up to make room.
+    /// Adds one fragment (not both B and E) of `direction`; `dropped` counts the runs given up
+    /// to make room (each a message that cannot be completed).
     mutating func add(
         _ direction: FlowKey, tsn: UInt32, stream: UInt16, begin: Bool, end: Bool, _ data: UnsafeRawBufferPointer,
         dropped: inout Int
     ) -> Outcome {
-        guard data.count <= maximumBytes else { return .broken }
-        if waiting[direction] == nil, waiting.count >= maximumPartials {
-            // Directions beyond the cap: the one with the most waiting goes.
-            if let victim = waiting.max(by: { $0.value.fragments.count < $1.value.fragments.count })?.key {
-                dropped += Self.messagesIn(waiting.removeValue(forKey: victim)?.fragments ?? [:])
-            }
-        }
+        guard data.count > 0, data.count <= maximumBytes else { return .broken }
         var w = waiting.removeValue(forKey: direction) ?? Waiting()
-        defer { if !w.fragments.isEmpty { waiting[direction] = w } }
+        defer {
+            if !w.fragments.isEmpty { waiting[direction] = w }
+            dropped += makeRoom()
+        }
         guard w.fragments[tsn] == nil else { return .pending }
-        w.fragments[tsn] = Fragment(stream: stream, begin: begin, end: end, bytes: [UInt8](data))
+        if w.fragments.isEmpty || Int32(bitPattern: tsn &- w.newest) > 0 { w.newest = tsn }
+        w.fragments[tsn] = [UInt8](data)
         w.bytes += data.count
-        w.newest = tsn
-        // The run this fragment belongs to: back to its B, on to its E, same stream throughout.
-        var first = tsn, last = tsn
-        var total = data.count
-        while let f = w.fragments[first], !f.begin {
-            guard let before = w.fragments[first &- 1], before.stream == stream, !before.end else {
-                dropped += w.makeRoom(maximumFragments, maximumWaitingBytes)
-                return .pending
-            }
-            first &-= 1
-            total += before.bytes.count
+        heldFragments += 1
+        heldBytes += data.count
+        var run = Run(start: tsn, end: tsn, stream: stream, begins: begin, ends: end, bytes: data.count)
+        // The run just before joins when it is of this stream, not yet ended, and this is no B.
+        if !begin, let s = w.startOfRunEndingAt[tsn &- 1], let left = w.runs[s], left.stream == stream, !left.ends {
+            w.remove(left)
+            run.start = left.start
+            run.begins = left.begins
+            run.bytes += left.bytes
         }
-        while let f = w.fragments[last], !f.end {
-            guard let after = w.fragments[last &+ 1], after.stream == stream, !after.begin else {
-                dropped += w.makeRoom(maximumFragments, maximumWaitingBytes)
-                return .pending
-            }
-            last &+= 1
-            total += after.bytes.count
+        // The run just after joins when it is of this stream, not begun, and this is no E.
+        if !end, let right = w.runs[tsn &+ 1], right.stream == stream, !right.begins {
+            w.remove(right)
+            run.end = right.end
+            run.ends = right.ends
+            run.bytes += right.bytes
         }
-        var message: [UInt8] = []
-        if total <= maximumBytes { message.reserveCapacity(total) }
-        var t = first
-        while true {
-            if let f = w.fragments.removeValue(forKey: t) {
-                w.bytes -= f.bytes.count
-                if total <= maximumBytes { message.append(contentsOf: f.bytes) }
-            }
-            if t == last { break }
-            t &+= 1
+        if run.bytes > maximumBytes || run.begins && run.ends {
+            let before = w.bytes
+            let message = w.takeFragments(of: run, keeping: run.bytes <= maximumBytes)
+            heldBytes -= before - w.bytes
+            heldFragments -= Int(run.end &- run.start) + 1
+            return run.bytes <= maximumBytes ? .complete(message) : .broken
         }
-        return total <= maximumBytes ? .complete(message) : .broken
+        w.runs[run.start] = run
+        w.startOfRunEndingAt[run.end] = run.start
+        return .pending
     }
 
-    /// Messages that `fragments` hold parts of: each run of consecutive TSNs of one stream that
-    /// no B is inside counts once, as does each B.
-    static func messagesIn(_ fragments: [UInt32: Fragment]) -> Int {
-        fragments.reduce(0) { n, entry in
-            let (tsn, f) = entry
-            if f.begin { return n + 1 }
-            guard let before = fragments[tsn &- 1], before.stream == f.stream, !before.end else { return n + 1 }
-            return n
+    /// Gives up whole runs, those furthest behind their direction's newest TSN first, from
+    /// the direction that holds the most, until all directions together hold at most half the
+    /// caps; returns how many runs went.
+    private mutating func makeRoom() -> Int {
+        guard heldFragments > maximumFragments || heldBytes > maximumWaitingBytes else { return 0 }
+        var given = 0
+        while heldFragments > maximumFragments / 2 || heldBytes > maximumWaitingBytes / 2,
+              let key = waiting.max(by: { $0.value.bytes < $1.value.bytes })?.key,
+              var w = waiting.removeValue(forKey: key) {
+            let byAge = w.runs.values.sorted { (w.newest &- $0.end) > (w.newest &- $1.end) }
+            for run in byAge where heldFragments > maximumFragments / 2 || heldBytes > maximumWaitingBytes / 2 {
+                w.remove(run)
+                let before = w.bytes
+                _ = w.takeFragments(of: run, keeping: false)
+                heldBytes -= before - w.bytes
+                heldFragments -= Int(run.end &- run.start) + 1
+                given += 1
+            }
+            if !w.fragments.isEmpty { waiting[key] = w }
         }
+        return given
     }
 
     /// True when a DATA chunk with this TSN was seen before in this direction: a retransmission,
@@ -131,28 +167,15 @@ struct SCTPReassembler {
         return false
     }
 
-    /// Forgets everything; returns how many messages were still missing pieces.
+    /// Forgets everything; returns how many runs of fragments were still waiting (each a
+    /// message, or the part of one, that never completed).
     mutating func removeAll() -> Int {
         seenTSNs.removeAll()
-        let n = waiting.values.reduce(0) { $0 + Self.messagesIn($1.fragments) }
+        let n = waiting.values.reduce(0) { $0 + $1.runs.count }
         waiting.removeAll()
+        heldFragments = 0
+        heldBytes = 0
         return n
-    }
-}
-
-extension SCTPReassembler.Waiting {
-    /// Gives up the fragments furthest behind the newest TSN until at most `fragments` of them
-    /// and `bytes` bytes are held; returns the messages given up.
-    mutating func makeRoom(_ maximumFragments: Int, _ maximumBytes: Int) -> Int {
-        guard fragments.count > maximumFragments || bytes > maximumBytes else { return 0 }
-        let byAge = fragments.keys.sorted { (newest &- $0) > (newest &- $1) }
-        var given: [UInt32: SCTPReassembler.Fragment] = [:]
-        for tsn in byAge where fragments.count > maximumFragments / 2 || bytes > maximumBytes / 2 {
-            guard let f = fragments.removeValue(forKey: tsn) else { continue }
-            bytes -= f.bytes.count
-            given[tsn] = f
-        }
-        return SCTPReassembler.messagesIn(given)
     }
 }
 
