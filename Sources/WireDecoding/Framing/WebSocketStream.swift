@@ -19,7 +19,9 @@ struct WebSocketStream {
     static let maximumMessage = 256 * 1024
 
     /// Whether bytes of a frame or message are waiting for the rest of it.
-    var hasPartialMessage: Bool { !inHandshake && (!pending.isEmpty || !message.isEmpty) }
+    /// (Not while looking for the next message after a gap: what waits then is the gap's,
+    /// already counted.)
+    var hasPartialMessage: Bool { !inHandshake && !resyncing && (!pending.isEmpty || !message.isEmpty) }
 
     mutating func append(_ bytes: UnsafeRawBufferPointer, discontinuity: Bool, _ emit: (Piece) -> Void) {
         // A stream picked up with nothing seen yet (no SYN in the capture) has lost nothing.
@@ -132,6 +134,14 @@ struct WebSocketStream {
                 continue
             }
             guard h.payloadLength >= 14, h.payloadLength <= maximumMessage else { continue }
+            // A SIP start line begins with a method or "SIP/": three capital letters. Checked on
+            // the first bytes alone, so that random candidates cost little.
+            guard rest.count >= h.headerLength + 3 else { return .waitFrom(i) }
+            let capitals = (0..<3).allSatisfy { k in
+                let key = h.maskKey.map { UInt8(truncatingIfNeeded: $0 >> (24 - 8 * UInt32(k))) } ?? 0
+                return (65...90).contains(rest[h.headerLength + k] ^ key)
+            }
+            guard capitals else { continue }
             // The start line, at most 512 bytes, or what of it has come so far.
             let wanted = min(h.payloadLength, 512)
             let have = min(wanted, rest.count - h.headerLength)
