@@ -174,7 +174,7 @@ extension TraceStore {
         total += sightingsByMessage.count * (arrayEntry + 2 * MemoryLayout<Sighting>.stride)
         total += (eventsByCall.count + callLinks.count + linkTokensSeen.count) * (arrayEntry + 16)
         total += (commentsByMessage.count + eventCorrelation.count + eventGroups.count + otherMethods.count
-                  + otherCSeqMethods.count) * 16
+                  + otherCSeqMethods.count + callByEvent.count) * 16
         total += eventGroups.count * 4  // each event in its group's list
         total += statisticsBytes
         return total

@@ -316,6 +316,11 @@ import WireDecoding
         #expect(caretRow.firstIndex(of: "^").map { caretRow.distance(from: caretRow.startIndex, to: $0) } == 8 + 6)
         let message = lines[..<(p.grid.height - 3)].suffix(3).joined(separator: " ")
         #expect(message.contains("column 7: unknown state 'weird'") && message.contains("diverted"), "\(message)")
+        // Moving toward the mistake keeps the message; an edit ends it.
+        p.press(.right, .left)
+        #expect(p.state.prompt?.error?.position == 6)
+        p.press(.delete)
+        #expect(p.state.prompt?.error == nil)
     }
 
     @Test func searchMovesToTheNextMatchAndWraps() {

@@ -111,7 +111,10 @@ public enum Renderer {
             let room = max(1, state.width - end - 1)
             let cursor = min(max(0, p.cursor), shown.count)
             var first = 0
-            while widths[first..<cursor].reduce(0, +) >= room { first += 1 }
+            // Room for everything before the cursor and the cell(s) under it (a wide character,
+            // or an escape such as \x07, takes more than one).
+            let underCursor = cursor < widths.count ? widths[cursor] : 1
+            while first < cursor, widths[first..<cursor].reduce(0, +) + underCursor > room { first += 1 }
             var x = end
             for k in first..<shown.count {
                 guard x + widths[k] <= end + room else { break }

@@ -245,8 +245,9 @@ public enum Update {
     static func scrollSideways(_ state: inout ViewerState, _ model: ViewerModel, by step: Int) {
         let glyphs = state.options.glyphs
         func textLimit(longest: Int, room: Int) -> Int {
-            // The last cell of a cut line holds the ellipsis: one more column shows its end.
-            let limit = max(0, longest - room + 1)
+            // A line shows whole from column `longest - room` on (its last cell is then its own,
+            // not an ellipsis).
+            let limit = max(0, longest - room)
             return (limit + 7) / 8 * 8
         }
         switch state.top.kind {
@@ -390,7 +391,8 @@ public enum Update {
         default:
             return
         }
-        p.error = nil
+        // The error stays while the cursor only moves (toward the mistake); an edit ends it.
+        if p.text != state.prompt?.text { p.error = nil }
         state.prompt = p
     }
 
