@@ -3,7 +3,7 @@ import Foundation
 import Testing
 import TestSupport
 import TraceModel
-import TraceViewer
+@testable import TraceViewer
 import WireDecoding
 
 /// Keys, follow mode, live insertion and resizing, through `Update` alone (no terminal).
@@ -153,6 +153,13 @@ import WireDecoding
         for _ in 0..<3 { p.press(.left) }
         #expect(p.state.top.column == 0)
         #expect(viaLine().contains("Via: SIP/2.0/UDP"))
+        // The end (G) shows the diff's last row on the screen's last text row.
+        p.press(.end)
+        guard case .diff(let a, let b) = p.state.top.kind else { return }
+        let last = try #require(p.model.diff(a, b, glyphs: p.state.options.glyphs).rows.last)
+        let lines = p.screen.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let lastText = lines[p.grid.height - 3]
+        #expect(lastText.contains((last.left ?? last.right ?? "").prefix(20)), "\(lastText)")
     }
 
     /// A session's ladder with more endpoints than fit: moving the cursor scrolls the columns to

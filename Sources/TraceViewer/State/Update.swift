@@ -271,7 +271,11 @@ public enum Update {
     /// Body rows of a list screen (the ladder may use one more for merged ports; close enough
     /// for keeping the cursor in view, which render clamps anyway).
     static func listHeight(_ state: ViewerState) -> Int { max(1, state.height - 4) }
-    static func textHeight(_ state: ViewerState) -> Int { max(1, state.height - 3) }
+    /// Text rows a text screen shows: a diff gives one of them to the two messages' titles.
+    static func textHeight(_ state: ViewerState) -> Int {
+        if case .diff = state.top.kind { return max(1, state.height - 4) }
+        return max(1, state.height - 3)
+    }
 
     // MARK: save dialog
 
