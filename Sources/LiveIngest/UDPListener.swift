@@ -41,8 +41,9 @@ final class UDPHEPHandler: ChannelInboundHandler, @unchecked Sendable {
     static let vectorCount = 32
 
     static func bind(host: String, port: Int, group: EventLoopGroup, makeSink: @escaping @Sendable () -> ListenerSink) throws -> Channel {
+        // No SO_REUSEADDR: on UDP it would let a second process bind the same port and take
+        // its traffic without a word; a port in use is an error, as for TCP.
         try DatagramBootstrap(group: group)
-            .channelOption(.socketOption(.so_reuseaddr), value: 1)
             .channelOption(.socketOption(.so_rcvbuf), value: 16 << 20)
             .channelOption(.datagramVectorReadMessageCount, value: vectorCount)
             .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: vectorCount * 65536))

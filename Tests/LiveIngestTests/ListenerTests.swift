@@ -39,6 +39,18 @@ import Glibc
         #expect(c.connectionsAccepted == 1 && c.connectionsOpen == 0 && c.malformed == 0)
     }
 
+    /// A port already listened on is an error for UDP as for TCP: a second listener must not
+    /// take the first one's traffic without a word.
+    @Test(arguments: ["udp", "tcp"]) func aPortInUseIsAnError(_ kind: String) async throws {
+        let first = try LiveHarness()
+        let spec: (Int) -> SourceSpec = { kind == "udp" ? .udp(host: "127.0.0.1", port: $0) : .tcp(host: "127.0.0.1", port: $0) }
+        let (_, port) = try await first.listen(spec, name: kind)
+        let second = try LiveHarness()
+        await #expect(throws: (any Error).self) { _ = try await second.listen({ _ in spec(port) }, name: kind) }
+        await second.stop()
+        await first.stop()
+    }
+
     @Test func tlsWithAThrowawayCertificate() async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hepscope-tls-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
