@@ -42,6 +42,7 @@ public final class LiveIngest: @unchecked Sendable {
     private var channels: [Channel] = []
     private var stats: [(source: Int, stats: SourceStats)] = []
     private var reporter: RepeatedTask?
+    private var recordFlusher: RepeatedTask?
     private var stopped = false
 
     public init(queue: IngestQueue, options: Options = Options()) throws {
@@ -54,12 +55,19 @@ public final class LiveIngest: @unchecked Sendable {
         relay?.start()
     }
 
-    /// Counters reach the model's thread ten times a second, whatever the traffic.
+    /// Counters reach the model's thread ten times a second, whatever the traffic; what is
+    /// being recorded reaches its file once a second, so that the file can be read during the
+    /// run and a crash loses at most that second.
     private func startReporter() {
         lock.withLock {
             guard reporter == nil else { return }
             reporter = group.next().scheduleRepeatedTask(initialDelay: .milliseconds(100), delay: .milliseconds(100)) { [weak self] _ in
                 self?.postCounters()
+            }
+            if let recorder {
+                recordFlusher = group.next().scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in
+                    recorder.flush()
+                }
             }
         }
     }
@@ -108,6 +116,7 @@ public final class LiveIngest: @unchecked Sendable {
         guard let open else { return }
         for c in open { try? c.close().wait() }
         reporter?.cancel()
+        recordFlusher?.cancel()
         relay?.stop()
         // Shutting the loops down closes the remaining connections; their handlers flush first.
         try? group.syncShutdownGracefully()

@@ -92,6 +92,25 @@ import Glibc
         Net.sendAll(fd, Array(sent.dropFirst(140)).flatMap { $0 })
         close(fd)
         #expect(h.pump { $0.store.messages.count >= 280 })
+        // While the listeners run and nothing more comes, the files fill up within a second or
+        // two: everything received is on disk without waiting for the end.
+        func recordedFrames() -> Int {
+            h.ingest.recorder!.files.reduce(0) { n, f in
+                guard let bytes = try? Fixtures.bytes(URL(fileURLWithPath: f)) else { return n }
+                return n + bytes.withUnsafeBytes { b in
+                    guard var reader = try? CaptureFileReader(b) else { return 0 }
+                    var k = 0
+                    while reader.next() != nil { k += 1 }
+                    return k
+                }
+            }
+        }
+        var onDisk = 0
+        for _ in 0..<40 where onDisk < 280 {
+            usleep(100_000)
+            onDisk = recordedFrames()
+        }
+        #expect(onDisk == 280)
         await h.stop()
 
         // Rotated into several files; together they hold every packet, byte for byte.
