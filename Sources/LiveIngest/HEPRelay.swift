@@ -138,6 +138,9 @@ public final class HEPRelay: @unchecked Sendable {
     }
 
     public static func parse(_ text: String) throws -> Target {
+        guard text.hasPrefix("udp://") || text.hasPrefix("tcp://") else {
+            throw SourceSpec.ParseError(description: "\(text): relay to udp://HOST:PORT or tcp://HOST:PORT")
+        }
         switch try SourceSpec.parse(text) {
         case .udp(let h, let p): return .udp(host: h, port: p)
         case .tcp(let h, let p): return .tcp(host: h, port: p)

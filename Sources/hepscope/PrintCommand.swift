@@ -48,7 +48,7 @@ struct PrintCommand: ParsableCommand {
     var sources: [String] = []
 
     func validate() throws {
-        _ = try IngestOptions.specs(sources)
+        try ingest.checkRelay(against: IngestOptions.specs(sources))
         if let f = filter {
             do { _ = try TraceFilter.parse(f) } catch { throw ValidationError("--filter: \(error)") }
         }

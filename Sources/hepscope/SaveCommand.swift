@@ -56,7 +56,7 @@ struct SaveCommand: ParsableCommand {
         if resolvedFormat == nil {
             throw ValidationError("cannot tell the format from '\(output)': give --format or a known extension")
         }
-        _ = try IngestOptions.specs(sources)
+        try ingest.checkRelay(against: IngestOptions.specs(sources))
         if let f = filter {
             do { _ = try TraceFilter.parse(f) } catch { throw ValidationError("--filter: \(error)") }
         }

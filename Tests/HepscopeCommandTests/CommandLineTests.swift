@@ -74,6 +74,15 @@ import WireDecoding
         }
     }
 
+    /// A relay to the run's own listener (every packet would go round for ever) and a relay
+    /// scheme it cannot use are refused before anything starts.
+    @Test func aRelayThatCannotWorkIsRefused() throws {
+        let loop = try HepscopeRun.run(["print", "--duration", "0.1", "--relay", "udp://localhost:19000", "udp://0.0.0.0:19000"])
+        #expect(loop.status == 64 && loop.stderr.contains("is this run's own listener"), "\(loop.stderr)")
+        let tls = try HepscopeRun.run(["print", "--duration", "0.1", "--relay", "tls://127.0.0.1:9061", "udp://127.0.0.1:0"])
+        #expect(tls.status == 64 && tls.stderr.contains("relay to udp://HOST:PORT or tcp://HOST:PORT"), "\(tls.stderr)")
+    }
+
     @Test func asciiAsksForALadder() throws {
         let run = try HepscopeRun.run(["print", "--ascii", Self.udpCapture.path])
         #expect(run.status == 64 && run.stderr.contains("--ascii goes with --ladder"))
