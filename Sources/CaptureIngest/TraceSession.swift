@@ -46,6 +46,8 @@ public struct TraceSession {
 
     public var store: TraceStore
     public private(set) var sources: [Source] = []
+    /// What the relay upstream did, when received packets are relayed.
+    public private(set) var relay: RelayCounters?
     /// Where the spool file for payloads of sources without a file of their own (listeners,
     /// pipes, replays) may go, first that works; empty: those payloads stay in memory.
     public var spoolDirectories = SpoolFile.defaultDirectories
@@ -136,6 +138,8 @@ public struct TraceSession {
             case .counters(let s, let c):
                 sources[s].counters = c
                 sources[s].sample(c.packets, at: TraceSession.monotonicSeconds())
+            case .relay(let r):
+                relay = r
             case .finished(let s, let report):
                 if hasHeldWork {
                     held.append(.finished(source: s, report))

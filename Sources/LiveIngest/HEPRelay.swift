@@ -1,3 +1,4 @@
+import CaptureIngest
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
@@ -135,6 +136,17 @@ public final class HEPRelay: @unchecked Sendable {
         let delay = backoff
         backoff = min(backoff * 2, .seconds(5))
         eventLoop.scheduleTask(in: delay) { self.connect() }
+    }
+
+    /// The counters, as the model's thread keeps them.
+    var report: RelayCounters {
+        let c = snapshot
+        let name: String
+        switch target {
+        case .udp(let h, let p): name = "udp://\(h.contains(":") ? "[\(h)]" : h):\(p)"
+        case .tcp(let h, let p): name = "tcp://\(h.contains(":") ? "[\(h)]" : h):\(p)"
+        }
+        return RelayCounters(target: name, forwarded: c.forwarded, dropped: c.dropped, connects: c.connects)
     }
 
     public static func parse(_ text: String) throws -> Target {

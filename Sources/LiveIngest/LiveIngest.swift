@@ -132,5 +132,6 @@ public final class LiveIngest: @unchecked Sendable {
         for (source, s) in lock.withLock({ stats }) {
             queue.post(.counters(source: source, s.snapshot()))
         }
+        if let relay { queue.post(.relay(relay.report)) }
     }
 }

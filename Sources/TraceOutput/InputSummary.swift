@@ -19,13 +19,29 @@ public struct InputSummary: Sendable {
         }
     }
 
+    /// What a relay upstream (`--relay`) did with the packets received.
+    public struct Relay: Sendable, Equatable {
+        public var target: String
+        public var forwarded: Int
+        public var dropped: Int
+        public var connects: Int
+        public init(target: String, forwarded: Int, dropped: Int, connects: Int) {
+            self.target = target
+            self.forwarded = forwarded
+            self.dropped = dropped
+            self.connects = connects
+        }
+    }
+
     public var counters: DecodeCounters
     public var sources: [Source]
     public var warnings: [String]
+    public var relay: Relay?
 
-    public init(counters: DecodeCounters, sources: [Source], warnings: [String]) {
+    public init(counters: DecodeCounters, sources: [Source], warnings: [String], relay: Relay? = nil) {
         self.counters = counters
         self.sources = sources
         self.warnings = warnings
+        self.relay = relay
     }
 }

@@ -151,7 +151,17 @@ public enum JSONReport {
             if i > 0 { j.raw(",") }
             j.string(w)
         }
-        j.raw("]}")
+        j.raw("],"); j.key("relay")
+        if let r = input.relay {
+            j.raw("{"); j.key("target"); j.string(r.target)
+            j.raw(","); j.key("forwarded"); j.number(r.forwarded)
+            j.raw(","); j.key("dropped"); j.number(r.dropped)
+            j.raw(","); j.key("connects"); j.number(r.connects)
+            j.raw("}")
+        } else {
+            j.raw("null")
+        }
+        j.raw("}")
     }
 
     static func countersObject(_ c: DecodeCounters, _ j: inout JSONText) {

@@ -139,6 +139,9 @@ public enum TextReport {
             if sc.connectionsAccepted > 0 { out += ", \(sc.connectionsAccepted) connections (\(sc.connectionsOpen) open)" }
             out += "\n"
         }
+        if let r = input.relay {
+            out += "relay \(SafeText.line(r.target)): \(r.forwarded) forwarded, \(r.dropped) dropped, \(r.connects) connections\n"
+        }
         for w in input.warnings { out += "warning: \(SafeText.line(w))\n" }
         return out
     }

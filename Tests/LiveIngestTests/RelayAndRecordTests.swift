@@ -76,6 +76,10 @@ import Glibc
         // UDP on loopback keeps order here; the upstream sees exactly the packets, back to back.
         #expect(stream == expected)
         #expect(h.ingest.relay!.snapshot.forwarded == sent.count - 10)
+        // The model's side hears of it too (the status line and print's input report show it).
+        h.pump(seconds: 1) { $0.relay?.forwarded == sent.count - 10 }
+        #expect(h.session.relay == RelayCounters(target: "tcp://127.0.0.1:\(upstreamPort)", forwarded: sent.count - 10,
+                                                 dropped: 10, connects: 1))
     }
 
     @Test func recordingReopensExactlyAsReceived() async throws {
