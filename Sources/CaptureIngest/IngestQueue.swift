@@ -41,6 +41,8 @@ public struct RelayCounters: Sendable, Equatable {
 public final class IngestQueue: @unchecked Sendable {
     private var mutex = pthread_mutex_t()
     private var events: [IngestEvent] = []
+    /// The newest counters of each source (and of the relay, as -1), not yet taken.
+    private var latest: [Int: IngestEvent] = [:]
     private var waitingBytes = 0
     private var signalled = false
     private let pipeRead: Int32
@@ -74,8 +76,16 @@ public final class IngestQueue: @unchecked Sendable {
 
     public func post(_ event: IngestEvent) {
         pthread_mutex_lock(&mutex)
-        events.append(event)
-        waitingBytes += event.heldBytes
+        // Counters are snapshots: the newest replaces the one still waiting, and goes ahead of
+        // the batches, so that a consumer working through a backlog shows rates and drops as
+        // they are now, not as they were when the backlog's end arrived.
+        switch event {
+        case .counters(let source, _): latest[source] = event
+        case .relay: latest[-1] = event
+        default:
+            events.append(event)
+            waitingBytes += event.heldBytes
+        }
         let wake = !signalled
         signalled = true
         pthread_mutex_unlock(&mutex)
@@ -101,15 +111,17 @@ public final class IngestQueue: @unchecked Sendable {
         var sink = [UInt8](repeating: 0, count: 64)
         while read(pipeRead, &sink, sink.count) > 0 {}
         pthread_mutex_lock(&mutex)
-        let taken: [IngestEvent]
+        var taken = latest.sorted { $0.key < $1.key }.map(\.value)
+        latest.removeAll(keepingCapacity: true)
         if limit >= events.count {
-            taken = events
+            taken += events
             events.removeAll(keepingCapacity: true)
             waitingBytes = 0
         } else {
-            taken = Array(events.prefix(limit))
+            let first = events.prefix(limit)
+            taken += first
             events.removeFirst(limit)
-            waitingBytes -= taken.reduce(0) { $0 + $1.heldBytes }
+            waitingBytes -= first.reduce(0) { $0 + $1.heldBytes }
         }
         let more = !events.isEmpty
         signalled = more

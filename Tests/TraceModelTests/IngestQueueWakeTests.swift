@@ -11,6 +11,28 @@ import Glibc
 /// A consumer that sleeps in poll() on the wake-up descriptor must be woken for every event
 /// posted, however posts and drains interleave.
 @Suite struct IngestQueueWakeTests {
+    /// Counters are snapshots: the newest of each source goes ahead of a backlog of batches,
+    /// and replaces an older one not yet taken.
+    @Test func countersOvertakeABacklog() {
+        let queue = IngestQueue()
+        for i in 0..<100 { queue.post(.progress(source: 0, done: i, total: 100)) }
+        var old = DecodeCounters(), new = DecodeCounters()
+        old.packets = 1
+        new.packets = 2
+        queue.post(.counters(source: 1, old))
+        queue.post(.counters(source: 1, new))
+        queue.post(.relay(RelayCounters(target: "udp://127.0.0.1:9", forwarded: 5)))
+        #expect(queue.pendingCount == 100)
+        let first = queue.drain(upTo: 10)
+        #expect(first.count == 12)
+        guard case .relay(let r) = first[0], case .counters(1, let c) = first[1], case .progress(0, 0, 100) = first[2] else {
+            Issue.record("\(first.prefix(3))")
+            return
+        }
+        #expect(r.forwarded == 5 && c.packets == 2)
+        #expect(queue.drain().count == 90)
+    }
+
     @Test func everyPostWakesAConsumerBlockedInPoll() {
         let queue = IngestQueue()
         let total = 100_000
