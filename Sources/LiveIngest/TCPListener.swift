@@ -40,6 +40,9 @@ final class StreamHEPHandler: ChannelInboundHandler, @unchecked Sendable {
     private var peer = Endpoint.unknown
     private var local = Endpoint.unknown
     private var closed = false
+    /// The listener is closing this connection on purpose (idle): what the close stirs up (a
+    /// TLS handshake cut short) is no error of the peer's, and the close is counted already.
+    private var closingIdle = false
 
     init(sink: ListenerSink, stats: SourceStats) {
         self.sink = sink
@@ -66,7 +69,13 @@ final class StreamHEPHandler: ChannelInboundHandler, @unchecked Sendable {
         context.fireChannelInactive()
     }
 
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleCloser.Closing { closingIdle = true }
+        context.fireUserInboundEventTriggered(event)
+    }
+
     func errorCaught(context: ChannelHandlerContext, error: Error) {
+        if closingIdle { return }
         let reason: String
         if let e = error as? NIOSSLError, case .uncleanShutdown = e {
             // Many senders just close the socket without a TLS close_notify: not an error.
@@ -136,6 +145,8 @@ enum StreamListener {
 /// Closes a connection that has been idle past the listener's timeout, and counts it.
 final class IdleCloser: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = NIOAny
+    /// Sent down the pipeline just before an idle connection is closed.
+    struct Closing {}
     private let stats: SourceStats
 
     init(stats: SourceStats) { self.stats = stats }
@@ -143,6 +154,9 @@ final class IdleCloser: ChannelInboundHandler, @unchecked Sendable {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let idle = event as? IdleStateHandler.IdleStateEvent, case .read = idle {
             stats.withExtra { $0.countDropped("idle connection closed") }
+            // Told down the pipeline first, so that the connection's handler takes the errors
+            // the close may raise (a TLS handshake never finished) for what they are.
+            context.fireUserInboundEventTriggered(Closing())
             context.close(promise: nil)
             return
         }
