@@ -345,9 +345,9 @@ import WireDecoding
     }
 
     /// A search match right of the visible part of a message line, or left of it once scrolled
-    /// sideways, marks nothing (and draws, rather than stopping the program); one in view is
-    /// marked on exactly its cells.
-    @Test func searchMatchesOutOfViewInAMessageMarkNothing() {
+    /// sideways, is scrolled into view and marked (drawing a mark out of view once stopped the
+    /// program: `CellGrid.paint` now takes any span, and this brings the match into view).
+    @Test func aSearchMatchOutOfViewInAMessageIsBroughtIntoView() {
         let p = Pilot(paths: [Fixtures.kamailio("sip-plain-udp.pcap").path])
         p.press(.enter, .enter, .character("j"), .character("j"), .character("j"), .enter)
         #expect(p.screen.contains("SIP/2.0 100 Trying"))
@@ -357,17 +357,32 @@ import WireDecoding
                 return cells.isEmpty ? nil : String(cells.map { g[$0, y].character })
             }
         }
-        p.type("/received")
-        p.press(.enter)
-        let viaLine = p.screen.split(separator: "\n").first { $0.contains("Via: SIP/2.0/UDP") } ?? ""
-        #expect(!viaLine.contains("received"), "the match lies right of the screen: \(viaLine)")
-        #expect(marked(p.grid).isEmpty)
+        // Scrolled past the start of every line, then a search for what is out of view: it is
+        // brought into view, marked on exactly its cells.
+        p.press(.character("l"), .character("l"), .character("l"), .character("l"))
+        #expect(!p.screen.contains("Via:"))
         p.type("/Via")
         p.press(.enter)
-        #expect(marked(p.grid).allSatisfy { $0 == "Via" } && !marked(p.grid).isEmpty)
-        p.press(.character("l"), .character("l"), .character("l"))
-        #expect(marked(p.grid).isEmpty)  // scrolled past the start of every line
-        #expect(!p.screen.contains("Via:"))
+        #expect(p.state.top.column == 0 && !marked(p.grid).isEmpty && marked(p.grid).allSatisfy { $0 == "Via" })
+        p.type("/received")
+        p.press(.enter)
+        #expect(p.state.top.column > 0)  // the match lay right of the screen
+        #expect(marked(p.grid) == ["received"])
+    }
+
+    /// Spans that lie off the grid or run backwards (a mark scrolled out of view) paint and
+    /// fill nothing, rather than stopping the program.
+    @Test func gridSpansOffTheGridDoNothing() {
+        var g = CellGrid(width: 10, height: 3)
+        g.paint(y: 1, from: 14, to: 9, adding: .reverse)
+        g.paint(y: 1, from: -6, to: -2, adding: .reverse)
+        g.paint(y: 5, from: 0, to: 10, adding: .reverse)
+        g.fill(x: 12, y: 0, width: 3, role: .error)
+        g.fill(x: 2, y: 2, width: -4, role: .error)
+        g.fill(x: 0, y: -3, height: 2, role: .error)
+        #expect((0..<3).allSatisfy { y in (0..<10).allSatisfy { g[$0, y].attributes.isEmpty && g[$0, y].role == .normal } })
+        g.paint(y: 1, from: 8, to: 20, adding: .reverse)
+        #expect((0..<10).filter { g[$0, 1].attributes.contains(.reverse) } == [8, 9])
     }
 
     /// Scrolling right stops once the longest line's end (or the ladder's last column) is in

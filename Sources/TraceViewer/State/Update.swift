@@ -417,6 +417,7 @@ public enum Update {
                 state.follow = false
                 if rows.isText {
                     state.top.cursor = min(i, max(0, rows.count - textHeight(state)))
+                    showMatchSideways(&state, line: rows.text(i).lowercased(), needle: needle)
                 } else {
                     state.top.cursor = rows.identity(i)
                     state.top.anchor = min(listHeight(state) / 2, listHeight(state) - 1)
@@ -427,6 +428,25 @@ public enum Update {
             }
         }
         state.notice = "no match for \(needle)"
+    }
+
+    /// Scrolls a text screen sideways, in its steps of eight, so that the first match on `line`
+    /// is in view: a match right of the screen, or left of where it was scrolled, would
+    /// otherwise be found without being shown. A diff's line is its two sides joined by U+0001.
+    static func showMatchSideways(_ state: inout ViewerState, line: String, needle: String) {
+        var text = Substring(line)
+        var room = state.width - 1
+        if case .diff = state.top.kind {
+            room = (state.width - 1) / 2 - 1
+            let sides = line.split(separator: "\u{1}", maxSplits: 1, omittingEmptySubsequences: false)
+            text = sides.first { $0.contains(needle) } ?? text
+        }
+        guard let range = text.range(of: needle) else { return }
+        let start = CellWidth.of(String(text[..<range.lowerBound]))
+        let end = start + CellWidth.of(needle)
+        guard start < state.top.column || end > state.top.column + room else { return }
+        // The match a little in from the left edge, so that what comes before it reads too.
+        state.top.column = max(0, start - 8) / 8 * 8
     }
 
     // MARK: keeping the cursor valid
