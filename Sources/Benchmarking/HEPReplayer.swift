@@ -11,6 +11,9 @@ public struct HEPReplayer {
         public var packets = 0
         public var bytes = 0
         public var seconds = 0.0
+        /// Packets the kernel refused, by reason ("nothing listening": the port answered
+        /// with ICMP unreachable; "send buffer full").
+        public var notSent: [String: Int] = [:]
         public var rate: Double { seconds > 0 ? Double(packets) / seconds : 0 }
     }
 
@@ -146,8 +149,11 @@ public struct HEPReplayer {
                 let p = packet(i, loop: loop, unique: uniqueCalls, correlation: correlation)
                 let n = p.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
                 if n < 0 {
-                    if errno == ENOBUFS || errno == EAGAIN || errno == ECONNREFUSED { continue }
-                    throw ReplayError("send: \(String(cString: strerror(errno)))")
+                    switch errno {
+                    case ECONNREFUSED: result.notSent["nothing listening", default: 0] += 1; continue
+                    case ENOBUFS, EAGAIN: result.notSent["send buffer full", default: 0] += 1; continue
+                    default: throw ReplayError("send: \(String(cString: strerror(errno)))")
+                    }
                 }
                 result.packets += 1
                 result.bytes += n

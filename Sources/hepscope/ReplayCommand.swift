@@ -1,6 +1,7 @@
 import ArgumentParser
 import Benchmarking
 import LiveIngest
+import TraceOutput
 
 /// `hepscope replay`: send recorded HEP to a listener on this machine, at a steady rate.
 struct ReplayCommand: ParsableCommand {
@@ -37,5 +38,10 @@ struct ReplayCommand: ParsableCommand {
         let replayer = try HEPReplayer(path: input)
         let r = try replayer.sendUDP(host: host, port: port, rate: rate, seconds: seconds, loops: loop, uniqueCalls: uniqueCalls, correlation: rewriteCorr)
         print("sent \(r.packets) packets, \(r.bytes) bytes in \(ComparisonTable.fixed(r.seconds, 3)) s (\(Int(r.rate)) packets/s)")
+        // Packets the kernel would not send are said, not left to be guessed from the count.
+        for (why, n) in r.notSent.sorted(by: { $0.key < $1.key }) {
+            Output.write("hepscope: \(n) packets not sent: \(why) at \(SafeText.line(target))\n", to: 2)
+        }
+        if r.packets == 0, !r.notSent.isEmpty { throw ExitCode(1) }
     }
 }

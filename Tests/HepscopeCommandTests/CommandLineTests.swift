@@ -83,6 +83,15 @@ import WireDecoding
         #expect(tls.status == 64 && tls.stderr.contains("relay to udp://HOST:PORT or tcp://HOST:PORT"), "\(tls.stderr)")
     }
 
+    /// replay to a port nobody listens on says how many packets the kernel refused and why.
+    @Test func replayToNobodySaysSo() throws {
+        let port = LiveCommandTests.freePort()
+        let run = try HepscopeRun.run(["replay", "--rate", "1000", Fixtures.kamailio("hep-raw-udp.bin").path, "udp://127.0.0.1:\(port)"])
+        let refused = run.stderr.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
+        #expect(run.stderr.contains("packets not sent: nothing listening at udp://127.0.0.1:\(port)"), "\(run.stderr)")
+        #expect(refused > 0 && run.stdout.hasPrefix("sent \(280 - refused) packets"), "\(run.stdout)")
+    }
+
     @Test func asciiAsksForALadder() throws {
         let run = try HepscopeRun.run(["print", "--ascii", Self.udpCapture.path])
         #expect(run.status == 64 && run.stderr.contains("--ascii goes with --ladder"))
