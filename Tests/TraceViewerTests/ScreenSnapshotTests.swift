@@ -164,6 +164,8 @@ import TraceViewer
         // A name without a known extension is refused, with the reason in the dialog.
         p.press(.control("u"))
         p.type("out.doc")
+        // What the name should end with, whole, however narrow the box.
+        #expect(p.screen.contains(".svg or .html"), "\(p.screen)")
         p.press(.enter)
         #expect(p.state.saveDialog?.error?.hasPrefix("unknown extension") == true)
         #expect(p.state.pendingSave == nil)

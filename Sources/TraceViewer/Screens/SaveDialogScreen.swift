@@ -42,7 +42,9 @@ enum SaveDialogOverlay {
                 errorLines.formUnion(text.count..<text.count + lines.count)
                 text += lines
             } else {
-                text.append(line)
+                // Any other line too long for the box (what an unknown extension should be, the
+                // keys at a narrow width) goes on over more lines rather than being cut.
+                text += CellWidth.wrapped(line, width: inner)
             }
         }
         let h = min(state.height - 2, text.count + 2)
