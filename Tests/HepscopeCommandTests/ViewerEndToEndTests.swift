@@ -263,9 +263,9 @@ struct ViewerEndToEndTests {
         _ = try tmux.waitFor("Calls of one-run")
         // Calls are dropped while the list is open: the status line counts their messages.
         let during = try tmux.waitUntil("messages dropped by the budget", timeout: 15) { screen in
-            screen.contains("Calls of one-run") && !screen.contains("dropped 0 ")
+            screen.contains("Calls of one-run") && !screen.contains("│ dropped 0 │")
         }
-        #expect(during.contains("memory budget: 0 session(s) and"), "\(during)")
+        #expect(during.contains("memory budget: dropped 0 session(s), "), "\(during)")
         done.wait()
         let after = try tmux.waitUntil("all \(sent) received") { $0.contains(": \(Self.grouped(sent)) rx") }
         #expect(sent > 20_000)

@@ -625,7 +625,7 @@ enum HostileCapture {
         #expect(stayed.count == 1 && dropped.count == 1)
         for run in dropped {
             #expect(run.after.top.kind == .groups)
-            #expect(run.after.notice?.contains("1 session(s) and 19 ended call(s)") == true, "\(run.after.notice ?? "")")
+            #expect(run.after.notice?.contains("dropped 1 session(s), 19 ended call(s)") == true, "\(run.after.notice ?? "")")
         }
         for run in stayed {
             let s = run.model.store

@@ -37,9 +37,10 @@ public enum Update {
                     again.choice = min(open.choice, again.choices.count - 1)
                     state.saveDialog = again
                 }
+                // Short enough for 80 columns, where it would otherwise end cut.
                 state.notice = droppedCalls == 0
-                    ? "memory budget: \(dropped) least recently active session(s) dropped"
-                    : "memory budget: \(dropped) session(s) and \(droppedCalls) ended call(s) of the newest session dropped"
+                    ? "memory budget: dropped \(Format.count(dropped)) least recently active session(s)"
+                    : "memory budget: dropped \(Format.count(dropped)) session(s), \(Format.count(droppedCalls)) ended call(s) of the newest"
             }
         case .key(let key):
             state.notice = nil
