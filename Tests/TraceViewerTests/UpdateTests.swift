@@ -85,6 +85,12 @@ import WireDecoding
         #expect(header().hasSuffix("by Src → Dst▲"), "\(header())")
         p.press(.character("S"))
         #expect(header().hasSuffix("by Src → Dst▼"), "\(header())")
+        // Narrower, where the titles leave less room: the note gives way, never a title.
+        let narrow = Pilot(paths: [url.path], width: 50, height: 12)
+        narrow.press(.character("a"), .character("S"))  // by start, descending: Start is not shown at 50
+        let sorted = String(narrow.screen.split(separator: "\n")[1])
+        for title in ["From", "To", "Msgs", "State"] { #expect(sorted.contains(" \(title) "), "\(title) lost: \(sorted)") }
+        #expect(sorted.hasSuffix("▼"), "\(sorted)")
     }
 
     /// The default listeners at 80 columns: the status line keeps what was dropped, the memory

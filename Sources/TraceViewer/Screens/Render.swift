@@ -232,9 +232,17 @@ public enum Renderer {
             grid.putCell(title, column: f, y: y, originX: x, glyphs: glyphs, role: .header, attributes: .bold)
         }
         if let sortedBy, sortedBy < columns.count, !fitted.contains(where: { $0.index == sortedBy }) {
-            // Sorted by a column too wide for the screen: said at the header's end instead.
-            let note = " by \(columns[sortedBy].title)\(arrow)"
-            grid.put(note, x: max(x, grid.width - CellWidth.of(note)), y: y, role: .header, attributes: .bold)
+            // Sorted by a column too wide for the screen: said at the header's end instead, in
+            // the room the titles leave (cut there rather than over a title).
+            let titlesEnd = fitted.map { f in
+                x + f.x + (f.rightAligned ? f.width : min(f.width, CellWidth.of(columns[f.index].title)))
+            }.max() ?? x
+            let room = grid.width - titlesEnd - 1
+            let note = CellWidth.truncate("by \(columns[sortedBy].title)", to: max(0, room - CellWidth.of(arrow)),
+                                          ellipsis: glyphs.ellipsis) + arrow
+            if room >= 4 {
+                grid.put(note, x: grid.width - CellWidth.of(note), y: y, role: .header, attributes: .bold)
+            }
         }
     }
 }
