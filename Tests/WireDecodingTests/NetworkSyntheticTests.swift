@@ -333,10 +333,14 @@ import Testing
             frame(data(41, flags: 1, stream: 2, "y")),  // not one message,
             frame(data(51, flags: 1, stream: 2, "y")),  // in either order
             frame(data(50, flags: 2, stream: 1, "x")),
+            frame(data(60, flags: 2, "0123456789")),  // over the cap at its second piece:
+            frame(data(61, flags: 0, "0123456789")),  // given up once, the rest with it
+            frame(data(62, flags: 0, "0123456789")),
+            frame(data(63, flags: 1, "0123456789")),
         ], limits: limits)
         #expect(run.segments.map(\.text) == ["hello!", "wr-a-ap"])
         #expect(run.segments.allSatisfy { $0.payloadOffsetInFrame == nil })
-        #expect(run.counters.malformedReasons == ["incomplete sctp message": 6])
+        #expect(run.counters.malformedReasons == ["incomplete sctp message": 7])
     }
 
     /// Fragments that never complete are given up oldest first beyond the cap (16 a direction
@@ -391,6 +395,24 @@ import Testing
             if case .complete(let bytes) = outcome { joined = bytes }
         }
         #expect(String(decoding: joined, as: UTF8.self) == "BE")
+    }
+
+    /// A flood of new directions, each with one tiny piece that never completes, does not push
+    /// out a long message arriving meanwhile on another association; it is given up in its place.
+    @Test func sctpFragmentsOfAFloodOfDirectionsGoBeforeALongMessage() {
+        var r = SCTPReassembler(limits: NetworkLimits())
+        let legit = FlowKey(Endpoint(address: .v4(1), port: 5060), Endpoint(address: .v4(2), port: 5060))
+        var given = 0
+        let piece = [UInt8](repeating: 0x41, count: 60_000)
+        _ = piece.withUnsafeBytes { r.add(legit, tsn: 7, stream: 0, begin: true, end: false, $0, dropped: &given) }
+        for k in 0..<40_000 {
+            let flood = FlowKey(Endpoint(address: .v4(UInt32(0x0a00_0000 + k)), port: 1), Endpoint(address: .v4(2), port: 5060))
+            _ = [UInt8]([1]).withUnsafeBytes { r.add(flood, tsn: 1, stream: 0, begin: true, end: false, $0, dropped: &given) }
+        }
+        #expect(given > 0 && r.heldFragments <= r.maximumFragments)
+        let outcome = piece.withUnsafeBytes { r.add(legit, tsn: 8, stream: 0, begin: false, end: true, $0, dropped: &given) }
+        guard case .complete(let message) = outcome else { Issue.record("the long message was lost: \(outcome)"); return }
+        #expect(message.count == 120_000)
     }
 
     /// Which TSNs count as seen: the highest, and up to 64 below it, across wrap-around.

@@ -25,6 +25,9 @@ struct SCTPReassembler {
         var bytes = 0
         /// The newest TSN seen (only ever moves forward): runs furthest behind it go first.
         var newest: UInt32 = 0
+        /// A message given up as too large: its fragments after `after` (of `stream`) are
+        /// dropped as they come, up to its E.
+        var discarding: (after: UInt32, stream: UInt16)?
 
         mutating func remove(_ run: Run) {
             runs.removeValue(forKey: run.start)
@@ -82,10 +85,17 @@ struct SCTPReassembler {
         guard data.count > 0, data.count <= maximumBytes else { return .broken }
         var w = waiting.removeValue(forKey: direction) ?? Waiting()
         defer {
-            if !w.fragments.isEmpty { waiting[direction] = w }
+            // Kept while it holds fragments, or drops the rest of a message (within a bound, so
+            // that directions holding nothing cannot pile up).
+            if !w.fragments.isEmpty || w.discarding != nil && waiting.count < maximumFragments { waiting[direction] = w }
             dropped += makeRoom()
         }
         guard w.fragments[tsn] == nil else { return .pending }
+        // The rest of a message already given up as too large goes without a count of its own.
+        if let d = w.discarding, d.stream == stream, tsn == d.after &+ 1, !begin {
+            w.discarding = end ? nil : (tsn, stream)
+            return .pending
+        }
         if w.fragments.isEmpty || Int32(bitPattern: tsn &- w.newest) > 0 { w.newest = tsn }
         w.fragments[tsn] = [UInt8](data)
         w.bytes += data.count
@@ -111,6 +121,7 @@ struct SCTPReassembler {
             let message = w.takeFragments(of: run, keeping: run.bytes <= maximumBytes)
             heldBytes -= before - w.bytes
             heldFragments -= Int(run.end &- run.start) + 1
+            if run.bytes > maximumBytes, !run.ends { w.discarding = (run.end, stream) }
             return run.bytes <= maximumBytes ? .complete(message) : .broken
         }
         w.runs[run.start] = run
@@ -118,25 +129,31 @@ struct SCTPReassembler {
         return .pending
     }
 
-    /// Gives up whole runs, those furthest behind their direction's newest TSN first, from
-    /// the direction that holds the most, until all directions together hold at most half the
-    /// caps; returns how many runs went.
+    /// Gives up whole runs until all directions together hold at most half the caps: those
+    /// furthest behind their direction's newest TSN first, across every direction (one sort of
+    /// every run held, so a flood of directions costs no more per run than one direction does,
+    /// and a message still arriving is given up after the stale pieces around it); returns how
+    /// many runs went.
     private mutating func makeRoom() -> Int {
         guard heldFragments > maximumFragments || heldBytes > maximumWaitingBytes else { return 0 }
+        var all: [(key: FlowKey, run: Run, age: UInt32)] = []
+        all.reserveCapacity(waiting.values.reduce(0) { $0 + $1.runs.count })
+        for (key, w) in waiting {
+            for run in w.runs.values { all.append((key, run, w.newest &- run.end)) }
+        }
+        // Equally old (a flood of new directions, each run its direction's newest): the
+        // smaller first, so that a long message arriving is the last to go.
+        all.sort { ($0.age, $1.run.bytes) > ($1.age, $0.run.bytes) }
         var given = 0
-        while heldFragments > maximumFragments / 2 || heldBytes > maximumWaitingBytes / 2,
-              let key = waiting.max(by: { $0.value.bytes < $1.value.bytes })?.key,
-              var w = waiting.removeValue(forKey: key) {
-            let byAge = w.runs.values.sorted { (w.newest &- $0.end) > (w.newest &- $1.end) }
-            for run in byAge where heldFragments > maximumFragments / 2 || heldBytes > maximumWaitingBytes / 2 {
-                w.remove(run)
-                let before = w.bytes
-                _ = w.takeFragments(of: run, keeping: false)
-                heldBytes -= before - w.bytes
-                heldFragments -= Int(run.end &- run.start) + 1
-                given += 1
-            }
-            if !w.fragments.isEmpty { waiting[key] = w }
+        for victim in all where heldFragments > maximumFragments / 2 || heldBytes > maximumWaitingBytes / 2 {
+            guard var w = waiting.removeValue(forKey: victim.key) else { continue }
+            w.remove(victim.run)
+            let before = w.bytes
+            _ = w.takeFragments(of: victim.run, keeping: false)
+            heldBytes -= before - w.bytes
+            heldFragments -= Int(victim.run.end &- victim.run.start) + 1
+            given += 1
+            if !w.fragments.isEmpty || w.discarding != nil { waiting[victim.key] = w }
         }
         return given
     }
