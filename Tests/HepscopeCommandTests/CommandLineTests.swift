@@ -90,6 +90,7 @@ import WireDecoding
         let refused = run.stderr.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
         #expect(run.stderr.contains("packets not sent: nothing listening at udp://127.0.0.1:\(port)"), "\(run.stderr)")
         #expect(refused > 0 && run.stdout.hasPrefix("sent \(280 - refused) packets"), "\(run.stdout)")
+        #expect(run.status == 1)
     }
 
     @Test func asciiAsksForALadder() throws {

@@ -374,6 +374,10 @@ import WireDecoding
         p.press(.enter)
         #expect(p.state.top.column > 0)  // the match lay right of the screen
         #expect(marked(p.grid) == ["received"])
+        // Never past where scrolling right stops: `l` from there does not go left.
+        let found = p.state.top.column
+        p.press(.character("l"))
+        #expect(p.state.top.column >= found)
     }
 
     /// Spans that lie off the grid or run backwards (a mark scrolled out of view) paint and

@@ -170,10 +170,11 @@ public enum Renderer {
         var totals: [String] = []
         let listenerDrops = session.sources.reduce(0) { $0 + $1.counters.dropped }
         totals.append("dropped \(Format.count(model.store.counters.evictedMessages + listenerDrops))")
+        totals.append("mem \(Format.bytes(model.store.memoryInUse))")
+        // After the two that always show: on a narrow line it is cut first.
         if let relay = session.relay {
             totals.append("relay \(Format.count(relay.forwarded)) sent" + (relay.dropped > 0 ? ", \(Format.count(relay.dropped)) lost" : ""))
         }
-        totals.append("mem \(Format.bytes(model.store.memoryInUse))")
         // An eviction being rebuilt aside, or what came in meanwhile not all in yet: new data
         // shows up once it is done.
         if model.hasHeldWork { totals.append("freeing memory") }

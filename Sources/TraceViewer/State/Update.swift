@@ -244,29 +244,35 @@ public enum Update {
     /// the last column, or the end of the longest line, is in view (going back must never take
     /// more keys than going there did).
     static func scrollSideways(_ state: inout ViewerState, _ model: ViewerModel, by step: Int) {
-        let glyphs = state.options.glyphs
-        func textLimit(longest: Int, room: Int) -> Int {
-            // A line shows whole from column `longest - room` on (its last cell is then its own,
-            // not an ellipsis).
-            let limit = max(0, longest - room)
-            return (limit + 7) / 8 * 8
-        }
         switch state.top.kind {
         case .ladder(let scope):
             let geometry = LadderScreen.geometry(model.ladder(scope, as: state), state, column: state.top.column)
             state.top.column = min(max(0, geometry.first + step), max(0, geometry.count - geometry.visible))
-        case .message(let m):
-            let longest = model.messageText(m, glyphs: glyphs).lines.map { CellWidth.of($0.text) }.max() ?? 0
-            let limit = textLimit(longest: longest, room: state.width - 1)
-            state.top.column = min(max(0, state.top.column + step * 8), limit)
-        case .diff(let a, let b):
-            let rows = model.diff(a, b, glyphs: glyphs).rows
-            let longest = rows.map { max(CellWidth.of($0.left ?? ""), CellWidth.of($0.right ?? "")) }.max() ?? 0
-            let limit = textLimit(longest: longest, room: (state.width - 1) / 2 - 1)
-            state.top.column = min(max(0, state.top.column + step * 8), limit)
+        case .message, .diff:
+            state.top.column = min(max(0, state.top.column + step * 8), textScrollLimit(state, model))
         default:
             break
         }
+    }
+
+    /// How far right a message or diff scrolls, in its steps of eight: to where the longest line
+    /// shows whole (from column `longest - room` on its last cell is its own, not an ellipsis).
+    /// A message skips characters, a diff cells, as they are drawn.
+    static func textScrollLimit(_ state: ViewerState, _ model: ViewerModel) -> Int {
+        let glyphs = state.options.glyphs
+        let longest: Int, room: Int
+        switch state.top.kind {
+        case .message(let m):
+            longest = model.messageText(m, glyphs: glyphs).lines.map(\.text.count).max() ?? 0
+            room = state.width - 1
+        case .diff(let a, let b):
+            let rows = model.diff(a, b, glyphs: glyphs).rows
+            longest = rows.map { max(CellWidth.of($0.left ?? ""), CellWidth.of($0.right ?? "")) }.max() ?? 0
+            room = (state.width - 1) / 2 - 1
+        default:
+            return 0
+        }
+        return (max(0, longest - room) + 7) / 8 * 8
     }
 
     /// Body rows of a list screen (the ladder may use one more for merged ports; close enough
@@ -418,7 +424,7 @@ public enum Update {
                 state.follow = false
                 if rows.isText {
                     state.top.cursor = min(i, max(0, rows.count - textHeight(state)))
-                    showMatchSideways(&state, line: rows.text(i).lowercased(), needle: needle)
+                    showMatchSideways(&state, model, line: rows.text(i).lowercased(), needle: needle)
                 } else {
                     state.top.cursor = rows.identity(i)
                     state.top.anchor = min(listHeight(state) / 2, listHeight(state) - 1)
@@ -434,7 +440,7 @@ public enum Update {
     /// Scrolls a text screen sideways, in its steps of eight, so that the first match on `line`
     /// is in view: a match right of the screen, or left of where it was scrolled, would
     /// otherwise be found without being shown. A diff's line is its two sides joined by U+0001.
-    static func showMatchSideways(_ state: inout ViewerState, line: String, needle: String) {
+    static func showMatchSideways(_ state: inout ViewerState, _ model: ViewerModel, line: String, needle: String) {
         var text = Substring(line)
         var room = state.width - 1
         if case .diff = state.top.kind {
@@ -443,11 +449,15 @@ public enum Update {
             text = sides.first { $0.contains(needle) } ?? text
         }
         guard let range = text.range(of: needle) else { return }
-        let start = CellWidth.of(String(text[..<range.lowerBound]))
-        let end = start + CellWidth.of(needle)
+        // In the units the screen scrolls by: a message's characters, a diff's cells.
+        let isDiff = { if case .diff = state.top.kind { return true } else { return false } }()
+        let before = String(text[..<range.lowerBound])
+        let start = isDiff ? CellWidth.of(before) : before.count
+        let end = start + (isDiff ? CellWidth.of(needle) : needle.count)
         guard start < state.top.column || end > state.top.column + room else { return }
-        // The match a little in from the left edge, so that what comes before it reads too.
-        state.top.column = max(0, start - 8) / 8 * 8
+        // The match a little in from the left edge, so that what comes before it reads too;
+        // never past where scrolling right stops.
+        state.top.column = min(max(0, start - 8) / 8 * 8, textScrollLimit(state, model))
     }
 
     // MARK: keeping the cursor valid
