@@ -72,18 +72,26 @@ public final class CaptureRecorder: @unchecked Sendable {
     private func flushLocked() {
         guard fd >= 0, !buffer.isEmpty else { return }
         var off = 0
+        var failed = false
         buffer.withUnsafeBytes { b in
             while off < b.count {
                 let n = write(fd, b.baseAddress! + off, b.count - off)
                 if n <= 0 {
                     if errno == EINTR { continue }
-                    failure = "write failed: \(String(cString: strerror(errno)))"
+                    failure = "\(files.last ?? basePath): recording stopped: \(String(cString: strerror(errno)))"
+                    failed = true
                     return
                 }
                 off += n
             }
         }
         buffer.removeAll(keepingCapacity: true)
+        // A file that cannot be written to (a full disk) is given up: written again, a part
+        // already there would repeat, and the buffer would grow for as long as the run.
+        if failed {
+            Glibc.close(fd)
+            fd = -1
+        }
     }
 }
 

@@ -18,6 +18,8 @@ struct LiveRun {
     var failures: [String] = []
     private let queue = IngestQueue()
     private let live: LiveIngest
+    /// Why `--write` stopped recording, if it did.
+    var recordingFailure: String? { live.recorder?.failure }
     private var listeners = 0
     private var signalSources: [DispatchSourceSignal] = []
 

@@ -36,7 +36,7 @@ enum LoadedSources {
                       frames: s.report?.frames ?? s.counters.packets, comments: s.report?.comments ?? [],
                       counters: s.counters)
             },
-            warnings: live.session.sources.flatMap { $0.report?.warnings ?? [] },
+            warnings: live.session.sources.flatMap { $0.report?.warnings ?? [] } + [live.recordingFailure].compactMap { $0 },
             relay: live.session.relay.map { .init(target: $0.target, forwarded: $0.forwarded, dropped: $0.dropped, connects: $0.connects) })
         return (live.session.store, input, live.failures)
     }

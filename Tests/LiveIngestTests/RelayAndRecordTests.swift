@@ -82,6 +82,21 @@ import Glibc
                                                  dropped: 10, connects: 1))
     }
 
+    /// A recording that cannot be written (here the full device) stops with the reason, and
+    /// the listener goes on; nothing piles up waiting to be written.
+    @Test func aRecordingThatCannotBeWrittenStopsAndSaysWhy() async throws {
+        let h = try LiveHarness(options: .init(recordPath: "/dev/full"))
+        let (_, port) = try await h.listen({ .udp(host: "127.0.0.1", port: $0) }, name: "udp")
+        let sent = try Self.packets()
+        Net.sendUDP(Array(sent.prefix(140)), port: port)
+        #expect(h.pump { $0.store.messages.count >= 140 })
+        h.ingest.recorder!.flush()
+        #expect(h.ingest.recorder!.failure == "/dev/full: recording stopped: No space left on device")
+        Net.sendUDP(Array(sent.dropFirst(140)), port: port)
+        #expect(h.pump { $0.store.messages.count >= 280 })
+        await h.stop()
+    }
+
     @Test func recordingReopensExactlyAsReceived() async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hepscope-rec-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
