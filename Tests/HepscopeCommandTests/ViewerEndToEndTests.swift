@@ -272,10 +272,14 @@ struct ViewerEndToEndTests {
         #expect(after.contains("Calls of one-run"), "\(after)")
         // Back on the session list, the row counts every call sent (40 in each 280 packets).
         tmux.send("Escape")
-        let sessions = try tmux.waitFor("Test sessions (1)")
-        let row = sessions.split(separator: "\n").first { $0.hasPrefix(" one-run") }.map(String.init) ?? ""
-        let calls = row.split(separator: " ").dropFirst().first.map { Int($0.replacingOccurrences(of: ",", with: "")) ?? 0 } ?? 0
-        #expect(calls >= sent / 280 * 40 && calls <= (sent / 280 + 1) * 40, "\(row)")
+        // The receive count runs ahead of the batches still being folded in: wait for them.
+        func callsOnRow(_ screen: String) -> Int {
+            let row = screen.split(separator: "\n").first { $0.hasPrefix(" one-run") }.map(String.init) ?? ""
+            return row.split(separator: " ").dropFirst().first.map { Int($0.replacingOccurrences(of: ",", with: "")) ?? 0 } ?? 0
+        }
+        let sessions = try tmux.waitUntil("every call counted") { $0.contains("Test sessions (1)") && callsOnRow($0) >= sent / 280 * 40 }
+        let calls = callsOnRow(sessions)
+        #expect(calls >= sent / 280 * 40 && calls <= (sent / 280 + 1) * 40, "\(sessions)")
         tmux.send("q")
         try tmux.waitForExit()
     }
