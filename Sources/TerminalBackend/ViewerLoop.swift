@@ -24,6 +24,7 @@ public final class ViewerLoop {
         terminal = Terminal(monochrome: monochrome)
         var opts = options
         if forceASCII || !terminal.utf8 { opts.glyphs = .ascii }
+        opts.monochrome = terminal.colourMode == .monochrome
         let size = terminal.size
         state = ViewerState(width: size.width, height: size.height, options: opts)
     }

@@ -271,6 +271,17 @@ import WireDecoding
         #expect(p.screen.contains("Ladder of 3 calls"))
     }
 
+    /// `c` says which colouring it chose, and that a terminal without colours will not show it.
+    @Test func colourModeSaysWhenNothingWillShow() {
+        let p = Pilot.kamailio()
+        p.press(.enter, .enter)  // a ladder of one call: colours per transaction
+        p.press(.character("c"))
+        #expect(p.state.notice == "colours per call")
+        p.state.options.monochrome = true
+        p.press(.character("c"))
+        #expect(p.state.notice == "colours per transaction (this terminal shows no colours)")
+    }
+
     @Test func filterAndClear() {
         let p = Pilot.kamailio()
         p.press(.function(7))

@@ -49,6 +49,8 @@ public struct ViewerOptions: Sendable, Equatable {
     /// Colour ladder arrows per transaction (true) or per call (false); a single call defaults
     /// to transactions, several calls to calls.
     public var colourByTransaction: Bool?
+    /// The terminal shows no colours (`--mono`, `NO_COLOR`, or none to show).
+    public var monochrome = false
 
     public init(ascii: Bool = false) {
         glyphs = ascii ? .ascii : .unicode

@@ -136,7 +136,8 @@ public enum Update {
             let current = state.options.colourByTransaction
                 ?? (model.ladder(scope, as: state).callOrdinal.count <= 1)
             state.options.colourByTransaction = !current
-            state.notice = !current ? "colours per transaction" : "colours per call"
+            state.notice = (!current ? "colours per transaction" : "colours per call")
+                + (state.options.monochrome ? " (this terminal shows no colours)" : "")
         }
     }
 
