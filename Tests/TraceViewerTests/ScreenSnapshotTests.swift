@@ -159,7 +159,7 @@ import TraceViewer
         p.type("/busy-3")
         p.press(.enter, .character(" "), .character("w"))
         guard let d = p.state.saveDialog else { Issue.record("no dialog"); return }
-        #expect(d.choices.map(\.label) == ["the 1 selected calls", "the call under the cursor",
+        #expect(d.choices.map(\.label) == ["the selected call", "the call under the cursor",
                                            "this session (tb-20261127T015517Z-udp-b)", "all messages"])
         // A name without a known extension is refused, with the reason in the dialog.
         p.press(.control("u"))
@@ -208,6 +208,12 @@ import TraceViewer
         p.press(.function(2))
         let what = try #require(p.screen.split(separator: "\n").first { $0.contains("What:") })
         #expect(what.contains("messages) ▶"), "\(what)")
+        #expect(what.contains("udp-a)"), "the end of the session's id, which tells it from udp-b: \(what)")
+        // On a call's ladder the call's session is a choice too.
+        p.press(.escape, .enter, .enter, .character("w"))
+        #expect(p.state.saveDialog?.choices.map(\.label).contains("this session (tb-20261127T015517Z-udp-a)") == true,
+                "\(p.state.saveDialog?.choices.map(\.label) ?? [])")
+        p.press(.escape, .escape, .escape)
         // The help over the call list, whose long rows end in an ellipsis at the last column.
         p.press(.escape, .down, .enter)
         #expect(p.screen.split(separator: "\n").contains { $0.hasSuffix("…") })

@@ -32,10 +32,15 @@ enum SaveDialogOverlay {
             if line.hasPrefix("File:") {
                 text.append(fittedFileLine(line, width: inner - 1, ellipsis: g.ellipsis))
             } else if line.hasPrefix("What:"), CellWidth.of(line) > inner {
-                // The choice's name gives way, so its message count and arrows stay in view.
+                // The choice's name gives way, so its message count and arrows stay in view: its
+                // middle goes, so that the end of a session's id (what tells sessions of one run
+                // apart) stays.
                 let label = d.choices[d.choice].label
                 let over = CellWidth.of(line) - inner
-                let cut = CellWidth.truncate(label, to: max(1, CellWidth.of(label) - over), ellipsis: g.ellipsis)
+                let keep = max(2, CellWidth.of(label) - over - CellWidth.of(g.ellipsis))
+                let chars = Array(label)
+                let tail = keep / 2, head = keep - tail
+                let cut = String(chars.prefix(head)) + g.ellipsis + String(chars.suffix(tail))
                 text.append(line.replacingOccurrences(of: label, with: cut))
             } else if line.hasPrefix("! ") {
                 let lines = CellWidth.wrapped(line, width: inner)  // the reason a save failed comes whole

@@ -63,16 +63,21 @@ extension SaveDialog {
         case .diff(let a, let b):
             choices.append(Choice(label: "these two messages", scope: .messages([a, b])))
         case .ladder(let scope):
-            if top.marked.count > 0 { choices.append(Choice(label: "the \(top.marked.count) selected messages", scope: .messages(top.marked))) }
+            if top.marked.count > 0 { choices.append(Choice(label: Self.selected(top.marked.count, "message"), scope: .messages(top.marked))) }
             if let m = top.cursor { choices.append(Choice(label: "the message under the cursor", scope: .message(Int32(m)))) }
             switch scope {
             case .calls(let calls):
                 choices.append(Choice(label: calls.count == 1 ? "this call" : "these \(calls.count) calls", scope: .calls(calls)))
+                // The session the call (or all of them) belongs to, as the call list offers it.
+                let groups = Set(calls.compactMap { c in Int(c) < store.calls.count ? Int(store.calls[Int(c)].group) : nil })
+                if groups.count == 1, let g = groups.first {
+                    choices.append(Choice(label: "this session (\(model.groupName(g)))", scope: .group(g)))
+                }
             case .group(let g):
                 choices.append(Choice(label: "this session (\(model.groupName(g)))", scope: .group(g)))
             }
         case .calls(let scope):
-            if top.marked.count > 0 { choices.append(Choice(label: "the \(top.marked.count) selected calls", scope: .calls(top.marked))) }
+            if top.marked.count > 0 { choices.append(Choice(label: Self.selected(top.marked.count, "call"), scope: .calls(top.marked))) }
             if let c = top.cursor, c < store.calls.count {
                 choices.append(Choice(label: "the call under the cursor", scope: .calls([Int32(c)])))
             }
@@ -83,6 +88,13 @@ extension SaveDialog {
         if state.filter != nil { choices.append(Choice(label: "what the filter shows", scope: .filtered)) }
         choices.append(Choice(label: "all messages", scope: .all))
         return SaveDialog(choices: choices, choice: 0, path: "hepscope-capture.pcapng")
+    }
+}
+
+extension SaveDialog {
+    /// "the selected call", "the 3 selected calls".
+    static func selected(_ n: Int, _ what: String) -> String {
+        n == 1 ? "the selected \(what)" : "the \(n) selected \(what)s"
     }
 }
 
