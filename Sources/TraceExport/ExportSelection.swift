@@ -28,11 +28,7 @@ public struct ExportSelection: Sendable {
     /// What `filter` shows, as `print --filter` prints it: the messages of the calls it
     /// matches, and the HEP events it matches themselves.
     public func keeping(_ filter: TraceFilter, in store: TraceStore) -> ExportSelection {
-        let matched = store.calls.indices.map { filter.matches(call: Int32($0), in: store) }
-        return ExportSelection(messages: messages.filter { m in
-            let r = store.messages[Int(m)]
-            return r.call >= 0 ? matched[Int(r.call)] : filter.matches(message: m, in: store)
-        }, description: description)
+        ExportSelection(messages: messages.filter(filter.shows(in: store)), description: description)
     }
 
     /// The groups whose correlation id is one of `ids` ("uncorrelated" names the bucket).

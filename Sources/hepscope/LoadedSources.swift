@@ -46,12 +46,7 @@ extension LoadedSources {
     /// The calls the filter matches, whole, and the events it matches; worked out again as a
     /// model of their own, so statistics describe what is shown.
     static func filtered(_ store: TraceStore, by filter: TraceFilter) -> TraceStore {
-        var keepCalls = Set<Int32>()
-        for c in store.calls.indices where filter.matches(call: Int32(c), in: store) { keepCalls.insert(Int32(c)) }
-        return store.rebuilt { m in
-            let r = store.messages[Int(m)]
-            return r.call >= 0 ? keepCalls.contains(r.call) : filter.matches(message: m, in: store)
-        }
+        store.rebuilt(keeping: filter.shows(in: store))
     }
 }
 

@@ -15,6 +15,17 @@ extension TraceFilter {
         return evaluate(root, store: store, call: r.call >= 0 ? r.call : store.call(ofEvent: message), message: message)
     }
 
+    /// Which messages the filter shows, as `print --filter`, `save --filter` and the viewer's
+    /// save of what the filter shows keep them: every message of a call it matches, and each
+    /// HEP event it matches itself. The calls are tested once, when this is made.
+    public func shows(in store: TraceStore) -> (Int32) -> Bool {
+        let matched = store.calls.indices.map { matches(call: Int32($0), in: store) }
+        return { m in
+            let r = store.messages[Int(m)]
+            return r.call >= 0 ? matched[Int(r.call)] : self.matches(message: m, in: store)
+        }
+    }
+
     private func evaluate(_ node: Node, store: TraceStore, call: Int32?, message: Int32?) -> Bool {
         switch node {
         case .and(let a, let b):
