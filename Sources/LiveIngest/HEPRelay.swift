@@ -1,4 +1,3 @@
-import CaptureIngest
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
@@ -141,12 +140,12 @@ public final class HEPRelay: @unchecked Sendable {
     /// The counters, as the model's thread keeps them.
     var report: RelayCounters {
         let c = snapshot
-        let name: String
+        let spec: SourceSpec
         switch target {
-        case .udp(let h, let p): name = "udp://\(h.contains(":") ? "[\(h)]" : h):\(p)"
-        case .tcp(let h, let p): name = "tcp://\(h.contains(":") ? "[\(h)]" : h):\(p)"
+        case .udp(let h, let p): spec = .udp(host: h, port: p)
+        case .tcp(let h, let p): spec = .tcp(host: h, port: p)
         }
-        return RelayCounters(target: name, forwarded: c.forwarded, dropped: c.dropped, connects: c.connects)
+        return RelayCounters(target: spec.displayName, forwarded: c.forwarded, dropped: c.dropped, connects: c.connects)
     }
 
     public static func parse(_ text: String) throws -> Target {

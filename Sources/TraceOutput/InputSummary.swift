@@ -36,9 +36,10 @@ public struct InputSummary: Sendable {
     public var counters: DecodeCounters
     public var sources: [Source]
     public var warnings: [String]
-    public var relay: Relay?
+    /// What a relay upstream (`--relay`) did with the packets received.
+    public var relay: RelayCounters?
 
-    public init(counters: DecodeCounters, sources: [Source], warnings: [String], relay: Relay? = nil) {
+    public init(counters: DecodeCounters, sources: [Source], warnings: [String], relay: RelayCounters? = nil) {
         self.counters = counters
         self.sources = sources
         self.warnings = warnings

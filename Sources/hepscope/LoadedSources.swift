@@ -37,7 +37,7 @@ enum LoadedSources {
                       counters: s.counters)
             },
             warnings: live.session.sources.flatMap { $0.report?.warnings ?? [] } + [live.recordingFailure].compactMap { $0 },
-            relay: live.session.relay.map { .init(target: $0.target, forwarded: $0.forwarded, dropped: $0.dropped, connects: $0.connects) })
+            relay: live.session.relay)
         return (live.session.store, input, live.failures)
     }
 }
