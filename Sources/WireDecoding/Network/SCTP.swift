@@ -117,16 +117,22 @@ struct SCTPReassembler {
             run.bytes += right.bytes
         }
         if run.bytes > maximumBytes || run.begins && run.ends {
-            let before = w.bytes
-            let message = w.takeFragments(of: run, keeping: run.bytes <= maximumBytes)
-            heldBytes -= before - w.bytes
-            heldFragments -= Int(run.end &- run.start) + 1
+            let message = take(run, from: &w, keeping: run.bytes <= maximumBytes)
             if run.bytes > maximumBytes, !run.ends { w.discarding = (run.end, stream) }
             return run.bytes <= maximumBytes ? .complete(message) : .broken
         }
         w.runs[run.start] = run
         w.startOfRunEndingAt[run.end] = run.start
         return .pending
+    }
+
+    /// A run's fragments out of `w` (in order when `keeping`), and out of the totals held.
+    private mutating func take(_ run: Run, from w: inout Waiting, keeping: Bool) -> [UInt8] {
+        let before = w.bytes
+        let message = w.takeFragments(of: run, keeping: keeping)
+        heldBytes -= before - w.bytes
+        heldFragments -= Int(run.end &- run.start) + 1
+        return message
     }
 
     /// Gives up whole runs until all directions together hold at most half the caps: those
@@ -148,10 +154,7 @@ struct SCTPReassembler {
         for victim in all where heldFragments > maximumFragments / 2 || heldBytes > maximumWaitingBytes / 2 {
             guard var w = waiting.removeValue(forKey: victim.key) else { continue }
             w.remove(victim.run)
-            let before = w.bytes
-            _ = w.takeFragments(of: victim.run, keeping: false)
-            heldBytes -= before - w.bytes
-            heldFragments -= Int(victim.run.end &- victim.run.start) + 1
+            _ = take(victim.run, from: &w, keeping: false)
             given += 1
             if !w.fragments.isEmpty || w.discarding != nil { waiting[victim.key] = w }
         }
