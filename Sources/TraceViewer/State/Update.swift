@@ -261,19 +261,23 @@ public enum Update {
     /// A message skips characters, a diff cells, as they are drawn.
     static func textScrollLimit(_ state: ViewerState, _ model: ViewerModel) -> Int {
         let glyphs = state.options.glyphs
-        let longest: Int, room: Int
+        let longest: Int
         switch state.top.kind {
         case .message(let m):
             longest = model.messageText(m, glyphs: glyphs).lines.map(\.text.count).max() ?? 0
-            room = state.width - 1
         case .diff(let a, let b):
             let rows = model.diff(a, b, glyphs: glyphs).rows
             longest = rows.map { max(CellWidth.of($0.left ?? ""), CellWidth.of($0.right ?? "")) }.max() ?? 0
-            room = (state.width - 1) / 2 - 1
         default:
             return 0
         }
-        return (max(0, longest - room) + 7) / 8 * 8
+        return (max(0, longest - textRoom(state)) + 7) / 8 * 8
+    }
+
+    /// Columns of text a message line shows, or each side of a diff.
+    static func textRoom(_ state: ViewerState) -> Int {
+        if case .diff = state.top.kind { return (state.width - 1) / 2 - 1 }
+        return state.width - 1
     }
 
     /// Body rows of a list screen (the ladder may use one more for merged ports; close enough
@@ -443,19 +447,18 @@ public enum Update {
     /// otherwise be found without being shown. A diff's line is its two sides joined by U+0001.
     static func showMatchSideways(_ state: inout ViewerState, _ model: ViewerModel, line: String, needle: String) {
         var text = Substring(line)
-        var room = state.width - 1
+        var isDiff = false
         if case .diff = state.top.kind {
-            room = (state.width - 1) / 2 - 1
+            isDiff = true
             let sides = line.split(separator: "\u{1}", maxSplits: 1, omittingEmptySubsequences: false)
             text = sides.first { $0.contains(needle) } ?? text
         }
         guard let range = text.range(of: needle) else { return }
         // In the units the screen scrolls by: a message's characters, a diff's cells.
-        let isDiff = { if case .diff = state.top.kind { return true } else { return false } }()
         let before = String(text[..<range.lowerBound])
         let start = isDiff ? CellWidth.of(before) : before.count
         let end = start + (isDiff ? CellWidth.of(needle) : needle.count)
-        guard start < state.top.column || end > state.top.column + room else { return }
+        guard start < state.top.column || end > state.top.column + textRoom(state) else { return }
         // The match a little in from the left edge, so that what comes before it reads too;
         // never past where scrolling right stops.
         state.top.column = min(max(0, start - 8) / 8 * 8, textScrollLimit(state, model))
