@@ -129,8 +129,9 @@ struct WebSocketStream {
             let opcode = b[i] & 0x7f  // no RSV bits, text or binary
             guard opcode == 1 || opcode == 2 else { continue }
             let rest = b.dropping(i)
-            guard case .frame(let h) = WebSocketFrame.parse(rest) else {
-                if WebSocketFrame.parse(rest) == .needMore { return .waitFrom(i) }
+            let parsed = WebSocketFrame.parse(rest)
+            guard case .frame(let h) = parsed else {
+                if parsed == .needMore { return .waitFrom(i) }
                 continue
             }
             guard h.payloadLength >= 14, h.payloadLength <= maximumMessage else { continue }
