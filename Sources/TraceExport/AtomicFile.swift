@@ -43,20 +43,19 @@ public enum AtomicFile {
             let n = readlink(current, &buffer, buffer.count - 1)
             guard n > 0 else { break }
             let link = String(decoding: buffer[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            if link.hasPrefix("/") {
-                current = link
-            } else {
-                let dir = current.contains("/") ? String(current[..<current.lastIndex(of: "/")!]) : "."
-                current = (dir.isEmpty ? "" : dir) + "/" + link
-            }
+            current = link.hasPrefix("/") ? link : folder(of: current) + "/" + link
         }
         return current == path ? nil : current
     }
 
+    /// The folder part of `path`: "." for a bare name, "" for a name in "/".
+    private static func folder(of path: String) -> String {
+        path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
+    }
+
     private static func replace(_ path: String, with bytes: [UInt8], named name: String) throws(ExportError) {
-        let dir = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
         let base = path.split(separator: "/").last.map(String.init) ?? path
-        let temp = "\(dir.isEmpty ? "/" : dir)/.\(base).\(getpid()).partial"
+        let temp = "\(folder(of: path))/.\(base).\(getpid()).partial"
         let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw ExportError("\(name): cannot write: \(String(cString: strerror(errno)))") }
         var failure = writeAll(bytes, to: fd)

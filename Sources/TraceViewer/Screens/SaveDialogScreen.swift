@@ -42,14 +42,13 @@ enum SaveDialogOverlay {
                 let tail = keep / 2, head = keep - tail
                 let cut = String(chars.prefix(head)) + g.ellipsis + String(chars.suffix(tail))
                 text.append(line.replacingOccurrences(of: label, with: cut))
-            } else if line.hasPrefix("! ") {
-                let lines = CellWidth.wrapped(line, width: inner)  // the reason a save failed comes whole
-                errorLines.formUnion(text.count..<text.count + lines.count)
-                text += lines
             } else {
-                // Any other line too long for the box (what an unknown extension should be, the
-                // keys at a narrow width) goes on over more lines rather than being cut.
-                text += CellWidth.wrapped(line, width: inner)
+                // Any other line too long for the box (the reason a save failed, what an unknown
+                // extension should be, the keys at a narrow width) goes on over more lines
+                // rather than being cut.
+                let lines = CellWidth.wrapped(line, width: inner)
+                if line.hasPrefix("! ") { errorLines.formUnion(text.count..<text.count + lines.count) }
+                text += lines
             }
         }
         let h = min(state.height - 2, text.count + 2)
