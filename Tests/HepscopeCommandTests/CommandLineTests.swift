@@ -9,8 +9,7 @@ import WireDecoding
     static let udpCapture = Fixtures.kamailio("hep-kamailio-udp.pcap")
 
     func temporaryFile(_ bytes: [UInt8], suffix: String) throws -> URL {
-        let url = FileManager.default.temporaryDirectory
-            .appendingPathComponent("hepscope-test-\(UUID().uuidString)\(suffix)")
+        let url = URL(fileURLWithPath: TestFolder.path("capture\(suffix)"))
         try Data(bytes).write(to: url)
         return url
     }

@@ -107,7 +107,7 @@ struct ViewerEndToEndTests {
         try saveUnderTheCursor(waitingFor: "saved 4 messages to \(out)")
         // Saving again under the same name asks first; Enter again replaces the file.
         try FileManager.default.removeItem(atPath: out)
-        FileManager.default.createFile(atPath: out, contents: Data("keep".utf8))
+        try Data("keep".utf8).write(to: URL(fileURLWithPath: out))
         try saveUnderTheCursor(waitingFor: "exists: Enter replaces it")
         #expect(FileManager.default.contents(atPath: out) == Data("keep".utf8))
         tmux.send("Enter")

@@ -45,9 +45,7 @@ func load(_ paths: [String]) -> TraceStore {
 }
 
 func temporaryPath(_ name: String) -> String {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hepscope-export-\(getpid())")
-    try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    return dir.appendingPathComponent("\(UUID().uuidString)-\(name)").path
+    TestFolder.path(name)
 }
 
 /// Save, then open what was saved.

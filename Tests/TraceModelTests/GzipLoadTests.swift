@@ -20,7 +20,7 @@ import WireDecoding
     }
 
     func file(_ bytes: [UInt8]) throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("hepscope-gzip-\(UUID().uuidString).pcap.gz")
+        let url = URL(fileURLWithPath: TestFolder.path("gzip.pcap.gz"))
         try Data(bytes).write(to: url)
         return url
     }

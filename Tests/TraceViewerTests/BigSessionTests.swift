@@ -12,7 +12,7 @@ let bigCaptureTool = Fixtures.packageRoot.deletingLastPathComponent().appendingP
 /// count in full, in 80 columns too.
 @Suite struct BigSessionTests {
     static func folder() throws -> URL {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("hepscope-big-\(UUID().uuidString)")
+        let folder = TestFolder.url.appendingPathComponent("big-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         return folder
     }

@@ -24,9 +24,8 @@ public enum Scenarios {
         ]
     }
 
-    /// Where `write` puts files: one fresh folder per test process, so parallel runs do not meet.
-    public static let outputFolder: URL = FileManager.default.temporaryDirectory
-        .appendingPathComponent("hepscope-scenarios-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString)")
+    /// Where `write` puts files: the test process's own folder, so parallel runs do not meet.
+    public static let outputFolder: URL = TestFolder.url.appendingPathComponent("scenarios")
 
     /// Writes `bytes` as `name` (e.g. "xcid-chain.pcap") in `outputFolder`, for tests that run the
     /// command line on a file.
@@ -34,8 +33,8 @@ public enum Scenarios {
     public static func write(_ bytes: [UInt8], name: String) throws -> URL {
         try FileManager.default.createDirectory(at: outputFolder, withIntermediateDirectories: true)
         let url = outputFolder.appendingPathComponent(name)
-        // Atomically: parallel tests may write the same fixture while another reads it.
-        try Data(bytes).write(to: url, options: .atomic)
+        // Whole or not at all: parallel tests may write the same fixture while another reads it.
+        try TestFolder.writeWhole(bytes, to: url)
         return url
     }
 
