@@ -72,23 +72,9 @@ struct IngestOptions: ParsableArguments {
     /// A relay to one of this run's own listeners would send every packet round for ever.
     func checkRelay(against specs: [SourceSpec]) throws {
         guard let relay, let target = try? HEPRelay.parse(relay) else { return }
-        for spec in specs {
-            switch (target, spec) {
-            case (.udp(let host, let port), .udp(let listenHost, let listenPort)),
-                 (.tcp(let host, let port), .tcp(let listenHost, let listenPort)):
-                if port == listenPort, Self.sameMachine(host, listenHost) {
-                    throw ValidationError("--relay \(relay) is this run's own listener: every packet would go round for ever")
-                }
-            default:
-                continue
-            }
+        if specs.contains(where: { RelayLoop.reaches(target, $0) }) {
+            throw ValidationError("--relay \(relay) is this run's own listener: every packet would go round for ever")
         }
-    }
-
-    /// Equal, or both naming this machine (loopback or every address).
-    static func sameMachine(_ a: String, _ b: String) -> Bool {
-        let local: Set<String> = ["127.0.0.1", "localhost", "::1", "0.0.0.0", "::"]
-        return a == b || local.contains(a) && local.contains(b)
     }
 
     /// SOURCE arguments as files and listeners; none at all means the default loopback listeners.

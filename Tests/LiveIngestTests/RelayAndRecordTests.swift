@@ -1,6 +1,7 @@
 import CaptureIngest
 import Foundation
 import LiveIngest
+import NIOCore
 import Testing
 import TestSupport
 import TraceModel
@@ -153,5 +154,37 @@ import Glibc
         }
         #expect(reopened.sorted { $0.lexicographicallyPrecedes($1) } == sent.sorted { $0.lexicographicallyPrecedes($1) })
         #expect(TruthRows.model(reload.store) == (try TruthRows.truth("hep-kamailio-udp.truth.json")))
+    }
+}
+
+/// A relay aimed at the run's own listener is recognised by address, not by spelling.
+@Suite struct RelayLoopTests {
+    /// This machine's addresses other than loopback (none on a machine with loopback only).
+    static func lanAddresses() throws -> [String] {
+        try System.enumerateDevices().compactMap { $0.address?.ipAddress }
+            .filter { !$0.hasPrefix("127.") && $0 != "::1" && !$0.hasPrefix("fe80") }
+    }
+
+    @Test func aListenerOnEveryAddressIsReachedThroughAnyOfThem() throws {
+        let any = SourceSpec.udp(host: "0.0.0.0", port: 9060)
+        #expect(RelayLoop.reaches(.udp(host: "localhost", port: 9060), any))
+        #expect(RelayLoop.reaches(.udp(host: "127.0.0.2", port: 9060), any))
+        for lan in try Self.lanAddresses() where !lan.contains(":") {
+            #expect(RelayLoop.reaches(.udp(host: lan, port: 9060), any), "\(lan)")
+            #expect(RelayLoop.reaches(.tcp(host: lan, port: 9060), .tcp(host: "::", port: 9060)), "\(lan)")
+            // A listener on loopback alone never hears what goes to the LAN address.
+            #expect(!RelayLoop.reaches(.udp(host: lan, port: 9060), .udp(host: "127.0.0.1", port: 9060)), "\(lan)")
+        }
+    }
+
+    @Test func otherPortsProtocolsAndMachinesAreNoLoop() {
+        let local = SourceSpec.udp(host: "127.0.0.1", port: 9060)
+        #expect(RelayLoop.reaches(.udp(host: "localhost", port: 9060), local))
+        #expect(!RelayLoop.reaches(.udp(host: "127.0.0.1", port: 9061), local))
+        #expect(!RelayLoop.reaches(.tcp(host: "127.0.0.1", port: 9060), local))
+        #expect(!RelayLoop.reaches(.udp(host: "192.0.2.200", port: 9060), .udp(host: "0.0.0.0", port: 9060)))
+        // An IPv4 wildcard socket does not take IPv6.
+        #expect(!RelayLoop.reaches(.udp(host: "::1", port: 9060), .udp(host: "0.0.0.0", port: 9060)))
+        #expect(RelayLoop.reaches(.udp(host: "::1", port: 9060), .udp(host: "::", port: 9060)))
     }
 }
