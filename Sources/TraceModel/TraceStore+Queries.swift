@@ -13,12 +13,17 @@ extension TraceStore {
     /// First and last time of what the group holds now.
     public func span(of g: CorrelationGroup) -> (first: Timestamp, last: Timestamp) {
         guard g.timesStale else { return (g.firstTime, g.lastTime) }
+        return span(calls: g.calls, events: g.events)
+    }
+
+    /// From the first to the last message of these calls and events (a filter's share of a group).
+    public func span(calls shown: some Sequence<Int32>, events: some Sequence<Int32>) -> (first: Timestamp, last: Timestamp) {
         var first = Timestamp(nanoseconds: .max), last = Timestamp(nanoseconds: .min)
-        for c in g.calls {
+        for c in shown {
             first = min(first, calls[Int(c)].firstTime)
             last = max(last, calls[Int(c)].lastTime)
         }
-        for e in g.events {
+        for e in events {
             first = min(first, messages[Int(e)].time)
             last = max(last, messages[Int(e)].time)
         }
@@ -150,10 +155,14 @@ extension TraceStore {
 
     /// Messages per second over the group's lifetime.
     public func rate(of group: CorrelationGroup) -> Double? {
-        let (first, last) = span(of: group)
-        let span = last.nanoseconds(since: first)
-        guard group.sessionMessageCount > 1, span > 0 else { return nil }
-        return Double(group.sessionMessageCount) / (Double(span) / 1e9)
+        Self.rate(group.sessionMessageCount, over: span(of: group))
+    }
+
+    /// `messages` a second from the first to the last; nil for one message or no time between.
+    public static func rate(_ messages: Int, over span: (first: Timestamp, last: Timestamp)) -> Double? {
+        let nanoseconds = span.last.nanoseconds(since: span.first)
+        guard messages > 1, nanoseconds > 0 else { return nil }
+        return Double(messages) / (Double(nanoseconds) / 1e9)
     }
 
     /// What the model holds in memory, from the sizes of its lists and tables: records, calls,

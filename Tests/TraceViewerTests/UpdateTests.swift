@@ -69,6 +69,30 @@ import WireDecoding
         #expect(p.model.ladder(.group(g), mergePorts: false, filter: nil).rows.count == 140)
     }
 
+    /// With a filter that shows one call, the session's first and last times and its rate are
+    /// that call's, not the whole session's.
+    @Test func sessionTimesAndRateFollowTheFilter() throws {
+        let p = Pilot.kamailio(width: 120, height: 40)
+        let store = p.model.store
+        let call = try #require(store.calls.firstIndex { store.strings.string($0.callID).hasPrefix("udp-basic-20-") })
+        let callID = store.strings.string(store.calls[call].callID)
+        func sessionRow() throws -> String {
+            try #require(p.screen.split(separator: "\n").first { $0.contains("udp-a") }.map(String.init))
+        }
+        let whole = try sessionRow()
+        p.press(.character("f"))
+        p.type("callid:\(callID)")
+        p.press(.enter)
+        let filtered = try sessionRow()
+        let c = store.calls[call]
+        let expected = [Format.clockSeconds(c.firstTime), Format.clockSeconds(c.lastTime),
+                        Format.rate(TraceStore.rate(Int(c.messageCount), over: (c.firstTime, c.lastTime)))]
+        #expect(filtered.contains(expected[0]) && filtered.contains(expected[1]) && filtered.hasSuffix(" " + expected[2]),
+                "\(filtered) vs \(expected)")
+        // The session as a whole began earlier and ran at another rate.
+        #expect(!whole.contains(expected[0]) && !whole.hasSuffix(" " + expected[2]), "\(whole)")
+    }
+
     /// At 80 columns: the State column shows the final status of calls that failed, and a sort
     /// by a column too wide to show is named at the header's end.
     @Test func failedStatesAndHiddenSortColumnsAreReadableAt80Columns() throws {

@@ -176,10 +176,12 @@ public final class ViewerModel {
         if let filter {
             rows = rows.filter { g in
                 let calls = s.groups[g].calls.filter { filter.matches(call: $0, in: s) }
-                let events = s.groups[g].events.lazy.filter { filter.matches(message: $0, in: s) }.count
-                guard !calls.isEmpty || events > 0 else { return false }
-                figures[g] = GroupFigures(statistics: GroupStatistics(calls: calls, in: s),
-                                          messages: calls.reduce(events) { $0 + Int(s.calls[Int($1)].messageCount) })
+                let events = s.groups[g].events.filter { filter.matches(message: $0, in: s) }
+                guard !calls.isEmpty || !events.isEmpty else { return false }
+                let messages = calls.reduce(events.count) { $0 + Int(s.calls[Int($1)].messageCount) }
+                let span = s.span(calls: calls, events: events)
+                figures[g] = GroupFigures(statistics: GroupStatistics(calls: calls, in: s), messages: messages,
+                                          span: span, rate: TraceStore.rate(messages, over: span))
                 return true
             }
         }
@@ -193,13 +195,21 @@ public final class ViewerModel {
     public struct GroupFigures {
         public var statistics: GroupStatistics
         public var messages: Int
+        /// From the first message shown to the last.
+        public var span: (first: Timestamp, last: Timestamp)
+        /// Messages a second: arriving now while live and unfiltered, else over `span`.
+        public var rate: Double?
     }
 
     public func groupFigures(_ g: Int, filter: TraceFilter?) -> GroupFigures {
         let group = store.groups[g]
-        guard filter != nil else { return GroupFigures(statistics: group.statistics, messages: group.sessionMessageCount) }
+        guard filter != nil else {
+            return GroupFigures(statistics: group.statistics, messages: group.sessionMessageCount,
+                                span: store.span(of: group), rate: liveRate(group: g) ?? store.rate(of: group))
+        }
         _ = groupRows(filter: filter)  // works the figures out, when the data or the filter changed
-        return groupCache?.figures[g] ?? GroupFigures(statistics: GroupStatistics(), messages: 0)
+        return groupCache?.figures[g] ?? GroupFigures(statistics: GroupStatistics(), messages: 0,
+                                                      span: store.span(of: group), rate: nil)
     }
 
     /// "tb-20261127T015517Z-udp-a", or "(uncorrelated)".
