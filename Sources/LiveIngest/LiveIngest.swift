@@ -87,14 +87,24 @@ public final class LiveIngest: @unchecked Sendable {
         case .file:
             throw SourceSpec.ParseError(description: "\(spec.displayName) is a file, not a listener")
         case .udp(let host, let port):
-            channel = try UDPHEPHandler.bind(host: host, port: port, group: group, makeSink: makeSink)
+            do { channel = try UDPHEPHandler.bind(host: host, port: port, group: group, makeSink: makeSink) } catch {
+                throw ListenError.binding(host: host, error)
+            }
         case .tcp(let host, let port):
-            channel = try StreamListener.bind(host: host, port: port, group: group, tls: nil, stats: sourceStats,
-                                              limits: streamLimits, makeSink: makeSink)
+            do {
+                channel = try StreamListener.bind(host: host, port: port, group: group, tls: nil, stats: sourceStats,
+                                                  limits: streamLimits, makeSink: makeSink)
+            } catch {
+                throw ListenError.binding(host: host, error)
+            }
         case .tls(let host, let port, let cert, let key):
             let context = try StreamListener.tlsContext(certificate: cert, key: key)
-            channel = try StreamListener.bind(host: host, port: port, group: group, tls: context, stats: sourceStats,
-                                              limits: streamLimits, makeSink: makeSink)
+            do {
+                channel = try StreamListener.bind(host: host, port: port, group: group, tls: context, stats: sourceStats,
+                                                  limits: streamLimits, makeSink: makeSink)
+            } catch {
+                throw ListenError.binding(host: host, error)
+            }
         }
         lock.withLock {
             channels.append(channel)

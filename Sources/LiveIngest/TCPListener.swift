@@ -134,11 +134,24 @@ enum StreamListener {
             .wait()
     }
 
-    static func tlsContext(certificate: String, key: String) throws -> NIOSSLContext {
-        let chain = try NIOSSLCertificate.fromPEMFile(certificate).map { NIOSSLCertificateSource.certificate($0) }
-        let privateKey = try NIOSSLPrivateKey(file: key, format: .pem)
+    static func tlsContext(certificate: String, key: String) throws(ListenError) -> NIOSSLContext {
+        try ListenError.checkReadable(certificate, as: "certificate")
+        try ListenError.checkReadable(key, as: "key")
+        let chain: [NIOSSLCertificateSource]
+        do {
+            chain = try NIOSSLCertificate.fromPEMFile(certificate).map { NIOSSLCertificateSource.certificate($0) }
+        } catch {
+            throw ListenError("certificate \(certificate): not a PEM certificate")
+        }
+        guard !chain.isEmpty else { throw ListenError("certificate \(certificate): no PEM certificate in it") }
+        let privateKey: NIOSSLPrivateKey
+        do { privateKey = try NIOSSLPrivateKey(file: key, format: .pem) } catch {
+            throw ListenError("key \(key): not a PEM private key (an encrypted key needs its passphrase removed)")
+        }
         let configuration = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(privateKey))
-        return try NIOSSLContext(configuration: configuration)
+        do { return try NIOSSLContext(configuration: configuration) } catch {
+            throw ListenError("certificate \(certificate) and key \(key) cannot be used together (does the key match the certificate?)")
+        }
     }
 }
 

@@ -186,7 +186,7 @@ let replayTool = Fixtures.packageRoot.deletingLastPathComponent().appendingPathC
         _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(blocker, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
         let run = try HepscopeRun.run(["print", "--duration", "1", "udp://127.0.0.1:\(port)"])
         #expect(run.status == 2)
-        #expect(run.stderr.contains("cannot listen"))
+        #expect(run.stderr == "hepscope: udp://127.0.0.1:\(port): cannot listen: Address already in use\n", "\(run.stderr)")
     }
 }
 

@@ -46,16 +46,17 @@ import Glibc
         let spec: (Int) -> SourceSpec = { kind == "udp" ? .udp(host: "127.0.0.1", port: $0) : .tcp(host: "127.0.0.1", port: $0) }
         let (_, port) = try await first.listen(spec, name: kind)
         let second = try LiveHarness()
-        await #expect(throws: (any Error).self) { _ = try await second.listen({ _ in spec(port) }, name: kind) }
+        // Said in the system's words, not the networking library's.
+        await #expect(throws: ListenError(description: "Address already in use")) {
+            _ = try await second.listen({ _ in spec(port) }, name: kind)
+        }
         await second.stop()
         await first.stop()
     }
 
-    @Test func tlsWithAThrowawayCertificate() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hepscope-tls-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let cert = dir.appendingPathComponent("cert.pem").path, key = dir.appendingPathComponent("key.pem").path
+    /// A throwaway self-signed certificate and its key, made by openssl in the test folder.
+    static func throwawayCertificate() throws -> (certificate: String, key: String) {
+        let cert = TestFolder.path("cert.pem"), key = TestFolder.path("key.pem")
         let openssl = Process()
         openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
         openssl.arguments = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
@@ -64,7 +65,34 @@ import Glibc
         openssl.standardOutput = FileHandle.nullDevice
         try openssl.run()
         openssl.waitUntilExit()
-        #expect(openssl.terminationStatus == 0)
+        try #require(openssl.terminationStatus == 0)
+        return (cert, key)
+    }
+
+    /// A TLS listener that cannot start names the file at fault and what is wrong with it.
+    @Test func tlsFilesThatCannotServeAreNamed() async throws {
+        let (cert, key) = try Self.throwawayCertificate()
+        let (otherCert, _) = try Self.throwawayCertificate()
+        let missing = TestFolder.path("missing.pem")
+        let cases: [(String, String, String)] = [
+            (missing, key, "certificate \(missing): No such file or directory"),
+            (cert, missing, "key \(missing): No such file or directory"),
+            (TestFolder.url.path, key, "certificate \(TestFolder.url.path): not a regular file"),
+            (key, key, "certificate \(key): not a PEM certificate"),
+            (cert, cert, "key \(cert): not a PEM private key (an encrypted key needs its passphrase removed)"),
+            (otherCert, key, "certificate \(otherCert) and key \(key) cannot be used together (does the key match the certificate?)"),
+        ]
+        let h = try LiveHarness()
+        for (c, k, expected) in cases {
+            await #expect(throws: ListenError(description: expected)) {
+                _ = try await h.listen({ .tls(host: "127.0.0.1", port: $0, certificate: c, key: k) }, name: "tls")
+            }
+        }
+        await h.stop()
+    }
+
+    @Test func tlsWithAThrowawayCertificate() async throws {
+        let (cert, key) = try Self.throwawayCertificate()
 
         let h = try LiveHarness()
         let (source, port) = try await h.listen({ .tls(host: "127.0.0.1", port: $0, certificate: cert, key: key) }, name: "tls")
