@@ -3,7 +3,8 @@ import WireDecoding
 
 /// pcap and pcapng exports. Messages that came from a capture are written as their original
 /// frames (for HEP input, the HEP packets themselves, so reopening gives the same groups with
-/// their correlation ids); the rest are written as synthetic frames. `decapsulate` writes every
+/// their correlation ids); the rest, and those on a TCP connection partly saved, are written as
+/// synthetic frames. `decapsulate` writes every
 /// message as plain SIP over synthetic UDP/TCP frames instead, for tools that do not know HEP.
 public enum CaptureExport {
     public enum Kind: Sendable { case pcap, pcapng }
@@ -23,23 +24,50 @@ public enum CaptureExport {
         guard !selection.isEmpty else { throw ExportError("nothing to save: the selection is empty") }
         var items: [Item] = []
         var synthetic = SyntheticFrames()
-        // Original frames wanted, per input: frame number -> packet comment.
+        // Original frames wanted, per input: frame number -> packet comment; and which messages
+        // each frame stands for, should it have to be written as the messages' own frames.
         var wanted: [UInt16: [UInt32: String?]] = [:]
+        var messagesOfFrame: [UInt16: [UInt32: [Int32]]] = [:]
+        var made: [Int32] = []
         for m in selection.messages {
             let r = store.messages[Int(m)]
             let o = store.origin(of: r)
-            let comment = packetComment(store, m)
-            // A message from a capture goes out as its frame; one put together from several
-            // frames goes out with its whole TCP connection (below) when it travelled over TCP.
+            // A message from a capture goes out as its frame, unless it was put together from
+            // several frames (IP fragments, SCTP chunks).
             let fromCapture = o.input != 0 && store.input(o.input) != nil
             let inOneFrame = r.payload.source != 0 || o.hepVersion != 0 || r.transport != .udp && r.transport != .sctp
-            if !decapsulate, fromCapture, inOneFrame {
-                wanted[o.input, default: [:]][r.frame] = comment
-                for s in store.sightings(of: m) where store.origins[Int(s.origin)].input == o.input {
-                    wanted[o.input, default: [:]][s.frame] = comment
-                }
+            guard !decapsulate, fromCapture, inOneFrame else {
+                made.append(m)
                 continue
             }
+            let comment = packetComment(store, m)
+            for frame in [r.frame] + store.sightings(of: m).filter({ store.origins[Int($0.origin)].input == o.input }).map(\.frame) {
+                wanted[o.input, default: [:]][frame] = comment
+                messagesOfFrame[o.input, default: [:]][frame, default: []].append(m)
+            }
+        }
+        // A TCP connection shared with messages not saved (the other calls of a load test):
+        // its messages go out as frames of their own, so that a call saved alone holds that
+        // call only.
+        var remade = Set<Int32>()
+        var whole: [UInt16: Set<ConnectionKey>] = [:]
+        if !wanted.isEmpty {
+            let others = framesOfOtherMessages(store, selection)
+            for (input, frames) in wanted {
+                let split = try tcpConnections(store, input: input, wanted: frames, others: others[input] ?? [])
+                whole[input] = split.whole
+                for frame in split.sharedFrames { remade.formUnion(messagesOfFrame[input]?[frame] ?? []) }
+            }
+        }
+        for m in remade.sorted() {
+            let r = store.messages[Int(m)]
+            let o = store.origin(of: r)
+            for frame in [r.frame] + store.sightings(of: m).map(\.frame) { wanted[o.input]?[frame] = nil }
+        }
+        for m in made + remade.sorted() {
+            let r = store.messages[Int(m)]
+            let o = store.origin(of: r)
+            let comment = packetComment(store, m)
             store.withPayload(of: r) { payload in
                 let bytes: [UInt8]
                 if !decapsulate, o.hepVersion != 0 {
@@ -57,8 +85,8 @@ public enum CaptureExport {
                 }
             }
         }
-        for (input, frames) in wanted.sorted(by: { $0.key < $1.key }) {
-            try originalFrames(store, input: input, frames: frames, into: &items)
+        for (input, frames) in wanted.sorted(by: { $0.key < $1.key }) where !frames.isEmpty {
+            try originalFrames(store, input: input, frames: frames, connections: whole[input] ?? [], into: &items)
         }
         items.sort { ($0.time, $0.order) < ($1.time, $1.order) }
         switch kind {
@@ -101,35 +129,65 @@ public enum CaptureExport {
         return parts.isEmpty ? nil : parts.joined(separator: "; ")
     }
 
-    /// Reads an input again and takes the wanted frames as they are. A wanted frame that carries
-    /// TCP brings every data frame of its connection along, so that the stream reassembles when
-    /// the file is opened again (other messages on that connection come along too).
-    static func originalFrames(_ store: TraceStore, input: UInt16, frames: [UInt32: String?], into items: inout [Item]) throws(ExportError) {
+    /// Reads an input again and takes the wanted frames as they are, with every data frame of
+    /// `connections` (a TCP message brings its connection along, so that the stream reassembles
+    /// when the file is opened again: a message's earlier segments, a WebSocket handshake).
+    static func originalFrames(_ store: TraceStore, input: UInt16, frames: [UInt32: String?], connections: Set<ConnectionKey>,
+                               into items: inout [Item]) throws(ExportError) {
         guard let source = store.input(input) else { return }
         var failure: ExportError?
         source.withBytes { bytes in
-            // Pass 1: the TCP connections of the wanted frames.
-            var connections = Set<ConnectionKey>()
             guard var reader = try? CaptureFileReader(bytes) else {
                 failure = ExportError("cannot read the original capture again")
                 return
             }
             while let f = reader.next() {
-                guard frames[UInt32(truncatingIfNeeded: f.frameNumber)] != nil, let k = tcpConnection(of: f) else { continue }
-                connections.insert(k)
-            }
-            // Pass 2: the frames themselves.
-            guard var again = try? CaptureFileReader(bytes) else { return }
-            while let f = again.next() {
-                let number = UInt32(truncatingIfNeeded: f.frameNumber)
-                if let comment = frames[number] {
-                    items.append(Item(time: f.timestamp, order: items.count, linkType: f.linkType, bytes: Array(f.data), comment: comment))
-                } else if !connections.isEmpty, let k = tcpConnection(of: f), connections.contains(k) {
-                    items.append(Item(time: f.timestamp, order: items.count, linkType: f.linkType, bytes: Array(f.data), comment: nil))
-                }
+                let comment = frames[UInt32(truncatingIfNeeded: f.frameNumber)]
+                guard comment != nil || !connections.isEmpty && tcpConnection(of: f).map(connections.contains) == true else { continue }
+                items.append(Item(time: f.timestamp, order: items.count, linkType: f.linkType, bytes: Array(f.data), comment: comment ?? nil))
             }
         }
         if let failure { throw failure }
+    }
+
+    /// Per input, the frames that carry messages not selected.
+    static func framesOfOtherMessages(_ store: TraceStore, _ selection: ExportSelection) -> [UInt16: Set<UInt32>] {
+        var selected = [Bool](repeating: false, count: store.messages.count)
+        for m in selection.messages { selected[Int(m)] = true }
+        var frames: [UInt16: Set<UInt32>] = [:]
+        for (m, r) in store.messages.enumerated() where !selected[m] {
+            let input = store.origin(of: r).input
+            guard input != 0 else { continue }
+            frames[input, default: []].insert(r.frame)
+        }
+        return frames
+    }
+
+    /// The TCP connections of the wanted frames, split in two: those that carry no message
+    /// left out (`whole`: written with all their data frames), and the wanted frames of the
+    /// others (`sharedFrames`: a load test's calls on one connection; their messages are
+    /// written as frames of their own, so that a call saved alone holds that call only).
+    static func tcpConnections(_ store: TraceStore, input: UInt16, wanted frames: [UInt32: String?], others: Set<UInt32>)
+        throws(ExportError) -> (whole: Set<ConnectionKey>, sharedFrames: [UInt32]) {
+        guard let source = store.input(input) else { return ([], []) }
+        var failure: ExportError?
+        var wantedOn: [ConnectionKey: [UInt32]] = [:]
+        var shared = Set<ConnectionKey>()
+        source.withBytes { bytes in
+            guard var reader = try? CaptureFileReader(bytes) else {
+                failure = ExportError("cannot read the original capture again")
+                return
+            }
+            while let f = reader.next() {
+                let number = UInt32(truncatingIfNeeded: f.frameNumber)
+                let isWanted = frames[number] != nil
+                guard isWanted || others.contains(number), let k = tcpConnection(of: f) else { continue }
+                if isWanted { wantedOn[k, default: []].append(number) } else { shared.insert(k) }
+            }
+        }
+        if let failure { throw failure }
+        let whole = Set(wantedOn.keys).subtracting(shared)
+        return (whole, shared.flatMap { wantedOn[$0] ?? [] })
     }
 
     /// Both directions of a TCP connection.
@@ -148,7 +206,7 @@ public enum CaptureExport {
         var key: ConnectionKey?
         dissector.dissect(linkType: f.linkType, frame: f.data, timestamp: f.timestamp, frameNumber: f.frameNumber,
                           counters: &counters) { seg in
-            if seg.transportProtocol == .tcp { key = ConnectionKey(seg.source, seg.destination) }
+            if seg.transportProtocol == .tcp, seg.payload.count > 0 { key = ConnectionKey(seg.source, seg.destination) }
         }
         return key
     }

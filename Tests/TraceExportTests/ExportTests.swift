@@ -85,6 +85,23 @@ func roundTrip(_ store: TraceStore, _ selection: ExportSelection, _ format: Expo
         }
     }
 
+    /// A load test's calls share one TCP connection: one call saved holds that call's messages,
+    /// byte for byte, and no other call's.
+    @Test(arguments: [ExportFormat.pcap, .pcapng])
+    func oneCallOfASharedTCPConnectionIsJustThatCall(format: ExportFormat) throws {
+        let original = load([Fixtures.kamailio("sip-plain-tcp.pcap").path])
+        let callID = "tcp-basic-4-948@127.0.0.1"
+        let selection = ExportSelection.calls(original, callIDs: [callID])
+        #expect(selection.messages.count == 14)
+        let (reopened, _) = try roundTrip(original, selection, format)
+        #expect(reopened.calls.count == 1 && reopened.messages.count == 14)
+        #expect(ModelPicture(reopened).rows == ModelPicture(original).rows.filter { $0.key.contains(" \(callID) ") })
+        func payloads(_ store: TraceStore, _ messages: [Int32]) -> [[UInt8]] {
+            messages.map { m in store.withPayload(of: store.messages[Int(m)]) { Array($0) } }
+        }
+        #expect(payloads(reopened, reopened.orderedMessages(of: 0)) == payloads(original, original.ordered(selection.messages)))
+    }
+
     @Test func decapsulatedCapturesLoseOnlyTheHEPLayer() throws {
         let original = load([Fixtures.kamailio("hep-kamailio-udp.pcap").path])
         let (reopened, _) = try roundTrip(original, .all(original), .pcap, decapsulate: true)
