@@ -302,6 +302,19 @@ import WireDecoding
         let (folded, fb) = try index("INVITE sip:b@x SIP/2.0\r\nFrom: <sip:a@x>\r\n ;tag=9\r\nCall-ID: f@x\r\n\r\n")
         #expect(field(fb, folded.from) == "<sip:a@x>\r\n ;tag=9")
     }
+
+    /// A header whose value starts on a folded line (RFC 3261 7.3.1 allows the break right
+    /// after the colon): the value is the folded line's, as tshark reads it.
+    @Test func aValueThatStartsOnTheFoldedLine() throws {
+        let (i, b) = try index("OPTIONS sip:b@x SIP/2.0\r\nVia:\r\n SIP/2.0/TCP h:5060;branch=z9hG4bK1\r\n"
+            + "Call-ID:\r\n  fold-a\r\nCSeq: \r\n\t7 OPTIONS\r\nFrom:\r\n <sip:a@x>\r\n ;tag=3\r\nTo:   \r\n\r\n")
+        #expect(field(b, i.callID) == "fold-a")
+        #expect(i.cseqNumber == 7 && field(b, i.cseqMethod) == "OPTIONS")
+        #expect(field(b, i.from) == "<sip:a@x>\r\n ;tag=3")
+        #expect(field(b, i.topVia) == "SIP/2.0/TCP h:5060;branch=z9hG4bK1")
+        #expect(field(b, i.viaBranch) == "z9hG4bK1")
+        #expect(i.to == nil)
+    }
 }
 
 extension SIPMessageIndex {

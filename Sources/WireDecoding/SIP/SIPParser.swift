@@ -42,6 +42,7 @@ public enum SIPParser {
         var lineStart = eol + 1
         var current: HeaderKind? = nil
         var currentValueStart = 0
+        var currentValueEnd = 0
         var sawVia = false
         var headerEnd: Int? = nil
         while lineStart < b.count {
@@ -49,7 +50,9 @@ public enum SIPParser {
             guard let lf = b.firstIndex(of: 10, from: lineStart) else {
                 if isStream { return .incomplete }
                 // A datagram cut in the headers: use what is there.
-                if let kind = current { index.record(kind, b, currentValueStart..<max(currentValueStart, trimEnd(b, b.count)), &sawVia) }
+                if let kind = current, trimEnd(b, b.count) > currentValueStart {
+                    index.record(kind, b, currentValueStart..<trimEnd(b, b.count), &sawVia)
+                }
                 current = nil
                 lineStart = b.count
                 break
@@ -61,11 +64,20 @@ public enum SIPParser {
             }
             let first = b[lineStart]
             if first == 32 || first == 9 {
-                // Folded continuation: the value of the previous header goes on.
-                lineStart = lf + 1
+                // Folded continuation: the value of the previous header goes on (or, when its
+                // own line held only the name, starts here).
                 if let kind = current {
-                    index.record(kind, b, currentValueStart..<max(currentValueStart, trimEnd(b, lineEnd)), &sawVia)
+                    if currentValueEnd <= currentValueStart {
+                        var vs = lineStart
+                        while vs < lineEnd, b[vs] == 32 || b[vs] == 9 { vs += 1 }
+                        currentValueStart = vs
+                    }
+                    currentValueEnd = max(currentValueStart, trimEnd(b, lineEnd))
+                    if currentValueEnd > currentValueStart {
+                        index.record(kind, b, currentValueStart..<currentValueEnd, &sawVia)
+                    }
                 }
+                lineStart = lf + 1
                 continue
             }
             // Most lines are headers grouping does not need: their first letter tells.
@@ -79,7 +91,9 @@ public enum SIPParser {
                 while vs < lineEnd, b[vs] == 32 || b[vs] == 9 { vs += 1 }
                 current = kind
                 currentValueStart = vs
-                index.record(kind, b, vs..<max(vs, trimEnd(b, lineEnd)), &sawVia)
+                currentValueEnd = max(vs, trimEnd(b, lineEnd))
+                // An empty value may go on in a folded line; it is recorded there.
+                if currentValueEnd > vs { index.record(kind, b, vs..<currentValueEnd, &sawVia) }
             } else if let colon = b.scan(for: 58, from: lineStart, to: lineEnd) {
                 // Header names are short: eight bytes a step find the colon sooner than memchr.
                 var nameEnd = colon
@@ -88,8 +102,9 @@ public enum SIPParser {
                 while vs < lineEnd, b[vs] == 32 || b[vs] == 9 { vs += 1 }
                 current = HeaderKind(nameIn: b, at: lineStart, length: nameEnd - lineStart)
                 currentValueStart = vs
-                if let kind = current {
-                    index.record(kind, b, vs..<max(vs, trimEnd(b, lineEnd)), &sawVia)
+                currentValueEnd = max(vs, trimEnd(b, lineEnd))
+                if let kind = current, currentValueEnd > vs {
+                    index.record(kind, b, vs..<currentValueEnd, &sawVia)
                 }
             } else {
                 current = nil  // not a header line; tolerated
