@@ -25,6 +25,8 @@ extension TraceStore {
     mutating func registerCallID(_ call: Int32, hash: UInt64) {
         let id = calls[Int(call)].callID
         let token = TraceStore.tokenHash(.callID, byteHash: hash)
+        // Known before any link: a leg that named this call earlier (X-CID) follows it into its session.
+        if calls[Int(call)].hepCorrelation != 0 { linker.hepGroup[call] = calls[Int(call)].group }
         switch linker.tokens[token] {
         case nil:
             linker.tokens[token] = .callID(call)
@@ -34,7 +36,6 @@ extension TraceStore {
         case .callID, .shared:
             break  // the same Call-ID in another session: not a link
         }
-        if calls[Int(call)].hepCorrelation != 0 { linker.hepGroup[call] = calls[Int(call)].group }
         adoptEarlyEvents(named: id, into: call)
     }
 

@@ -109,6 +109,22 @@ import WireDecoding
         #expect(store.counters.exactDuplicates == 0 && store.counters.retransmissions == 0)
     }
 
+    /// A leg with no correlation id that names a session's call in X-CID joins that session,
+    /// whether it arrives after that call or before it.
+    @Test(arguments: [false, true])
+    func aLinkedLegJoinsItsSessionWhicheverComesFirst(linkedLegFirst: Bool) throws {
+        var store = TraceStore()
+        let decoder = TraceDecoder()
+        try Scenarios.legLinkedIntoSession(linkedLegFirst: linkedLegFirst).withUnsafeBytes { bytes in
+            var reader = try CaptureFileReader(bytes)
+            while let f = reader.next() { decoder.decode(frame: f) { store.add($0) } }
+        }
+        let groups = store.orderedGroups.filter { !store.groups[$0].calls.isEmpty }
+        #expect(groups.count == 1)
+        #expect(groups.first.map { store.correlationID(of: store.groups[$0]) } == "link-run")
+        #expect(groups.first.map { store.groups[$0].calls.count } == 4)
+    }
+
     @Test func linkingConvergesWhateverTheArrivalOrder() throws {
         // The chain's frames in many shuffled orders: always one group with three legs.
         let scenario = Scenarios.xcidChain()

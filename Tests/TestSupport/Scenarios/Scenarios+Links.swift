@@ -193,14 +193,16 @@ extension Scenarios {
     /// 2000), then a basic call from the SBC with no correlation id (INVITE at 3000) whose INVITE
     /// carries `X-CID: run-a1@192.0.2.10`: the model moves that leg into "link-run", at the end of
     /// its list of calls. 28 frames, all calls completed. (For the memory budget's tests: dropping
-    /// run-a1 sends the linked leg back to the uncorrelated bucket.)
-    public static func legLinkedIntoSession() -> [UInt8] {
+    /// run-a1 sends the linked leg back to the uncorrelated bucket.) `linkedLegFirst`: the
+    /// SBC's leg comes first (INVITE at 0), the session's calls 1000 ms apart after it.
+    public static func legLinkedIntoSession(linkedLegFirst: Bool = false) -> [UInt8] {
         var script = CaptureScript(hep: true)
         for (i, id) in linkedIntoSessionCallIDs.enumerated() {
             var leg = CallLeg(callID: id, caller: i < 3 ? .alice : .sbcA, callee: .bob, fromTag: hexToken(id + "/from"),
                               toTag: hexToken(id + "/to"), branchSeed: hexToken(id + "/branch"))
             if i == 3 { leg.inviteHeaders = [("X-CID", linkedIntoSessionCallIDs[0])] }
-            script.basicCall(leg, at: i * 1000, correlation: i < 3 ? "link-run" : nil)
+            let at = linkedLegFirst ? (i == 3 ? 0 : (i + 1) * 1000) : i * 1000
+            script.basicCall(leg, at: at, correlation: i < 3 ? "link-run" : nil)
         }
         return script.finish().pcap
     }
