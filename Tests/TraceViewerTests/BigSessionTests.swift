@@ -62,6 +62,43 @@ let bigCaptureTool = Fixtures.packageRoot.deletingLastPathComponent().appendingP
         }
     }
 
+    /// A whole session's ladder of more arrows than a long call list has rows (30,800 messages) is drawn again
+    /// at a long list's pace while data comes in, not at every batch (a live load test with
+    /// `v` open fell behind the listeners), and never kept across an eviction.
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: bigCaptureTool.path), "../shared/tools/gen-big-capture.py is absent"))
+    func aLongSessionLadderIsNotDrawnAgainAtEveryBatch() throws {
+        let folder = try Self.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let capture = try Self.generated(in: folder, dialogs: 4400, correlationIDs: 1)
+        let queue = IngestQueue()
+        let loader = Thread { BackgroundLoader.load(path: capture.path, source: 0, queue: queue) }
+        loader.start()
+        var batches: [IngestEvent] = []
+        while true {
+            queue.wait(timeoutMilliseconds: 100)
+            let drained = queue.drain()
+            batches += drained.filter { if case .batch = $0 { return true } else { return false } }
+            if drained.contains(where: { if case .finished = $0 { return true } else { return false } }) { break }
+        }
+        var now = 100.0
+        let model = ViewerModel(session: TraceSession())
+        model.clock = { now }
+        _ = model.addSource(name: capture.lastPathComponent, kind: .file)
+        model.ingest(Array(batches.dropLast(2)))
+        let g = try #require(model.store.groups.firstIndex { $0.calls.count > 0 })
+        let first = model.ladder(.group(g), mergePorts: false, filter: nil)
+        #expect(first.rows.count > ViewerModel.largeList)
+
+        model.ingest([batches[batches.count - 2]])
+        now += 0.1
+        #expect(model.ladder(.group(g), mergePorts: false, filter: nil).rows.count == first.rows.count)
+        now += 1
+        let later = model.ladder(.group(g), mergePorts: false, filter: nil)
+        #expect(later.rows.count > first.rows.count)
+        #expect(later.rows.count == Ladder(store: model.store, scope: .group(g), mergePorts: false,
+                                           limit: ViewerModel.ladderLimit, filter: nil).rows.count)
+    }
+
     /// A list of more calls than is worked out again at every change (a load test's) is kept
     /// for a moment while data comes in; never across an eviction, which renumbers the calls.
     @Test(.enabled(if: FileManager.default.fileExists(atPath: bigCaptureTool.path), "../shared/tools/gen-big-capture.py is absent"),

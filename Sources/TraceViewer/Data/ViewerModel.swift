@@ -82,9 +82,10 @@ public final class ViewerModel {
         if store.counters.evictions != evictions {
             // The store was rebuilt without the evicted groups: every index may have moved.
             evictions = store.counters.evictions
-            // Lists of calls name them by number: a stale one is never shown after this, even
-            // a long one that would otherwise be kept for a moment (see `keepsStaleList`).
+            // Lists of calls and ladders name them by number: a stale one is never shown after
+            // this, even a long one that would otherwise be kept for a moment (`keepsStaleList`).
             callCache = nil
+            ladderCache = nil
             messageCache.removeAll()
             rateSamples.removeAll()
         }
@@ -382,7 +383,8 @@ public final class ViewerModel {
 
     // MARK: ladders
 
-    private var ladderCache: (version: Int, scope: LadderScope, merge: Bool, filter: String?, ladder: Ladder)?
+    private var ladderCache: (version: Int, scope: LadderScope, merge: Bool, filter: String?, ladder: Ladder,
+                              time: Double, cost: Double)?
     /// A ladder of a whole group stops here (the first messages by time); a call list is the
     /// way into the rest.
     public static let ladderLimit = 50_000
@@ -395,9 +397,17 @@ public final class ViewerModel {
     /// The ladder of `scope`; a whole session's shows only what `filter` lets through.
     public func ladder(_ scope: LadderScope, mergePorts: Bool, filter: TraceFilter?) -> Ladder {
         let shown = filter?.expression
-        if let c = ladderCache, c.version == version, c.scope == scope, c.merge == mergePorts, c.filter == shown { return c.ladder }
+        if let c = ladderCache, c.scope == scope, c.merge == mergePorts, c.filter == shown {
+            // A whole session's ladder of tens of thousands of arrows is drawn again at the pace
+            // of a long call list, not at every batch: the load must go on meanwhile.
+            if c.version == version || ViewerModel.keepsStaleList(rows: c.ladder.rows.count, age: clock() - c.time, cost: c.cost) {
+                return c.ladder
+            }
+        }
+        let start = clock()
         let l = Ladder(store: store, scope: scope, mergePorts: mergePorts, limit: ViewerModel.ladderLimit, filter: filter)
-        ladderCache = (version, scope, mergePorts, shown, l)
+        let end = clock()
+        ladderCache = (version, scope, mergePorts, shown, l, end, end - start)
         return l
     }
 
