@@ -15,7 +15,10 @@ let stopRequested = Atomic<Bool>(false)
 /// listeners and loaders post to a queue and this thread folds it in until the run ends.
 struct LiveRun {
     var session: TraceSession
+    /// Every source's failure, when the run has ended.
     var failures: [String] = []
+    /// Listeners that could not start (also among `failures` at the end).
+    var listenFailures: [String] = []
     private let queue = IngestQueue()
     private let live: LiveIngest
     /// Why `--write` stopped recording, if it did.
@@ -44,7 +47,9 @@ struct LiveRun {
                     try live.start(spec, source: source)
                     listeners += 1
                 } catch {
-                    failures.append("\(spec.displayName): cannot listen: \(error)")
+                    let why = "\(spec.displayName): cannot listen: \(error)"
+                    listenFailures.append(why)
+                    queue.post(.failed(source: source, why))
                 }
             }
         }

@@ -24,10 +24,12 @@ enum LoadedSources {
             return (load.store, input, load.failures)
         }
         var live = try LiveRun(specs: specs, options: options)
-        if live.failures.count == specs.count {
-            for f in live.failures { Output.write("hepscope: \(SafeText.line(f))\n", to: 2) }
+        if live.listenFailures.count == specs.count {
+            for f in live.listenFailures { Output.write("hepscope: \(SafeText.line(f))\n", to: 2) }
             throw ExitCode(2)
         }
+        // Said now, not only when the run ends: the other sources go on meanwhile.
+        for f in live.listenFailures { Output.write("hepscope: \(SafeText.line(f)) (going on with the other sources)\n", to: 2) }
         live.run(duration: duration, count: count)
         let input = InputSummary(
             counters: live.session.totalCounters,

@@ -96,7 +96,10 @@ struct ViewCommand: ParsableCommand {
                 do {
                     try live!.start(spec, source: source)
                 } catch {
-                    failures.append("\(spec.displayName): cannot listen: \(error)")
+                    // Shown on the source's place in the status line, and said again on exit.
+                    let why = "\(spec.displayName): cannot listen: \(error)"
+                    failures.append(why)
+                    queue.post(.failed(source: source, why))
                 }
             }
         }
@@ -116,9 +119,15 @@ struct ViewCommand: ParsableCommand {
         let loop = ViewerLoop(model: model, queue: queue, options: options, forceASCII: ascii,
                               monochrome: monochrome || noColor)
         if let f = filter { loop.state.filter = try? TraceFilter.parse(f) }
+        if let first = failures.first {
+            loop.state.notice = failures.count == 1 ? first : "\(first) (and \(failures.count - 1) more listeners)"
+        }
         loop.run()
         live?.stop()
-        for f in failures { FileHandle.standardError.write(Data("hepscope: \(f)\n".utf8)) }
+        // A listener's failure not yet taken in from the queue (the viewer quit at once).
+        for f in failures where !model.session.sources.contains(where: { $0.failure == f }) {
+            FileHandle.standardError.write(Data("hepscope: \(f)\n".utf8))
+        }
         for s in model.session.sources {
             if let failure = s.failure { FileHandle.standardError.write(Data("hepscope: \(failure)\n".utf8)) }
         }

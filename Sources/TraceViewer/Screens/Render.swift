@@ -211,7 +211,11 @@ public enum Renderer {
             shown = String(src.name[..<scheme.lowerBound]) + String(src.name[colon...]).prefix { $0 != "?" }
         }
         let name = SafeText.line(shown)
-        if let f = src.failure { return "\(name): " + SafeText.line(f) }
+        if let f = src.failure {
+            // A listener's failure names its URL, which `name` already shows.
+            let why = f.hasPrefix(src.name + ": ") ? String(f.dropFirst(src.name.count + 2)) : f
+            return "\(name): " + SafeText.line(why)
+        }
         var text = short ? "\(name) \(Format.count(src.counters.packets)) rx" : "\(name): \(Format.count(src.counters.packets)) rx"
         if src.kind == .listener { text += " \(Format.count(Int(src.rate.rounded())))/s" }
         if !short || src.counters.malformed > 0 { text += ", \(Format.count(src.counters.malformed)) malformed" }
