@@ -62,7 +62,32 @@ struct LiveRun {
         return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFIFO
     }
 
-    /// Runs until `duration` seconds pass, `count` messages were decoded, Ctrl-C, or (with no
+    /// Messages and events taken into the session so far.
+    private var taken = 0
+
+    /// With `--count N`, when more arrived than were kept: says how many were left out.
+    func countWarning(_ count: Int?) -> String? {
+        let c = session.totalCounters
+        let received = c.sipMessages + c.otherEvents
+        guard let count, received > taken else { return nil }
+        return "--count \(count): the first \(taken) messages kept; \(received - taken) more received were left out"
+    }
+
+    /// `events` with their batches cut so that no more than `count` messages are taken in all:
+    /// `--count N` keeps exactly the first N, though batches arrive a few thousand at a time.
+    private mutating func limited(_ events: [IngestEvent], to count: Int?) -> [IngestEvent] {
+        guard let count else { return events }
+        return events.compactMap { event in
+            guard case .batch(let source, var batch) = event else { return event }
+            let room = count - taken
+            guard room > 0 else { return nil }
+            batch.keepFirst(room)
+            taken += batch.count
+            return .batch(source: source, batch)
+        }
+    }
+
+    /// Runs until `duration` seconds pass, `count` messages were taken in, Ctrl-C, or (with no
     /// listeners) every file is read.
     mutating func run(duration: Double?, count: Int?) {
         for sig in [SIGINT, SIGTERM] {
@@ -85,21 +110,18 @@ struct LiveRun {
             // A few batches at a time: what waits stays counted in the queue (see `drain`).
             let lot = 64
             let events = holding ? [] : queue.drain(upTo: lot)
-            session.apply(events)
+            session.apply(limited(events, to: count))
             // What was held back goes in as many batches a turn as are taken from the queue.
             session.advance(batches: lot)
             // Caught up: let batches gather rather than waking for each one.
             if !events.isEmpty, events.count < lot { usleep(UInt32(IngestQueue.gatherInterval * 1_000_000)) }
             if stopRequested.load(ordering: .relaxed) { break }
             if let duration, Date().timeIntervalSince(start) >= duration { break }
-            if let count {
-                let c = session.totalCounters
-                if c.sipMessages + c.otherEvents >= count { break }
-            }
+            if let count, taken >= count { break }
             if listeners == 0, !session.isLoading, session.sources.allSatisfy(\.finished) { break }
         }
         live.stop()
-        session.apply(queue.drain())
+        session.apply(limited(queue.drain(), to: count))
         session.finishHeldWork()
         for s in session.sources { if let f = s.failure { failures.append(f) } }
     }

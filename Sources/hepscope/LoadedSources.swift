@@ -38,7 +38,8 @@ enum LoadedSources {
                       frames: s.report?.frames ?? s.counters.packets, comments: s.report?.comments ?? [],
                       counters: s.counters)
             },
-            warnings: live.session.sources.flatMap { $0.report?.warnings ?? [] } + [live.recordingFailure].compactMap { $0 },
+            warnings: live.session.sources.flatMap { $0.report?.warnings ?? [] }
+                + [live.recordingFailure, live.countWarning(count)].compactMap { $0 },
             relay: live.session.relay)
         return (live.session.store, input, live.failures)
     }

@@ -124,6 +124,31 @@ let replayTool = Fixtures.packageRoot.deletingLastPathComponent().appendingPathC
         #expect(run.stdout.hasPrefix("{\"groups\":[],"))
     }
 
+    /// `--count N` keeps exactly the first N messages, though they arrive in batches of many:
+    /// from a listener fed faster than that, and from a file (which then says what it left out).
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: replayTool.path)))
+    func countKeepsExactlyThatMany() throws {
+        func messages(_ json: String) throws -> (count: Int, warnings: [String]) {
+            let doc = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+            let groups = doc["groups"] as? [[String: Any]] ?? []
+            let calls = groups.flatMap { $0["calls"] as? [[String: Any]] ?? [] }
+            let count = calls.reduce(0) { $0 + (($1["messages"] as? [Any])?.count ?? 0) }
+            return (count, (doc["input"] as? [String: Any])?["warnings"] as? [String] ?? [])
+        }
+        let port = Self.freePort()
+        let (p, out, _) = try start(["print", "--json", "--count", "100", "udp://127.0.0.1:\(port)"])
+        waitForListener()
+        try replay("udp://127.0.0.1:\(port)", ["--rate", "5000"])
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        #expect(try messages(String(decoding: data, as: UTF8.self)).count == 100)
+
+        let file = try HepscopeRun.run(["print", "--json", "--count", "5", Fixtures.kamailio("sip-plain-udp.pcap").path])
+        let kept = try messages(file.stdout)
+        #expect(kept.count == 5)
+        #expect(kept.warnings == ["--count 5: the first 5 messages kept; 585 more received were left out"], "\(kept.warnings)")
+    }
+
     /// HEPv1 has no capture id field (v2 has one in its time header): the JSON says null, not 0.
     @Test func hepV1HasNoCaptureID() throws {
         let port = Self.freePort()

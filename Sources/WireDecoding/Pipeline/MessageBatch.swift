@@ -60,6 +60,14 @@ public struct MessageBatch: Sendable {
     /// Memory the batch holds: its byte buffer and its entries, reserved room included.
     public var memoryBytes: Int { bytes.capacity + entries.capacity * MemoryLayout<Entry>.stride }
 
+    /// Keeps the first `n` messages only (a run told to stop after so many). The bytes stay
+    /// as they are: where they were also written (`bytesInInput`) still matches them.
+    public mutating func keepFirst(_ n: Int) {
+        guard n < entries.count else { return }
+        entries.removeLast(entries.count - max(0, n))
+        comments = comments.filter { $0.key < entries.count }
+    }
+
     /// Copies `m` in. `interface` is the capture interface it came from (pcapng), kept so that
     /// sightings on two interfaces stay apart.
     public mutating func append(_ m: DecodedMessage, interface: Int = 0) {
