@@ -21,15 +21,17 @@ public struct TraceSession {
         /// (monotonic seconds, packets) of recent counter updates, for the rate.
         var samples: [(Double, Int)] = []
 
-        /// Packets per second over the last five seconds or so.
+        /// Packets per second over the last two seconds or so (counters come ten times a
+        /// second): short enough that a burst shows near its real rate and a stop soon shows.
         public var rate: Double {
             guard let first = samples.first, let last = samples.last, last.0 > first.0 else { return 0 }
             return Double(last.1 - first.1) / (last.0 - first.0)
         }
+        static let rateWindow = 2.0
 
         mutating func sample(_ packets: Int, at t: Double) {
             samples.append((t, packets))
-            while let first = samples.first, t - first.0 > 5, samples.count > 2 { samples.removeFirst() }
+            while let first = samples.first, t - first.0 > Source.rateWindow, samples.count > 2 { samples.removeFirst() }
         }
 
         public init(name: String, kind: Kind) {

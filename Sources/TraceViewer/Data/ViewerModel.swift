@@ -144,8 +144,13 @@ public final class ViewerModel {
     public func sampleRates() {
         let now = clock()
         for g in store.groups.indices where !store.groups[g].retired {
-            var s = rateSamples[g, default: []]
-            if let last = s.last, now - last.time < 0.25 { s[s.count - 1].count = store.groups[g].sessionMessageCount } else {
+            // A session first seen now had none a moment ago: its first messages count.
+            var s = rateSamples[g] ?? [(now, 0)]
+            // Samples closer than a quarter of a second: the newest is brought up to date,
+            // unless it is the first (a burst would then count for nothing).
+            if s.count > 1, let last = s.last, now - last.time < 0.25 {
+                s[s.count - 1].count = store.groups[g].sessionMessageCount
+            } else {
                 s.append((now, store.groups[g].sessionMessageCount))
             }
             while s.count > 2, now - s[1].time >= ViewerModel.rateWindow { s.removeFirst() }
