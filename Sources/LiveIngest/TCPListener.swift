@@ -43,6 +43,9 @@ final class StreamHEPHandler: ChannelInboundHandler, @unchecked Sendable {
     /// The listener is closing this connection on purpose (idle): what the close stirs up (a
     /// TLS handshake cut short) is no error of the peer's, and the close is counted already.
     private var closingIdle = false
+    /// An error already ended this connection: what its close stirs up (TLS tearing down
+    /// after a framing error) is the same failure, counted once.
+    private var failed = false
 
     init(sink: ListenerSink, stats: SourceStats) {
         self.sink = sink
@@ -75,7 +78,7 @@ final class StreamHEPHandler: ChannelInboundHandler, @unchecked Sendable {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        if closingIdle { return }
+        if closingIdle || failed { return }
         let reason: String
         if let e = error as? NIOSSLError, case .uncleanShutdown = e {
             // Many senders just close the socket without a TLS close_notify: not an error.
@@ -90,6 +93,7 @@ final class StreamHEPHandler: ChannelInboundHandler, @unchecked Sendable {
         default: reason = "connection error"
         }
         // A framing error ends this connection only; the listener and other peers go on.
+        failed = true
         sink.decoder.countMalformed(reason)
         context.close(promise: nil)
     }

@@ -118,6 +118,31 @@ import Glibc
         #expect(h.session.sources[source].counters.malformed == 0)
     }
 
+    /// Garbage inside TLS ends that connection and counts once, as over plain TCP (the TLS
+    /// close that follows is the same failure).
+    @Test func garbageInsideTLSCountsOnce() async throws {
+        let (cert, key) = try Self.throwawayCertificate()
+        let h = try LiveHarness()
+        let (source, port) = try await h.listen({ .tls(host: "127.0.0.1", port: $0, certificate: cert, key: key) }, name: "tls")
+        let client = Process()
+        client.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        client.arguments = ["python3", "-c", """
+            import socket, ssl, sys, time
+            ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
+            s = ctx.wrap_socket(socket.create_connection(('127.0.0.1', int(sys.argv[1]))))
+            s.sendall(bytes(500))
+            time.sleep(0.5)
+            s.close()
+            """, String(port)]
+        try client.run()
+        client.waitUntilExit()
+        #expect(h.pump { $0.sources[source].counters.malformed >= 1 })
+        usleep(300_000)
+        _ = h.pump { _ in true }
+        await h.stop()
+        #expect(h.session.sources[source].counters.malformedReasons == ["HEP stream out of sync": 1])
+    }
+
     @Test func hepKeyDropsPacketsWithTheWrongKey() async throws {
         let h = try LiveHarness(options: .init(hepKey: Array("secret".utf8)))
         let (source, port) = try await h.listen({ .udp(host: "127.0.0.1", port: $0) }, name: "udp")
