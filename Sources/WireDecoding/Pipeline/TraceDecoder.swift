@@ -18,6 +18,13 @@ public final class TraceDecoder: @unchecked Sendable {
     @exclusivity(unchecked) private var ownCounters = DecodeCounters()
     @exclusivity(unchecked) private var networkCounters = DecodeCounters()
     @exclusivity(unchecked) private var network = NetworkDissector(reportsConnectionEnds: true)
+    /// Interfaces after the first (pcapng): reassembly of their own, so that a connection
+    /// captured on two interfaces is not taken for one stream with every segment sent twice.
+    @exclusivity(unchecked) private var otherNetworks: [NetworkDissector] = []
+    /// The interface of the frame being decoded.
+    @exclusivity(unchecked) private var interface = 0
+    /// Interfaces with reassembly of their own; frames of later ones share the last.
+    static let separateInterfaces = 16
     /// Per TCP direction: what the stream carries, and its framer.
     @exclusivity(unchecked) private var streams: [FlowKey: StreamState] = [:]
     /// SIP inside HEP with a stream transport: sniffers send raw segments, split them per flow.
@@ -42,8 +49,7 @@ public final class TraceDecoder: @unchecked Sendable {
         let frameOffset = frame.dataOffset
         let comment = frame.comment
         // The decoder outlives this call: no reference counting of it per segment.
-        network.dissect(linkType: frame.linkType, frame: frame.data, timestamp: frame.timestamp,
-                        frameNumber: frame.frameNumber, counters: &networkCounters) { [unowned(unsafe) self] segment in
+        let sink: (TransportSegment) -> Void = { [unowned(unsafe) self] segment in
             let base = segment.payloadOffsetInFrame.map { frameOffset + $0 }
             if let comment {
                 self.handle(segment, inputOffset: base) { m in
@@ -54,6 +60,15 @@ public final class TraceDecoder: @unchecked Sendable {
             } else {
                 self.handle(segment, inputOffset: base, emit)
             }
+        }
+        interface = min(max(frame.interfaceID, 0), TraceDecoder.separateInterfaces - 1)
+        if interface == 0 {
+            network.dissect(linkType: frame.linkType, frame: frame.data, timestamp: frame.timestamp,
+                            frameNumber: frame.frameNumber, counters: &networkCounters, emit: sink)
+        } else {
+            while otherNetworks.count < interface { otherNetworks.append(NetworkDissector(reportsConnectionEnds: true)) }
+            otherNetworks[interface - 1].dissect(linkType: frame.linkType, frame: frame.data, timestamp: frame.timestamp,
+                                                 frameNumber: frame.frameNumber, counters: &networkCounters, emit: sink)
         }
     }
 
@@ -81,9 +96,17 @@ public final class TraceDecoder: @unchecked Sendable {
 
     /// Flushes data held back by TCP reassembly at the end of the input.
     public func finish(_ emit: (DecodedMessage) -> Void) {
+        interface = 0
         network.finish(counters: &networkCounters) { segment in
             self.handle(segment, inputOffset: nil, emit)
         }
+        for i in otherNetworks.indices {
+            interface = i + 1
+            otherNetworks[i].finish(counters: &networkCounters) { segment in
+                self.handle(segment, inputOffset: nil, emit)
+            }
+        }
+        interface = 0
         for (_, state) in streams where state.hasPartialMessage {
             ownCounters.countMalformed("incomplete message at end of stream")
         }
@@ -141,7 +164,7 @@ public final class TraceDecoder: @unchecked Sendable {
     }
 
     private func streamBytes(_ seg: TransportSegment, inputOffset: Int?, _ emit: (DecodedMessage) -> Void) {
-        let key = FlowKey(seg.source, seg.destination)
+        let key = FlowKey(seg.source, seg.destination, interface: interface)
         if seg.endsConnection {
             // What the stream kept goes: the next connection on these addresses starts afresh.
             if let old = streams.removeValue(forKey: key), old.hasPartialMessage {
