@@ -17,7 +17,7 @@ struct BenchCommand: ParsableCommand {
             """
     )
 
-    @Option(help: "How many in-process loads to time (the fastest counts).")
+    @Option(parsing: .unconditional, help: "How many in-process loads to time (the fastest counts).")
     var repeats = 3
 
     @Flag(help: "Do not run sngrep and tshark.")
@@ -38,10 +38,10 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "With --viewer --memory-limit: rebuild on the loop's thread (as print does) instead of aside, for comparison.")
     var evictionsInPlace = false
 
-    @Option(help: "With --live: packets per second.")
+    @Option(parsing: .unconditional, help: "With --live: packets per second.")
     var rate = 100_000
 
-    @Option(help: "With --live: seconds of sending.")
+    @Option(parsing: .unconditional, help: "With --live: seconds of sending.")
     var seconds = 10.0
 
     @Argument(help: "The capture to measure (with --live: a HEP dump or pcap to replay, e.g. Tests/Fixtures/kamailio/hep-raw-udp.bin).")
@@ -58,6 +58,10 @@ struct BenchCommand: ParsableCommand {
         if let m = memoryLimit, MemorySize.parse(m) == nil {
             throw ValidationError("--memory-limit: expected a size such as 64M, got '\(m)'")
         }
+        if live, viewer { throw ValidationError("choose one of --live and --viewer") }
+        if repeats < 1 { throw ValidationError("--repeats must be at least 1") }
+        if rate < 1 { throw ValidationError("--rate must be at least 1") }
+        if !(seconds > 0) { throw ValidationError("--seconds must be positive") }
         if memoryLimit != nil, !viewer { throw ValidationError("--memory-limit is for --viewer") }
         if stages, live || viewer { throw ValidationError("--stages is for a load, not with --live or --viewer") }
         if evictionsInPlace, memoryLimit == nil { throw ValidationError("--evictions-in-place needs --memory-limit") }

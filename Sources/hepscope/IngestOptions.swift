@@ -26,10 +26,10 @@ struct IngestOptions: ParsableArguments {
     @Flag(help: "Keep the payloads of messages received live (listeners, pipes) in memory instead of in an unlinked temporary file in $TMPDIR (else /var/tmp, else /tmp).")
     var payloadsInMemory = false
 
-    @Option(help: "TCP/TLS listeners: connections open at once; more are refused and counted.")
+    @Option(parsing: .unconditional, help: "TCP/TLS listeners: connections open at once; more are refused and counted.")
     var maxConnections = 1000
 
-    @Option(help: "TCP/TLS listeners: close a connection idle (or stuck in a TLS handshake) this many seconds.")
+    @Option(parsing: .unconditional, help: "TCP/TLS listeners: close a connection idle (or stuck in a TLS handshake) this many seconds.")
     var idleTimeout = 120.0
 
     func validate() throws {

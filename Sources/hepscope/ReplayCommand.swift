@@ -1,5 +1,6 @@
 import ArgumentParser
 import Benchmarking
+import Foundation
 import LiveIngest
 import TraceOutput
 
@@ -10,13 +11,13 @@ struct ReplayCommand: ParsableCommand {
         abstract: "Send recorded HEP packets (a raw dump or a pcap of HEP over UDP) to a UDP listener on loopback."
     )
 
-    @Option(help: "Packets per second (0: as fast as possible).")
+    @Option(parsing: .unconditional, help: "Packets per second (0: as fast as possible).")
     var rate = 1000
 
-    @Option(help: "Stop after this many seconds.")
+    @Option(parsing: .unconditional, help: "Stop after this many seconds.")
     var seconds = 60.0
 
-    @Option(help: "Send the whole input this many times.")
+    @Option(parsing: .unconditional, help: "Send the whole input this many times.")
     var loop = 1
 
     @Flag(help: "Append -L<loop> to every Call-ID so each loop is a new set of calls.")
@@ -31,11 +32,34 @@ struct ReplayCommand: ParsableCommand {
     @Argument(help: "udp://127.0.0.1:PORT")
     var target: String
 
+    func validate() throws {
+        if rate < 0 { throw ValidationError("--rate must be 0 (as fast as possible) or more") }
+        if !(seconds > 0) { throw ValidationError("--seconds must be positive") }
+        if loop < 1 { throw ValidationError("--loop must be at least 1") }
+        _ = try udpTarget()
+    }
+
+    /// TARGET as a UDP host and port; anything else is a usage error.
+    func udpTarget() throws -> (host: String, port: Int) {
+        let spec: SourceSpec
+        do { spec = try SourceSpec.parse(target) } catch { throw ValidationError("\(error)") }
+        guard case .udp(let host, let port) = spec else { throw ValidationError("the target must be udp://HOST:PORT") }
+        return (host, port)
+    }
+
     func run() throws {
-        guard case .udp(let host, let port) = try SourceSpec.parse(target) else {
-            throw ValidationError("the target must be udp://HOST:PORT")
+        let (host, port) = try udpTarget()
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: input, isDirectory: &isFolder), isFolder.boolValue {
+            Output.write("hepscope: \(SafeText.line(input)): is a directory\n", to: 2)
+            throw ExitCode(2)
         }
-        let replayer = try HEPReplayer(path: input)
+        let replayer: HEPReplayer
+        do { replayer = try HEPReplayer(path: input) } catch {
+            // An input that cannot be read is said as print says it, with the same status.
+            Output.write("hepscope: \(SafeText.line("\(error)"))\n", to: 2)
+            throw ExitCode(2)
+        }
         let r = try replayer.sendUDP(host: host, port: port, rate: rate, seconds: seconds, loops: loop, uniqueCalls: uniqueCalls, correlation: rewriteCorr)
         print("sent \(r.packets) packets, \(r.bytes) bytes in \(ComparisonTable.fixed(r.seconds, 3)) s (\(Int(r.rate)) packets/s)")
         // Packets the kernel would not send are said, not left to be guessed from the count.

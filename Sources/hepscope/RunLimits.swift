@@ -3,10 +3,10 @@ import ArgumentParser
 /// When a run that listens (or replays a pipe) ends on its own, for the commands that print or
 /// save what it received; without either it lasts until Ctrl-C.
 struct RunLimits: ParsableArguments {
-    @Option(help: "With listeners: stop after this many seconds, then print or save what was received.")
+    @Option(parsing: .unconditional, help: "With listeners: stop after this many seconds, then print or save what was received.")
     var duration: Double?
 
-    @Option(help: "With listeners: stop after this many SIP messages and HEP events.")
+    @Option(parsing: .unconditional, help: "With listeners: stop after this many SIP messages and HEP events.")
     var count: Int?
 
     func validate() throws {

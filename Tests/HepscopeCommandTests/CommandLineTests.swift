@@ -73,6 +73,28 @@ import WireDecoding
         }
     }
 
+    /// Numbers out of range say so (a negative one is not taken for an option), modes that
+    /// exclude each other are refused, and replay's inputs and targets fail as print's do.
+    @Test func wrongNumbersModesAndTargetsSayWhatIsWrong() throws {
+        let dump = Fixtures.kamailio("hep-raw-udp.bin").path
+        let cases: [([String], Int32, String)] = [
+            (["print", "--duration", "-1", "udp://127.0.0.1:0"], 64, "--duration must be positive"),
+            (["print", "--idle-timeout", "-5", "udp://127.0.0.1:0"], 64, "--idle-timeout must be positive"),
+            (["bench", "--live", "--viewer", dump], 64, "choose one of --live and --viewer"),
+            (["bench", "--repeats", "0", dump], 64, "--repeats must be at least 1"),
+            (["replay", "--rate", "-1", dump, "udp://127.0.0.1:9"], 64, "--rate must be 0 (as fast as possible) or more"),
+            (["replay", dump, "udp://127.0.0.1:99999"], 64, "'99999' is not a port number"),
+            (["replay", dump, "tcp://127.0.0.1:9"], 64, "Usage: hepscope replay"),
+            (["replay", NSTemporaryDirectory(), "udp://127.0.0.1:9"], 2, "is a directory"),
+            (["replay", "/nonexistent-capture", "udp://127.0.0.1:9"], 2, "hepscope: /nonexistent-capture: No such file or directory"),
+        ]
+        for (arguments, status, message) in cases {
+            let run = try HepscopeRun.run(arguments)
+            #expect(run.status == status, "\(arguments): \(run.stderr)")
+            #expect(run.stderr.contains(message), "\(arguments): \(run.stderr)")
+        }
+    }
+
     /// A relay to the run's own listener (every packet would go round for ever) and a relay
     /// scheme it cannot use are refused before anything starts.
     @Test func aRelayThatCannotWorkIsRefused() throws {
