@@ -28,8 +28,14 @@ public struct TraceLoad {
             if after.sipMessages == before.sipMessages, after.otherEvents == before.otherEvents {
                 // One line that says why, not a second one beside a warning that already does.
                 let malformed = after.malformed - before.malformed
+                let dropped = after.dropped - before.dropped
                 if report.frames == 0 {
                     if report.warnings.isEmpty { report.warnings.append("\(input.name): no frames in the capture") }
+                } else if dropped > 0 {
+                    // Messages there were, but each was left out on purpose (--hep-key, say).
+                    let reasons = after.droppedReasons.filter { $0.value > (before.droppedReasons[$0.key] ?? 0) }.keys.sorted()
+                    report.warnings.append("\(input.name): no messages kept of \(report.frames) frames: "
+                        + "\(dropped) dropped (\(reasons.joined(separator: ", ")))")
                 } else if malformed > 0 {
                     report.warnings.append("\(input.name): no SIP or HEP messages found in \(report.frames) frames "
                         + "(\(malformed) could not be decoded: see the malformed counts)")

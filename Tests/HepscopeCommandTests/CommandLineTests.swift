@@ -73,6 +73,16 @@ import WireDecoding
         }
     }
 
+    /// A capture whose every HEP packet has another auth key: the warning says they were
+    /// dropped for it, not that the capture held other traffic.
+    @Test func aWrongHEPKeySaysWhyNothingWasKept() throws {
+        let run = try HepscopeRun.run(["print", "--json", "--hep-key", "wrong", Fixtures.kamailio("hep-kamailio-udp.pcap").path])
+        let doc = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        let warnings = (doc["input"] as? [String: Any])?["warnings"] as? [String] ?? []
+        #expect(warnings.count == 1 && warnings.first?.hasSuffix("no messages kept of 280 frames: 280 dropped (HEP auth key mismatch)") == true,
+                "\(warnings)")
+    }
+
     /// Numbers out of range say so (a negative one is not taken for an option), modes that
     /// exclude each other are refused, and replay's inputs and targets fail as print's do.
     @Test func wrongNumbersModesAndTargetsSayWhatIsWrong() throws {
