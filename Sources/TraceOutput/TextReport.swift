@@ -54,8 +54,11 @@ public enum TextReport {
 
     /// The line above a group's calls in the ladder and message listings.
     private static func heading(_ group: CorrelationGroup, _ store: TraceStore) -> String {
-        "== \(name(of: group, store)): \(group.calls.count) calls, \(group.messageCount) messages\n"
+        "== \(name(of: group, store)): \(counted(group.calls.count, "call")), \(counted(group.messageCount, "message"))\n"
     }
+
+    /// "1 call", "2 calls".
+    static func counted(_ n: Int, _ word: String) -> String { n == 1 ? "1 \(word)" : "\(n) \(word)s" }
 
     private static func callID(_ call: Int32, _ store: TraceStore) -> String {
         SafeText.line(store.strings.string(store.calls[Int(call)].callID))
@@ -97,10 +100,10 @@ public enum TextReport {
                 + "\(c.exactDuplicates) exact duplicates counted once\n"
         }
         if c.evictedCalls > 0 {
-            out += "memory limit: \(c.evictedGroups) groups and \(c.evictedCalls) ended calls of the newest session "
-                + "(\(c.evictedMessages) messages) dropped, least recently active first; session figures still count them\n"
+            out += "memory limit: \(counted(c.evictedGroups, "group")) and \(counted(c.evictedCalls, "ended call")) of the newest session "
+                + "(\(counted(c.evictedMessages, "message"))) dropped, least recently active first; session figures still count them\n"
         } else if c.evictedGroups > 0 {
-            out += "memory limit: \(c.evictedGroups) groups (\(c.evictedMessages) messages) dropped, least recently active first\n"
+            out += "memory limit: \(counted(c.evictedGroups, "group")) (\(counted(c.evictedMessages, "message"))) dropped, least recently active first\n"
         }
         return out
     }

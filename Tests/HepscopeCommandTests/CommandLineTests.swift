@@ -194,7 +194,7 @@ import WireDecoding
         #expect(run.status == 0)
         // Session a goes whole; b, alone over the budget, keeps its newest call, and its row
         // still counts all twenty calls.
-        #expect(run.stdout.contains("memory limit: 1 groups and 19 ended calls of the newest session"))
+        #expect(run.stdout.contains("memory limit: 1 group and 19 ended calls of the newest session"))
         #expect(!run.stdout.contains("tb-20261127T015517Z-udp-a "))
         let b = run.stdout.split(separator: "\n").first { $0.hasPrefix("tb-20261127T015517Z-udp-b ") }
         let columns = b?.split(separator: " ", omittingEmptySubsequences: true) ?? []

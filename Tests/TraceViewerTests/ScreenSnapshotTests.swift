@@ -153,6 +153,17 @@ import TraceViewer
         Snapshot.check(p.screen, named: "save-dialog-\(v.name)")
     }
 
+    /// The calls of no session are named as such, not as "this session ((uncorrelated))".
+    @Test func theUncorrelatedCallsAreNamedAsSuch() {
+        let p = Pilot(paths: [Fixtures.kamailio("sip-plain-udp.pcap").path])
+        p.press(.enter, .character("w"))
+        let labels = p.state.saveDialog?.choices.map(\.label) ?? []
+        #expect(labels.contains("the uncorrelated calls") && !labels.contains { $0.contains("((") }, "\(labels)")
+        p.press(.escape, .escape, .character("w"))
+        let fromSessions = p.state.saveDialog?.choices.map(\.label) ?? []
+        #expect(fromSessions.contains("the uncorrelated calls"), "\(fromSessions)")
+    }
+
     @Test func choicesFollowTheContextAndEnterAsksTheBackend() {
         let p = Pilot.kamailio()
         p.press(.down, .enter)

@@ -71,19 +71,19 @@ extension SaveDialog {
                 // The session the call (or all of them) belongs to, as the call list offers it.
                 let groups = Set(calls.compactMap { c in Int(c) < store.calls.count ? Int(store.calls[Int(c)].group) : nil })
                 if groups.count == 1, let g = groups.first {
-                    choices.append(Choice(label: "this session (\(model.groupName(g)))", scope: .group(g)))
+                    choices.append(Choice(label: Self.session(g, model), scope: .group(g)))
                 }
             case .group(let g):
-                choices.append(Choice(label: "this session (\(model.groupName(g)))", scope: .group(g)))
+                choices.append(Choice(label: Self.session(g, model), scope: .group(g)))
             }
         case .calls(let scope):
             if top.marked.count > 0 { choices.append(Choice(label: Self.selected(top.marked.count, "call"), scope: .calls(top.marked))) }
             if let c = top.cursor, c < store.calls.count {
                 choices.append(Choice(label: "the call under the cursor", scope: .calls([Int32(c)])))
             }
-            if case .group(let g) = scope { choices.append(Choice(label: "this session (\(model.groupName(g)))", scope: .group(g))) }
+            if case .group(let g) = scope { choices.append(Choice(label: Self.session(g, model), scope: .group(g))) }
         case .groups:
-            if let g = top.cursor { choices.append(Choice(label: "the session under the cursor (\(model.groupName(g)))", scope: .group(g))) }
+            if let g = top.cursor { choices.append(Choice(label: Self.session(g, model, "the session under the cursor"), scope: .group(g))) }
         }
         if state.filter != nil { choices.append(Choice(label: "what the filter shows", scope: .filtered)) }
         choices.append(Choice(label: "all messages", scope: .all))
@@ -92,6 +92,13 @@ extension SaveDialog {
 }
 
 extension SaveDialog {
+    /// "this session (run-42)"; the calls of no session are "the uncorrelated calls".
+    static func session(_ g: Int, _ model: ViewerModel, _ words: String = "this session") -> String {
+        let store = model.store
+        guard g < store.groups.count, store.groups[g].source != .none else { return "the uncorrelated calls" }
+        return "\(words) (\(model.groupName(g)))"
+    }
+
     /// "the selected call", "the 3 selected calls".
     static func selected(_ n: Int, _ what: String) -> String {
         n == 1 ? "the selected \(what)" : "the \(n) selected \(what)s"
