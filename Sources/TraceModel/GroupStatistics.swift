@@ -7,7 +7,10 @@ public struct GroupStatistics: Sendable {
     public private(set) var inviteCalls = 0
     public private(set) var byState = [Int](repeating: 0, count: CallState.allCases.count)
     public private(set) var answered = 0
-    /// Final status -> number of calls that failed with it.
+    /// INVITE calls that ended unanswered (rejected, busy, failed, cancelled, diverted).
+    public private(set) var unansweredInvites = 0
+    /// Final status -> number of INVITE calls that failed with it (a REGISTER's 401 challenge
+    /// or an OPTIONS ping's 404 is no failed call).
     public private(set) var failuresByStatus: [UInt16: Int] = [:]
     public private(set) var postDialDelay = LatencyHistogram()
     public private(set) var setupTime = LatencyHistogram()
@@ -32,14 +35,14 @@ public struct GroupStatistics: Sendable {
     private mutating func refreshMemoryBytes() { memoryBytes = memoryBytesFromParts }
 
     public var active: Int { CallState.allCases.filter(\.isActive).reduce(0) { $0 + byState[Int($1.rawValue)] } }
-    public var failed: Int { CallState.allCases.filter(\.isFailure).reduce(0) { $0 + byState[Int($1.rawValue)] } }
+    /// INVITE calls rejected, busy or failed.
+    public var failed: Int { failuresByStatus.values.reduce(0, +) }
     public func count(_ s: CallState) -> Int { byState[Int(s.rawValue)] }
 
     /// Answer-seizure ratio over INVITE calls that have an outcome: answered, or ended unanswered
     /// (rejected, busy, failed, cancelled, diverted). Calls still ringing do not count yet.
     public var answerSeizureRatio: Double? {
-        let unanswered = count(.rejected) + count(.busy) + count(.failed) + count(.cancelled) + count(.diverted)
-        let seized = answered + unanswered
+        let seized = answered + unansweredInvites
         return seized == 0 ? nil : Double(answered) / Double(seized)
     }
 
@@ -48,6 +51,7 @@ public struct GroupStatistics: Sendable {
         var state: CallState
         var isInvite: Bool
         var answered: Bool
+        var unansweredInvite: Bool
         var failureStatus: UInt16?
         var pdd: Int64?
         var setup: Int64?
@@ -63,7 +67,11 @@ public struct GroupStatistics: Sendable {
             self.state = state
             isInvite = kind == .invite
             answered = answer != .min
-            failureStatus = state.isFailure ? finalStatus : nil
+            switch state {
+            case .rejected, .busy, .failed, .cancelled, .diverted: unansweredInvite = isInvite && !answered
+            default: unansweredInvite = false
+            }
+            failureStatus = isInvite && state.isFailure ? finalStatus : nil
             // As Call.postDialDelay, setupTime and duration.
             pdd = Call.span(from: invite, to: ring)
             setup = Call.span(from: invite, to: answer)
@@ -81,6 +89,7 @@ public struct GroupStatistics: Sendable {
             byState[Int(new.state.rawValue)] += 1
         }
         if old.answered != new.answered { answered += new.answered ? 1 : -1 }
+        if old.unansweredInvite != new.unansweredInvite { unansweredInvites += new.unansweredInvite ? 1 : -1 }
         if old.failureStatus != new.failureStatus {
             if let s = old.failureStatus { countFailure(s, sign: -1) }
             if let s = new.failureStatus { countFailure(s, sign: 1) }
@@ -116,6 +125,7 @@ public struct GroupStatistics: Sendable {
         inviteCalls += other.inviteCalls
         for (i, n) in other.byState.enumerated() { byState[i] += n }
         answered += other.answered
+        unansweredInvites += other.unansweredInvites
         for (status, n) in other.failuresByStatus { countFailure(status, sign: n) }
         postDialDelay.add(other.postDialDelay)
         setupTime.add(other.setupTime)
@@ -128,6 +138,7 @@ public struct GroupStatistics: Sendable {
         if c.isInvite { inviteCalls += sign }
         byState[Int(c.state.rawValue)] += sign
         if c.answered { answered += sign }
+        if c.unansweredInvite { unansweredInvites += sign }
         if let s = c.failureStatus { countFailure(s, sign: sign) }
         var grew = false
         if let v = c.pdd { grew = postDialDelay.record(v, sign: sign) }

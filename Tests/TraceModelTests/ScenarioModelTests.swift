@@ -109,6 +109,22 @@ import WireDecoding
         #expect(store.counters.exactDuplicates == 0 && store.counters.retransmissions == 0)
     }
 
+    /// Failed calls and the answer-seizure ratio are about INVITEs: a MESSAGE answered 404
+    /// keeps its state (rejected) but is no failed call, and with no INVITE there is no ratio.
+    @Test func failuresAndASRCountInviteCallsOnly() throws {
+        let store = try load(Scenarios.registerAndOptions())
+        let g = try #require(store.orderedGroups.first { store.groups[$0].calls.count > 0 })
+        let st = store.groups[g].statistics
+        #expect(st.count(.rejected) == 1)
+        #expect(st.failed == 0 && st.failuresByStatus.isEmpty)
+        #expect(st.answerSeizureRatio == nil)
+        // Beside INVITE calls: only theirs count.
+        let calls = try load(Scenarios.callStates())
+        let h = try #require(calls.orderedGroups.first { calls.groups[$0].calls.count > 0 })
+        let invites = calls.groups[h].statistics
+        #expect(invites.failed == invites.count(.rejected) + invites.count(.busy) + invites.count(.failed))
+    }
+
     /// A leg with no correlation id that names a session's call in X-CID joins that session,
     /// whether it arrives after that call or before it.
     @Test(arguments: [false, true])
