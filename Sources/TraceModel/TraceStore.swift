@@ -236,6 +236,9 @@ public struct TraceStore: Sendable {
                 counters.exactDuplicates += 1
                 return
             }
+            // Between other addresses: the message forwarded on another hop (a NAT rewrites
+            // addresses, not SIP), not its sender repeating it. An older copy may still be.
+            guard earlier.source == source, earlier.destination == destination else { continue }
             if samePoint { retransmission = true }
             break
         }

@@ -109,6 +109,18 @@ import WireDecoding
         #expect(store.counters.exactDuplicates == 0 && store.counters.retransmissions == 0)
     }
 
+    /// The same bytes between other addresses are the message on another hop, not the sender
+    /// repeating itself; the sender's own repeat still is a retransmission.
+    @Test func aMessageForwardedThroughANATIsNoRetransmission() throws {
+        let url = try Scenarios.write(Scenarios.forwardedThroughNAT(), name: "forwarded-through-nat.pcap")
+        var load = TraceLoad()
+        load.load(path: url.path)
+        let store = load.store
+        #expect(store.messages.count == 4)
+        #expect(store.messages.map(\.isRetransmission) == [false, false, false, true])
+        #expect(store.counters.retransmissions == 1)
+    }
+
     /// Failed calls and the answer-seizure ratio are about INVITEs: a MESSAGE answered 404
     /// keeps its state (rejected) but is no failed call, and with no INVITE there is no ratio.
     @Test func failuresAndASRCountInviteCallsOnly() throws {

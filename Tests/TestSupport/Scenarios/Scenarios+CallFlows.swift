@@ -376,3 +376,22 @@ extension Scenarios {
                              ])])
     }
 }
+
+extension Scenarios {
+    /// Plain UDP: Alice's INVITE to the proxy at 0 ms, the same bytes 1 ms later between the
+    /// addresses of a NAT hop (198.51.100.1 -> 203.0.113.5: a NAT rewrites addresses, not SIP),
+    /// the proxy's 100 at 2 ms, then Alice's INVITE again at 500 ms (a real retransmission).
+    /// 4 frames; 4 messages kept, one of them a retransmission.
+    public static func forwardedThroughNAT() -> [UInt8] {
+        let leg = CallLeg(callID: "nat-hop-1@192.0.2.10", caller: .alice, callee: .proxy, fromTag: hexToken("nat/from"),
+                          toTag: hexToken("nat/to"), branchSeed: hexToken("nat/branch"))
+        let invite = leg.invite()
+        var script = CaptureScript(hep: false)
+        let a = leg.caller.endpoint, p = leg.callee.endpoint
+        script.send(invite, from: a, to: p, at: 0)
+        script.send(invite, from: ipv4("198.51.100.1", 40000), to: ipv4("203.0.113.5", 5060), at: 1)
+        script.send(leg.response(to: invite, 100), from: p, to: a, at: 2)
+        script.send(invite, from: a, to: p, at: 500)
+        return script.finish().pcap
+    }
+}
