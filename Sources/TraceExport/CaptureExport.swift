@@ -15,6 +15,8 @@ public enum CaptureExport {
         var linkType: UInt32
         var bytes: [UInt8]
         var comment: String?
+        /// The frame's own comment in its capture (pcapng), kept beside ours.
+        var originalComment: String? = nil
         /// Made up here (Ethernet) rather than read from a capture.
         var synthetic = false
     }
@@ -85,8 +87,10 @@ public enum CaptureExport {
                 }
             }
         }
+        var inputComments: [String] = []
         for (input, frames) in wanted.sorted(by: { $0.key < $1.key }) where !frames.isEmpty {
             try originalFrames(store, input: input, frames: frames, connections: whole[input] ?? [], into: &items)
+            inputComments += try sectionComments(store, input: input).filter { !inputComments.contains($0) }
         }
         items.sort { ($0.time, $0.order) < ($1.time, $1.order) }
         switch kind {
@@ -106,14 +110,18 @@ public enum CaptureExport {
                 items[k].bytes = framed
                 items[k].linkType = link
             }
-            var w = PcapWriter(linkType: link)
+            // Nanosecond timestamps when any time has them (a nanosecond pcap, a pcapng with
+            // if_tsresol 9, HEP): a microsecond file would cut them.
+            var w = PcapWriter(linkType: link, nanosecond: items.contains { $0.time.nanoseconds % 1000 != 0 })
             for i in items { w.append(i.bytes, time: i.time) }
             return w.bytes
         case .pcapng:
             var fileComment = "hepscope: \(selection.messages.count) messages, \(selection.description)"
             if let filterText { fileComment += ", filter \(filterText)" }
-            var w = PcapngWriter(comment: fileComment)
-            for i in items { w.append(i.bytes, linkType: i.linkType, time: i.time, comment: i.comment) }
+            var w = PcapngWriter(comments: [fileComment] + inputComments)
+            for i in items {
+                w.append(i.bytes, linkType: i.linkType, time: i.time, comments: [i.comment, i.originalComment].compactMap { $0 })
+            }
             return w.bytes
         }
     }
@@ -144,10 +152,17 @@ public enum CaptureExport {
             while let f = reader.next() {
                 let comment = frames[UInt32(truncatingIfNeeded: f.frameNumber)]
                 guard comment != nil || !connections.isEmpty && tcpConnection(of: f).map(connections.contains) == true else { continue }
-                items.append(Item(time: f.timestamp, order: items.count, linkType: f.linkType, bytes: Array(f.data), comment: comment ?? nil))
+                items.append(Item(time: f.timestamp, order: items.count, linkType: f.linkType, bytes: Array(f.data), comment: comment ?? nil,
+                                  originalComment: f.comment?.text))
             }
         }
         if let failure { throw failure }
+    }
+
+    /// An input's own section comments (pcapng), to keep in the saved file.
+    static func sectionComments(_ store: TraceStore, input: UInt16) throws(ExportError) -> [String] {
+        guard let source = store.input(input) else { return [] }
+        return source.withBytes { bytes in (try? CaptureFileReader(bytes))?.fileComments ?? [] }
     }
 
     /// Per input, the frames that carry messages not selected.

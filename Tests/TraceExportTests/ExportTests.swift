@@ -102,6 +102,46 @@ func roundTrip(_ store: TraceStore, _ selection: ExportSelection, _ format: Expo
         #expect(payloads(reopened, reopened.orderedMessages(of: 0)) == payloads(original, original.ordered(selection.messages)))
     }
 
+    /// A nanosecond capture saved as pcap keeps its nanoseconds (a nanosecond pcap), and a
+    /// pcapng's own comments (section and packet) are kept beside ours.
+    @Test func nanosecondsAndTheCapturesOwnCommentsSurviveASave() throws {
+        let frames = try Fixtures.bytes(Fixtures.kamailio("sip-plain-udp.pcap")).withUnsafeBytes { bytes -> [(Timestamp, [UInt8])] in
+            var reader = try CaptureFileReader(bytes)
+            var out: [(Timestamp, [UInt8])] = []
+            while let f = reader.next() { out.append((Timestamp(nanoseconds: f.timestamp.nanoseconds + 123), Array(f.data))) }
+            return out
+        }
+        var nano = PcapWriter(nanosecond: true)
+        var ng = PcapngBuilder()
+        ng.shb(comments: ["section note"])
+        ng.idb(linkType: 1, tsresol: 9)
+        for (i, (t, data)) in frames.enumerated() {
+            nano.append(data, time: t)
+            ng.epb(units: UInt64(t.nanoseconds), data: data, comments: i == 0 ? ["hello comment"] : [])
+        }
+        let nanoURL = URL(fileURLWithPath: temporaryPath("ns.pcap")), ngURL = URL(fileURLWithPath: temporaryPath("commented.pcapng"))
+        try Data(nano.bytes).write(to: nanoURL)
+        try Data(ng.bytes).write(to: ngURL)
+
+        let fromPcap = load([nanoURL.path])
+        let (reopened, savedPcap) = try roundTrip(fromPcap, .all(fromPcap), .pcap)
+        let sameTimes = reopened.messages.count == fromPcap.messages.count
+            && zip(reopened.messages, fromPcap.messages).allSatisfy { $0.time == $1.time }
+        #expect(sameTimes)
+        #expect(reopened.messages.first.map { $0.time.nanoseconds % 1000 } == 123)
+        #expect(try Fixtures.bytes(URL(fileURLWithPath: savedPcap)).prefix(4) == [0x4d, 0x3c, 0xb2, 0xa1])
+
+        let fromPcapng = load([ngURL.path])
+        let (_, savedPcapng) = try roundTrip(fromPcapng, .all(fromPcapng), .pcapng)
+        try Fixtures.bytes(URL(fileURLWithPath: savedPcapng)).withUnsafeBytes { b in
+            var reader = try CaptureFileReader(b)
+            let first = reader.next()
+            #expect(first?.comment?.text.contains("hello comment") == true, "\(String(describing: first?.comment?.text))")
+            #expect(reader.fileComments.contains("section note") && reader.fileComments.first?.hasPrefix("hepscope: ") == true,
+                    "\(reader.fileComments)")
+        }
+    }
+
     @Test func decapsulatedCapturesLoseOnlyTheHEPLayer() throws {
         let original = load([Fixtures.kamailio("hep-kamailio-udp.pcap").path])
         let (reopened, _) = try roundTrip(original, .all(original), .pcap, decapsulate: true)

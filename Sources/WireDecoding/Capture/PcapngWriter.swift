@@ -5,8 +5,12 @@ public struct PcapngWriter {
     private var interfaces: [UInt32: UInt32] = [:]  // link type -> interface id
 
     public init(comment: String? = nil, application: String = "hepscope") {
-        var options: [(UInt16, [UInt8])] = []
-        if let comment { options.append((1, Array(comment.utf8))) }
+        self.init(comments: comment.map { [$0] } ?? [], application: application)
+    }
+
+    /// A section with several comments (one opt_comment each: ours, then the inputs' own).
+    public init(comments: [String], application: String = "hepscope") {
+        var options: [(UInt16, [UInt8])] = comments.map { (1, Array($0.utf8)) }
         options.append((4, Array(application.utf8)))  // shb_userappl
         var body: [UInt8] = []
         body += le32(0x1A2B_3C4D) + le16(1) + le16(0) + le64(UInt64.max)
@@ -17,12 +21,18 @@ public struct PcapngWriter {
     /// Appends a packet; its link type gets an interface block the first time it is seen.
     public mutating func append(_ frame: [UInt8], linkType: UInt32, time: Timestamp, originalLength: Int? = nil,
                                 comment: String? = nil) {
+        append(frame, linkType: linkType, time: time, originalLength: originalLength, comments: comment.map { [$0] } ?? [])
+    }
+
+    /// Appends a packet with any number of comments (one opt_comment each).
+    public mutating func append(_ frame: [UInt8], linkType: UInt32, time: Timestamp, originalLength: Int? = nil,
+                                comments: [String]) {
         let iface = interface(for: linkType)
         let units = UInt64(bitPattern: time.nanoseconds)
         var body = le32(iface) + le32(UInt32(truncatingIfNeeded: units >> 32)) + le32(UInt32(truncatingIfNeeded: units))
         body += le32(UInt32(frame.count)) + le32(UInt32(originalLength ?? frame.count))
         body += frame + [UInt8](repeating: 0, count: (4 - frame.count % 4) % 4)
-        if let comment { body += PcapngWriter.options([(1, Array(comment.utf8))]) }
+        if !comments.isEmpty { body += PcapngWriter.options(comments.map { (1, Array($0.utf8)) }) }
         block(6, body)
     }
 
