@@ -85,9 +85,10 @@ public enum FrameBuilder {
         return ~crc
     }
 
-    static func ip(_ src: IPAddress, _ dst: IPAddress, protocol proto: UInt8, body: [UInt8]) -> [UInt8] {
+    static func ip(_ src: IPAddress, _ dst: IPAddress, protocol proto: UInt8, body body0: [UInt8]) -> [UInt8] {
         let ethernetV4: [UInt8] = [0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 1, 0x08, 0x00]
         let ethernetV6: [UInt8] = [0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 1, 0x86, 0xdd]
+        let body = withTransportChecksum(src, dst, protocol: proto, body0)
         switch (src, dst) {
         case (.v4(let s), .v4(let d)):
             var h: [UInt8] = [0x45, 0] + be16(UInt16(truncatingIfNeeded: 20 + body.count)) + [0, 0, 0x40, 0, 64, proto, 0, 0]
@@ -103,6 +104,42 @@ public enum FrameBuilder {
             h += v6bytes(src) + v6bytes(dst)
             return ethernetV6 + h + body
         }
+    }
+
+    /// UDP and TCP checksums over the pseudo-header (RFC 768, 9293, 8200 8.1): a zero UDP
+    /// checksum is illegal over IPv6, and a wrong one is flagged by tools that check.
+    static func withTransportChecksum(_ src: IPAddress, _ dst: IPAddress, protocol proto: UInt8, _ body: [UInt8]) -> [UInt8] {
+        let at: Int
+        switch proto {
+        case 17: at = 6
+        case 6: at = 16
+        default: return body
+        }
+        guard body.count >= at + 2 else { return body }
+        let pseudo: [UInt8]
+        if case .v4(let s) = src, case .v4(let d) = dst {
+            pseudo = be32(s) + be32(d) + [0, proto] + be16(UInt16(truncatingIfNeeded: body.count))
+        } else {
+            pseudo = v6bytes(src) + v6bytes(dst) + be32(UInt32(body.count)) + [0, 0, 0, proto]
+        }
+        // Words summed in 64 bits and folded once (the recorder checksums every live packet).
+        func sum(_ bytes: [UInt8]) -> UInt64 {
+            bytes.withUnsafeBufferPointer { b in
+                var total: UInt64 = 0
+                var i = 0
+                while i + 1 < b.count { total &+= UInt64(b[i]) << 8 | UInt64(b[i + 1]); i += 2 }
+                if i < b.count { total &+= UInt64(b[i]) << 8 }  // an odd last byte, padded with zero
+                return total
+            }
+        }
+        var total = sum(pseudo) &+ sum(body)
+        while total > 0xffff { total = (total & 0xffff) + (total >> 16) }
+        var checksum = ~UInt16(total)
+        if proto == 17, checksum == 0 { checksum = 0xffff }
+        var out = body
+        out[at] = UInt8(checksum >> 8)
+        out[at + 1] = UInt8(checksum & 0xff)
+        return out
     }
 
     static func v6bytes(_ a: IPAddress) -> [UInt8] {
