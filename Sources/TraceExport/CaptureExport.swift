@@ -43,7 +43,7 @@ public enum CaptureExport {
                 continue
             }
             let comment = packetComment(store, m)
-            for frame in [r.frame] + store.sightings(of: m).filter({ store.origins[Int($0.origin)].input == o.input }).map(\.frame) {
+            for frame in framesInItsInput(store, m) {
                 wanted[o.input, default: [:]][frame] = comment
                 messagesOfFrame[o.input, default: [:]][frame, default: []].append(m)
             }
@@ -54,17 +54,20 @@ public enum CaptureExport {
         var remade = Set<Int32>()
         var whole: [UInt16: Set<ConnectionKey>] = [:]
         if !wanted.isEmpty {
-            let others = framesOfOtherMessages(store, selection)
+            // Worked out once, and only when some wanted frame travelled over TCP.
+            var others: [UInt16: Set<UInt32>]?
             for (input, frames) in wanted {
-                let split = try tcpConnections(store, input: input, wanted: frames, others: others[input] ?? [])
+                let split = try tcpConnections(store, input: input, wanted: frames) {
+                    if others == nil { others = framesOfOtherMessages(store, selection) }
+                    return others?[input] ?? []
+                }
                 whole[input] = split.whole
                 for frame in split.sharedFrames { remade.formUnion(messagesOfFrame[input]?[frame] ?? []) }
             }
         }
         for m in remade.sorted() {
-            let r = store.messages[Int(m)]
-            let o = store.origin(of: r)
-            for frame in [r.frame] + store.sightings(of: m).map(\.frame) { wanted[o.input]?[frame] = nil }
+            let input = store.origin(of: store.messages[Int(m)]).input
+            for frame in framesInItsInput(store, m) { wanted[input]?[frame] = nil }
         }
         for m in made + remade.sorted() {
             let r = store.messages[Int(m)]
@@ -165,7 +168,15 @@ public enum CaptureExport {
         return source.withBytes { bytes in (try? CaptureFileReader(bytes))?.fileComments ?? [] }
     }
 
-    /// Per input, the frames that carry messages not selected.
+    /// The frames of message `m` in its own input: its frame, and those of its sightings there
+    /// (a frame number means nothing in another input).
+    static func framesInItsInput(_ store: TraceStore, _ m: Int32) -> [UInt32] {
+        let r = store.messages[Int(m)]
+        let input = store.origin(of: r).input
+        return [r.frame] + store.sightings(of: m).filter { store.origins[Int($0.origin)].input == input }.map(\.frame)
+    }
+
+    /// Per input, the frames that carry messages not selected (sightings included).
     static func framesOfOtherMessages(_ store: TraceStore, _ selection: ExportSelection) -> [UInt16: Set<UInt32>] {
         var selected = [Bool](repeating: false, count: store.messages.count)
         for m in selection.messages { selected[Int(m)] = true }
@@ -173,7 +184,7 @@ public enum CaptureExport {
         for (m, r) in store.messages.enumerated() where !selected[m] {
             let input = store.origin(of: r).input
             guard input != 0 else { continue }
-            frames[input, default: []].insert(r.frame)
+            frames[input, default: []].formUnion(framesInItsInput(store, Int32(m)))
         }
         return frames
     }
@@ -182,22 +193,32 @@ public enum CaptureExport {
     /// left out (`whole`: written with all their data frames), and the wanted frames of the
     /// others (`sharedFrames`: a load test's calls on one connection; their messages are
     /// written as frames of their own, so that a call saved alone holds that call only).
-    static func tcpConnections(_ store: TraceStore, input: UInt16, wanted frames: [UInt32: String?], others: Set<UInt32>)
+    static func tcpConnections(_ store: TraceStore, input: UInt16, wanted frames: [UInt32: String?], others: () -> Set<UInt32>)
         throws(ExportError) -> (whole: Set<ConnectionKey>, sharedFrames: [UInt32]) {
         guard let source = store.input(input) else { return ([], []) }
         var failure: ExportError?
         var wantedOn: [ConnectionKey: [UInt32]] = [:]
         var shared = Set<ConnectionKey>()
         source.withBytes { bytes in
+            // First the wanted frames alone: most saves have no TCP in them, and the capture
+            // need not be decoded a second time then.
             guard var reader = try? CaptureFileReader(bytes) else {
                 failure = ExportError("cannot read the original capture again")
                 return
             }
             while let f = reader.next() {
                 let number = UInt32(truncatingIfNeeded: f.frameNumber)
-                let isWanted = frames[number] != nil
-                guard isWanted || others.contains(number), let k = tcpConnection(of: f) else { continue }
-                if isWanted { wantedOn[k, default: []].append(number) } else { shared.insert(k) }
+                guard frames[number] != nil, let k = tcpConnection(of: f) else { continue }
+                wantedOn[k, default: []].append(number)
+            }
+            guard !wantedOn.isEmpty, var again = try? CaptureFileReader(bytes) else { return }
+            let left = others()
+            // A wanted frame that also carries a message left out shares its connection.
+            for (k, numbers) in wantedOn where numbers.contains(where: left.contains) { shared.insert(k) }
+            while let f = again.next() {
+                let number = UInt32(truncatingIfNeeded: f.frameNumber)
+                guard frames[number] == nil, left.contains(number), let k = tcpConnection(of: f) else { continue }
+                if wantedOn[k] != nil { shared.insert(k) }
             }
         }
         if let failure { throw failure }

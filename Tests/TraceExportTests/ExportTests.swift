@@ -102,6 +102,29 @@ func roundTrip(_ store: TraceStore, _ selection: ExportSelection, _ format: Expo
         #expect(payloads(reopened, reopened.orderedMessages(of: 0)) == payloads(original, original.ordered(selection.messages)))
     }
 
+    /// Two calls whose requests share a TCP segment: saving one writes that call alone.
+    @Test func aSegmentCarryingTwoCallsDoesNotBringTheOtherAlong() throws {
+        func request(_ method: String, _ callID: String, _ cseq: Int) -> [UInt8] {
+            Array(("\(method) sip:b@192.0.2.20 SIP/2.0\r\nVia: SIP/2.0/TCP 192.0.2.10:5060;branch=z9hG4bK\(callID)\(cseq)\r\n"
+                + "From: <sip:a@192.0.2.10>;tag=f\(callID)\r\nTo: <sip:b@192.0.2.20>\r\nCall-ID: \(callID)\r\n"
+                + "CSeq: \(cseq) \(method)\r\nContent-Length: 0\r\n\r\n").utf8)
+        }
+        let a = Endpoint(address: .v4(0xc000_020a), port: 5060), b = Endpoint(address: .v4(0xc000_0214), port: 5060)
+        let segments = [request("OPTIONS", "keep-1", 1) + request("OPTIONS", "other-2", 1), request("OPTIONS", "keep-1", 2)]
+        var w = PcapWriter()
+        var sequence: UInt32 = 1000
+        for (i, payload) in segments.enumerated() {
+            w.append(FrameBuilder.tcp(from: a, to: b, sequence: sequence, payload: payload), time: Timestamp(nanoseconds: 1_700_000_000_000_000_000 + Int64(i) * 1_000_000))
+            sequence &+= UInt32(payload.count)
+        }
+        let url = URL(fileURLWithPath: temporaryPath("shared-segment.pcap"))
+        try Data(w.bytes).write(to: url)
+        let original = load([url.path])
+        #expect(original.calls.count == 2 && original.messages.count == 3)
+        let (reopened, _) = try roundTrip(original, .calls(original, callIDs: ["keep-1"]), .pcapng)
+        #expect(reopened.calls.count == 1 && reopened.messages.count == 2)
+    }
+
     /// A nanosecond capture saved as pcap keeps its nanoseconds (a nanosecond pcap), and a
     /// pcapng's own comments (section and packet) are kept beside ours.
     @Test func nanosecondsAndTheCapturesOwnCommentsSurviveASave() throws {
