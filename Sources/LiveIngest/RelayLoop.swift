@@ -17,7 +17,7 @@ public enum RelayLoop {
         }
         guard targetPort == listenPort, let destination = address(of: targetHost) else { return false }
         guard let bound = address(of: listenHost) else { return false }
-        guard isWildcard(bound) else { return destination == bound }
+        guard isWildcard(bound) else { return destination == bound || isWildcard(destination) && isLoopback(bound) }
         // A wildcard IPv4 socket takes IPv4 only; a wildcard IPv6 one takes both (Linux's default).
         if bound.protocol == .inet, destination.protocol != .inet { return false }
         return isLoopback(destination) || localAddresses().contains(destination)
@@ -33,9 +33,10 @@ public enum RelayLoop {
         address.ipAddress == "0.0.0.0" || address.ipAddress == "::"
     }
 
+    /// Sent to, the wildcard address reaches this machine too (Linux takes 0.0.0.0 and :: as it).
     static func isLoopback(_ address: SocketAddress) -> Bool {
         guard let ip = address.ipAddress else { return false }
-        return ip.hasPrefix("127.") || ip == "::1" || ip.hasPrefix("::ffff:127.")
+        return ip.hasPrefix("127.") || ip == "::1" || ip.hasPrefix("::ffff:127.") || isWildcard(address)
     }
 
     /// The addresses of this machine's interfaces, port 0 like `address(of:)`.

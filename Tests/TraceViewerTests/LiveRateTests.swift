@@ -1,4 +1,4 @@
-import CaptureIngest
+@testable import CaptureIngest
 import Testing
 import TestSupport
 import TraceModel
@@ -27,5 +27,35 @@ import TraceModel
             model.sampleRates()
         }
         #expect(model.liveRate(group: g) == 0)
+    }
+
+    /// An eviction renumbers the groups: a session kept goes on from its own samples instead
+    /// of seeming to have received all its messages at once.
+    @Test func aSessionKeptByAnEvictionKeepsItsRate() throws {
+        let batches = try Fixtures.messageBatches("hep-kamailio-udp.pcap", size: 20)
+        var probe = TraceSession()
+        let probeSource = probe.addSource(name: "probe", kind: .listener)
+        probe.apply(batches.dropLast().map { .batch(source: probeSource, $0) })
+        // Past two thirds of the budget (where evictions start) with the last batch only.
+        let limit = probe.store.memoryInUse * 3 / 2 + 64
+        var now = 50.0
+        let model = ViewerModel(session: TraceSession(configuration: .init(memoryLimit: limit)))
+        model.clock = { now }
+        let source = model.addSource(name: "udp://127.0.0.1:9060", kind: .listener)
+        model.ingest(batches.dropLast().map { .batch(source: source, $0) })
+        #expect(model.evictions == 0)
+        now = 100
+        model.sampleRates()
+        now = 100.3
+        model.sampleRates()
+        now = 100.5
+        // The budget is looked at every few thousand messages, and when a source ends.
+        let ended = model.addSource(name: "ended.pcap", kind: .file)
+        model.ingest([.batch(source: source, batches.last!), .finished(source: ended, LoadReport(source: "ended.pcap", format: "pcap"))])
+        #expect(model.evictions == 1)
+        let kept = model.store.groups.indices.filter { !model.store.groups[$0].retired && model.store.groups[$0].calls.count > 0 }
+        #expect(!kept.isEmpty)
+        // Twenty messages at most came in the last moment, after fifty quiet seconds.
+        for g in kept { #expect((model.liveRate(group: g) ?? 0) < 20, "\(model.groupName(g)): \(String(describing: model.liveRate(group: g)))") }
     }
 }

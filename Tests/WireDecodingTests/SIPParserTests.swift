@@ -314,6 +314,12 @@ import WireDecoding
         #expect(field(b, i.topVia) == "SIP/2.0/TCP h:5060;branch=z9hG4bK1")
         #expect(field(b, i.viaBranch) == "z9hG4bK1")
         #expect(i.to == nil)
+        // A datagram cut in a folded line, and one cut in the line after a header.
+        let cut = try index("OPTIONS sip:b@x SIP/2.0\r\nCSeq: 1 OPTIONS\r\nCall-ID:\r\n fold-a")
+        #expect(field(cut.1, cut.0.callID) == "fold-a")
+        let next = try index("OPTIONS sip:b@x SIP/2.0\r\nCall-ID: c-1\r\nCSeq: 1 OPTIONS\r\nFrom: <sip:a@x>;ta")
+        #expect(field(next.1, next.0.callID) == "c-1" && next.0.cseqNumber == 1)
+        #expect(field(next.1, next.0.from) == "<sip:a@x>;ta")
     }
 }
 

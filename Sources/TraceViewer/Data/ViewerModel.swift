@@ -87,7 +87,19 @@ public final class ViewerModel {
             callCache = nil
             ladderCache = nil
             messageCache.removeAll()
+            // Groups are renumbered: a session kept takes its samples along (found by name:
+            // its message count goes on, dropped calls included); another starts from what it
+            // holds now (from nothing, it would seem to have received all of it this instant).
+            let now = clock()
+            var byName: [String: [(time: Double, count: Int)]] = [:]
+            for (g, name) in rateNames { byName[name] = rateSamples[g] }
             rateSamples.removeAll()
+            rateNames.removeAll()
+            for g in store.groups.indices where !store.groups[g].retired {
+                let name = groupName(g)
+                rateNames[g] = name
+                rateSamples[g] = byName[name] ?? [(now, store.groups[g].sessionMessageCount)]
+            }
         }
         sampleRates()
     }
@@ -138,6 +150,8 @@ public final class ViewerModel {
     // MARK: live rates
 
     private var rateSamples: [Int: [(time: Double, count: Int)]] = [:]
+    /// Each sampled group's name, to find its samples again after an eviction renumbers groups.
+    private var rateNames: [Int: String] = [:]
     static let rateWindow = 5.0
 
     /// Records each group's message count now; rates are taken over the last few seconds.
@@ -145,6 +159,7 @@ public final class ViewerModel {
         let now = clock()
         for g in store.groups.indices where !store.groups[g].retired {
             // A session first seen now had none a moment ago: its first messages count.
+            if rateSamples[g] == nil { rateNames[g] = groupName(g) }
             var s = rateSamples[g] ?? [(now, 0)]
             // Samples closer than a quarter of a second: the newest is brought up to date,
             // unless it is the first (a burst would then count for nothing).

@@ -47,19 +47,16 @@ public enum SIPParser {
         var headerEnd: Int? = nil
         while lineStart < b.count {
             if lineStart > maximumHeaderBytes { return .malformed("SIP header block too large") }
-            guard let lf = b.firstIndex(of: 10, from: lineStart) else {
+            let lf: Int
+            if let found = b.firstIndex(of: 10, from: lineStart) {
+                lf = found
+            } else {
                 if isStream { return .incomplete }
-                // A datagram cut in the headers: use what is there.
-                if let kind = current, trimEnd(b, b.count) > currentValueStart {
-                    index.record(kind, b, currentValueStart..<trimEnd(b, b.count), &sawVia)
-                }
-                current = nil
-                lineStart = b.count
-                break
+                lf = b.count  // a datagram cut in the headers: its last line is what is there
             }
             let lineEnd = (lf > lineStart && b[lf - 1] == 13) ? lf - 1 : lf
             if lineEnd == lineStart {  // empty line: end of headers
-                headerEnd = lf + 1
+                if lf < b.count { headerEnd = lf + 1 }
                 break
             }
             let first = b[lineStart]
