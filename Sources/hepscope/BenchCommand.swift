@@ -60,8 +60,8 @@ struct BenchCommand: ParsableCommand {
         }
         if live, viewer { throw ValidationError("choose one of --live and --viewer") }
         if repeats < 1 { throw ValidationError("--repeats must be at least 1") }
-        if rate < 1 { throw ValidationError("--rate must be at least 1") }
-        if !(seconds > 0) { throw ValidationError("--seconds must be positive") }
+        if rate < 1 || rate > 10_000_000 { throw ValidationError("--rate must be from 1 to 10000000") }
+        if !(seconds > 0 && seconds <= 86_400) { throw ValidationError("--seconds must be positive, at most a day") }
         if memoryLimit != nil, !viewer { throw ValidationError("--memory-limit is for --viewer") }
         if stages, live || viewer { throw ValidationError("--stages is for a load, not with --live or --viewer") }
         if evictionsInPlace, memoryLimit == nil { throw ValidationError("--evictions-in-place needs --memory-limit") }

@@ -34,7 +34,7 @@ struct IngestOptions: ParsableArguments {
 
     func validate() throws {
         if maxConnections < 1 { throw ValidationError("--max-connections must be at least 1") }
-        if idleTimeout <= 0 { throw ValidationError("--idle-timeout must be positive") }
+        if !(idleTimeout > 0 && idleTimeout <= 86_400 * 365) { throw ValidationError("--idle-timeout must be positive, at most a year") }
         if let m = memoryLimit, MemorySize.parse(m) == nil {
             throw ValidationError("--memory-limit: expected a size such as 512M or 2G, got '\(m)'")
         }

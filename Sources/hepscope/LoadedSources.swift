@@ -10,8 +10,10 @@ import TraceOutput
 /// Reads the SOURCE arguments the way every command does: files start to end, or, with
 /// listeners (or --duration/--count), a live run until it ends.
 enum LoadedSources {
+    /// The model, what went into it, every source's failure, and those of them not said yet
+    /// (a listener that could not start is said at once, before the run).
     static func load(_ sources: [String], options: IngestOptions, duration: Double?, count: Int?) throws
-        -> (TraceStore, InputSummary, [String]) {
+        -> (TraceStore, InputSummary, failures: [String], unsaid: [String]) {
         let specs = try IngestOptions.specs(sources)
         if specs.allSatisfy({ !$0.isListener }), duration == nil, count == nil {
             var load = TraceLoad(configuration: options.configuration)
@@ -21,7 +23,7 @@ enum LoadedSources {
                 counters: load.decoder.counters,
                 sources: load.reports.map { .init(name: $0.source, format: $0.format, frames: $0.frames, comments: $0.comments) },
                 warnings: load.warnings)
-            return (load.store, input, load.failures)
+            return (load.store, input, load.failures, load.failures)
         }
         var live = try LiveRun(specs: specs, options: options)
         if live.listenFailures.count == specs.count {
@@ -41,7 +43,7 @@ enum LoadedSources {
             warnings: live.session.sources.flatMap { $0.report?.warnings ?? [] }
                 + [live.recordingFailure, live.countWarning(count)].compactMap { $0 },
             relay: live.session.relay)
-        return (live.session.store, input, live.failures)
+        return (live.session.store, input, live.failures, live.failures.filter { !live.listenFailures.contains($0) })
     }
 }
 

@@ -59,9 +59,9 @@ struct PrintCommand: ParsableCommand {
     }
 
     func run() throws {
-        var (store, input, failures) = try LoadedSources.load(sources, options: ingest, duration: limits.duration, count: limits.count)
+        var (store, input, failures, unsaid) = try LoadedSources.load(sources, options: ingest, duration: limits.duration, count: limits.count)
         if let f = filter, let expression = try? TraceFilter.parse(f) { store = LoadedSources.filtered(store, by: expression) }
-        for failure in failures {
+        for failure in unsaid {
             writeAll("hepscope: \(SafeText.line(failure))\n", to: 2)
         }
         let text: String

@@ -34,7 +34,7 @@ struct ReplayCommand: ParsableCommand {
 
     func validate() throws {
         if rate < 0 { throw ValidationError("--rate must be 0 (as fast as possible) or more") }
-        if !(seconds > 0) { throw ValidationError("--seconds must be positive") }
+        if !(seconds > 0 && seconds <= 86_400 * 365) { throw ValidationError("--seconds must be positive, at most a year") }
         if loop < 1 { throw ValidationError("--loop must be at least 1") }
         _ = try udpTarget()
     }

@@ -10,7 +10,7 @@ struct RunLimits: ParsableArguments {
     var count: Int?
 
     func validate() throws {
-        if let duration, duration <= 0 { throw ValidationError("--duration must be positive") }
+        if let duration, !(duration > 0 && duration <= 86_400 * 365) { throw ValidationError("--duration must be positive, at most a year") }
         if let count, count <= 0 { throw ValidationError("--count must be positive") }
     }
 }

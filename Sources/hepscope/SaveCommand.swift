@@ -63,8 +63,8 @@ struct SaveCommand: ParsableCommand {
     }
 
     func run() throws {
-        let (store, input, failures) = try LoadedSources.load(sources, options: ingest, duration: limits.duration, count: limits.count)
-        for f in failures { Output.write("hepscope: \(SafeText.line(f))\n", to: 2) }
+        let (store, input, failures, unsaid) = try LoadedSources.load(sources, options: ingest, duration: limits.duration, count: limits.count)
+        for f in unsaid { Output.write("hepscope: \(SafeText.line(f))\n", to: 2) }
         // A damaged input saves what it held; the user hears that it was damaged.
         for w in input.warnings { Output.write("hepscope: warning: \(SafeText.line(w))\n", to: 2) }
         var selection = ExportSelection.all(store)

@@ -90,6 +90,9 @@ import WireDecoding
         let cases: [([String], Int32, String)] = [
             (["print", "--duration", "-1", "udp://127.0.0.1:0"], 64, "--duration must be positive"),
             (["print", "--idle-timeout", "-5", "udp://127.0.0.1:0"], 64, "--idle-timeout must be positive"),
+            (["print", "--idle-timeout", "1e20", "udp://127.0.0.1:0"], 64, "--idle-timeout must be positive, at most a year"),
+            (["print", "--duration", "nan", "udp://127.0.0.1:0"], 64, "--duration must be positive"),
+            (["bench", "--live", "--seconds", "1e300", dump], 64, "--seconds must be positive, at most a day"),
             (["bench", "--live", "--viewer", dump], 64, "choose one of --live and --viewer"),
             (["bench", "--repeats", "0", dump], 64, "--repeats must be at least 1"),
             (["replay", "--rate", "-1", dump, "udp://127.0.0.1:9"], 64, "--rate must be 0 (as fast as possible) or more"),

@@ -130,11 +130,17 @@ import WireDecoding
         #expect(st.count(.rejected) == 1)
         #expect(st.failed == 0 && st.failuresByStatus.isEmpty)
         #expect(st.answerSeizureRatio == nil)
-        // Beside INVITE calls: only theirs count.
-        let calls = try load(Scenarios.callStates())
-        let h = try #require(calls.orderedGroups.first { calls.groups[$0].calls.count > 0 })
-        let invites = calls.groups[h].statistics
-        #expect(invites.failed == invites.count(.rejected) + invites.count(.busy) + invites.count(.failed))
+        // Beside INVITE calls, in one group (both captures are uncorrelated): only theirs count.
+        let invitesOnly = try load(Scenarios.callStates())
+        let i = try #require(invitesOnly.orderedGroups.first { invitesOnly.groups[$0].calls.count > 0 })
+        var both = TraceLoad()
+        both.load(paths: [try Scenarios.write(Scenarios.registerAndOptions()).path, try Scenarios.write(Scenarios.callStates()).path])
+        let b = try #require(both.store.orderedGroups.first { both.store.groups[$0].calls.count > 0 })
+        let mixed = both.store.groups[b].statistics
+        #expect(mixed.count(.rejected) == invitesOnly.groups[i].statistics.count(.rejected) + 1)
+        #expect(mixed.failed == invitesOnly.groups[i].statistics.failed)
+        #expect(mixed.failuresByStatus == invitesOnly.groups[i].statistics.failuresByStatus)
+        #expect(mixed.answerSeizureRatio == invitesOnly.groups[i].statistics.answerSeizureRatio)
     }
 
     /// A leg with no correlation id that names a session's call in X-CID joins that session,

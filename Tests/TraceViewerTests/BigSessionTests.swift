@@ -64,7 +64,7 @@ let bigCaptureTool = Fixtures.packageRoot.deletingLastPathComponent().appendingP
 
     /// A whole session's ladder of more arrows than a long call list has rows (30,800 messages) is drawn again
     /// at a long list's pace while data comes in, not at every batch (a live load test with
-    /// `v` open fell behind the listeners), and never kept across an eviction.
+    /// `v` open fell behind the listeners).
     @Test(.enabled(if: FileManager.default.fileExists(atPath: bigCaptureTool.path), "../shared/tools/gen-big-capture.py is absent"))
     func aLongSessionLadderIsNotDrawnAgainAtEveryBatch() throws {
         let folder = try Self.folder()

@@ -202,7 +202,7 @@ public final class ViewerModel {
                 let messages = calls.reduce(events.count) { $0 + Int(s.calls[Int($1)].messageCount) }
                 let span = s.span(calls: calls, events: events)
                 figures[g] = GroupFigures(statistics: GroupStatistics(calls: calls, in: s), messages: messages,
-                                          span: span, rate: TraceStore.rate(messages, over: span))
+                                          shown: (span, TraceStore.rate(messages, over: span)))
                 return true
             }
         }
@@ -216,21 +216,16 @@ public final class ViewerModel {
     public struct GroupFigures {
         public var statistics: GroupStatistics
         public var messages: Int
-        /// From the first message shown to the last.
-        public var span: (first: Timestamp, last: Timestamp)
-        /// Messages a second: arriving now while live and unfiltered, else over `span`.
-        public var rate: Double?
+        /// With a filter: from the first message shown to the last, and messages a second over
+        /// that span. Nil without one (the whole session's, worked out for the rows on screen).
+        public var shown: (span: (first: Timestamp, last: Timestamp), rate: Double?)?
     }
 
     public func groupFigures(_ g: Int, filter: TraceFilter?) -> GroupFigures {
         let group = store.groups[g]
-        guard filter != nil else {
-            return GroupFigures(statistics: group.statistics, messages: group.sessionMessageCount,
-                                span: store.span(of: group), rate: liveRate(group: g) ?? store.rate(of: group))
-        }
+        guard filter != nil else { return GroupFigures(statistics: group.statistics, messages: group.sessionMessageCount) }
         _ = groupRows(filter: filter)  // works the figures out, when the data or the filter changed
-        return groupCache?.figures[g] ?? GroupFigures(statistics: GroupStatistics(), messages: 0,
-                                                      span: store.span(of: group), rate: nil)
+        return groupCache?.figures[g] ?? GroupFigures(statistics: GroupStatistics(), messages: 0)
     }
 
     /// "tb-20261127T015517Z-udp-a", or "(uncorrelated)".

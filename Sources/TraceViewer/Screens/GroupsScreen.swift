@@ -62,13 +62,16 @@ enum GroupsScreen {
             let shown = figures(gi)
             let st = shown.statistics
             let p50 = st.postDialDelay.percentile(0.5), p95 = st.postDialDelay.percentile(0.95)
+            // Times and rate of what the filter shows, or of the whole session (arriving now, when live).
+            let span = shown.shown?.span ?? s.span(of: group)
+            let rate = shown.shown.map { $0.rate } ?? (model.liveRate(group: gi) ?? s.rate(of: group))
             let values = [
                 // Session figures: calls and messages the memory budget dropped still count,
                 // unless a filter says which are shown.
                 model.groupName(gi), Format.count(st.calls), Format.count(st.active), Format.count(st.answered),
                 Format.count(st.failed), Format.percent(st.answerSeizureRatio),
                 p50 == nil ? "-" : "\(Format.millis(p50))/\(Format.millis(p95))", Format.count(shown.messages),
-                Format.clockSeconds(shown.span.first), Format.clockSeconds(shown.span.last), Format.rate(shown.rate),
+                Format.clockSeconds(span.first), Format.clockSeconds(span.last), Format.rate(rate),
             ]
             let isBucket = group.source == .none
             for f in fitted {

@@ -23,7 +23,8 @@ public final class TraceDecoder: @unchecked Sendable {
     @exclusivity(unchecked) private var otherNetworks: [NetworkDissector] = []
     /// The interface of the frame being decoded.
     @exclusivity(unchecked) private var interface = 0
-    /// Interfaces with reassembly of their own; frames of later ones share the last.
+    /// Interfaces with reassembly of their own; frames of later ones share the last (a TCP
+    /// connection seen on two of those is then taken as one stream again: copies are dropped).
     static let separateInterfaces = 16
     /// Per TCP direction: what the stream carries, and its framer.
     @exclusivity(unchecked) private var streams: [FlowKey: StreamState] = [:]
