@@ -272,6 +272,15 @@ import WireDecoding
         ]))
         #expect(few.map(\.callID) == ["ws1@x"])
         #expect(fewCounters.malformedReasons == ["TCP gap in WebSocket stream": 1])
+        // A gap that takes a frame's first bytes, right after a whole one: the frame's rest
+        // is skipped to the next, and that loss is counted too.
+        let headLost = Self.webSocketHandshake + frames[0]
+        let rest = Array(frames[1].dropFirst(30)) + frames[2]
+        let (after, afterCounters) = decodeCapture(clientSegments([
+            (100, 0x02, []), (101, 0x18, headLost), (101 + UInt32(headLost.count) + 30, 0x18, rest),
+        ]))
+        #expect(after.map(\.callID) == ["ws1@x", "ws3@x"])
+        #expect(afterCounters.malformedReasons == ["TCP gap in WebSocket stream": 1])
     }
 
     @Test func aWebSocketFrameThatMakesNoSenseOrIsTooLargeLosesOnlyItself() {

@@ -14,6 +14,9 @@ struct WebSocketStream {
     private var broken = false
     /// Frame boundaries were lost: bytes are dropped up to the next frame that starts SIP.
     private var resyncing = false
+    /// A gap came between whole frames: counted if what follows it turns out to be the rest
+    /// of a message (bytes skipped to find the next one).
+    private var gapUncounted = false
     /// Bytes still to drop of a frame too large to keep.
     private var skipping = 0
     static let maximumMessage = 256 * 1024
@@ -29,7 +32,11 @@ struct WebSocketStream {
         if discontinuity, !nothingSeenYet {
             // Frame boundaries are lost with the gap: what comes next is searched for the next
             // message. A handshake cut by the gap is taken as done (SIP follows it).
-            if !pending.isEmpty || !message.isEmpty || skipping > 0 { emit(.garbage("TCP gap in WebSocket stream")) }
+            if !pending.isEmpty || !message.isEmpty || skipping > 0 {
+                emit(.garbage("TCP gap in WebSocket stream"))
+            } else {
+                gapUncounted = true  // a message cut by it shows as bytes skipped to the next one
+            }
             pending.removeAll()
             message.removeAll()
             skipping = 0
@@ -61,8 +68,18 @@ struct WebSocketStream {
         }
         while at < b.count {
             if resyncing {
-                switch Self.nextSIPFrame(in: b, from: at) {
-                case .found(let start): at = start; resyncing = false
+                let next = Self.nextSIPFrame(in: b, from: at)
+                let skipped: Int
+                switch next {
+                case .found(let start): skipped = start - at
+                case .waitFrom(let start): skipped = start - at
+                }
+                if gapUncounted, skipped > 0 {
+                    emit(.garbage("TCP gap in WebSocket stream"))
+                    gapUncounted = false
+                }
+                switch next {
+                case .found(let start): at = start; resyncing = false; gapUncounted = false
                 case .waitFrom(let start): return start
                 }
             }
