@@ -9,8 +9,8 @@ struct SaveCommand: ParsableCommand {
         commandName: "save",
         abstract: "Save messages as pcap/pcapng (keeping HEP and its correlation ids), text, JSON or a ladder diagram.",
         discussion: """
-            The format comes from --format or the file's extension: .pcap, .pcapng, .txt (raw \
-            messages), .json (as print --json), .ladder.txt, .mmd (Mermaid), .svg, .html. The file \
+            The format comes from --format or the file's extension: .pcap, .pcapng, .txt (messages \
+            as safe text), .json (as print --json), .ladder.txt, .mmd (Mermaid), .svg, .html. The file \
             appears whole or not at all. Exit status: 0 saved; 1 nothing to save or cannot write; \
             2 a source could not be read; 64 command-line mistakes.
             """

@@ -42,7 +42,6 @@ public enum SIPParser {
         var lineStart = eol + 1
         var current: HeaderKind? = nil
         var currentValueStart = 0
-        var currentValueEnd = 0
         var sawVia = false
         var headerEnd: Int? = nil
         while lineStart < b.count {
@@ -64,15 +63,19 @@ public enum SIPParser {
                 // Folded continuation: the value of the previous header goes on (or, when its
                 // own line held only the name, starts here).
                 if let kind = current {
-                    if currentValueEnd <= currentValueStart {
+                    // Only line ends and blanks so far: the value starts on this line. (Looked
+                    // at here, on the rare folded line, not on every header line.)
+                    var blank = true
+                    for i in currentValueStart..<lineStart where b[i] != 32 && b[i] != 9 && b[i] != 13 && b[i] != 10 {
+                        blank = false
+                        break
+                    }
+                    if blank {
                         var vs = lineStart
                         while vs < lineEnd, b[vs] == 32 || b[vs] == 9 { vs += 1 }
                         currentValueStart = vs
                     }
-                    currentValueEnd = max(currentValueStart, trimEnd(b, lineEnd))
-                    if currentValueEnd > currentValueStart {
-                        index.record(kind, b, currentValueStart..<currentValueEnd, &sawVia)
-                    }
+                    index.record(kind, b, currentValueStart..<max(currentValueStart, trimEnd(b, lineEnd)), &sawVia)
                 }
                 lineStart = lf + 1
                 continue
@@ -88,9 +91,7 @@ public enum SIPParser {
                 while vs < lineEnd, b[vs] == 32 || b[vs] == 9 { vs += 1 }
                 current = kind
                 currentValueStart = vs
-                currentValueEnd = max(vs, trimEnd(b, lineEnd))
-                // An empty value may go on in a folded line; it is recorded there.
-                if currentValueEnd > vs { index.record(kind, b, vs..<currentValueEnd, &sawVia) }
+                index.record(kind, b, vs..<max(vs, trimEnd(b, lineEnd)), &sawVia)
             } else if let colon = b.scan(for: 58, from: lineStart, to: lineEnd) {
                 // Header names are short: eight bytes a step find the colon sooner than memchr.
                 var nameEnd = colon
@@ -99,9 +100,8 @@ public enum SIPParser {
                 while vs < lineEnd, b[vs] == 32 || b[vs] == 9 { vs += 1 }
                 current = HeaderKind(nameIn: b, at: lineStart, length: nameEnd - lineStart)
                 currentValueStart = vs
-                currentValueEnd = max(vs, trimEnd(b, lineEnd))
-                if let kind = current, currentValueEnd > vs {
-                    index.record(kind, b, vs..<currentValueEnd, &sawVia)
+                if let kind = current {
+                    index.record(kind, b, vs..<max(vs, trimEnd(b, lineEnd)), &sawVia)
                 }
             } else {
                 current = nil  // not a header line; tolerated
@@ -313,11 +313,12 @@ extension SIPMessageIndex {
             while e < value.upperBound, SIPParser.isTokenByte(b[e]) { e += 1 }
             cseqMethod = e > i ? i..<e : nil
         case .from:
-            if from == nil || from!.lowerBound == value.lowerBound { from = value }
+            // A first value left empty goes on in a folded line, from another start.
+            if from == nil || from!.lowerBound == value.lowerBound || from!.isEmpty { from = value.isEmpty ? nil : value }
         case .to:
-            if to == nil || to!.lowerBound == value.lowerBound { to = value }
+            if to == nil || to!.lowerBound == value.lowerBound || to!.isEmpty { to = value.isEmpty ? nil : value }
         case .via:
-            guard !sawVia || topVia?.lowerBound == value.lowerBound else { return }
+            guard !sawVia || topVia?.lowerBound == value.lowerBound || topVia?.isEmpty == true else { return }
             sawVia = true
             // Only the first of comma-joined values is the top Via.
             let end = b.firstIndex(of: 44, from: value.lowerBound, to: value.upperBound) ?? value.upperBound
