@@ -69,8 +69,13 @@ struct IngestOptions: ParsableArguments {
                            backlogBytes: min(256 << 20, max(8 << 20, (configuration.memoryLimit ?? .max) / 2)))
     }
 
-    /// A relay to one of this run's own listeners would send every packet round for ever.
-    func checkRelay(against specs: [SourceSpec]) throws {
+    /// What only listeners do (`--write`, `--relay`) needs a listener among the sources; and a
+    /// relay to one of this run's own listeners would send every packet round for ever.
+    func checkListenerOptions(against specs: [SourceSpec]) throws {
+        if !specs.contains(where: \.isListener) {
+            if writePath != nil { throw ValidationError("--write records what listeners receive: give a listener (udp://, tcp://, tls://)") }
+            if relay != nil { throw ValidationError("--relay forwards what listeners receive: give a listener (udp://, tcp://, tls://)") }
+        }
         guard let relay, let target = try? HEPRelay.parse(relay) else { return }
         if specs.contains(where: { RelayLoop.reaches(target, $0) }) {
             throw ValidationError("--relay \(relay) is this run's own listener: every packet would go round for ever")

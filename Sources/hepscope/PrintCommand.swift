@@ -48,7 +48,7 @@ struct PrintCommand: ParsableCommand {
     var sources: [String] = []
 
     func validate() throws {
-        try ingest.checkRelay(against: IngestOptions.specs(sources))
+        try ingest.checkListenerOptions(against: IngestOptions.specs(sources))
         if let f = filter {
             do { _ = try TraceFilter.parse(f) } catch { throw ValidationError("--filter: \(error)") }
         }

@@ -56,7 +56,12 @@ struct SaveCommand: ParsableCommand {
         if resolvedFormat == nil {
             throw ValidationError("cannot tell the format from '\(output)': give --format or a known extension")
         }
-        try ingest.checkRelay(against: IngestOptions.specs(sources))
+        // Flags that would do nothing are refused, as print refuses --ascii without --ladder.
+        if ascii, resolvedFormat != .ladder { throw ValidationError("--ascii goes with the ladder format (.ladder.txt)") }
+        if decapsulate, resolvedFormat != .pcap, resolvedFormat != .pcapng {
+            throw ValidationError("--decapsulate goes with the pcap and pcapng formats")
+        }
+        try ingest.checkListenerOptions(against: IngestOptions.specs(sources))
         if let f = filter {
             do { _ = try TraceFilter.parse(f) } catch { throw ValidationError("--filter: \(error)") }
         }

@@ -48,7 +48,7 @@ struct ViewCommand: ParsableCommand {
 
     func validate() throws {
         if sources.contains("-") { throw ValidationError("the viewer reads keys from standard input: give a FIFO, or use 'hepscope print -' for a pipe") }
-        try ingest.checkRelay(against: IngestOptions.specs(sources))
+        try ingest.checkListenerOptions(against: IngestOptions.specs(sources))
         if let f = filter {
             do { _ = try TraceFilter.parse(f) } catch { throw ValidationError("--filter: \(error)") }
         }

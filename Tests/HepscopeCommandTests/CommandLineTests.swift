@@ -100,6 +100,10 @@ import WireDecoding
             (["replay", dump, "tcp://127.0.0.1:9"], 64, "Usage: hepscope replay"),
             (["replay", NSTemporaryDirectory(), "udp://127.0.0.1:9"], 2, "is a directory"),
             (["replay", "/nonexistent-capture", "udp://127.0.0.1:9"], 2, "hepscope: /nonexistent-capture: No such file or directory"),
+            // Flags that would do nothing here.
+            (["print", "--summary", "--write", "w.pcap", dump], 64, "--write records what listeners receive"),
+            (["save", "-o", "x.pcap", "--ascii", dump], 64, "--ascii goes with the ladder format"),
+            (["save", "-o", "x.txt", "--decapsulate", dump], 64, "--decapsulate goes with the pcap and pcapng formats"),
         ]
         for (arguments, status, message) in cases {
             let run = try HepscopeRun.run(arguments)
