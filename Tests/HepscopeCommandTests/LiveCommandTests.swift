@@ -12,14 +12,31 @@ let replayTool = Fixtures.packageRoot.deletingLastPathComponent().appendingPathC
 @Suite(.serialized) struct LiveCommandTests {
     static let replay = replayTool
 
-    /// A port nobody listens on right now.
-    static func freePort() -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-        defer { close(fd) }
+    /// 127.0.0.1:`port` for the socket calls.
+    static func loopback(_ port: Int) -> sockaddr_in {
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
         addr.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
-        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        return addr
+    }
+
+    /// Binds a socket of `type` to 127.0.0.1:`port`; the descriptor, or nil when the port is taken.
+    static func bindLoopback(_ port: Int, type: __socket_type = SOCK_DGRAM) -> Int32? {
+        let fd = socket(AF_INET, Int32(type.rawValue), 0)
+        var addr = loopback(port)
+        let rc = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        if rc != 0 { close(fd); return nil }
+        return fd
+    }
+
+    /// A port nobody listens on right now.
+    static func freePort() -> Int {
+        guard let fd = bindLoopback(0) else { return 0 }
+        defer { close(fd) }
+        var addr = loopback(0)
         var len = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
         return Int(UInt16(bigEndian: addr.sin_port))
@@ -160,10 +177,7 @@ let replayTool = Fixtures.packageRoot.deletingLastPathComponent().appendingPathC
                            0x5b, 0x4c, 0xc7, 0x69, 0x40, 0xe2, 0x01, 0x00, 0x07, 0x00, 0, 0] + sip("v2")
         let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
         defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = in_port_t(UInt16(port).bigEndian)
-        addr.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
+        var addr = Self.loopback(port)
         for packet in [v1, v2] {
             _ = packet.withUnsafeBytes { b in
                 withUnsafePointer(to: &addr) {
@@ -202,13 +216,8 @@ let replayTool = Fixtures.packageRoot.deletingLastPathComponent().appendingPathC
 
     @Test func aPortInUseIsReportedAndTheRunFails() throws {
         let port = Self.freePort()
-        let blocker = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        let blocker = try #require(Self.bindLoopback(port))
         defer { close(blocker) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = in_port_t(UInt16(port).bigEndian)
-        addr.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
-        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(blocker, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
         let run = try HepscopeRun.run(["print", "--duration", "1", "udp://127.0.0.1:\(port)"])
         #expect(run.status == 2)
         #expect(run.stderr == "hepscope: udp://127.0.0.1:\(port): cannot listen: Address already in use\n", "\(run.stderr)")
@@ -225,14 +234,8 @@ let replayTool = Fixtures.packageRoot.deletingLastPathComponent().appendingPathC
 @Suite struct DefaultListenerTests {
     static var port9060Free: Bool {
         for type in [SOCK_DGRAM, SOCK_STREAM] {
-            let fd = socket(AF_INET, Int32(type.rawValue), 0)
-            defer { close(fd) }
-            var addr = sockaddr_in()
-            addr.sin_family = sa_family_t(AF_INET)
-            addr.sin_port = in_port_t(UInt16(9060).bigEndian)
-            addr.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
-            let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-            if rc != 0 { return false }
+            guard let fd = LiveCommandTests.bindLoopback(9060, type: type) else { return false }
+            close(fd)
         }
         return true
     }

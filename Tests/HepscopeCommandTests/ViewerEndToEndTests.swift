@@ -247,16 +247,8 @@ struct ViewerEndToEndTests {
     /// listener goes on.
     @Test func aListenerThatCannotBindIsShownWhileTheOthersRun() throws {
         let taken = LiveCommandTests.freePort(), free = LiveCommandTests.freePort()
-        let blocker = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        let blocker = try #require(LiveCommandTests.bindLoopback(taken))
         defer { close(blocker) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = in_port_t(UInt16(taken).bigEndian)
-        addr.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
-        let bound = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(blocker, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        try #require(bound == 0)
         let tmux = try TmuxSession(width: 120, height: 40, arguments: ["udp://127.0.0.1:\(taken)", "tcp://127.0.0.1:\(free)"])
         defer { tmux.kill() }
         let screen = try tmux.waitFor("udp:\(taken): cannot listen: Address already in use")

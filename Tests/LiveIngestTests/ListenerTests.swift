@@ -69,6 +69,21 @@ import Glibc
         return (cert, key)
     }
 
+    /// Runs `body` (Python, with `s` a TLS socket connected to 127.0.0.1:`port`, certificates
+    /// not checked; `arguments` from sys.argv[2]); its exit status.
+    static func tlsClient(port: Int, _ body: String, _ arguments: String...) throws -> Int32 {
+        let client = Process()
+        client.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        client.arguments = ["python3", "-c", """
+            import socket, ssl, struct, sys, time
+            ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
+            s = ctx.wrap_socket(socket.create_connection(('127.0.0.1', int(sys.argv[1]))))
+            """ + "\n" + body, String(port)] + arguments
+        try client.run()
+        client.waitUntilExit()
+        return client.terminationStatus
+    }
+
     /// A TLS listener that cannot start names the file at fault and what is wrong with it.
     @Test func tlsFilesThatCannotServeAreNamed() async throws {
         let (cert, key) = try Self.throwawayCertificate()
@@ -97,21 +112,13 @@ import Glibc
         let h = try LiveHarness()
         let (source, port) = try await h.listen({ .tls(host: "127.0.0.1", port: $0, certificate: cert, key: key) }, name: "tls")
         // A TLS client sending the whole dump as one stream of HEP messages.
-        let client = Process()
-        client.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        client.arguments = ["python3", "-c", """
-            import socket, ssl, struct, sys
-            data = open(sys.argv[1], 'rb').read()
-            ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
-            s = ctx.wrap_socket(socket.create_connection(('127.0.0.1', int(sys.argv[2]))))
+        #expect(try Self.tlsClient(port: port, """
+            data = open(sys.argv[2], 'rb').read()
             i = 0
             while i < len(data):
                 n = struct.unpack('>I', data[i:i+4])[0]; s.sendall(data[i+4:i+4+n]); i += 4 + n
             s.close()
-            """, Self.dump.path, String(port)]
-        try client.run()
-        client.waitUntilExit()
-        #expect(client.terminationStatus == 0)
+            """, Self.dump.path) == 0)
         #expect(h.pump { $0.store.messages.count >= 280 })
         await h.stop()
         #expect(TruthRows.model(h.session.store) == (try TruthRows.truth("hep-kamailio-udp.truth.json")))
@@ -124,18 +131,11 @@ import Glibc
         let (cert, key) = try Self.throwawayCertificate()
         let h = try LiveHarness()
         let (source, port) = try await h.listen({ .tls(host: "127.0.0.1", port: $0, certificate: cert, key: key) }, name: "tls")
-        let client = Process()
-        client.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        client.arguments = ["python3", "-c", """
-            import socket, ssl, sys, time
-            ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
-            s = ctx.wrap_socket(socket.create_connection(('127.0.0.1', int(sys.argv[1]))))
+        _ = try Self.tlsClient(port: port, """
             s.sendall(bytes(500))
             time.sleep(0.5)
             s.close()
-            """, String(port)]
-        try client.run()
-        client.waitUntilExit()
+            """)
         #expect(h.pump { $0.sources[source].counters.malformed >= 1 })
         usleep(300_000)
         _ = h.pump { _ in true }

@@ -17,6 +17,20 @@ let bigCaptureTool = Fixtures.packageRoot.deletingLastPathComponent().appendingP
         return folder
     }
 
+    /// The loader's events for `capture`, taken as they come (it waits while many are
+    /// pending), up to and with its `.finished`.
+    static func loaderEvents(_ capture: URL) -> [IngestEvent] {
+        let queue = IngestQueue()
+        let loader = Thread { BackgroundLoader.load(path: capture.path, source: 0, queue: queue) }
+        loader.start()
+        var events: [IngestEvent] = []
+        while true {
+            queue.wait(timeoutMilliseconds: 100)
+            events += queue.drain()
+            if case .finished = events.last { return events }
+        }
+    }
+
     /// A load test's capture from ../shared/tools/gen-big-capture.py: every dialog over HEP
     /// with a correlation id, spread over `correlationIDs` sessions.
     static func generated(in folder: URL, dialogs: Int, correlationIDs: Int) throws -> URL {
@@ -70,16 +84,7 @@ let bigCaptureTool = Fixtures.packageRoot.deletingLastPathComponent().appendingP
         let folder = try Self.folder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let capture = try Self.generated(in: folder, dialogs: 4400, correlationIDs: 1)
-        let queue = IngestQueue()
-        let loader = Thread { BackgroundLoader.load(path: capture.path, source: 0, queue: queue) }
-        loader.start()
-        var batches: [IngestEvent] = []
-        while true {
-            queue.wait(timeoutMilliseconds: 100)
-            let drained = queue.drain()
-            batches += drained.filter { if case .batch = $0 { return true } else { return false } }
-            if drained.contains(where: { if case .finished = $0 { return true } else { return false } }) { break }
-        }
+        let batches = Self.loaderEvents(capture).filter { if case .batch = $0 { true } else { false } }
         var now = 100.0
         let model = ViewerModel(session: TraceSession())
         model.clock = { now }
@@ -108,16 +113,7 @@ let bigCaptureTool = Fixtures.packageRoot.deletingLastPathComponent().appendingP
         defer { try? FileManager.default.removeItem(at: folder) }
         let capture = try Self.generated(in: folder, dialogs: 21000, correlationIDs: 3)
 
-        // The loader's events, taken as they come (it waits while many are pending).
-        let queue = IngestQueue()
-        let loader = Thread { BackgroundLoader.load(path: capture.path, source: 0, queue: queue) }
-        loader.start()
-        var events: [IngestEvent] = []
-        while true {
-            queue.wait(timeoutMilliseconds: 100)
-            events += queue.drain()
-            if case .finished = events.last { break }
-        }
+        let events = Self.loaderEvents(capture)
         var probe = TraceSession()
         _ = probe.addSource(name: "probe", kind: .file)
         probe.apply(Array(events.dropLast()))
