@@ -128,9 +128,13 @@ public struct Call: Sendable {
     public var duration: Int64? { Call.span(from: answerNanos, to: byeNanos) }
 
     /// Nanoseconds from one stored time to another (saturating), nil when either is missing
-    /// (Int64.min). Group figures work theirs out the same way from the raw fields.
+    /// (Int64.min). Group figures work theirs out the same way from the raw fields. Nil too
+    /// when the later one is stamped earlier (clocks of two capture points apart, a reordered
+    /// capture): no latency is known then, and 0 would count in a session's percentiles.
     static func span(from: Int64, to: Int64) -> Int64? {
-        from == .min || to == .min ? nil : Timestamp(nanoseconds: to).nanoseconds(since: Timestamp(nanoseconds: from))
+        guard from != .min, to != .min else { return nil }
+        let span = Timestamp(nanoseconds: to).nanoseconds(since: Timestamp(nanoseconds: from))
+        return span >= 0 ? span : nil
     }
 
     public var wasAnswered: Bool { answerNanos != .min }

@@ -121,6 +121,30 @@ import WireDecoding
         #expect(store.counters.retransmissions == 1)
     }
 
+    /// A 180 stamped before its INVITE (two capture points' clocks apart): no post-dial delay
+    /// is known, rather than one of 0 counted in the session's percentiles.
+    @Test func aRingStampedBeforeItsInviteGivesNoPostDialDelay() throws {
+        func sip(_ firstLine: String, _ cseq: String, toTag: String? = nil) -> [UInt8] {
+            Array(("\(firstLine)\r\nVia: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bKskew1\r\nFrom: <sip:a@x>;tag=a1\r\n"
+                + "To: <sip:b@x>\(toTag.map { ";tag=\($0)" } ?? "")\r\nCall-ID: skew-1@x\r\nCSeq: \(cseq)\r\nContent-Length: 0\r\n\r\n").utf8)
+        }
+        let a = Endpoint(address: .v4(0xc000_020a), port: 5060), b = Endpoint(address: .v4(0xc000_0214), port: 5060)
+        var w = PcapWriter()
+        let t0: Int64 = 1_700_000_000_000_000_000
+        w.append(FrameBuilder.udp(from: b, to: a, payload: sip("SIP/2.0 180 Ringing", "1 INVITE", toTag: "b1")),
+                 time: Timestamp(nanoseconds: t0))
+        w.append(FrameBuilder.udp(from: a, to: b, payload: sip("INVITE sip:b@x SIP/2.0", "1 INVITE")),
+                 time: Timestamp(nanoseconds: t0 + 5_000_000))
+        let url = try Scenarios.write(w.bytes, name: "ring-before-invite.pcap")
+        var load = TraceLoad()
+        load.load(path: url.path)
+        let store = load.store
+        #expect(store.calls.count == 1)
+        #expect(store.calls.first?.postDialDelay == nil)
+        let g = try #require(store.orderedGroups.first)
+        #expect(store.groups[g].statistics.postDialDelay.count == 0)
+    }
+
     /// Failed calls and the answer-seizure ratio are about INVITEs: a MESSAGE answered 404
     /// keeps its state (rejected) but is no failed call, and with no INVITE there is no ratio.
     @Test func failuresAndASRCountInviteCallsOnly() throws {
