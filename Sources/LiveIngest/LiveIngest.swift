@@ -2,6 +2,7 @@ import CaptureIngest
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import NIOSSL
 import WireDecoding
 
 /// Runs the network listeners on SwiftNIO's event loops and hands what they decode to the
@@ -90,17 +91,11 @@ public final class LiveIngest: @unchecked Sendable {
             do { channel = try UDPHEPHandler.bind(host: host, port: port, group: group, makeSink: makeSink) } catch {
                 throw ListenError.binding(host: host, error)
             }
-        case .tcp(let host, let port):
+        case .tcp(let host, let port), .tls(let host, let port, _, _):
+            var tls: NIOSSLContext?
+            if case .tls(_, _, let cert, let key) = spec { tls = try StreamListener.tlsContext(certificate: cert, key: key) }
             do {
-                channel = try StreamListener.bind(host: host, port: port, group: group, tls: nil, stats: sourceStats,
-                                                  limits: streamLimits, makeSink: makeSink)
-            } catch {
-                throw ListenError.binding(host: host, error)
-            }
-        case .tls(let host, let port, let cert, let key):
-            let context = try StreamListener.tlsContext(certificate: cert, key: key)
-            do {
-                channel = try StreamListener.bind(host: host, port: port, group: group, tls: context, stats: sourceStats,
+                channel = try StreamListener.bind(host: host, port: port, group: group, tls: tls, stats: sourceStats,
                                                   limits: streamLimits, makeSink: makeSink)
             } catch {
                 throw ListenError.binding(host: host, error)
@@ -111,6 +106,19 @@ public final class LiveIngest: @unchecked Sendable {
             stats.append((source, sourceStats))
         }
         return channel.localAddress
+    }
+
+    /// Starts a listener; when it cannot, the reason ("udp://...: cannot listen: why") is
+    /// posted as the source's failure, as a loader's would be, and returned for saying at once.
+    public func startOrSayWhy(_ spec: SourceSpec, source: Int) -> String? {
+        do {
+            try start(spec, source: source)
+            return nil
+        } catch {
+            let why = "\(spec.displayName): cannot listen: \(error)"
+            queue.post(.failed(source: source, why))
+            return why
+        }
     }
 
     /// Closes every listener and connection, hands over what was still pending, and stops the

@@ -43,14 +43,7 @@ struct LiveRun {
                 }
             default:
                 let source = session.addSource(name: spec.displayName, kind: .listener)
-                do {
-                    try live.start(spec, source: source)
-                    listeners += 1
-                } catch {
-                    let why = "\(spec.displayName): cannot listen: \(error)"
-                    listenFailures.append(why)
-                    queue.post(.failed(source: source, why))
-                }
+                if let why = live.startOrSayWhy(spec, source: source) { listenFailures.append(why) } else { listeners += 1 }
             }
         }
     }

@@ -93,14 +93,8 @@ struct ViewCommand: ParsableCommand {
                 // event loops, started here while SIGWINCH is still blocked.
                 if live == nil { live = try LiveIngest(queue: queue, options: ingest.liveOptions) }
                 let source = model.addSource(name: spec.displayName, kind: .listener)
-                do {
-                    try live!.start(spec, source: source)
-                } catch {
-                    // Shown on the source's place in the status line, and said again on exit.
-                    let why = "\(spec.displayName): cannot listen: \(error)"
-                    failures.append(why)
-                    queue.post(.failed(source: source, why))
-                }
+                // Shown on the source's place in the status line, and said again on exit.
+                if let why = live!.startOrSayWhy(spec, source: source) { failures.append(why) }
             }
         }
         if !failures.isEmpty, failures.count == specs.count, !demo {
