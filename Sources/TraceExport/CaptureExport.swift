@@ -65,11 +65,12 @@ public enum CaptureExport {
                 for frame in split.sharedFrames { remade.formUnion(messagesOfFrame[input]?[frame] ?? []) }
             }
         }
-        for m in remade.sorted() {
+        let remadeInOrder = remade.sorted()
+        for m in remadeInOrder {
             let input = store.origin(of: store.messages[Int(m)]).input
             for frame in framesInItsInput(store, m) { wanted[input]?[frame] = nil }
         }
-        for m in made + remade.sorted() {
+        for m in made + remadeInOrder {
             let r = store.messages[Int(m)]
             let o = store.origin(of: r)
             let comment = packetComment(store, m)
@@ -92,8 +93,8 @@ public enum CaptureExport {
         }
         var inputComments: [String] = []
         for (input, frames) in wanted.sorted(by: { $0.key < $1.key }) where !frames.isEmpty {
-            try originalFrames(store, input: input, frames: frames, connections: whole[input] ?? [], into: &items)
-            inputComments += try sectionComments(store, input: input).filter { !inputComments.contains($0) }
+            let comments = try originalFrames(store, input: input, frames: frames, connections: whole[input] ?? [], into: &items)
+            inputComments += comments.filter { !inputComments.contains($0) }
         }
         items.sort { ($0.time, $0.order) < ($1.time, $1.order) }
         switch kind {
@@ -143,10 +144,12 @@ public enum CaptureExport {
     /// Reads an input again and takes the wanted frames as they are, with every data frame of
     /// `connections` (a TCP message brings its connection along, so that the stream reassembles
     /// when the file is opened again: a message's earlier segments, a WebSocket handshake).
+    /// Returns the input's own section comments (pcapng), to keep in the saved file.
     static func originalFrames(_ store: TraceStore, input: UInt16, frames: [UInt32: String?], connections: Set<ConnectionKey>,
-                               into items: inout [Item]) throws(ExportError) {
-        guard let source = store.input(input) else { return }
+                               into items: inout [Item]) throws(ExportError) -> [String] {
+        guard let source = store.input(input) else { return [] }
         var failure: ExportError?
+        var sectionComments: [String] = []
         source.withBytes { bytes in
             guard var reader = try? CaptureFileReader(bytes) else {
                 failure = ExportError("cannot read the original capture again")
@@ -158,14 +161,10 @@ public enum CaptureExport {
                 items.append(Item(time: f.timestamp, order: items.count, linkType: f.linkType, bytes: Array(f.data), comment: comment ?? nil,
                                   originalComment: f.comment?.text))
             }
+            sectionComments = reader.fileComments
         }
         if let failure { throw failure }
-    }
-
-    /// An input's own section comments (pcapng), to keep in the saved file.
-    static func sectionComments(_ store: TraceStore, input: UInt16) throws(ExportError) -> [String] {
-        guard let source = store.input(input) else { return [] }
-        return source.withBytes { bytes in (try? CaptureFileReader(bytes))?.fileComments ?? [] }
+        return sectionComments
     }
 
     /// The frames of message `m` in its own input: its frame, and those of its sightings there
