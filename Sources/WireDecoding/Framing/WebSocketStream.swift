@@ -68,20 +68,17 @@ struct WebSocketStream {
         }
         while at < b.count {
             if resyncing {
-                let next = Self.nextSIPFrame(in: b, from: at)
-                let skipped: Int
-                switch next {
-                case .found(let start): skipped = start - at
-                case .waitFrom(let start): skipped = start - at
+                let (start, found): (Int, Bool)
+                switch Self.nextSIPFrame(in: b, from: at) {
+                case .found(let s): (start, found) = (s, true)
+                case .waitFrom(let s): (start, found) = (s, false)
                 }
-                if gapUncounted, skipped > 0 {
+                if gapUncounted, start > at {
                     emit(.garbage("TCP gap in WebSocket stream"))
                     gapUncounted = false
                 }
-                switch next {
-                case .found(let start): at = start; resyncing = false; gapUncounted = false
-                case .waitFrom(let start): return start
-                }
+                guard found else { return start }
+                (at, resyncing, gapUncounted) = (start, false, false)
             }
             let rest = b.dropping(at)
             switch WebSocketFrame.parse(rest) {

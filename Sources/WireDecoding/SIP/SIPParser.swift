@@ -65,12 +65,7 @@ public enum SIPParser {
                 if let kind = current {
                     // Only line ends and blanks so far: the value starts on this line. (Looked
                     // at here, on the rare folded line, not on every header line.)
-                    var blank = true
-                    for i in currentValueStart..<lineStart where b[i] != 32 && b[i] != 9 && b[i] != 13 && b[i] != 10 {
-                        blank = false
-                        break
-                    }
-                    if blank {
+                    if (currentValueStart..<lineStart).allSatisfy({ b[$0] == 32 || b[$0] == 9 || b[$0] == 13 || b[$0] == 10 }) {
                         var vs = lineStart
                         while vs < lineEnd, b[vs] == 32 || b[vs] == 9 { vs += 1 }
                         currentValueStart = vs
