@@ -292,8 +292,13 @@ extension TraceStore {
                             m.frameComment = comment.map { FrameComment(utf8: $0) }
                             return m
                         }
+                        let before = fresh.messages.count
                         fresh.add(decoded(origin, time: r.time, frame: r.frame, captured: captureTime(of: index)),
                                   input: origin.input, payloadInput: r.payload.source, interface: Int(origin.interface))
+                        if let duplicates = duplicatesByMessage[index], fresh.messages.count > before {
+                            fresh.duplicatesByMessage[Int32(before)] = duplicates
+                            fresh.counters.exactDuplicates += Int(duplicates)
+                        }
                         for s in sightings(of: index) {
                             let o = origins[Int(s.origin)]
                             withOptionalBytes(o.node) { sightingNode in

@@ -182,7 +182,7 @@ extension TraceStore {
         let arrayEntry = 16 + 48
         total += sightingsByMessage.count * (arrayEntry + 2 * MemoryLayout<Sighting>.stride)
         total += (eventsByCall.count + callLinks.count + linkTokensSeen.count) * (arrayEntry + 16)
-        total += (commentsByMessage.count + eventCorrelation.count + eventGroups.count + otherMethods.count
+        total += (commentsByMessage.count + duplicatesByMessage.count + eventCorrelation.count + eventGroups.count + otherMethods.count
                   + otherCSeqMethods.count + callByEvent.count) * 16
         total += eventGroups.count * 4  // each event in its group's list
         total += statisticsBytes

@@ -58,6 +58,9 @@ public struct TraceStore: Sendable {
     var inputs: [any PayloadSource] = []
     var sightingsByMessage: [Int32: [Sighting]] = [:]
     var commentsByMessage: [Int32: UInt32] = [:]
+    /// Exact duplicates dropped, by the message they repeat (rare), so that a model rebuilt
+    /// with part of the messages (a filter) counts those of the messages it keeps.
+    var duplicatesByMessage: [Int32: Int32] = [:]
     var eventsByCall: [Int32: [Int32]] = [:]
     /// The other way round: the call each attached event belongs to.
     var callByEvent: [Int32: Int32] = [:]
@@ -234,6 +237,7 @@ public struct TraceStore: Sendable {
             }
             if samePoint, delay == 0, earlier.source == source {
                 counters.exactDuplicates += 1
+                duplicatesByMessage[seenMessage, default: 0] += 1
                 return
             }
             // Between other addresses: the message forwarded on another hop (a NAT rewrites

@@ -254,6 +254,21 @@ import WireDecoding
         #expect((groups[0]["statistics"] as! [String: Any])["failed"] as? Int == 10)
     }
 
+    /// Exact duplicates dropped while loading count under a filter when the message they repeat
+    /// is shown, and not when it is filtered out.
+    @Test func filteredJSONCountsTheDuplicatesOfShownMessages() throws {
+        let dup = try Scenarios.write(Scenarios.duplicateSightings())
+        let other = try Scenarios.write(Scenarios.reusedCallIDAcrossSessions())
+        func duplicates(_ filter: String) throws -> (groups: Int, duplicates: Int?) {
+            let run = try HepscopeRun.run(["print", "--json", "--filter", filter, dup.path, other.path])
+            let doc = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as! [String: Any]
+            return ((doc["groups"] as! [Any]).count, (doc["input"] as! [String: Any])["exact_duplicates"] as? Int)
+        }
+        #expect(try duplicates("corr:dup-run") == (1, 1))
+        #expect(try duplicates("corr:run-") == (2, 0))
+        #expect(try duplicates("corr:run- or corr:dup-run") == (3, 1))
+    }
+
     @Test func saveFilterWritesOnlyMatchingCalls() throws {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("filtered-\(UUID().uuidString).pcapng")
         defer { try? FileManager.default.removeItem(at: out) }
