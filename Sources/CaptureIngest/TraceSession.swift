@@ -91,6 +91,11 @@ public struct TraceSession {
         return sources.count - 1
     }
 
+    /// A source's name once it is known better (a listener on port 0 and the port it got).
+    public mutating func renameSource(_ s: Int, to name: String) {
+        sources[s].name = name
+    }
+
     /// Folds events in; returns true when anything visible changed (batches held back while
     /// an eviction is rebuilt change nothing yet).
     @discardableResult

@@ -108,16 +108,23 @@ public final class LiveIngest: @unchecked Sendable {
         return channel.localAddress
     }
 
+    /// What starting a listener came to: the listener as bound (its port when port 0 asked
+    /// for a free one), or why it could not start.
+    public enum Started: Sendable, Equatable {
+        case listening(SourceSpec)
+        case failed(String)
+    }
+
     /// Starts a listener; when it cannot, the reason ("udp://...: cannot listen: why") is
     /// posted as the source's failure, as a loader's would be, and returned for saying at once.
-    public func startOrSayWhy(_ spec: SourceSpec, source: Int) -> String? {
+    public func startOrSayWhy(_ spec: SourceSpec, source: Int) -> Started {
         do {
-            try start(spec, source: source)
-            return nil
+            let address = try start(spec, source: source)
+            return .listening(address?.port.map { spec.withPort($0) } ?? spec)
         } catch {
             let why = "\(spec.displayName): cannot listen: \(error)"
             queue.post(.failed(source: source, why))
-            return why
+            return .failed(why)
         }
     }
 

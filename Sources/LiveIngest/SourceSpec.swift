@@ -65,6 +65,16 @@ public enum SourceSpec: Equatable, Sendable {
     /// The listeners used when no source is given: loopback only.
     public static let defaults: [SourceSpec] = [.udp(host: "127.0.0.1", port: 9060), .tcp(host: "127.0.0.1", port: 9060)]
 
+    /// The same listener on `port` (the one a request for port 0 was given).
+    public func withPort(_ port: Int) -> SourceSpec {
+        switch self {
+        case .file: self
+        case .udp(let h, _): .udp(host: h, port: port)
+        case .tcp(let h, _): .tcp(host: h, port: port)
+        case .tls(let h, _, let cert, let key): .tls(host: h, port: port, certificate: cert, key: key)
+        }
+    }
+
     public var displayName: String {
         switch self {
         case .file(let p): p

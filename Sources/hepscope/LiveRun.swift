@@ -43,7 +43,13 @@ struct LiveRun {
                 }
             default:
                 let source = session.addSource(name: spec.displayName, kind: .listener)
-                if let why = live.startOrSayWhy(spec, source: source) { listenFailures.append(why) } else { listeners += 1 }
+                switch live.startOrSayWhy(spec, source: source) {
+                case .listening(let bound):
+                    session.renameSource(source, to: bound.displayName)
+                    listeners += 1
+                case .failed(let why):
+                    listenFailures.append(why)
+                }
             }
         }
     }

@@ -94,7 +94,10 @@ struct ViewCommand: ParsableCommand {
                 if live == nil { live = try LiveIngest(queue: queue, options: ingest.liveOptions) }
                 let source = model.addSource(name: spec.displayName, kind: .listener)
                 // Shown on the source's place in the status line, and said again on exit.
-                if let why = live!.startOrSayWhy(spec, source: source) { failures.append(why) }
+                switch live!.startOrSayWhy(spec, source: source) {
+                case .listening(let bound): model.renameSource(source, to: bound.displayName)
+                case .failed(let why): failures.append(why)
+                }
             }
         }
         if !failures.isEmpty, failures.count == specs.count, !demo {

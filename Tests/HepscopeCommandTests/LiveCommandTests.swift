@@ -141,6 +141,19 @@ let replayTool = Fixtures.packageRoot.deletingLastPathComponent().appendingPathC
         #expect(run.stdout.hasPrefix("{\"groups\":[],"))
     }
 
+    /// Port 0 asks for a free port: the source is named by the port it got, not by 0.
+    @Test func aListenerOnPortZeroIsNamedByItsPort() throws {
+        let run = try HepscopeRun.run(["print", "--json", "--duration", "0.5", "udp://127.0.0.1:0", "tcp://127.0.0.1:0"])
+        #expect(run.status == 0)
+        let doc = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as! [String: Any]
+        let names = ((doc["input"] as! [String: Any])["sources"] as! [[String: Any]]).compactMap { $0["name"] as? String }
+        #expect(names.count == 2)
+        for (name, scheme) in zip(names, ["udp", "tcp"]) {
+            let port = Int(name.dropFirst("\(scheme)://127.0.0.1:".count))
+            #expect(name.hasPrefix("\(scheme)://127.0.0.1:") && port != nil && port != 0, "\(name)")
+        }
+    }
+
     /// `--count N` keeps exactly the first N messages, though they arrive in batches of many:
     /// from a listener fed faster than that, and from a file (which then says what it left out).
     @Test(.enabled(if: FileManager.default.fileExists(atPath: replayTool.path)))

@@ -144,6 +144,11 @@ public final class ViewerModel {
         session.addSource(name: name, kind: kind)
     }
 
+    /// A source's name once it is known better (a listener on port 0 and the port it got).
+    public func renameSource(_ source: Int, to name: String) {
+        session.renameSource(source, to: name)
+    }
+
     /// Some source may still deliver data.
     public var isLive: Bool { session.sources.contains { !$0.finished } }
 
