@@ -137,6 +137,15 @@ import WireDecoding
         Update.update(&state, .dataChanged, model: model)
         let wide = String(Renderer.render(state, model: model).text.split(separator: "\n").last ?? "")
         #expect(wide.contains("udp://127.0.0.1:9060: 0 rx 0/s, 0 malformed"), "\(wide)")
+        #expect(!wide.contains("evicted"), "\(wide)")
+        // Three listeners do not fit at 80 even said shorter: they are said as one, and a file
+        // beside them keeps its own count.
+        _ = model.addSource(name: "tls://127.0.0.1:9061?cert=a.pem&key=b.pem", kind: .listener)
+        _ = model.addSource(name: "/tmp/capture.pcap", kind: .file)
+        state = ViewerState(width: 80, height: 24)
+        Update.update(&state, .dataChanged, model: model)
+        let three = String(Renderer.render(state, model: model).text.split(separator: "\n").last ?? "")
+        #expect(three.contains("3 listeners 0 rx 0/s │ capture.pcap 0 rx │ dropped 0"), "\(three)")
     }
 
     /// A file name longer than the save dialog keeps its end in view (where one types), and an
@@ -671,6 +680,10 @@ enum HostileCapture {
         for run in dropped {
             #expect(run.after.top.kind == .groups)
             #expect(run.after.notice?.contains("dropped 1 session(s), 19 ended call(s)") == true, "\(run.after.notice ?? "")")
+            // What the budget let go is said apart from what never came in.
+            let status = String(Renderer.render(run.after, model: run.model).text.split(separator: "\n").last ?? "")
+            let evicted = run.model.store.counters.evictedMessages
+            #expect(evicted > 0 && status.contains("dropped 0 │ evicted \(Format.count(evicted)) │"), "\(status)")
         }
         for run in stayed {
             let s = run.model.store

@@ -168,8 +168,13 @@ public enum Renderer {
         // The totals always show; the sources take what room is left, in a shorter form if need
         // be, cut last.
         var totals: [String] = []
+        // Lost on the way in (a listener's backlog full, a wrong key...) and let go by the
+        // memory budget are told apart: the first is data never seen, the second data aged out.
         let listenerDrops = session.sources.reduce(0) { $0 + $1.counters.dropped }
-        totals.append("dropped \(Format.count(model.store.counters.evictedMessages + listenerDrops))")
+        totals.append("dropped \(Format.count(listenerDrops))")
+        if model.store.counters.evictedMessages > 0 {
+            totals.append("evicted \(Format.count(model.store.counters.evictedMessages))")
+        }
         totals.append("mem \(Format.bytes(model.store.memoryInUse))")
         // After the two that always show: on a narrow line it is cut first.
         if let relay = session.relay {
@@ -192,6 +197,7 @@ public enum Renderer {
         let room = max(0, state.width - CellWidth.of(progress ?? "") - CellWidth.of(end) - 1)
         var sources = session.sources.map { sourceStatus($0, short: false) }.joined(separator: separator)
         if CellWidth.of(sources) > room { sources = session.sources.map { sourceStatus($0, short: true) }.joined(separator: separator) }
+        if CellWidth.of(sources) > room { sources = listenersTogether(session.sources).joined(separator: separator) }
         if session.sources.isEmpty { sources = "no source" }
         let line = " " + CellWidth.truncate(sources, to: room, ellipsis: g.ellipsis) + end
         let lineRoom = state.width - CellWidth.of(progress ?? "")
@@ -221,6 +227,22 @@ public enum Renderer {
         if !short || src.counters.malformed > 0 { text += ", \(Format.count(src.counters.malformed)) malformed" }
         if src.counters.dropped > 0 { text += ", \(Format.count(src.counters.dropped)) dropped" }
         return text
+    }
+
+    /// The sources when even their short forms do not fit: the listeners as one
+    /// ("3 listeners 1,200 rx 400/s"), their problems added up; files and failures as before.
+    static func listenersTogether(_ sources: [TraceSession.Source]) -> [String] {
+        let working = sources.filter { $0.kind == .listener && $0.failure == nil }
+        guard working.count > 1 else { return sources.map { sourceStatus($0, short: true) } }
+        let packets = working.reduce(0) { $0 + $1.counters.packets }
+        let rate = working.reduce(0.0) { $0 + $1.rate }
+        let malformed = working.reduce(0) { $0 + $1.counters.malformed }
+        let dropped = working.reduce(0) { $0 + $1.counters.dropped }
+        var together = "\(working.count) listeners \(Format.count(packets)) rx \(Format.count(Int(rate.rounded())))/s"
+        if malformed > 0 { together += ", \(Format.count(malformed)) malformed" }
+        if dropped > 0 { together += ", \(Format.count(dropped)) dropped" }
+        let others = sources.filter { $0.kind != .listener || $0.failure != nil }.map { sourceStatus($0, short: true) }
+        return [together] + others
     }
 
     /// Column titles on the first row of a list.
