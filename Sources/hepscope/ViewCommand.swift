@@ -112,6 +112,7 @@ struct ViewCommand: ParsableCommand {
 
         var options = ViewerOptions(ascii: ascii)
         options.mergePorts = mergePorts
+        options.askBeforeQuitting = !demo && ingest.writePath == nil && specs.contains { $0.isListener }
         let noColor = !(ProcessInfo.processInfo.environment["NO_COLOR"] ?? "").isEmpty
         let loop = ViewerLoop(model: model, queue: queue, options: options, forceASCII: ascii,
                               monochrome: monochrome || noColor)

@@ -238,6 +238,9 @@ struct ViewerEndToEndTests {
         replay.waitUntilExit()
         let screen = try tmux.waitUntil("all 280 received") { $0.contains(": 280 rx") && $0.contains("tb-20261127T015517Z-udp-b") }
         #expect(screen.contains("Test sessions (2)"))
+        // Nothing of it is recorded (no --write): q asks first, a second q quits.
+        tmux.send("q")
+        _ = try tmux.waitFor("quit? 280 messages received are not saved (w saves): q quits")
         tmux.send("q")
         try tmux.waitForExit()
     }
@@ -278,9 +281,10 @@ struct ViewerEndToEndTests {
         tmux.send("Enter")
         _ = try tmux.waitFor("Calls of one-run")
         // Calls are dropped while the list is open: the status line counts their messages.
-        let during = try tmux.waitUntil("messages dropped by the budget", timeout: 15) { screen in
-            screen.contains("Calls of one-run") && !screen.contains("│ dropped 0 │")
+        let during = try tmux.waitUntil("messages evicted by the budget", timeout: 15) { screen in
+            screen.contains("Calls of one-run") && screen.contains("│ evicted ")
         }
+        #expect(during.contains("│ dropped 0 │ evicted "), "\(during)")
         #expect(during.contains("memory budget: dropped 0 session(s), "), "\(during)")
         done.wait()
         let after = try tmux.waitUntil("all \(sent) received") { $0.contains(": \(Self.grouped(sent)) rx") }
@@ -296,7 +300,7 @@ struct ViewerEndToEndTests {
         let sessions = try tmux.waitUntil("every call counted") { $0.contains("Test sessions (1)") && callsOnRow($0) >= sent / 280 * 40 }
         let calls = callsOnRow(sessions)
         #expect(calls >= sent / 280 * 40 && calls <= (sent / 280 + 1) * 40, "\(sessions)")
-        tmux.send("q")
+        tmux.send("q", "q")
         try tmux.waitForExit()
     }
 

@@ -149,5 +149,8 @@ def test_viewer_shows_a_live_group_filling(procs, tmux):
     finish_uac(procs, uac, timeout=40)
     wait_for(lambda: calls_on_row(tmux.screen(), corr) == calls, 10, f"{calls} calls on the row of {corr}")
 
+    # What was received is not recorded (no --write): q asks first, a second q quits.
     tmux("send-keys", "-t", "ui", "q")
-    wait_for(lambda: not tmux.session_alive(), 10, "the viewer to quit on q")
+    wait_for(lambda: "messages received are not saved" in tmux.screen(), 10, "the viewer to ask before quitting")
+    tmux("send-keys", "-t", "ui", "q")
+    wait_for(lambda: not tmux.session_alive(), 10, "the viewer to quit on a second q")

@@ -42,6 +42,33 @@ import WireDecoding
         #expect(p.state.shouldQuit)
     }
 
+    /// Live data not recorded: q on the first screen asks, another q quits, any other key
+    /// keeps the viewer (and does nothing else). Ctrl-C and Q still quit at once.
+    @Test func quittingWithUnrecordedLiveDataAsksFirst() {
+        let p = Pilot.kamailio()
+        p.state.options.askBeforeQuitting = true
+        p.press(.character("q"))
+        #expect(!p.state.shouldQuit)
+        #expect(p.state.notice == "quit? 280 messages received are not saved (w saves): q quits", "\(p.state.notice ?? "")")
+        #expect(p.screen.contains(" quit? 280 messages received are not saved (w saves): q quits"))
+        p.press(.enter)  // kept: the key does not open the session either
+        #expect(!p.state.shouldQuit && p.state.top.kind == .groups && p.state.notice == nil)
+        p.press(.character("q"), .character("q"))
+        #expect(p.state.shouldQuit)
+        let asked = Pilot.kamailio()
+        asked.state.options.askBeforeQuitting = true
+        asked.press(.control("c"))
+        #expect(asked.state.shouldQuit)
+        // Nothing received yet, or recorded (no question asked): q quits at once.
+        let empty = Pilot(paths: [])
+        empty.state.options.askBeforeQuitting = true
+        empty.press(.character("q"))
+        #expect(empty.state.shouldQuit)
+        let recorded = Pilot.kamailio()
+        recorded.press(.character("q"))
+        #expect(recorded.state.shouldQuit)
+    }
+
     /// With a filter, a session's row and its whole ladder (`v`) show what the filter lets
     /// through, as `print --summary --filter` does: 10 calls of session b, none answered, 10
     /// failed, 40 messages.

@@ -51,6 +51,9 @@ public struct ViewerOptions: Sendable, Equatable {
     public var colourByTransaction: Bool?
     /// The terminal shows no colours (`--mono`, `NO_COLOR`, or none to show).
     public var monochrome = false
+    /// Listeners whose messages are not recorded (no `--write`): quitting from the first
+    /// screen asks first, since what was received is gone once the viewer ends.
+    public var askBeforeQuitting = false
 
     public init(ascii: Bool = false) {
         glyphs = ascii ? .ascii : .unicode

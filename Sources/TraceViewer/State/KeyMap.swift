@@ -29,7 +29,7 @@ public enum KeyMap {
         Binding(keys: [.right, .character("l")], action: .right, help: "scroll right", context: "ladder, message, diff"),
         Binding(keys: [.enter], action: .open, help: "open: calls, ladder, message", context: ""),
         Binding(keys: [.escape], action: .back, help: "back", context: ""),
-        Binding(keys: [.character("q")], action: .backOrQuit, help: "back; on the first screen, quit", context: ""),
+        Binding(keys: [.character("q")], action: .backOrQuit, help: "back; first screen: quit (asks when live data is unsaved)", context: ""),
         Binding(keys: [.control("c"), .character("Q")], action: .quit, help: "quit at once", context: ""),
         Binding(keys: [.character(" ")], action: .select, help: "select calls / two messages to diff", context: "calls, ladder"),
         Binding(keys: [.function(1), .character("?")], action: .help, help: "this help", context: ""),

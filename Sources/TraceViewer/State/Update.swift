@@ -44,7 +44,11 @@ public enum Update {
             }
         case .key(let key):
             state.notice = nil
-            if state.saveDialog != nil {
+            if state.quitAsked {
+                // Another q (or y) quits; any other key keeps the viewer and does nothing else.
+                state.quitAsked = false
+                state.shouldQuit = key == .character("q") || key == .character("y")
+            } else if state.saveDialog != nil {
                 editSaveDialog(&state, key)
             } else if state.prompt != nil {
                 editPrompt(&state, key, model)
@@ -80,7 +84,14 @@ public enum Update {
             // Esc pressed once too often on the way back must not end a live capture.
             if state.stack.count > 1 { state.stack.removeLast() } else { state.notice = "q quits" }
         case .backOrQuit:
-            if state.stack.count > 1 { state.stack.removeLast() } else { state.shouldQuit = true }
+            if state.stack.count > 1 {
+                state.stack.removeLast()
+            } else if state.options.askBeforeQuitting, !model.store.messages.isEmpty {
+                state.quitAsked = true
+                state.notice = "quit? \(Format.count(model.store.messages.count)) messages received are not saved (w saves): q quits"
+            } else {
+                state.shouldQuit = true
+            }
         case .quit: state.shouldQuit = true
         case .select: select(&state, model)
         case .help:

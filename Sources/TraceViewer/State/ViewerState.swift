@@ -102,6 +102,8 @@ public struct ViewerState: Sendable {
     /// A one-line message for the user ("no match", ...), cleared by the next key.
     public var notice: String?
     public var shouldQuit = false
+    /// `q` was pressed on the first screen with unrecorded live data: the next key decides.
+    public var quitAsked = false
     /// The model's eviction count this state's screens were built against.
     public var evictionsSeen = 0
     /// Groups, and calls of groups kept, the memory budget had dropped by then.
