@@ -428,6 +428,8 @@ import WireDecoding
         let p = Pilot(paths: [Fixtures.kamailio("sip-plain-udp.pcap").path])
         p.press(.enter, .enter, .character("j"), .character("j"), .character("j"), .enter)
         #expect(p.screen.contains("SIP/2.0 100 Trying"))
+        p.press(.character("W"))  // long lines cut, scrolled sideways
+        #expect(p.state.notice == "long lines cut (h and l scroll them)")
         func marked(_ g: CellGrid) -> [String] {
             (0..<g.height).compactMap { y in
                 let cells = (0..<g.width).filter { g[$0, y].attributes.contains(.reverse) }
@@ -451,6 +453,38 @@ import WireDecoding
         #expect(p.state.top.column >= found)
     }
 
+    /// Long lines wrap by default: the 100 Trying's Via (over 80 columns) reads whole on two
+    /// rows, the second led by the continuation mark, with no sideways scroll; `W` cuts them
+    /// again and `l` scrolls; a second `W` wraps them back.
+    @Test func longLinesWrapUntilWCutsThem() throws {
+        let p = Pilot(paths: [Fixtures.kamailio("sip-plain-udp.pcap").path])
+        p.press(.enter, .enter, .character("j"), .character("j"), .character("j"), .enter)
+        guard case .message(let m) = p.state.top.kind else { Issue.record("no message"); return }
+        let lines = p.model.messageText(m, glyphs: p.state.options.glyphs).lines
+        let via = try #require(lines.first { $0.text.hasPrefix("Via:") && CellWidth.of($0.text) > 79 })
+        let rows = p.screen.split(separator: "\n").map(String.init)
+        let start = try #require(rows.firstIndex { $0.hasPrefix(" Via:") })
+        // 79 cells on the first row, the rest after the mark on the next: nothing lost or cut.
+        #expect(rows[start] == " " + String(via.text.prefix(79)), "\(rows[start])")
+        let rest = String(via.text.dropFirst(79))
+        #expect(rows[start + 1].hasPrefix(" ↪" + rest.prefix(78)), "\(rows[start + 1])")
+        #expect(!p.screen.contains("…"))
+        p.press(.character("l"))
+        #expect(p.state.top.column == 0)
+        // Every row drawn is a row the cursor and search count.
+        #expect(p.model.rows(p.state.top, p.state).count > lines.count)
+        p.press(.character("W"))
+        #expect(!p.state.options.wrapLines && p.screen.contains("…"))
+        p.press(.character("l"))
+        #expect(p.state.top.column == 8)
+        p.press(.character("W"))
+        #expect(p.state.options.wrapLines && p.state.top.column == 0 && p.state.notice == "long lines wrapped")
+        // ASCII terminals mark the next row with '+'.
+        let ascii = Pilot(paths: [Fixtures.kamailio("sip-plain-udp.pcap").path], ascii: true)
+        ascii.press(.enter, .enter, .character("j"), .character("j"), .character("j"), .enter)
+        #expect(ascii.screen.contains("\n +" + rest.prefix(20)))
+    }
+
     /// Spans that lie off the grid or run backwards (a mark scrolled out of view) paint and
     /// fill nothing, rather than stopping the program.
     @Test func gridSpansOffTheGridDoNothing() {
@@ -472,6 +506,7 @@ import WireDecoding
         let p = Pilot(paths: [Fixtures.kamailio("sip-plain-udp.pcap").path])
         p.press(.enter, .enter, .character("j"), .character("j"), .character("j"), .enter)
         guard case .message(let m) = p.state.top.kind else { Issue.record("no message"); return }
+        p.press(.character("W"))  // long lines cut, scrolled sideways
         let lines = p.model.messageText(m, glyphs: p.state.options.glyphs).lines
         let longest = try! #require(lines.max { CellWidth.of($0.text) < CellWidth.of($1.text) })
         #expect(CellWidth.of(longest.text) > 80)

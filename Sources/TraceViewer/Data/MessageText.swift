@@ -23,6 +23,43 @@ public struct StyledLine: Sendable, Equatable {
     }
 
     public var text: String { spans.map(\.text).joined() }
+
+    /// The line in rows of at most `width` cells, each row after the first led by `mark` (one
+    /// cell): a long Via, Record-Route or SDP line reads whole, where scrolling sideways shows
+    /// one part of every line at a time. Cut at any character: SIP values have few spaces.
+    public func wrapped(width: Int, mark: String) -> [StyledLine] {
+        guard width > 1, CellWidth.of(text) > width else { return [self] }
+        let markWidth = CellWidth.of(mark)
+        var rows: [StyledLine] = []
+        var row = StyledLine()
+        var used = 0
+        for span in spans {
+            var chunk = ""
+            for c in span.text {
+                let w = CellWidth.of(String(c))
+                // A row takes at least one character past its mark, however wide.
+                if used + w > width, used > (rows.isEmpty ? 0 : markWidth) {
+                    row.append(chunk, role: span.role, attributes: span.attributes)
+                    chunk = ""
+                    rows.append(row)
+                    row = StyledLine(mark, role: .dim)
+                    used = markWidth
+                }
+                chunk.append(c)
+                used += w
+            }
+            row.append(chunk, role: span.role, attributes: span.attributes)
+        }
+        rows.append(row)
+        return rows
+    }
+}
+
+extension Array where Element == StyledLine {
+    /// Every line wrapped to `width` cells (see `StyledLine.wrapped`).
+    public func wrapped(width: Int, mark: String) -> [StyledLine] {
+        flatMap { $0.wrapped(width: width, mark: mark) }
+    }
 }
 
 /// One message as the detail pane shows it: what HEP and the capture said about it, then the

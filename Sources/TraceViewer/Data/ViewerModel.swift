@@ -454,6 +454,14 @@ public final class ViewerModel {
         return t
     }
 
+    /// A message's lines as the message screen draws them: wrapped to the screen's width, or
+    /// whole when the viewer cuts long lines (`W`). Cursor, search and scrolling count these.
+    public func messageLines(_ m: Int32, _ state: ViewerState) -> [StyledLine] {
+        let lines = messageText(m, glyphs: state.options.glyphs).lines
+        guard state.options.wrapLines else { return lines }
+        return lines.wrapped(width: Update.textRoom(state), mark: state.options.glyphs.continuation)
+    }
+
     /// The capture (pcap record or receive) time of a message, kept by the model next to the
     /// HEP time.
     private func captureTime(of m: Int32) -> Timestamp? {

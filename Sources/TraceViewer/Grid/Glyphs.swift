@@ -11,6 +11,7 @@ public struct Glyphs: Sendable, Equatable {
     public var retransmission: String
     public var note: String              // a HEP event on a ladder
     public var mark: String              // a selected row
+    public var continuation: String      // a long line's next row, where it wraps
     public var progressFull: String
     public var progressEmpty: String
     public var boxTopLeft: String, boxTopRight: String, boxBottomLeft: String, boxBottomRight: String
@@ -20,12 +21,12 @@ public struct Glyphs: Sendable, Equatable {
 
     public static let unicode = Glyphs(
         vertical: "│", horizontal: "─", arrowRight: "▶", arrowLeft: "◀", ellipsis: "…", rightwards: "→",
-        branch: "└", retransmission: "↻", note: "◆", mark: "●", progressFull: "█", progressEmpty: "░",
+        branch: "└", retransmission: "↻", note: "◆", mark: "●", continuation: "↪", progressFull: "█", progressEmpty: "░",
         boxTopLeft: "┌", boxTopRight: "┐", boxBottomLeft: "└", boxBottomRight: "┘", separator: "│", dot: "·", isASCII: false)
 
     public static let ascii = Glyphs(
         vertical: "|", horizontal: "-", arrowRight: ">", arrowLeft: "<", ellipsis: "~", rightwards: ">",
-        branch: "`", retransmission: "R", note: "*", mark: "*", progressFull: "#", progressEmpty: ".",
+        branch: "`", retransmission: "R", note: "*", mark: "*", continuation: "+", progressFull: "#", progressEmpty: ".",
         boxTopLeft: "+", boxTopRight: "+", boxBottomLeft: "+", boxBottomRight: "+", separator: "|", dot: "-", isASCII: true)
 }
 
@@ -54,6 +55,8 @@ public struct ViewerOptions: Sendable, Equatable {
     /// Listeners whose messages are not recorded (no `--write`): quitting from the first
     /// screen asks first, since what was received is gone once the viewer ends.
     public var askBeforeQuitting = false
+    /// A message's long lines wrap onto the next rows (true) or are cut, scrolled sideways.
+    public var wrapLines = true
 
     public init(ascii: Bool = false) {
         glyphs = ascii ? .ascii : .unicode

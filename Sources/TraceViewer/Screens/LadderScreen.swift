@@ -127,7 +127,10 @@ enum LadderScreen {
         if let px = geo.previewX {
             for y in area.y..<(area.y + max(0, area.height)) { grid.put(g.vertical, x: px - 1, y: y, role: .dim) }
             let text = model.messageText(rows[cursor].message, glyphs: g, captureTime: false)
-            MessageScreen.drawLines(&grid, text.lines, x: px, y: area.y, width: state.width - px, height: area.height,
+            // The pane cannot scroll sideways: the SIP text's long lines always wrap (the facts
+            // above it are cut; the message screen has them whole).
+            let lines = text.facts + [StyledLine()] + text.body.wrapped(width: state.width - px, mark: g.continuation)
+            MessageScreen.drawLines(&grid, lines, x: px, y: area.y, width: state.width - px, height: area.height,
                                     top: 0, column: 0, glyphs: g, search: state.search)
         }
     }

@@ -5,7 +5,7 @@ import TraceOutput
 enum MessageScreen {
     static func draw(_ grid: inout CellGrid, _ state: ViewerState, _ screen: ScreenState, _ m: Int32,
                      _ model: ViewerModel, _ area: Renderer.Area) {
-        let lines = model.messageText(m, glyphs: state.options.glyphs).lines
+        let lines = model.messageLines(m, state)
         drawLines(&grid, lines, x: 1, y: area.y, width: state.width - 1, height: area.height,
                   top: screen.cursor ?? 0, column: screen.column, glyphs: state.options.glyphs, search: state.search)
     }

@@ -4,7 +4,7 @@ public enum Action: Hashable, Sendable {
     case open, back, backOrQuit, quit, select, help
     case filter, search, searchNext, searchPrevious, clear, follow
     case allCalls, groupLadder, linkedLadder, diff
-    case sortNext, sortReverse, mergePorts, timeMode, colourMode
+    case sortNext, sortReverse, mergePorts, timeMode, colourMode, wrapLines
     case save
 }
 
@@ -49,6 +49,7 @@ public enum KeyMap {
         Binding(keys: [.character("m")], action: .mergePorts, help: "merge the ports of one host", context: "ladder"),
         Binding(keys: [.character("t")], action: .timeMode, help: "time, delta, time since start", context: "ladder"),
         Binding(keys: [.character("c")], action: .colourMode, help: "colour per call / per transaction", context: "ladder"),
+        Binding(keys: [.character("W")], action: .wrapLines, help: "wrap long lines / cut them (h l scroll)", context: "message"),
     ]
 
     static let table: [Key: Action] = {

@@ -134,6 +134,11 @@ public enum Update {
                 state.top.descending.toggle()
             }
             state.notice = "sorted by \(state.top.sort.name)\(state.top.descending ? ", descending" : "")"
+        case .wrapLines:
+            guard case .message = state.top.kind else { return }
+            state.options.wrapLines.toggle()
+            state.top.column = 0
+            state.notice = state.options.wrapLines ? "long lines wrapped" : "long lines cut (h and l scroll them)"
         case .mergePorts:
             guard case .ladder = state.top.kind else { return }
             state.options.mergePorts.toggle()
@@ -275,7 +280,7 @@ public enum Update {
         let longest: Int
         switch state.top.kind {
         case .message(let m):
-            longest = model.messageText(m, glyphs: glyphs).lines.map(\.text.count).max() ?? 0
+            longest = model.messageLines(m, state).map(\.text.count).max() ?? 0
         case .diff(let a, let b):
             let rows = model.diff(a, b, glyphs: glyphs).rows
             longest = rows.map { max(CellWidth.of($0.left ?? ""), CellWidth.of($0.right ?? "")) }.max() ?? 0
