@@ -146,8 +146,12 @@ extension TraceStore {
         groups[Int(target)].calls.append(c)
         updateStatistics(of: Int(target)) { $0.apply(contribution, sign: 1) }
         groups[Int(target)].messageCount += Int(call.messageCount)
-        groups[Int(target)].touch(call.firstTime)
-        groups[Int(target)].touch(call.lastTime)
+        // A call linked as it is registered has no message yet (its times are still the
+        // empty span's ends); its first message touches its group as it is added.
+        if call.messageCount > 0 {
+            groups[Int(target)].touch(call.firstTime)
+            groups[Int(target)].touch(call.lastTime)
+        }
         groups[Int(target)].lastArrival = max(groups[Int(target)].lastArrival, Int(max(call.lastMessage, 0)) + 1)
         for e in eventsByCall[c] ?? [] {
             if let i = groups[from].events.firstIndex(of: e) { groups[from].events.remove(at: i) }

@@ -207,6 +207,10 @@ import WireDecoding
             #expect(store.groups[groups[0]].calls.count == 3)
             #expect(store.correlationID(of: store.groups[groups[0]]) == scenario.links[0].callIDs.first)
             #expect(store.groups[groups[0]].statistics.count(.completed) == 3)
+            // The group spans its messages, whichever leg came first.
+            let times = store.messages.map(\.time)
+            let span = store.span(of: store.groups[groups[0]])
+            #expect(span.first == times.min() && span.last == times.max())
         }
     }
 }
