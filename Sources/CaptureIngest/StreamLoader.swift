@@ -17,14 +17,28 @@ public enum StreamLoader {
         }
     }
 
-    /// Opens `path` ("-" for stdin) and starts reading it.
+    /// Opens `path` ("-" for stdin) and starts reading it. A FIFO's open waits for a writer,
+    /// so it is opened on the reading thread: the viewer and the other sources go on meanwhile.
     public static func start(path: String, source: Int, queue: IngestQueue, hepKey: [UInt8]? = nil) {
-        let fd = path == "-" ? dup(0) : open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else {
-            queue.post(.failed(source: source, "\(path): \(String(cString: strerror(errno)))"))
+        if path == "-" {
+            let fd = dup(0)
+            guard fd >= 0 else {
+                queue.post(.failed(source: source, "stdin: \(String(cString: strerror(errno)))"))
+                return
+            }
+            start(fd: fd, name: "stdin", source: source, queue: queue, hepKey: hepKey)
             return
         }
-        start(fd: fd, name: path == "-" ? "stdin" : path, source: source, queue: queue, hepKey: hepKey)
+        if let error = DetachedThread.start(name: "hepscope-stream-\(source)", {
+            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else {
+                queue.post(.failed(source: source, "\(path): \(String(cString: strerror(errno)))"))
+                return
+            }
+            run(fd: fd, name: path, source: source, queue: queue, hepKey: hepKey)
+        }) {
+            queue.post(.failed(source: source, DetachedThread.failure("read \(path)", error)))
+        }
     }
 
     /// The reading itself, on the calling thread.

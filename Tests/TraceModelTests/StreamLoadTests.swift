@@ -52,6 +52,38 @@ import Glibc
         #expect(session.sources[source].report?.warnings.isEmpty == true)
     }
 
+    /// A FIFO with no writer yet: starting it returns at once (its open waits on the reading
+    /// thread, not on the caller's, which draws the screen and starts the other sources), and
+    /// what a writer then sends is loaded.
+    @Test func aFIFOWithoutAWriterDoesNotHoldUpItsCaller() throws {
+        let path = TestFolder.path("waiting-\(UUID().uuidString).fifo")
+        #expect(mkfifo(path, 0o600) == 0)
+        defer { unlink(path) }
+        let queue = IngestQueue()
+        var session = TraceSession()
+        let source = session.addSource(name: path, kind: .file)
+        let started = DispatchSemaphore(value: 0)
+        Thread {
+            StreamLoader.start(path: path, source: source, queue: queue)
+            started.signal()
+        }.start()
+        let returned = started.wait(timeout: .now() + 2) == .success
+        // Now a writer: the capture goes through (and a start still blocked would return).
+        let bytes = try Fixtures.bytes(Fixtures.kamailio("hep-kamailio-udp.pcap"))
+        let writer = open(path, O_WRONLY)
+        #expect(writer >= 0)
+        _ = bytes.withUnsafeBytes { write(writer, $0.baseAddress, $0.count) }
+        close(writer)
+        #expect(returned, "starting a FIFO waited for its writer")
+        var rounds = 0
+        while !session.sources[source].finished, rounds < 300 {
+            queue.wait(timeoutMilliseconds: 20)
+            session.apply(queue.drain())
+            rounds += 1
+        }
+        #expect(session.store.messages.count == 280)
+    }
+
     @Test func notACaptureOnAPipeFails() {
         var fds: [Int32] = [0, 0]
         _ = pipe(&fds)
