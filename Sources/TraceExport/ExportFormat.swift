@@ -33,7 +33,7 @@ public enum ExportFormat: String, CaseIterable, Sendable {
             guard !selection.isEmpty else { throw ExportError("nothing to save: the selection is empty") }
             // The same document as `print --json`, for the selected messages only.
             let keep = Set(selection.messages)
-            let subset = store.rebuilt { keep.contains($0) }
+            let subset = store.shown { keep.contains($0) }
             let summary = input ?? InputSummary(counters: DecodeCounters(), sources: [], warnings: [])
             return Array(JSONReport.render(subset, input: summary).utf8)
         case .ladder: return try LadderExport.text(store, selection, ascii: ascii)

@@ -20,7 +20,9 @@ public enum CorrelationSource: Hashable, Sendable {
 
 /// A test session: everything that carried one correlation id (or was linked to it).
 public struct CorrelationGroup: Sendable {
-    /// String id of the HEP correlation id; 0 for link groups and the uncorrelated bucket.
+    /// String id of the HEP correlation id; 0 for the uncorrelated bucket and link groups, but
+    /// for a link group that keeps the name it had in the model it was shown from (its A-leg
+    /// may be filtered out).
     public var correlationID: UInt32
     public var source: CorrelationSource
     public internal(set) var calls: [Int32] = []

@@ -247,6 +247,13 @@ extension TraceStore {
     /// A model holding only the messages (and events) `keep` accepts, each added again in its
     /// original order, as if just decoded: calls, states and links are worked out anew.
     public func rebuilt(expecting size: (messages: Int, calls: Int)? = nil, keeping keep: (Int32) -> Bool) -> TraceStore {
+        var unused: [Int32: Int32]?
+        return rebuilt(expecting: size, keeping: keep, newCalls: &unused)
+    }
+
+    /// `rebuilt`, and with `newCalls` not nil, each kept call's number here → its number there.
+    func rebuilt(expecting size: (messages: Int, calls: Int)? = nil, keeping keep: (Int32) -> Bool,
+                 newCalls: inout [Int32: Int32]?) -> TraceStore {
         var fresh = TraceStore(configuration: configuration)
         fresh.inputs = inputs
         if let size {
@@ -255,7 +262,12 @@ extension TraceStore {
         }
         var readSinceRelease = 0
         for i in messages.indices where keep(Int32(i)) {
+            let before = fresh.messages.count
             replay(Int32(i), into: &fresh)
+            let old = messages[i].call
+            if newCalls != nil, old >= 0, newCalls![old] == nil, fresh.messages.count > before {
+                newCalls![old] = fresh.messages[before].call
+            }
             // Every kept payload is read once: the file pages that brings in go back every
             // 8 MiB read, or they would add to the peak of a rebuild made to save memory.
             readSinceRelease += Int(messages[i].payload.length)

@@ -37,6 +37,7 @@ extension TraceStore {
         case .hep: return strings.string(group.correlationID)
         case .none: return nil
         case .link:
+            if group.correlationID != 0 { return strings.string(group.correlationID) }
             let first = group.calls.min { (calls[Int($0)].firstTime, $0) < (calls[Int($1)].firstTime, $1) }
             return first.map { strings.string(calls[Int($0)].callID) }
         }

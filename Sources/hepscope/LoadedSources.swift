@@ -51,7 +51,7 @@ extension LoadedSources {
     /// The calls the filter matches, whole, and the events it matches; worked out again as a
     /// model of their own, so statistics describe what is shown.
     static func filtered(_ store: TraceStore, by filter: TraceFilter) -> TraceStore {
-        store.rebuilt(keeping: filter.shows(in: store))
+        store.shown(keeping: filter.shows(in: store))
     }
 }
 

@@ -1,0 +1,69 @@
+import Foundation
+import Testing
+import TestSupport
+import TraceModel
+import WireDecoding
+
+/// A filter's model (`TraceStore.shown`): worked out anew from what it shows, but a filter
+/// only hides calls; one that joined a session or a group of linked legs through a call the
+/// filter hides stays in that group, under that group's name.
+@Suite struct ShownModelTests {
+    func store(_ scenario: ScenarioCapture) throws -> TraceStore { try store(scenario.pcap) }
+
+    func store(_ pcap: [UInt8]) throws -> TraceStore {
+        var store = TraceStore()
+        let decoder = TraceDecoder()
+        try pcap.withUnsafeBytes { bytes in
+            var reader = try CaptureFileReader(bytes)
+            while let f = reader.next() { decoder.decode(frame: f) { store.add($0) } }
+        }
+        return store
+    }
+
+    /// The groups with calls, each as its name and its calls' Call-IDs.
+    func groups(_ s: TraceStore) -> [String: [String]] {
+        var out: [String: [String]] = [:]
+        for g in s.orderedGroups where !s.groups[g].calls.isEmpty {
+            out[s.correlationID(of: s.groups[g]) ?? "(uncorrelated)"] = s.orderedCalls(of: s.groups[g]).map { s.strings.string(s.calls[Int($0)].callID) }
+        }
+        return out
+    }
+
+    func keepingCalls(_ s: TraceStore, _ callIDs: Set<String>) -> TraceStore {
+        s.shown { m in
+            let c = s.messages[Int(m)].call
+            return c >= 0 && callIDs.contains(s.strings.string(s.calls[Int(c)].callID))
+        }
+    }
+
+    @Test func aLegLinkedIntoASessionStaysInItWithoutTheSessionsCalls() throws {
+        let s = try store(Scenarios.legLinkedIntoSession(linkedLegFirst: false))
+        let leg = Scenarios.linkedIntoSessionCallIDs[3]
+        #expect(groups(s)["link-run"]?.count == 4)
+        let shown = keepingCalls(s, [leg])
+        #expect(groups(shown) == ["link-run": [leg]])
+        let g = try #require(shown.orderedGroups.first { !shown.groups[$0].calls.isEmpty })
+        #expect(shown.groups[g].statistics.calls == 1 && shown.groups[g].messageCount == 7)
+        #expect(shown.span(of: shown.groups[g]).first == shown.messages.map { $0.time }.min())
+    }
+
+    @Test(arguments: [1, 2])
+    func linkedLegsStayTogetherUnderTheirAlegsName(shownFrom: Int) throws {
+        let s = try store(Scenarios.xcidChain())
+        let all = Scenarios.xcidChainCallIDs
+        #expect(groups(s) == [all[0]: all])
+        let kept = Array(all[shownFrom...])
+        let shown = keepingCalls(s, Set(kept))
+        #expect(groups(shown) == [all[0]: kept])
+    }
+
+    @Test func callsOfTwoLinkGroupsStayApart() throws {
+        let s = try store(Scenarios.sessionIDAndICID())
+        let sid = Scenarios.sessionIDCallIDs, icid = Scenarios.icidCallIDs
+        let shown = keepingCalls(s, [sid[1], icid[1]])
+        #expect(groups(shown) == [sid[0]: [sid[1]], icid[0]: [icid[1]]])
+        // And what is not linked to anything stays uncorrelated.
+        let plain = try store(Scenarios.xcidChain())
+        #expect(groups(plain.shown { _ in true }) == groups(plain))
+    }
+}
