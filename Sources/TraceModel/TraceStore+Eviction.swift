@@ -104,7 +104,7 @@ extension TraceStore {
         // keeps. What kept groups carry over: the figures of calls dropped now or before, all
         // of the group's figures less those of the calls that stay.
         var representative = [Int32](repeating: -1, count: groups.count)
-        var carried: [Int: (statistics: GroupStatistics, calls: Int, messages: Int, first: Timestamp)] = [:]
+        var carried: [Int: (statistics: GroupStatistics, calls: Int, messages: Int, span: (first: Timestamp, last: Timestamp))] = [:]
         for g in orderedGroups where !doomed.contains(g) {
             if let c = groups[g].calls.last(where: { !dropped($0) }) {
                 representative[g] = calls[Int(c)].firstMessage
@@ -115,7 +115,7 @@ extension TraceStore {
             var figures = groups[g].statistics
             for c in groups[g].calls where !dropped(c) { figures.apply(GroupStatistics.Contribution(calls[Int(c)]), sign: -1) }
             let now = droppedByGroup[g] ?? (0, 0)
-            carried[g] = (figures, groups[g].droppedCalls + now.calls, groups[g].droppedMessages + now.messages, groups[g].firstTime)
+            carried[g] = (figures, groups[g].droppedCalls + now.calls, groups[g].droppedMessages + now.messages, span(of: groups[g]))
         }
         var evictedMessages = 0
         // Room for what stays, made at once: the rebuilt model's lists doubling as they fill
@@ -149,7 +149,9 @@ extension TraceStore {
             fresh.updateStatistics(of: now) { $0.add(carry.statistics) }
             fresh.groups[now].droppedCalls += carry.calls
             fresh.groups[now].droppedMessages += carry.messages
-            fresh.groups[now].touch(carry.first)
+            // First and last seen, and so the rate, still count the dropped calls.
+            fresh.groups[now].touch(carry.span.first)
+            fresh.groups[now].touch(carry.span.last)
         }
         var figures = counters
         figures.evictedGroups += doomed.count

@@ -35,6 +35,11 @@ extension TraceStore {
             }
             if now != target { fresh.move(call: new, to: target) }
         }
+        // What the memory budget let go is the input's loss, whatever the filter shows.
+        fresh.counters.evictedGroups = counters.evictedGroups
+        fresh.counters.evictedCalls = counters.evictedCalls
+        fresh.counters.evictedMessages = counters.evictedMessages
+        fresh.counters.evictions = counters.evictions
         return fresh
     }
 }

@@ -20,7 +20,7 @@ public enum TextReport {
             }
             out += "\n"
         }
-        return out + footer(input)
+        return out + footer(input) + evictionFooter(store)
     }
 
     public static func messages(_ store: TraceStore, input: InputSummary) -> String {
@@ -43,7 +43,7 @@ public enum TextReport {
                 out += "  event \(clock(r.time))  \(HEPPayloadType.name(r.payloadType))  \(text.prefix(200))\n"
             }
         }
-        out += footer(input)
+        out += footer(input) + evictionFooter(store)
         return out
     }
 
@@ -99,6 +99,13 @@ public enum TextReport {
             out += "model: \(c.retransmissions) retransmissions, \(c.sightings) second sightings, "
                 + "\(c.exactDuplicates) exact duplicates counted once\n"
         }
+        return out + evictionFooter(store)
+    }
+
+    /// What the memory budget dropped, under every kind of text output.
+    static func evictionFooter(_ store: TraceStore) -> String {
+        let c = store.counters
+        var out = ""
         if c.evictedCalls > 0 {
             out += "memory limit: \(counted(c.evictedGroups, "group")) and \(counted(c.evictedCalls, "ended call")) of the newest session "
                 + "(\(counted(c.evictedMessages, "message"))) dropped, least recently active first; session figures still count them\n"

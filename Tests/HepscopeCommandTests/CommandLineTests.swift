@@ -210,6 +210,12 @@ import WireDecoding
         #expect(json.stdout.contains("\"call_count\":1,\"dropped_call_count\":19,"))
         #expect(json.stdout.contains("\"evicted_groups\":1,"))
         #expect(json.stdout.contains("\"evicted_calls\":19,"))
+        // Every kind of output says so, and a filter does not hide it.
+        for args in [["print"], ["print", "--ladder"], ["print", "--summary", "--filter", "state:busy"]] {
+            let other = try HepscopeRun.run(args + ["--memory-limit", "1K", Fixtures.kamailio("hep-kamailio-udp.pcap").path])
+            #expect(other.stdout.contains("memory limit: 1 group and 19 ended calls of the newest session (276 messages) dropped"),
+                    "\(args)")
+        }
         let bad = try HepscopeRun.run(["print", "--memory-limit", "lots", Fixtures.kamailio("hep-kamailio-udp.pcap").path])
         #expect(bad.status == 64)
         #expect(bad.stderr.contains("--memory-limit"))

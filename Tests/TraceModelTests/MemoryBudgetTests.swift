@@ -186,6 +186,16 @@ import WireDecoding
         // Down to its newest call, with the figures of all twenty.
         let g = store.groups[store.orderedGroups[0]]
         #expect(g.calls.count == 1 && g.droppedCalls == 19 && g.statistics.calls == 20)
+        // Its first and last seen (and so its rate) are still those of all twenty: a dropped
+        // call held its last message.
+        let full = load([Fixtures.kamailio("hep-kamailio-udp.pcap").path]).store
+        let whole = try! #require(full.orderedGroups.map { full.groups[$0] }.first { full.correlationID(of: $0) == store.correlationID(of: g) })
+        #expect(store.span(of: g) == full.span(of: whole))
+        #expect(store.calls[Int(g.calls[0])].lastTime < full.span(of: whole).last)
+        // A filter's model still says what the budget dropped.
+        let shown = store.shown { _ in true }
+        #expect(shown.counters.evictedCalls == 19 && shown.counters.evictedGroups == 1)
+        #expect(shown.counters.evictedMessages == store.counters.evictedMessages)
     }
 
     @Test func sightingsAndDuplicatesSurviveARebuild() throws {
