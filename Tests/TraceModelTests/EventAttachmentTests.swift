@@ -61,6 +61,9 @@ import WireDecoding
         #expect(try TraceFilter.parse("callid:leg@x").matches(message: event, in: store))
         #expect(try TraceFilter.parse("corr:session-7 and from:a").matches(message: event, in: store))
         #expect(try !TraceFilter.parse("callid:other").matches(message: event, in: store))
+        // Its own correlation id (the Call-ID) is one of its facts too.
+        #expect(try TraceFilter.parse("corr:leg@x").matches(message: event, in: store))
+        #expect(try !TraceFilter.parse("corr:session-8").matches(message: event, in: store))
         #expect(try !TraceFilter.parse("method:INVITE").matches(message: event, in: store))
     }
 }

@@ -65,6 +65,10 @@ import WireDecoding
         #expect(try calls("/busy here/").isEmpty)
         #expect(try calls(#"/a=sendonly|a=inactive/"#).count >= 0)
         #expect(try calls(#"/CSeq: 2 INVITE/"#).count == 10)  // the re-INVITEs
+        // A pattern sees the bytes' CR and LF apart, as grep would.
+        #expect(try calls(#"/486 Busy Here\r/"#).count == 10)
+        #expect(try calls(#"/Busy Here\r\nVia/"#).count == 10)
+        #expect(try calls(#"/Busy Here\nVia/"#).isEmpty)
     }
 
     @Test func messages() throws {
@@ -105,6 +109,10 @@ import WireDecoding
         ("/a(/", 0, "invalid regular expression"),
         ("src:1.2.3", 4, "expected an address"),
         ("from:\"alice", 5, "quoted text not closed"),
+        ("/busy/I", 6, "unknown flag 'I' after /busy/"),
+        ("/busy/ix and state:busy", 6, "unknown flag 'ix'"),
+        ("state:busy | to:x", 11, "unexpected '|': write 'and' or '&&', 'or' or '||'"),
+        ("state:busy & to:x", 11, "unexpected '&'"),
     ])
     func errorsSayWhereAndWhat(_ expression: String, _ position: Int, _ message: String) {
         do {

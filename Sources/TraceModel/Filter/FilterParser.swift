@@ -85,7 +85,9 @@ struct FilterParser {
         case .regex(let pattern, let ignoresCase):
             index += 1
             do {
-                let regex = try Regex(pattern)
+                // Matched on Unicode scalars, not characters: "\r" alone then matches the CR of a
+                // CRLF line end (as a character, CRLF is one, which "\r" never matches).
+                let regex = try Regex(pattern).matchingSemantics(.unicodeScalar)
                 return .term(.payload(.init(source: pattern, ignoresCase: ignoresCase,
                                             regex: ignoresCase ? regex.ignoresCase() : regex)))
             } catch {
@@ -256,6 +258,8 @@ struct FilterParser {
                 tokens.append(Token(kind: .and, position: i)); i += 2
             case "|" where i + 1 < chars.count && chars[i + 1] == "|":
                 tokens.append(Token(kind: .or, position: i)); i += 2
+            case "&", "|":
+                throw .init(position: i, message: "unexpected '\(c)': write 'and' or '&&', 'or' or '||'")
             case "/":
                 // A regex runs to the next unescaped slash; "\/" stands for a slash.
                 var pattern = ""
@@ -274,6 +278,11 @@ struct FilterParser {
                 if i < chars.count, chars[i] == "i", i + 1 == chars.count || !isWordCharacter(chars[i + 1]) {
                     ignoresCase = true
                     i += 1
+                } else if i < chars.count, isWordCharacter(chars[i]), chars[i] != "\"" {
+                    // "/busy/I", "/busy/s": a flag that would otherwise become a search word.
+                    var flags = ""
+                    while i < chars.count, isWordCharacter(chars[i]) { flags.append(chars[i]); i += 1 }
+                    throw .init(position: i - flags.count, message: "unknown flag '\(flags)' after /\(pattern)/: the only one is i (ignore case)")
                 }
                 tokens.append(Token(kind: .regex(pattern, ignoresCase: ignoresCase), position: start))
             case "\"":

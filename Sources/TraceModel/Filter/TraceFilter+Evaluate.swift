@@ -71,9 +71,8 @@ extension TraceFilter {
         case .toUser(let needle): return callText({ $0.toUser }, needle)
         case .callID(let needle): return callText({ $0.callID }, needle)
         case .correlation(let needle):
-            if let message, call == nil {
-                return store.correlationID(ofMessage: message)?.lowercased().contains(needle) == true
-            }
+            // An event's own correlation id (a log correlated by the Call-ID), then its call's.
+            if let message, store.correlationID(ofMessage: message)?.lowercased().contains(needle) == true { return true }
             guard let call else { return false }
             return correlationNames(store, call).contains { $0.lowercased().contains(needle) }
         case .source(let p):
