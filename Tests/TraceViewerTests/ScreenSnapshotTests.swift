@@ -210,6 +210,25 @@ import TraceViewer
         #expect(p.state.pendingSave?.replace == false && p.state.pendingSave?.path == "busy2.mmd")
         Update.finishSave(&p.state, .saved(notice: "saved 4 messages to /home/u/busy.mmd"))
         #expect(p.state.saveDialog == nil && p.state.notice == "saved 4 messages to /home/u/busy.mmd")
+        // The next save offers that name again, to change rather than type anew.
+        p.press(.character("w"))
+        #expect(p.state.saveDialog?.path == "busy2.mmd")
+    }
+
+    /// Reading a message (or a diff), its call and its session can be saved from there.
+    @Test func aMessageOffersItsCallAndSession() throws {
+        let p = Pilot.kamailio()
+        p.press(.enter, .enter, .enter, .character("w"))
+        guard case .message(let m) = p.state.top.kind else { Issue.record("no message: \(p.state.top.kind)"); return }
+        let call = p.model.store.messages[Int(m)].call
+        #expect(p.state.saveDialog?.choices.map(\.label) == ["this message", "its call", "this session (tb-20261127T015517Z-udp-a)",
+                                                            "all messages"])
+        #expect(p.state.saveDialog?.choices[1].scope == .calls([call]))
+        // Two messages of one call, diffed.
+        p.press(.escape, .escape)
+        p.press(.character(" "), .down, .character(" "), .character("d"), .character("w"))
+        #expect(p.state.saveDialog?.choices.map(\.label) == ["these two messages", "their call", "this session (tb-20261127T015517Z-udp-a)",
+                                                            "all messages"], "\(p.state.saveDialog?.choices.map(\.label) ?? [])")
     }
 
     /// At 80 columns a long choice gives way inside the box: its message count and the arrow

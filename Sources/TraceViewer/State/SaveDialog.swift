@@ -60,8 +60,10 @@ extension SaveDialog {
         switch top.kind {
         case .message(let m):
             choices.append(Choice(label: "this message", scope: .message(m)))
+            choices += Self.callsAndSession(of: [m], model)
         case .diff(let a, let b):
             choices.append(Choice(label: "these two messages", scope: .messages([a, b])))
+            choices += Self.callsAndSession(of: [a, b], model)
         case .ladder(let scope):
             if top.marked.count > 0 { choices.append(Choice(label: Self.selected(top.marked.count, "message"), scope: .messages(top.marked))) }
             if let m = top.cursor { choices.append(Choice(label: "the message under the cursor", scope: .message(Int32(m)))) }
@@ -87,7 +89,25 @@ extension SaveDialog {
         }
         if state.filter != nil { choices.append(Choice(label: "what the filter shows", scope: .filtered)) }
         choices.append(Choice(label: "all messages", scope: .all))
-        return SaveDialog(choices: choices, choice: 0, path: "hepscope-capture.pcapng")
+        // The last name saved to: a few files saved into one folder need the name changed only.
+        return SaveDialog(choices: choices, choice: 0, path: state.lastSavePath ?? "hepscope-capture.pcapng")
+    }
+
+    /// From a message (or a diff's two), their call(s) and their session, as the ladder under
+    /// them offers: reading a message, its whole call is one key away.
+    static func callsAndSession(of messages: [Int32], _ model: ViewerModel) -> [Choice] {
+        let store = model.store
+        var calls: [Int32] = []
+        for m in messages where m >= 0 && Int(m) < store.messages.count {
+            let c = store.messages[Int(m)].call >= 0 ? store.messages[Int(m)].call : store.call(ofEvent: m)
+            if let c, c >= 0, !calls.contains(c) { calls.append(c) }
+        }
+        guard !calls.isEmpty else { return [] }
+        let own = messages.count == 1 ? "its call" : (calls.count == 1 ? "their call" : "their \(calls.count) calls")
+        var choices = [Choice(label: own, scope: .calls(calls))]
+        let groups = Set(calls.map { Int(store.calls[Int($0)].group) })
+        if groups.count == 1, let g = groups.first { choices.append(Choice(label: session(g, model), scope: .group(g))) }
+        return choices
     }
 }
 

@@ -348,6 +348,7 @@ public enum Update {
     public static func finishSave(_ state: inout ViewerState, _ outcome: SaveOutcome) {
         switch outcome {
         case .saved(let notice):
+            state.lastSavePath = state.saveDialog?.path.trimmingSpaces()
             state.saveDialog = nil
             state.notice = notice
         case .failed(let why):
