@@ -285,7 +285,7 @@ struct ViewerEndToEndTests {
             screen.contains("Calls of one-run") && screen.contains("│ evicted ")
         }
         #expect(during.contains("│ dropped 0 │ evicted "), "\(during)")
-        #expect(during.contains("memory budget: dropped 0 session(s), "), "\(during)")
+        #expect(during.contains("memory budget: 0 session(s) and "), "\(during)")
         done.wait()
         let after = try tmux.waitUntil("all \(sent) received") { $0.contains(": \(Self.grouped(sent)) rx") }
         #expect(sent > 20_000)

@@ -703,6 +703,21 @@ enum HostileCapture {
         return finished
     }
 
+    /// Two evictions, each seen: the notice after the second says all that was dropped, not
+    /// what the second dropped alone.
+    @Test func theBudgetsNoticeCountsEverythingDroppedSoFar() {
+        let model = ViewerModel(session: TraceSession(configuration: .init(memoryLimit: 1)))
+        var state = ViewerState(width: 80, height: 24)
+        for round in 1...2 {
+            model.ingest([Self.replayAllButTheEnd(into: model)])
+            Update.update(&state, .dataChanged, model: model)
+            #expect(model.evictions == round)
+        }
+        let c = model.store.counters
+        #expect(c.evictedGroups == 2 && c.evictedCalls > 19)
+        #expect(state.notice == "memory budget: 2 session(s) and \(c.evictedCalls) ended call(s) dropped so far", "\(state.notice ?? "")")
+    }
+
     static func scenario(row: Int, newestCall: Bool) throws -> Run {
         let model = ViewerModel(session: TraceSession(configuration: .init(memoryLimit: 1)))
         let finished = replayAllButTheEnd(into: model)
@@ -741,7 +756,7 @@ enum HostileCapture {
         #expect(stayed.count == 1 && dropped.count == 1)
         for run in dropped {
             #expect(run.after.top.kind == .groups)
-            #expect(run.after.notice?.contains("dropped 1 session(s), 19 ended call(s)") == true, "\(run.after.notice ?? "")")
+            #expect(run.after.notice == "memory budget: 1 session(s) and 19 ended call(s) dropped so far", "\(run.after.notice ?? "")")
             // What the budget let go is said apart from what never came in.
             let status = String(Renderer.render(run.after, model: run.model).text.split(separator: "\n").last ?? "")
             let evicted = run.model.store.counters.evictedMessages

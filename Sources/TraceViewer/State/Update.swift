@@ -16,11 +16,7 @@ public enum Update {
                 // its own to their new numbers; from the first whose content was dropped on,
                 // screens close.
                 let counters = model.store.counters
-                let dropped = counters.evictedGroups - state.evictedGroupsSeen
-                let droppedCalls = counters.evictedCalls - state.evictedCallsSeen
                 state.evictionsSeen = model.evictions
-                state.evictedGroupsSeen = counters.evictedGroups
-                state.evictedCallsSeen = counters.evictedCalls
                 let map = model.renumbering()
                 var kept: [ScreenState] = []
                 for screen in state.stack {
@@ -37,10 +33,12 @@ public enum Update {
                     again.choice = min(open.choice, again.choices.count - 1)
                     state.saveDialog = again
                 }
-                // Short enough for 80 columns, where it would otherwise end cut.
-                state.notice = droppedCalls == 0
-                    ? "memory budget: dropped \(Format.count(dropped)) least recently active session(s)"
-                    : "memory budget: dropped \(Format.count(dropped)) session(s), \(Format.count(droppedCalls)) ended call(s) of the newest"
+                // All dropped so far (several evictions may come between two looks), short
+                // enough for 80 columns, where it would otherwise end cut.
+                let sessions = Format.count(counters.evictedGroups), ended = Format.count(counters.evictedCalls)
+                state.notice = counters.evictedCalls == 0
+                    ? "memory budget: \(sessions) least recently active session(s) dropped so far"
+                    : "memory budget: \(sessions) session(s) and \(ended) ended call(s) dropped so far"
             }
         case .key(let key):
             state.notice = nil

@@ -108,9 +108,6 @@ public struct ViewerState: Sendable {
     public var lastSavePath: String?
     /// The model's eviction count this state's screens were built against.
     public var evictionsSeen = 0
-    /// Groups, and calls of groups kept, the memory budget had dropped by then.
-    public var evictedGroupsSeen = 0
-    public var evictedCallsSeen = 0
 
     public init(width: Int = 80, height: Int = 24, options: ViewerOptions = ViewerOptions()) {
         self.width = width
