@@ -703,6 +703,24 @@ enum HostileCapture {
         return finished
     }
 
+    /// Packets that came but were all dropped (a wrong `--hep-key`): the empty first screen
+    /// says why, not only that it waits.
+    @Test func anEmptyScreenSaysWhyPacketsWereNotKept() {
+        let model = ViewerModel(session: TraceSession())
+        let queue = IngestQueue()
+        let source = model.addSource(name: "capture", kind: .file)
+        BackgroundLoader.load(path: Fixtures.kamailio("hep-kamailio-udp.pcap").path, source: source, queue: queue,
+                              hepKey: Array("secret".utf8))
+        model.ingest(queue.drain())
+        var state = ViewerState(width: 80, height: 24)
+        Update.update(&state, .dataChanged, model: model)
+        let screen = Renderer.render(state, model: model).text
+        #expect(screen.contains("no SIP messages; not kept: 280 HEP auth key mismatch"), "\(screen)")
+        // Nothing dropped: only the plain words.
+        let empty = ViewerModel(session: TraceSession())
+        #expect(Renderer.render(state, model: empty).text.contains("  no SIP messages\n"))
+    }
+
     /// Two evictions, each seen: the notice after the second says all that was dropped, not
     /// what the second dropped alone.
     @Test func theBudgetsNoticeCountsEverythingDroppedSoFar() {

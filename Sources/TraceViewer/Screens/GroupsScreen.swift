@@ -49,8 +49,8 @@ enum GroupsScreen {
         Renderer.drawHeader(&grid, cols, fitted, y: area.y, x: 1, glyphs: g)
         let bodyHeight = area.height - 1
         if rows.isEmpty {
-            let text = state.filter != nil ? "no session matches the filter" : model.isLive ? "waiting for data…" : "no SIP messages"
-            grid.put(text, x: 2, y: area.y + 2, role: .dim)
+            grid.put(CellWidth.truncate(emptyText(state, model), to: max(0, state.width - 3), ellipsis: g.ellipsis),
+                     x: 2, y: area.y + 2, role: .dim)
             return
         }
         let cursor = screen.cursor.flatMap { id in rows.firstIndex(of: id) } ?? 0
@@ -85,4 +85,20 @@ enum GroupsScreen {
             if i == cursor { grid.paint(y: y, adding: .reverse) }
         }
     }
+
+    /// What an empty first screen says: waiting, nothing in the files, and why packets that
+    /// came were not kept (a wrong `--hep-key`, garbage), the commonest reasons first.
+    static func emptyText(_ state: ViewerState, _ model: ViewerModel) -> String {
+        if state.filter != nil { return "no session matches the filter" }
+        let lead = model.isLive ? "waiting for data…" : "no SIP messages"
+        var reasons: [String: Int] = [:]
+        for s in model.session.sources {
+            for (why, n) in s.counters.droppedReasons where n > 0 { reasons[why, default: 0] += n }
+            for (why, n) in s.counters.malformedReasons where n > 0 { reasons[why, default: 0] += n }
+        }
+        guard !reasons.isEmpty else { return lead }
+        let commonest = reasons.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(2)
+        return lead + "; not kept: " + commonest.map { "\(Format.count($0.value)) \(SafeText.line($0.key))" }.joined(separator: ", ")
+    }
+
 }
