@@ -262,6 +262,26 @@ import WireDecoding
         #expect(p.state.top.column == 2)
     }
 
+    /// The sessions screen counts SIP messages as `print --summary` does, HEP events apart (the
+    /// call list's Msgs column counts them so too): "log-run" holds 7 messages and 3 events of
+    /// its own, 2 more attached to its call.
+    @Test func sessionMessagesLeaveEventsOut() throws {
+        let url = try Scenarios.write(Scenarios.hlogEvents())
+        let p = Pilot(paths: [url.path], width: 120, height: 40)
+        func msgs(_ screen: String) -> String? {
+            let lines = screen.split(separator: "\n").map(String.init)
+            guard let header = lines.first(where: { $0.contains(" Msgs") }), let row = lines.first(where: { $0.hasPrefix(" log-run") }),
+                  let end = header.range(of: "Msgs")?.upperBound else { return nil }
+            let upTo = header.distance(from: header.startIndex, to: end)
+            return row.prefix(upTo).split(separator: " ").last.map(String.init)
+        }
+        #expect(msgs(p.screen) == "7", "\(p.screen)")
+        p.press(.character("f"))
+        p.type("callid:log-call")
+        p.press(.enter)
+        #expect(msgs(p.screen) == "7", "\(p.screen)")
+    }
+
     /// "What the filter shows" saves what `print --filter` and `save --filter` keep: the messages
     /// of the calls the filter matches, and the events it matches themselves (not every event
     /// attached to a matching call).

@@ -204,10 +204,10 @@ public final class ViewerModel {
                 let calls = s.groups[g].calls.filter { filter.matches(call: $0, in: s) }
                 let events = s.groups[g].events.filter { filter.matches(message: $0, in: s) }
                 guard !calls.isEmpty || !events.isEmpty else { return false }
-                let messages = calls.reduce(events.count) { $0 + Int(s.calls[Int($1)].messageCount) }
+                let messages = calls.reduce(0) { $0 + Int(s.calls[Int($1)].messageCount) }
                 let span = s.span(calls: calls, events: events)
                 figures[g] = GroupFigures(statistics: GroupStatistics(calls: calls, in: s), messages: messages,
-                                          shown: (span, TraceStore.rate(messages, over: span)))
+                                          shown: (span, TraceStore.rate(messages + events.count, over: span)))
                 return true
             }
         }
@@ -220,6 +220,7 @@ public final class ViewerModel {
     /// budget dropped included).
     public struct GroupFigures {
         public var statistics: GroupStatistics
+        /// SIP messages, as `print --summary` counts them (HEP events apart).
         public var messages: Int
         /// With a filter: from the first message shown to the last, and messages a second over
         /// that span. Nil without one (the whole session's, worked out for the rows on screen).
@@ -228,7 +229,9 @@ public final class ViewerModel {
 
     public func groupFigures(_ g: Int, filter: TraceFilter?) -> GroupFigures {
         let group = store.groups[g]
-        guard filter != nil else { return GroupFigures(statistics: group.statistics, messages: group.sessionMessageCount) }
+        guard filter != nil else {
+            return GroupFigures(statistics: group.statistics, messages: group.sessionMessageCount - group.events.count)
+        }
         _ = groupRows(filter: filter)  // works the figures out, when the data or the filter changed
         return groupCache?.figures[g] ?? GroupFigures(statistics: GroupStatistics(), messages: 0)
     }
