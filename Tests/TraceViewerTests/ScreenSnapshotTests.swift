@@ -43,7 +43,7 @@ import TraceViewer
         let p = kamailio(v)
         p.press(.character("a"))
         for _ in 0..<5 { p.press(.character("s")) }  // start -> ... -> state
-        p.press(.character("S"), .character(" "), .character(" "))
+        p.press(.character("S"), .character(" "), .character("j"), .character(" "), .character("j"))
         check(p, "calls-all-by-state", v)
     }
 

@@ -341,8 +341,14 @@ import WireDecoding
     }
 
     @Test func selectingCallsOpensOneLadderOfAll() {
+        // Space marks the call under the cursor and leaves the cursor there; again, unmarks it.
+        let once = Pilot.kamailio()
+        once.press(.character("a"), .character(" "))
+        #expect(once.state.top.marked.count == 1 && once.state.top.cursor.map(Int32.init) == once.state.top.marked.first)
+        once.press(.character(" "))
+        #expect(once.state.top.marked.isEmpty)
         let p = Pilot.kamailio()
-        p.press(.character("a"), .character(" "), .character(" "), .character(" "), .enter)
+        p.press(.character("a"), .character(" "), .character("j"), .character(" "), .character("j"), .character(" "), .enter)
         guard case .ladder(.calls(let calls)) = p.state.top.kind else {
             Issue.record("expected a ladder")
             return

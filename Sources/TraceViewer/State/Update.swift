@@ -189,8 +189,8 @@ public enum Update {
         switch state.top.kind {
         case .calls:
             let c = Int32(cursor)
+            // The cursor stays, as on a ladder: Space j Space marks two rows side by side.
             if let i = state.top.marked.firstIndex(of: c) { state.top.marked.remove(at: i) } else { state.top.marked.append(c) }
-            move(&state, model, by: 1)
         case .ladder:
             let m = Int32(cursor)
             if let i = state.top.marked.firstIndex(of: m) {
