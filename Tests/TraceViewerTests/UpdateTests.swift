@@ -262,6 +262,23 @@ import WireDecoding
         #expect(p.state.top.column == 2)
     }
 
+    /// At 60 columns the help's long lines wrap inside its box: scrolled through, every word of
+    /// every line shows whole.
+    @Test func narrowHelpWrapsInsteadOfCutting() {
+        let p = Pilot.kamailio(width: 60, height: 15)
+        p.press(.character("?"))
+        var seen = Set<String>()
+        for _ in 0..<60 {
+            for row in p.screen.split(separator: "\n") {
+                let inside = row.split(separator: "│", omittingEmptySubsequences: false)
+                if inside.count == 3 { seen.formUnion(inside[1].split(separator: " ").map(String.init)) }
+            }
+            p.press(.character("j"))
+        }
+        let words = Set(HelpOverlay.lines().flatMap { $0.split(separator: " ").map(String.init) })
+        #expect(words.subtracting(seen).isEmpty, "cut: \(words.subtracting(seen).sorted())")
+    }
+
     /// The sessions screen counts SIP messages as `print --summary` does, HEP events apart (the
     /// call list's Msgs column counts them so too): "log-run" holds 7 messages and 3 events of
     /// its own, 2 more attached to its call.

@@ -115,9 +115,11 @@ enum HelpOverlay {
 
     static func draw(_ grid: inout CellGrid, _ state: ViewerState) {
         let g = state.options.glyphs
-        let all = lines()
+        let plain = lines()
+        let w = min(state.width - 2, (plain.map { CellWidth.of($0) }.max() ?? 40) + 4)
+        // On a narrow terminal, lines longer than the box go on below, indented; none is cut.
+        let all = plain.flatMap { CellWidth.wrapped($0, width: max(8, w - 4)) }
         let text = Array(all.dropFirst(min(state.helpTop, max(0, all.count - (state.height - 4)))))
-        let w = min(state.width - 2, (text.map { CellWidth.of($0) }.max() ?? 40) + 4)
         let h = min(state.height - 2, text.count + 2)
         let x = max(0, (state.width - w) / 2), y = max(0, (state.height - h) / 2)
         grid.drawBox(x: x, y: y, width: w, height: h, glyphs: g)
