@@ -14,6 +14,18 @@ import WireDecoding
         return url
     }
 
+    /// The viewer refuses a terminal that cannot move its cursor, and says what to do; with
+    /// one that can but no terminal on stdin/stdout, it says that instead.
+    @Test func theViewerNeedsATerminalThatCanMoveItsCursor() throws {
+        for term in ["dumb", ""] {
+            let run = try HepscopeRun.run(["view", Self.udpCapture.path], environment: ["TERM": term])
+            #expect(run.status == 64)
+            #expect(run.stderr.contains("the viewer needs a terminal that can move its cursor, and TERM is '\(term)'"), "\(run.stderr)")
+        }
+        let piped = try HepscopeRun.run(["view", Self.udpCapture.path], environment: ["TERM": "xterm-256color"])
+        #expect(piped.status == 64 && piped.stderr.contains("the viewer needs a terminal; 'hepscope print'"), "\(piped.stderr)")
+    }
+
     @Test func readsACaptureFromStandardInput() throws {
         let bytes = try Data(contentsOf: Self.udpCapture)
         let fromFile = try HepscopeRun.run(["print", Self.udpCapture.path])

@@ -17,10 +17,11 @@ struct HepscopeRun {
         return Fixtures.packageRoot.appendingPathComponent(".build/debug/hepscope")
     }
 
-    static func run(_ arguments: [String], stdin: Data? = nil) throws -> HepscopeRun {
+    static func run(_ arguments: [String], stdin: Data? = nil, environment: [String: String] = [:]) throws -> HepscopeRun {
         let p = Process()
         p.executableURL = binary
         p.arguments = arguments
+        if !environment.isEmpty { p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         let out = Pipe(), err = Pipe(), input = Pipe()
         p.standardOutput = out
         p.standardError = err
