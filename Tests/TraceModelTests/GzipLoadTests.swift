@@ -101,6 +101,25 @@ import WireDecoding
         #expect(session.store.messages.isEmpty)
     }
 
+    /// Damage a little way in: what inflated before it is good and loads (gunzip writes it out
+    /// too), with a warning, whether the file is mapped, read by `print`, or came down a pipe.
+    @Test func gzipDamagedEarlyLoadsWhatCameBeforeTheDamage() throws {
+        var gz = try Fixtures.gzipped(Self.plain)
+        for i in 2000..<2050 { gz[i] ^= 0x5a }
+        let url = try file(gz)
+        defer { try? FileManager.default.removeItem(at: url) }
+        let (session, s) = backgroundLoad(url.path)
+        #expect(session.sources[s].failure == nil)
+        let messages = session.store.messages.count
+        #expect(messages > 5 && messages < 280, "\(messages)")
+        #expect(session.sources[s].report?.warnings.contains { $0.contains("corrupt gzip data") } == true)
+        var load = TraceLoad()
+        load.load(path: url.path)
+        #expect(load.failures.isEmpty && load.store.messages.count == messages)
+        let piped = try InputBytes.wrapping(gz, name: "stdin").waitForMore(than: 0)
+        #expect(piped.bytes.count > 2000 && piped.failure?.contains("corrupt gzip data") == true)
+    }
+
     /// `print` loads the same way (TraceLoad, decoding on one thread and indexing on another).
     @Test func printLoadOfACutOrDamagedGzipFile() throws {
         let gz = try Fixtures.gzipped(Self.plain)

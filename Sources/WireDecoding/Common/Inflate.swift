@@ -112,13 +112,14 @@ public final class InflateStream {
                     rc = CZlib.inflate(stream, Z_NO_FLUSH)
                     return buf.count - Int(stream.pointee.avail_out)
                 }
-                if rc == Z_NEED_DICT || rc == Z_DATA_ERROR || rc == Z_MEM_ERROR {
-                    throw .corrupt(stream.pointee.msg.map { String(cString: $0) } ?? "zlib error \(rc)")
-                }
+                let failed = rc == Z_NEED_DICT || rc == Z_DATA_ERROR || rc == Z_MEM_ERROR
+                let why = failed ? stream.pointee.msg.map { String(cString: $0) } ?? "zlib error \(rc)" : ""
                 producedHere += produced
                 if producedHere > limit { throw .tooLarge(limit: limit) }
                 let inputRead = consumed + before - Int(stream.pointee.avail_in)
-                guard chunk.withUnsafeBytes({ output($0.slice(0..<produced), inputRead) }) else { throw .stopped }
+                // What came out before damage is good: it is handed on, then the damage said.
+                guard produced == 0 || chunk.withUnsafeBytes({ output($0.slice(0..<produced), inputRead) }) else { throw .stopped }
+                if failed { throw .corrupt(why) }
                 if rc == Z_STREAM_END { finished = true; break }
                 if rc == Z_BUF_ERROR { break }  // needs more input
             } while stream.pointee.avail_out == 0 || stream.pointee.avail_in > 0
