@@ -24,6 +24,10 @@ import WireDecoding
         }
     }
 
+    /// A figure the call does not have (no PDD, no duration): listed after every known one,
+    /// whichever way the sort goes.
+    static let unknown = Value.number(.min)
+
     static func value(_ column: CallSort, _ call: Int32, in s: TraceStore) -> Value {
         let c = s.calls[Int(call)]
         func text(_ id: UInt32) -> Value { .bytes(id == 0 ? [] : Array(s.strings.string(id).utf8)) }
@@ -35,8 +39,8 @@ import WireDecoding
         case .method: return .bytes(Array(c.kind.name.utf8))
         case .messages: return .number(Int64(c.messageCount))
         case .state: return .number(Int64(c.state.rawValue))
-        case .pdd: return .number(c.postDialDelay ?? -1)
-        case .duration: return .number(c.duration ?? -1)
+        case .pdd: return c.postDialDelay.map { .number($0) } ?? Self.unknown
+        case .duration: return c.duration.map { .number($0) } ?? Self.unknown
         case .source:
             // By address (IPv4 first), then port: big-endian bytes compare in that order.
             guard c.firstMessage >= 0 else { return .bytes([]) }
@@ -139,7 +143,9 @@ import WireDecoding
         for (a, b) in zip(rows, rows.dropFirst()) {
             let va = Self.value(column, a.call, in: s), vb = Self.value(column, b.call, in: s)
             distinct.insert(va)
-            if va != vb {
+            if (va == Self.unknown) != (vb == Self.unknown) {
+                #expect(vb == Self.unknown, "\(column) \(descending ? "descending" : "ascending"): a call without it before \(vb)")
+            } else if va != vb {
                 #expect(descending ? va > vb : va < vb, "\(column) \(descending ? "descending" : "ascending"): \(va) before \(vb)")
             } else if column != .start || !descending {
                 let ta = s.calls[Int(a.call)].firstTime, tb = s.calls[Int(b.call)].firstTime

@@ -131,6 +131,18 @@ import WireDecoding
         }
         let header = { p.screen.split(separator: "\n")[1] }
         #expect(!header().contains(" by "))
+        // A sorted column's title stays whole beside its arrow, which a right-aligned one has
+        // first: its title ends where its figures do.
+        let p120 = Pilot(paths: [url.path], width: 120, height: 24)
+        p120.press(.character("a"), .character("s"), .character("s"), .character("s"), .character("s"))
+        let msgs = String(p120.screen.split(separator: "\n")[1])
+        #expect(msgs.contains(" ▲Msgs "), "\(msgs)")
+        for _ in 0..<2 { p120.press(.character("s")) }
+        let lines = p120.screen.split(separator: "\n").map(String.init)
+        let pdd = try #require(lines[1].range(of: "▲PDD ms"), "\(lines[1])")
+        let end = lines[1].distance(from: lines[1].startIndex, to: pdd.upperBound)
+        let figures = lines[2...].prefix(5).filter { $0.count >= end }
+        #expect(!figures.isEmpty && figures.allSatisfy { Array($0)[end - 1] != " " }, "\(lines.prefix(6).joined(separator: "\n"))")
         // Start, From, To, Method, Msgs, State, PDD, Duration, then src → dst: not on screen here.
         for _ in 0..<8 { p.press(.character("s")) }
         #expect(header().hasSuffix("by Src → Dst▲"), "\(header())")

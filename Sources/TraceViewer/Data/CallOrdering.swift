@@ -31,6 +31,12 @@ struct CallOrdering {
         func ordered(_ key: (Int) -> UInt64) -> [Int32] {
             KeyedSort.stable(byStart, keys: byStart.map { descending ? ~key(Int($0)) : key(Int($0)) })
         }
+        // Calls without the figure (no answer yet, no end) come last whichever way the sort goes.
+        func orderedKnownFirst(_ value: (Int) -> Int64?) -> [Int32] {
+            KeyedSort.stable(byStart, keys: byStart.map { c in
+                value(Int(c)).map { descending ? ~KeyedSort.key($0) : KeyedSort.key($0) } ?? .max
+            })
+        }
         func byText(_ id: (Int) -> UInt32) -> [Int32] {
             let rank = byStart.count < Self.keptListSize
                 ? Self.textRanks(byStart.map { id(Int($0)) }, strings: s.strings) : ranks(of: sort, id, store: s)
@@ -49,8 +55,8 @@ struct CallOrdering {
         case .to: return byText { s.calls[$0].toUser }
         case .callID: return byText { s.calls[$0].callID }
         case .messages: return ordered { UInt64(s.calls[$0].messageCount) }
-        case .pdd: return ordered { KeyedSort.key(s.calls[$0].postDialDelay ?? -1) }
-        case .duration: return ordered { KeyedSort.key(s.calls[$0].duration ?? -1) }
+        case .pdd: return orderedKnownFirst { s.calls[$0].postDialDelay }
+        case .duration: return orderedKnownFirst { s.calls[$0].duration }
         case .source:
             let rank: [UInt64]
             if byStart.count < Self.keptListSize {

@@ -47,6 +47,9 @@ enum CallsScreen {
         // "rejected 486", "cancelled 487": the State column is as wide as the rows on screen
         // need, so that the status telling one failed call from another is not cut.
         cols[5].width = shown.reduce(cols[5].width) { max($0, CellWidth.of(stateText(s.calls[Int(rows[$1].call)]))) }
+        // The sorted column makes room for its arrow beside its whole title ("Msgs▲", not "Msg▲").
+        let sorted = sortColumn(screen.sort)
+        cols[sorted].width = max(cols[sorted].width, CellWidth.of(cols[sorted].title) + 1)
         // Column 0 of the screen shows the selection mark.
         let fitted = TableLayout.fit(cols, width: state.width - 2)
         Renderer.drawHeader(&grid, cols, fitted, y: area.y, x: 2, glyphs: g, sortedBy: sortColumn(screen.sort),

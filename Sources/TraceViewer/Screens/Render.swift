@@ -253,8 +253,10 @@ public enum Renderer {
         for f in fitted {
             var title = columns[f.index].title
             if sortedBy == f.index {
-                // The arrow stays when the title is cut: it says which column orders the rows.
-                title = CellWidth.truncate(title, to: max(0, f.width - 1), ellipsis: "") + arrow
+                // The arrow stays when the title is cut: it says which column orders the rows. A
+                // right-aligned column has it first, so that its title's end stays over the figures'.
+                let cut = CellWidth.truncate(title, to: max(0, f.width - 1), ellipsis: "")
+                title = f.rightAligned ? arrow + cut : cut + arrow
             }
             grid.putCell(title, column: f, y: y, originX: x, glyphs: glyphs, role: .header, attributes: .bold)
         }
