@@ -81,7 +81,8 @@ enum DiffScreen {
             grid.put(CellWidth.truncate(left, to: half - 1, ellipsis: g.ellipsis), x: 1, y: y, role: leftRole,
                      attributes: row.kind == .same ? [] : .bold)
             grid.put(g.vertical, x: half, y: y, role: .dim)
-            grid.put(CellWidth.truncate(right, to: state.width - half - 2, ellipsis: g.ellipsis), x: half + 2, y: y,
+            // As wide as the left side, so that the two read line for line (and scroll alike).
+            grid.put(CellWidth.truncate(right, to: half - 1, ellipsis: g.ellipsis), x: half + 2, y: y,
                      role: rightRole, attributes: row.kind == .same ? [] : .bold)
         }
     }
