@@ -555,6 +555,31 @@ import WireDecoding
         #expect((0..<10).filter { g[$0, 1].attributes.contains(.reverse) } == [8, 9])
     }
 
+    /// At 60 columns a three-endpoint ladder still shows two endpoints side by side, so that
+    /// an arrow has both its ends, rather than one wide column.
+    @Test func aNarrowLadderKeepsTwoEndpoints() {
+        let p = Pilot(paths: [Fixtures.kamailio("sip-plain-udp.pcap").path], width: 60, height: 20)
+        p.press(.enter, .enter)
+        guard case .ladder = p.state.top.kind else { Issue.record("no ladder: \(p.state.top.kind)"); return }
+        let header = String(p.screen.split(separator: "\n")[1])
+        #expect(header.components(separatedBy: "127.0.0.1:").count - 1 == 2, "\(header)")
+    }
+
+    /// A long CSeq (a big number, REGISTER) shows whole where there is room: the CSeq column
+    /// grows when that costs no endpoint column.
+    @Test(.enabled(if: Fixtures.publicCapture("heplify_sip_tcp_websocket.pcap").map { FileManager.default.fileExists(atPath: $0.path) } ?? false,
+                   "../shared/captures/public is absent"))
+    func aLongCSeqShowsWhole() throws {
+        let p = Pilot(paths: [try #require(Fixtures.publicCapture("heplify_sip_tcp_websocket.pcap")).path], width: 120, height: 30)
+        p.press(.enter, .enter)
+        guard case .ladder(let scope) = p.state.top.kind else { Issue.record("no ladder: \(p.state.top.kind)"); return }
+        let longest = try #require(p.model.ladder(scope, as: p.state).rows.map(\.cseq).max { $0.count < $1.count })
+        #expect(longest.count > 9)
+        // (The message beside the ladder holds it too: what counts is that no row cuts it.)
+        let cut = (1..<longest.count).map { String(longest.prefix($0)) + "…" }.filter { p.screen.contains($0) }
+        #expect(cut.isEmpty, "\(cut)\n\(p.screen)")
+    }
+
     /// Scrolling right stops once the longest line's end (or the ladder's last column) is in
     /// view, so that coming back takes no more keys than going.
     @Test func sidewaysScrollingStopsAtTheEnd() {

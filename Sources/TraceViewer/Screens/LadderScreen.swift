@@ -31,10 +31,21 @@ enum LadderScreen {
         let longest = ladder.columns.map { CellWidth.of($0) }.max() ?? 14
         // A lone column (ports merged on one host) leaves room for the labels of its loops.
         var natural = n == 1 ? 44 : min(max(18, longest + 3), 28)
-        let infoWidth = 11
+        // The CSeq column: 11 cells ("1 INVITE"), up to 20 for long numbers and methods when
+        // that costs no endpoint column.
+        let longestCSeq = ladder.rows.lazy.map { $0.cseq.count }.max() ?? 0
+        func visibleColumns(_ info: Int) -> Int {
+            let room = w - x0 - info
+            // Two endpoints side by side are worth narrower columns (16 holds an IPv4 address
+            // and port; long IPv6 names get shortened), so that an arrow has both its ends.
+            var width = natural
+            if n >= 2, room / width < 2 { width = max(16, room / 2) }
+            return max(1, min(n, room / width))
+        }
+        let wide = min(20, max(11, longestCSeq + 2))
+        let infoWidth = visibleColumns(wide) == visibleColumns(11) ? wide : 11
         let room = w - x0 - infoWidth
-        // Two endpoints side by side are worth narrower columns (long IPv6 names get shortened).
-        if n >= 2, room / natural < 2 { natural = max(18, room / 2) }
+        if n >= 2, room / natural < 2 { natural = max(16, room / 2) }
         let visible = max(1, min(n, room / natural))
         // Columns grow to fill the width, unless the message can be shown beside them.
         let previewFits = visible == n && w - (x0 + n * natural + infoWidth) >= 34
