@@ -56,6 +56,21 @@ extension LoadedSources {
 }
 
 enum Output {
+    /// Writes all of `bytes` to a file descriptor, retrying short writes; false when it cannot.
+    @discardableResult
+    static func write(_ bytes: [UInt8], to fd: Int32) -> Bool {
+        bytes.withUnsafeBytes { buf in
+            var off = 0
+            while off < buf.count {
+                let n = Glibc.write(fd, buf.baseAddress! + off, buf.count - off)
+                if n < 0, errno == EINTR { continue }
+                if n <= 0 { return false }
+                off += n
+            }
+            return true
+        }
+    }
+
     /// Writes all of `text` to a file descriptor (1 or 2), retrying short writes.
     static func write(_ text: String, to fd: Int32) {
         var t = text

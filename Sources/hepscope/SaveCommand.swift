@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import ArgumentParser
 import TraceExport
 import TraceModel
@@ -16,7 +19,7 @@ struct SaveCommand: ParsableCommand {
             """
     )
 
-    @Option(name: [.short, .customLong("output")], help: "The file to write.")
+    @Option(name: [.short, .customLong("output")], help: "The file to write; - for standard output (with --format).")
     var output: String
 
     @Option(help: "pcap, pcapng, txt, json, ladder, mermaid, svg or html (default: from the extension).")
@@ -54,7 +57,8 @@ struct SaveCommand: ParsableCommand {
             throw ValidationError("--format: one of \(ExportFormat.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         if resolvedFormat == nil {
-            throw ValidationError("cannot tell the format from '\(output)': give --format or a known extension")
+            throw ValidationError(output == "-" ? "-o - writes to standard output: give --format"
+                                  : "cannot tell the format from '\(output)': give --format or a known extension")
         }
         // Flags that would do nothing are refused, as print refuses --ascii without --ladder.
         if ascii, resolvedFormat != .ladder { throw ValidationError("--ascii goes with the ladder format (.ladder.txt)") }
@@ -87,11 +91,17 @@ struct SaveCommand: ParsableCommand {
             said.append("filter \(f)")
         }
         selection.description = said.isEmpty ? "all messages" : said.joined(separator: "; ")
-        do {
+        do throws(ExportError) {
             let bytes = try resolvedFormat!.render(store, selection, decapsulate: decapsulate, ascii: ascii,
                                                    filterText: filter, input: input)
-            try AtomicFile.write(bytes, to: output)
-            Output.write("saved \(selection.messages.count) messages to \(SafeText.line(output))\n", to: 2)
+            if output == "-" {
+                // A pipe into tshark or Wireshark (`-o - --format pcap | wireshark -k -i -`).
+                guard Output.write(bytes, to: 1) else { throw ExportError("cannot write to standard output: \(String(cString: strerror(errno)))") }
+                Output.write("saved \(selection.messages.count) messages to standard output\n", to: 2)
+            } else {
+                try AtomicFile.write(bytes, to: output)
+                Output.write("saved \(selection.messages.count) messages to \(SafeText.line(output))\n", to: 2)
+            }
         } catch {
             Output.write("hepscope: \(SafeText.line(error.description))\n", to: 2)
             throw ExitCode(failures.isEmpty ? 1 : 2)

@@ -287,6 +287,19 @@ import WireDecoding
         #expect(try duplicates("corr:run- or corr:dup-run") == (3, 1))
     }
 
+    /// `-o -` writes to standard output (for a pipe into tshark or Wireshark), in the format
+    /// --format names; without --format it is a command-line mistake.
+    @Test func saveToStandardOutput() throws {
+        let path = Fixtures.kamailio("hep-kamailio-udp.pcap").path
+        let run = try HepscopeRun.run(["save", "-o", "-", "--format", "json", "--filter", "state:busy", path])
+        #expect(run.status == 0 && run.stderr == "saved 40 messages to standard output\n", "\(run.stderr)")
+        let doc = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as! [String: Any]
+        let calls = (doc["groups"] as! [[String: Any]]).flatMap { $0["calls"] as! [[String: Any]] }
+        #expect(calls.count == 10 && calls.allSatisfy { $0["state"] as? String == "busy" })
+        let bare = try HepscopeRun.run(["save", "-o", "-", path])
+        #expect(bare.status == 64 && bare.stderr.contains("-o - writes to standard output: give --format"), "\(bare.stderr)")
+    }
+
     @Test func saveFilterWritesOnlyMatchingCalls() throws {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("filtered-\(UUID().uuidString).pcapng")
         defer { try? FileManager.default.removeItem(at: out) }
