@@ -36,6 +36,9 @@ public struct InputSummary: Sendable {
     public var counters: DecodeCounters
     public var sources: [Source]
     public var warnings: [String]
+    /// Sources that could not be read at all (a missing file, a listener that could not
+    /// start), each with why: the exit status says there were some, this says which.
+    public var failures: [String] = []
     /// What a relay upstream (`--relay`) did with the packets received.
     public var relay: RelayCounters?
 

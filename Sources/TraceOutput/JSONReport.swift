@@ -151,6 +151,11 @@ public enum JSONReport {
             if i > 0 { j.raw(",") }
             j.string(w)
         }
+        j.raw("],"); j.key("failures"); j.raw("[")
+        for (i, f) in input.failures.enumerated() {
+            if i > 0 { j.raw(",") }
+            j.string(f)
+        }
         j.raw("],"); j.key("relay")
         if let r = input.relay {
             j.raw("{"); j.key("target"); j.string(r.target)

@@ -19,10 +19,11 @@ enum LoadedSources {
             var load = TraceLoad(configuration: options.configuration)
             load.decoder.requiredAuthKey = options.hepKey.map { Array($0.utf8) }
             load.load(paths: sources)
-            let input = InputSummary(
+            var input = InputSummary(
                 counters: load.decoder.counters,
                 sources: load.reports.map { .init(name: $0.source, format: $0.format, frames: $0.frames, comments: $0.comments) },
                 warnings: load.warnings)
+            input.failures = load.failures
             return (load.store, input, load.failures, load.failures)
         }
         var live = try LiveRun(specs: specs, options: options)
@@ -33,7 +34,7 @@ enum LoadedSources {
         // Said now, not only when the run ends: the other sources go on meanwhile.
         for f in live.listenFailures { Output.write("hepscope: \(SafeText.line(f)) (going on with the other sources)\n", to: 2) }
         live.run(duration: duration, count: count)
-        let input = InputSummary(
+        var input = InputSummary(
             counters: live.session.totalCounters,
             sources: live.session.sources.map { s in
                 .init(name: s.name, format: s.report?.format ?? (s.kind == .listener ? "listener" : ""),
@@ -43,6 +44,7 @@ enum LoadedSources {
             warnings: live.session.sources.flatMap { $0.report?.warnings ?? [] }
                 + [live.recordingFailure, live.countWarning(count)].compactMap { $0 },
             relay: live.session.relay)
+        input.failures = live.failures
         return (live.session.store, input, live.failures, live.failures.filter { !live.listenFailures.contains($0) })
     }
 }

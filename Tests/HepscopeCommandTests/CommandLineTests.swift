@@ -163,6 +163,12 @@ import WireDecoding
         let missing = try HepscopeRun.run(["print", "/nonexistent/x.pcap"])
         #expect(missing.status == 2)
         #expect(missing.stderr.contains("No such file or directory"))
+        // Beside a file that reads, JSON names the one that did not, and keeps the other's calls.
+        let json = try HepscopeRun.run(["print", "--json", "/nonexistent/x.pcap", Self.udpCapture.path])
+        #expect(json.status == 2)
+        let input = try #require((try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])?["input"] as? [String: Any])
+        #expect(input["failures"] as? [String] == ["/nonexistent/x.pcap: No such file or directory"])
+        #expect((input["sip_messages"] as? Int) == 280)
         let empty = try temporaryFile([], suffix: ".pcap")
         defer { try? FileManager.default.removeItem(at: empty) }
         let run = try HepscopeRun.run(["print", empty.path])
