@@ -27,6 +27,8 @@ public struct HEPReplayer {
     let templates: [Template]
 
     public var packetCount: Int { templates.count }
+    /// A raw dump whose last record is cut: where it ends, said as a warning.
+    public private(set) var truncation: String?
 
     /// Packets from a raw dump (4-byte big-endian length records) or a pcap of HEP over UDP.
     public init(path: String) throws {
@@ -43,9 +45,13 @@ public struct HEPReplayer {
             while at + 4 <= data.count {
                 let n = Int(data[at]) << 24 | Int(data[at + 1]) << 16 | Int(data[at + 2]) << 8 | Int(data[at + 3])
                 at += 4
-                guard n > 0, at + n <= data.count else { break }
+                guard n > 0, at + n <= data.count else { at -= 4; break }
                 packets.append(Array(data[at..<at + n]))
                 at += n
+            }
+            if at < data.count {
+                truncation = "\(path): the dump ends inside a record at byte \(at) (\(data.count - at) bytes left over); "
+                    + "\(packets.count) packets read"
             }
         }
         guard !packets.isEmpty else { throw ReplayError("\(path): no HEP packets found") }

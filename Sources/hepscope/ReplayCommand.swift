@@ -44,6 +44,7 @@ struct ReplayCommand: ParsableCommand {
         let spec: SourceSpec
         do { spec = try SourceSpec.parse(target) } catch { throw ValidationError("\(error)") }
         guard case .udp(let host, let port) = spec else { throw ValidationError("the target must be udp://HOST:PORT") }
+        guard port != 0 else { throw ValidationError("\(target): port 0 is no listener's: give the port it listens on") }
         return (host, port)
     }
 
@@ -60,8 +61,10 @@ struct ReplayCommand: ParsableCommand {
             Output.write("hepscope: \(SafeText.line("\(error)"))\n", to: 2)
             throw ExitCode(2)
         }
+        if let cut = replayer.truncation { Output.write("hepscope: warning: \(SafeText.line(cut))\n", to: 2) }
         let r = try replayer.sendUDP(host: host, port: port, rate: rate, seconds: seconds, loops: loop, uniqueCalls: uniqueCalls, correlation: rewriteCorr)
-        print("sent \(r.packets) packets, \(r.bytes) bytes in \(ComparisonTable.fixed(r.seconds, 3)) s (\(Int(r.rate)) packets/s)")
+        let refused = r.notSent.values.reduce(0, +)
+        print("sent \(r.packets)\(refused > 0 ? " of \(r.packets + refused)" : "") packets, \(r.bytes) bytes in \(ComparisonTable.fixed(r.seconds, 3)) s (\(Int(r.rate)) packets/s)")
         // Packets the kernel would not send are said, not left to be guessed from the count.
         for (why, n) in r.notSent.sorted(by: { $0.key < $1.key }) {
             Output.write("hepscope: \(n) packets not sent: \(why) at \(SafeText.line(target))\n", to: 2)
