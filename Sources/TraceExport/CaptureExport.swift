@@ -33,6 +33,9 @@ public enum CaptureExport {
         var made: [Int32] = []
         for m in selection.messages {
             let r = store.messages[Int(m)]
+            // Plain SIP frames have no place for a HEP log or RTCP report: left out, not made
+            // into a datagram between port 0 and port 0.
+            if decapsulate, !r.isSIP { continue }
             let o = store.origin(of: r)
             // A message from a capture goes out as its frame, unless it was put together from
             // several frames (IP fragments, SCTP chunks).

@@ -91,16 +91,24 @@ struct SaveCommand: ParsableCommand {
             said.append("filter \(f)")
         }
         selection.description = said.isEmpty ? "all messages" : said.joined(separator: "; ")
+        var leftOut = ""
+        if decapsulate {
+            let events = selection.messages.filter { !store.messages[Int($0)].isSIP }.count
+            if events > 0 {
+                selection.messages.removeAll { !store.messages[Int($0)].isSIP }
+                leftOut = " (\(events) HEP event\(events == 1 ? "" : "s") left out: plain SIP has no place for them)"
+            }
+        }
         do throws(ExportError) {
             let bytes = try resolvedFormat!.render(store, selection, decapsulate: decapsulate, ascii: ascii,
                                                    filterText: filter, input: input)
             if output == "-" {
                 // A pipe into tshark or Wireshark (`-o - --format pcap | wireshark -k -i -`).
                 guard Output.write(bytes, to: 1) else { throw ExportError("cannot write to standard output: \(String(cString: strerror(errno)))") }
-                Output.write("saved \(selection.messages.count) messages to standard output\n", to: 2)
+                Output.write("saved \(selection.messages.count) messages to standard output\(leftOut)\n", to: 2)
             } else {
                 try AtomicFile.write(bytes, to: output)
-                Output.write("saved \(selection.messages.count) messages to \(SafeText.line(output))\n", to: 2)
+                Output.write("saved \(selection.messages.count) messages to \(SafeText.line(output))\(leftOut)\n", to: 2)
             }
         } catch {
             Output.write("hepscope: \(SafeText.line(error.description))\n", to: 2)

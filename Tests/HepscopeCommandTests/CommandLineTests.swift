@@ -125,6 +125,18 @@ import WireDecoding
         }
     }
 
+    /// `--decapsulate` writes plain SIP: HEP events (logs, RTCP reports) have no place there
+    /// and are left out, said, rather than made into datagrams between ports 0.
+    @Test func decapsulatingLeavesEventsOutAndSaysSo() throws {
+        let hlog = try Scenarios.write(Scenarios.hlogEvents())
+        let out = URL(fileURLWithPath: TestFolder.path("decapsulated-\(UUID().uuidString).pcap"))
+        let run = try HepscopeRun.run(["save", "-o", out.path, "--decapsulate", hlog.path])
+        #expect(run.status == 0)
+        #expect(run.stderr.contains("saved 7 messages to \(out.path) (5 HEP events left out: plain SIP has no place for them)"), "\(run.stderr)")
+        let again = try HepscopeRun.run(["print", "--summary", out.path])
+        #expect(again.stdout.contains("input: 7 packets, 7 SIP messages, 0 other events, 0 malformed"), "\(again.stdout)")
+    }
+
     /// A raw dump cut inside a record: what it holds is sent, and the cut is said.
     @Test func aCutDumpIsReplayedAndSaidToBeCut() throws {
         let whole = try Fixtures.bytes(Fixtures.kamailio("hep-raw-udp.bin"))
