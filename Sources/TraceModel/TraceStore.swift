@@ -26,6 +26,9 @@ public struct TraceStore: Sendable {
         }
     }
 
+    /// Copies of one packet closer than this are the capture's duplicates (10 ms).
+    public static let captureDuplicateWindow: Int64 = 10_000_000
+
     /// What the model itself counted (the decoders count the rest).
     public struct Counters: Sendable, Equatable {
         /// Identical records from the same capture point at the same time, counted once.
@@ -235,7 +238,10 @@ public struct TraceStore: Sendable {
                 counters.sightings += 1
                 return
             }
-            if samePoint, delay == 0, earlier.source == source {
+            // The same bytes from the same sender at the same capture point within 10 ms: the
+            // capture seeing one packet twice (a SPAN port mirroring both directions of a link),
+            // not the sender repeating it, which SIP timers do no sooner than T1 (500 ms).
+            if samePoint, abs(delay) < TraceStore.captureDuplicateWindow, earlier.source == source {
                 counters.exactDuplicates += 1
                 duplicatesByMessage[seenMessage, default: 0] += 1
                 return

@@ -76,6 +76,15 @@ struct PublicCaptureTests {
         #expect((doc["input"] as! [String: Any])["malformed"] as? Int == 0)
     }
 
+    /// heplify's fax capture comes off a SPAN port: 23 packets are in it twice, about a
+    /// millisecond apart with the same IP id (tshark: `-T fields -e ip.id`). They are the
+    /// capture's copies, counted once, not retransmissions.
+    @Test func spanCopiesAreNotRetransmissions() throws {
+        let (_, doc) = try document("heplify_FAX-Call-t38-CA-TDM-SIP-FB-1.pcap")
+        let input = doc["input"] as! [String: Any]
+        #expect(input["exact_duplicates"] as? Int == 23 && input["retransmissions"] as? Int == 0, "\(input)")
+    }
+
     @Test func heplifyHEPSampleKeepsLogAndRTCPEventsInTheGroup() throws {
         let (_, doc) = try document("hep-wireshark_hep.pcap")
         let groups = doc["groups"] as! [[String: Any]]

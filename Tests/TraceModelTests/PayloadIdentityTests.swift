@@ -8,10 +8,15 @@ import WireDecoding
 /// retransmission; the very same bytes again are one.
 @Suite struct PayloadIdentityTests {
     func add(_ payload: [UInt8], at seconds: Int64, to store: inout TraceStore) throws {
+        try add(payload, atNanoseconds: seconds * 1_000_000_000, to: &store)
+    }
+
+    func add(_ payload: [UInt8], atNanoseconds ns: Int64, to store: inout TraceStore) throws {
+        let seconds = ns / 1_000_000_000
         try payload.withUnsafeBytes { p in
             guard case .message(let index) = SIPParser.parse(p) else { throw ParseFailure() }
             store.add(DecodedMessage(
-                timestamp: Timestamp(nanoseconds: seconds * 1_000_000_000), captureTime: Timestamp(nanoseconds: seconds * 1_000_000_000),
+                timestamp: Timestamp(nanoseconds: ns), captureTime: Timestamp(nanoseconds: ns),
                 source: Endpoint(address: .v4(0x0a00_0001), port: 5060), destination: Endpoint(address: .v4(0x0a00_0002), port: 5060),
                 transport: .udp, payloadType: 1, payload: p, sip: index, hep: nil, frameNumber: Int(seconds), payloadInputOffset: nil))
         }
@@ -45,4 +50,21 @@ import WireDecoding
         #expect(store.counters.retransmissions == 1)
         #expect(store.messages.map(\.isRetransmission) == [false, false, true])
     }
+
+    /// The same bytes from the same sender 1.4 ms later are the capture seeing one packet twice
+    /// (a SPAN port mirroring both directions): counted once. At 600 ms, past SIP's T1, they are
+    /// the sender repeating itself: a retransmission, kept and flagged.
+    @Test func aCopyWithinTenMillisecondsIsTheCapturesNotTheSenders() throws {
+        let packet = try Fixtures.rawHEPPackets()[0]
+        let hep = try packet.withUnsafeBytes { try HEPDecoder.decode($0) }
+        let invite = Array(packet[hep.payload!])
+        var store = TraceStore()
+        try add(invite, atNanoseconds: 1_000_000_000, to: &store)
+        try add(invite, atNanoseconds: 1_001_400_000, to: &store)
+        #expect(store.messages.count == 1 && store.counters.exactDuplicates == 1 && store.counters.retransmissions == 0)
+        try add(invite, atNanoseconds: 1_011_000_000, to: &store)  // 10 ms after the first: no longer the same packet
+        try add(invite, atNanoseconds: 1_600_000_000, to: &store)
+        #expect(store.messages.count == 3 && store.counters.exactDuplicates == 1 && store.counters.retransmissions == 2)
+    }
+
 }
