@@ -58,4 +58,28 @@ import TraceModel
         // Twenty messages at most came in the last moment, after fifty quiet seconds.
         for g in kept { #expect((model.liveRate(group: g) ?? 0) < 20, "\(model.groupName(g)): \(String(describing: model.liveRate(group: g)))") }
     }
+
+    /// A capture file read while a listener runs: its sessions keep their average rate, as
+    /// with the file alone, and the sessions the listener feeds show what arrives now.
+    @Test func aFilesSessionsKeepTheirAverageBesideAListener() throws {
+        let model = ViewerModel(session: TraceSession())
+        var now = 10.0
+        model.clock = { now }
+        let queue = IngestQueue()
+        let listener = model.addSource(name: "udp://127.0.0.1:9060", kind: .listener)
+        let file = model.addSource(name: "sip-plain-udp.pcap", kind: .file)
+        BackgroundLoader.load(path: Fixtures.kamailio("sip-plain-udp.pcap").path, source: file, queue: queue)
+        model.ingest(queue.drain())
+        model.ingest(try Fixtures.messageBatches("hep-kamailio-udp.pcap", size: 20).map { .batch(source: listener, $0) })
+        now = 11
+        model.sampleRates()
+        #expect(model.isLive)
+        let groups = model.store.orderedGroups.filter { !model.store.groups[$0].isEmpty }
+        let fromFile = groups.filter { model.store.groups[$0].source == .none }
+        let live = groups.filter { model.store.groups[$0].source == .hep }
+        #expect(fromFile.count == 1 && live.count == 2)
+        for g in fromFile { #expect(model.liveRate(group: g) == nil) }
+        for g in live { #expect((model.liveRate(group: g) ?? 0) > 0) }
+    }
+
 }

@@ -178,11 +178,22 @@ public final class ViewerModel {
         }
     }
 
-    /// Messages per second arriving now (while a source is live); nil when not live.
+    /// Messages per second arriving now, for a session fed live (a listener, a pipe) while a
+    /// source is live; nil otherwise (a capture file's session, though a listener runs beside
+    /// it, keeps its average: a rate that fell to nothing once the file was read would say
+    /// nothing of it).
     public func liveRate(group g: Int) -> Double? {
-        guard isLive, let s = rateSamples[g], let first = s.first, let last = s.last else { return nil }
+        guard isLive, fedLive(g), let s = rateSamples[g], let first = s.first, let last = s.last else { return nil }
         let span = max(clock() - first.time, 1)
         return Double(last.count - first.count) / span
+    }
+
+    /// Whether the group's latest message was received live: from a listener or a pipe, not
+    /// read from a mapped capture file (input 0 is no file).
+    private func fedLive(_ g: Int) -> Bool {
+        let last = store.groups[g].lastArrival - 1
+        guard last >= 0, last < store.messages.count else { return false }
+        return store.origin(of: store.messages[last]).input == 0
     }
 
     // MARK: groups
