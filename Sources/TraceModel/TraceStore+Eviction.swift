@@ -249,13 +249,19 @@ extension TraceStore {
     /// A model holding only the messages (and events) `keep` accepts, each added again in its
     /// original order, as if just decoded: calls, states and links are worked out anew.
     public func rebuilt(expecting size: (messages: Int, calls: Int)? = nil, keeping keep: (Int32) -> Bool) -> TraceStore {
-        var unused: [Int32: Int32]?
-        return rebuilt(expecting: size, keeping: keep, newCalls: &unused)
+        var unused: Renumbering?
+        return rebuilt(expecting: size, keeping: keep, renumbering: &unused)
     }
 
-    /// `rebuilt`, and with `newCalls` not nil, each kept call's number here → its number there.
+    /// Kept calls' and events' numbers here → their numbers in a rebuilt model.
+    struct Renumbering {
+        var calls: [Int32: Int32] = [:]
+        var events: [Int32: Int32] = [:]
+    }
+
+    /// `rebuilt`, and with `renumbering` not nil, where each kept call and event went.
     func rebuilt(expecting size: (messages: Int, calls: Int)? = nil, keeping keep: (Int32) -> Bool,
-                 newCalls: inout [Int32: Int32]?) -> TraceStore {
+                 renumbering: inout Renumbering?) -> TraceStore {
         var fresh = TraceStore(configuration: configuration)
         fresh.inputs = inputs
         if let size {
@@ -267,8 +273,12 @@ extension TraceStore {
             let before = fresh.messages.count
             replay(Int32(i), into: &fresh)
             let old = messages[i].call
-            if newCalls != nil, old >= 0, newCalls![old] == nil, fresh.messages.count > before {
-                newCalls![old] = fresh.messages[before].call
+            if renumbering != nil, fresh.messages.count > before {
+                if old >= 0 {
+                    if renumbering!.calls[old] == nil { renumbering!.calls[old] = fresh.messages[before].call }
+                } else {
+                    renumbering!.events[Int32(i)] = Int32(before)
+                }
             }
             // Every kept payload is read once: the file pages that brings in go back every
             // 8 MiB read, or they would add to the peak of a rebuild made to save memory.

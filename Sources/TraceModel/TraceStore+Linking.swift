@@ -162,6 +162,19 @@ extension TraceStore {
         }
     }
 
+    /// Moves an event that belongs to no call to another group (a filter's model keeping it
+    /// where it was shown).
+    mutating func move(event e: Int32, to target: UInt32) {
+        let from = Int(eventGroups[e] ?? 0)
+        if let i = groups[from].events.firstIndex(of: e) { groups[from].events.remove(at: i) }
+        groups[from].messageCount -= 1
+        groups[from].timesStale = true
+        groups[Int(target)].events.append(e)
+        groups[Int(target)].messageCount += 1
+        groups[Int(target)].touch(messages[Int(e)].time)
+        eventGroups[e] = target
+    }
+
     /// Events correlated by a Call-ID that arrived before the call: they wait in a group named by
     /// that Call-ID; when the call appears they move to it. When the call's own messages carry
     /// that correlation id too, the group is the call's and its first call takes them in place.

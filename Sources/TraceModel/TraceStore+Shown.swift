@@ -5,35 +5,47 @@ extension TraceStore {
     /// joined a session or a group of linked legs through a call the filter hides stays in that
     /// group, not among the uncorrelated.
     public func shown(keeping keep: (Int32) -> Bool) -> TraceStore {
-        var newCalls: [Int32: Int32]? = [:]
-        var fresh = rebuilt(keeping: keep, newCalls: &newCalls)
+        var renumbering: Renumbering? = Renumbering()
+        var fresh = rebuilt(keeping: keep, renumbering: &renumbering)
         var linkGroups: [Int: UInt32] = [:]  // a link group here → its group there
-        for (old, new) in (newCalls ?? [:]).sorted(by: { $0.key < $1.key }) {
-            let was = groups[Int(calls[Int(old)].group)]
-            let now = fresh.calls[Int(new)].group
-            let target: UInt32
+        /// The group there that stands for group `g` here (nil: the uncorrelated bucket, which
+        /// needs no keeping). `now` is where the call or event landed there.
+        func counterpart(of g: Int, now: UInt32) -> UInt32? {
+            let was = groups[g]
             switch was.source {
             case .none:
-                continue
+                return nil
             case .hep:
                 let id = strings.withBytes(was.correlationID) { fresh.strings.intern($0) }
-                target = fresh.hepGroup(id)
+                return fresh.hepGroup(id)
             case .link:
-                if let g = linkGroups[Int(calls[Int(old)].group)] {
-                    target = g
+                if let t = linkGroups[g] { return t }
+                // Named as here, by its A-leg, though the filter may hide it.
+                let name = fresh.strings.intern(correlationID(of: was) ?? "")
+                let target: UInt32
+                if case .link = fresh.groups[Int(now)].source {
+                    target = now
+                    fresh.groups[Int(now)].correlationID = name
                 } else {
-                    // Named as here, by its A-leg, though the filter may hide it.
-                    let name = fresh.strings.intern(correlationID(of: was) ?? "")
-                    if case .link = fresh.groups[Int(now)].source {
-                        target = now
-                        fresh.groups[Int(now)].correlationID = name
-                    } else {
-                        target = fresh.newGroup(CorrelationGroup(correlationID: name, source: was.source))
-                    }
-                    linkGroups[Int(calls[Int(old)].group)] = target
+                    target = fresh.newGroup(CorrelationGroup(correlationID: name, source: was.source))
                 }
+                linkGroups[g] = target
+                return target
             }
-            if now != target { fresh.move(call: new, to: target) }
+        }
+        for (old, new) in (renumbering?.calls ?? [:]).sorted(by: { $0.key < $1.key }) {
+            let now = fresh.calls[Int(new)].group
+            if let target = counterpart(of: Int(calls[Int(old)].group), now: now), target != now {
+                fresh.move(call: new, to: target)
+            }
+        }
+        // Events whose call is hidden (or that have none) stay in their group too; those
+        // attached to a call shown went along with it.
+        for (old, new) in (renumbering?.events ?? [:]).sorted(by: { $0.key < $1.key }) where fresh.call(ofEvent: new) == nil {
+            let now = UInt32(fresh.groupIndex(ofMessage: new))
+            if let target = counterpart(of: groupIndex(ofMessage: old), now: now), target != now {
+                fresh.move(event: new, to: target)
+            }
         }
         // What the memory budget let go is the input's loss, whatever the filter shows.
         fresh.counters.evictedGroups = counters.evictedGroups

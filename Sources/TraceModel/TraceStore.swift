@@ -61,7 +61,8 @@ public struct TraceStore: Sendable {
     var inputs: [any PayloadSource] = []
     var sightingsByMessage: [Int32: [Sighting]] = [:]
     var commentsByMessage: [Int32: UInt32] = [:]
-    /// Exact duplicates dropped, by the message they repeat (rare), so that a model rebuilt
+    /// Exact duplicates dropped, by the message they repeat (few, but one a message on a
+    /// capture from a SPAN port that mirrors both directions), so that a model rebuilt
     /// with part of the messages (a filter) counts those of the messages it keeps.
     var duplicatesByMessage: [Int32: Int32] = [:]
     var eventsByCall: [Int32: [Int32]] = [:]
@@ -241,7 +242,8 @@ public struct TraceStore: Sendable {
             // The same bytes from the same sender at the same capture point within 10 ms: the
             // capture seeing one packet twice (a SPAN port mirroring both directions of a link),
             // not the sender repeating it, which SIP timers do no sooner than T1 (500 ms).
-            if samePoint, abs(delay) < TraceStore.captureDuplicateWindow, earlier.source == source {
+            if samePoint, abs(delay) < TraceStore.captureDuplicateWindow, earlier.source == source,
+               earlier.destination == destination {
                 counters.exactDuplicates += 1
                 duplicatesByMessage[seenMessage, default: 0] += 1
                 return

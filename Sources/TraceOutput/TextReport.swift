@@ -107,8 +107,10 @@ public enum TextReport {
         let c = store.counters
         var out = ""
         if c.evictedCalls > 0 {
+            // A filter's model holds the calls shown only: its figures do not count the dropped.
+            let stillCounted = store.groups.contains { $0.droppedCalls > 0 } ? "; session figures still count them" : ""
             out += "memory limit: \(counted(c.evictedGroups, "group")) and \(counted(c.evictedCalls, "ended call")) of the newest session "
-                + "(\(counted(c.evictedMessages, "message"))) dropped, least recently active first; session figures still count them\n"
+                + "(\(counted(c.evictedMessages, "message"))) dropped, least recently active first\(stillCounted)\n"
         } else if c.evictedGroups > 0 {
             out += "memory limit: \(counted(c.evictedGroups, "group")) (\(counted(c.evictedMessages, "message"))) dropped, least recently active first\n"
         }

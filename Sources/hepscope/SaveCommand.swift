@@ -96,12 +96,19 @@ struct SaveCommand: ParsableCommand {
             let events = selection.messages.filter { !store.messages[Int($0)].isSIP }.count
             if events > 0 {
                 selection.messages.removeAll { !store.messages[Int($0)].isSIP }
+                if selection.messages.isEmpty {
+                    Output.write("hepscope: nothing to save: the \(events) selected are HEP events, which --decapsulate leaves out\n", to: 2)
+                    throw ExitCode(failures.isEmpty ? 1 : 2)
+                }
                 leftOut = " (\(events) HEP event\(events == 1 ? "" : "s") left out: plain SIP has no place for them)"
             }
         }
         do throws(ExportError) {
             let bytes = try resolvedFormat!.render(store, selection, decapsulate: decapsulate, ascii: ascii,
                                                    filterText: filter, input: input)
+            if output == "-", isatty(1) == 1, resolvedFormat == .pcap || resolvedFormat == .pcapng {
+                throw ExportError("standard output is a terminal: send a capture to a pipe or a file")
+            }
             if output == "-" {
                 // A pipe into tshark or Wireshark (`-o - --format pcap | wireshark -k -i -`).
                 guard Output.write(bytes, to: 1) else { throw ExportError("cannot write to standard output: \(String(cString: strerror(errno)))") }

@@ -64,6 +64,11 @@ import WireDecoding
         // Its own correlation id (the Call-ID) is one of its facts too.
         #expect(try TraceFilter.parse("corr:leg@x").matches(message: event, in: store))
         #expect(try !TraceFilter.parse("corr:session-8").matches(message: event, in: store))
+        // A filter that shows the event and hides its call keeps it in the call's session.
+        let shown = store.shown(keeping: try TraceFilter.parse("corr:leg@x").shows(in: store))
+        let groups = shown.orderedGroups.filter { !shown.groups[$0].isEmpty }
+        #expect(groups.map { shown.correlationID(of: shown.groups[$0]) } == ["session-7"])
+        #expect(groups.map { shown.groups[$0].events.count } == [1] && shown.calls.isEmpty)
         #expect(try !TraceFilter.parse("method:INVITE").matches(message: event, in: store))
     }
 }

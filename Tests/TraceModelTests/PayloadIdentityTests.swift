@@ -62,7 +62,7 @@ import WireDecoding
         try add(invite, atNanoseconds: 1_000_000_000, to: &store)
         try add(invite, atNanoseconds: 1_001_400_000, to: &store)
         #expect(store.messages.count == 1 && store.counters.exactDuplicates == 1 && store.counters.retransmissions == 0)
-        try add(invite, atNanoseconds: 1_011_000_000, to: &store)  // 10 ms after the first: no longer the same packet
+        try add(invite, atNanoseconds: 1_010_000_000, to: &store)  // 10 ms after the first: past the window
         try add(invite, atNanoseconds: 1_600_000_000, to: &store)
         #expect(store.messages.count == 3 && store.counters.exactDuplicates == 1 && store.counters.retransmissions == 2)
     }

@@ -62,8 +62,12 @@ import WireDecoding
         let sid = Scenarios.sessionIDCallIDs, icid = Scenarios.icidCallIDs
         let shown = keepingCalls(s, [sid[1], icid[1]])
         #expect(groups(shown) == [sid[0]: [sid[1]], icid[0]: [icid[1]]])
-        // And what is not linked to anything stays uncorrelated.
-        let plain = try store(Scenarios.xcidChain())
-        #expect(groups(plain.shown { _ in true }) == groups(plain))
+        // Everything shown: the same groups. And calls linked to nothing stay uncorrelated.
+        let chain = try store(Scenarios.xcidChain())
+        #expect(groups(chain.shown { _ in true }) == groups(chain))
+        let plain = try store(Fixtures.bytes(Fixtures.kamailio("sip-plain-udp.pcap")))
+        let busy = Set(plain.calls.map { plain.strings.string($0.callID) }.filter { $0.hasPrefix("udp-busy-") })
+        #expect(busy.count == 10)
+        #expect(groups(keepingCalls(plain, busy)).mapValues(Set.init) == ["(uncorrelated)": busy])
     }
 }

@@ -59,6 +59,16 @@ import WireDecoding
         #expect(try calls("reinv").count == 10)
     }
 
+    /// An operator, a quote or another regex straight after a regex's closing slash is not
+    /// taken for a flag.
+    @Test func whatFollowsARegexWithoutASpace() throws {
+        #expect(try calls("/Busy Here/&&state:busy").count == 10)
+        #expect(try calls("/Busy Here/||/CSeq: 2 INVITE/").count == 20)
+        #expect(try calls("/Busy Here//486/").count == 10)
+        #expect(try calls("/busy here/i&&state:busy").count == 10)
+        #expect(try calls("!/Busy Here/").count == 30)
+    }
+
     @Test func payloadRegex() throws {
         #expect(try calls("/Busy Here/").count == 10)
         #expect(try calls("/busy here/i").count == 10)

@@ -42,31 +42,58 @@ import WireDecoding
         #expect(p.state.shouldQuit)
     }
 
-    /// Live data not recorded: q on the first screen asks, another q quits, any other key
-    /// keeps the viewer (and does nothing else). Ctrl-C and Q still quit at once.
+    /// Live data not recorded: q on the first screen asks, another q quits; any other key does
+    /// what it always does (w opens the save dialog the question names, Q and Ctrl-C quit at
+    /// once, a move moves) and the question is gone. Messages read from files are not counted:
+    /// they are still in their files.
     @Test func quittingWithUnrecordedLiveDataAsksFirst() {
-        let p = Pilot.kamailio()
-        p.state.options.askBeforeQuitting = true
-        p.press(.character("q"))
-        #expect(!p.state.shouldQuit)
-        #expect(p.state.notice == "quit? 280 messages received are not saved (w saves): q quits", "\(p.state.notice ?? "")")
-        #expect(p.screen.contains(" quit? 280 messages received are not saved (w saves): q quits"))
-        p.press(.enter)  // kept: the key does not open the session either
-        #expect(!p.state.shouldQuit && p.state.top.kind == .groups && p.state.notice == nil)
-        p.press(.character("q"), .character("q"))
-        #expect(p.state.shouldQuit)
-        let asked = Pilot.kamailio()
-        asked.state.options.askBeforeQuitting = true
-        asked.press(.control("c"))
-        #expect(asked.state.shouldQuit)
-        // Nothing received yet, or recorded (no question asked): q quits at once.
+        func live(fromFile: Bool = false) -> (ViewerModel, ViewerState) {
+            let model = ViewerModel(session: TraceSession())
+            model.ingest([EvictionTests.replayAllButTheEnd(into: model)])
+            if fromFile {
+                let queue = IngestQueue()
+                let path = Fixtures.kamailio("sip-plain-udp.pcap").path
+                BackgroundLoader.load(path: path, source: model.addSource(name: path, kind: .file), queue: queue)
+                model.ingest(queue.drain())
+            }
+            var state = ViewerState(width: 80, height: 24)
+            state.options.askBeforeQuitting = true
+            Update.update(&state, .dataChanged, model: model)
+            return (model, state)
+        }
+        func press(_ keys: Key..., on run: inout (ViewerModel, ViewerState)) {
+            for k in keys { Update.update(&run.1, .key(k), model: run.0) }
+        }
+        var run = live(fromFile: true)
+        #expect(run.0.store.messages.count == 280 + 590)
+        press(.character("q"), on: &run)
+        #expect(!run.1.shouldQuit && run.1.quitAsked)
+        #expect(run.1.notice == "quit? 280 messages received are not saved (w saves): q quits", "\(run.1.notice ?? "")")
+        #expect(Renderer.render(run.1, model: run.0).text.contains(" quit? 280 messages received are not saved (w saves): q quits"))
+        press(.character("j"), on: &run)  // a move moves, and the question is gone
+        #expect(!run.1.shouldQuit && !run.1.quitAsked && run.1.notice == nil && run.1.top.cursor != nil)
+        press(.character("q"), .character("w"), on: &run)
+        #expect(!run.1.shouldQuit && run.1.saveDialog != nil)
+        press(.escape, .character("q"), .character("q"), on: &run)
+        #expect(run.1.shouldQuit)
+        for key in [Key.control("c"), .character("Q")] {
+            var asked = live()
+            press(.character("q"), key, on: &asked)
+            #expect(asked.1.shouldQuit, "\(key)")
+        }
+        // Nothing received live (files only, or nothing yet), or recorded: q quits at once.
+        let files = Pilot.kamailio()
+        files.state.options.askBeforeQuitting = true
+        files.press(.character("q"))
+        #expect(files.state.shouldQuit)
         let empty = Pilot(paths: [])
         empty.state.options.askBeforeQuitting = true
         empty.press(.character("q"))
         #expect(empty.state.shouldQuit)
-        let recorded = Pilot.kamailio()
-        recorded.press(.character("q"))
-        #expect(recorded.state.shouldQuit)
+        var recorded = live()
+        recorded.1.options.askBeforeQuitting = false
+        press(.character("q"), on: &recorded)
+        #expect(recorded.1.shouldQuit)
     }
 
     /// With a filter, a session's row and its whole ladder (`v`) show what the filter lets
@@ -526,6 +553,20 @@ import WireDecoding
         #expect(!p.screen.contains("…"))
         p.press(.character("l"))
         #expect(p.state.top.column == 0)
+        // A search finds text across the wrap, and lands on the line's first row; the mark that
+        // leads a wrapped row is not text.
+        let across = String(via.text.dropFirst(75).prefix(8))
+        p.type("/" + across)
+        p.press(.enter)
+        #expect(p.state.notice == nil, "\(p.state.notice ?? "")")
+        let viaRow = p.model.messageLines(m, p.state).firstIndex { $0.text.hasPrefix("Via:") }
+        let top = p.state.top.cursor ?? -1
+        #expect(viaRow.map { top <= $0 && $0 < top + Update.textHeight(p.state) } == true && p.state.top.column == 0,
+                "\(top) \(String(describing: viaRow))")
+        #expect(p.screen.contains("Via:"))
+        p.type("/↪")
+        p.press(.enter)
+        #expect(p.state.notice == "no match for ↪")
         // Every row drawn is a row the cursor and search count.
         #expect(p.model.rows(p.state.top, p.state).count > lines.count)
         p.press(.character("W"))
@@ -563,6 +604,21 @@ import WireDecoding
         guard case .ladder = p.state.top.kind else { Issue.record("no ladder: \(p.state.top.kind)"); return }
         let header = String(p.screen.split(separator: "\n")[1])
         #expect(header.components(separatedBy: "127.0.0.1:").count - 1 == 2, "\(header)")
+    }
+
+    /// The CSeq column grows only when that costs nothing else: at 120 columns a three-endpoint
+    /// ladder keeps the message beside it rather than a 15-cell CSeq; at 160 it has both.
+    @Test func aWiderCSeqNeverCostsTheMessagePane() throws {
+        for (width, cseq) in [(120, 11), (160, 15)] {
+            let p = Pilot(paths: [Fixtures.kamailio("sip-plain-udp.pcap").path], width: width, height: 30)
+            p.press(.enter, .enter)
+            guard case .ladder(let scope) = p.state.top.kind else { Issue.record("no ladder"); return }
+            var ladder = p.model.ladder(scope, as: p.state)
+            #expect(ladder.columns.count == 3)
+            ladder.longestCSeq = "1000 REGISTER".count
+            let g = LadderScreen.geometry(ladder, p.state, column: 0)
+            #expect(g.previewX != nil && g.infoWidth == cseq && g.visible == 3, "\(width): \(g)")
+        }
     }
 
     /// A long CSeq (a big number, REGISTER) shows whole where there is room: the CSeq column
@@ -807,7 +863,7 @@ enum HostileCapture {
         let model = ViewerModel(session: TraceSession(configuration: .init(memoryLimit: 1)))
         var state = ViewerState(width: 80, height: 24)
         for round in 1...2 {
-            model.ingest([Self.replayAllButTheEnd(into: model)])
+            model.ingest([EvictionTests.replayAllButTheEnd(into: model)])
             Update.update(&state, .dataChanged, model: model)
             #expect(model.evictions == round)
         }

@@ -275,13 +275,14 @@ struct FilterParser {
                 guard closed else { throw .init(position: start, message: "regular expression not closed: expected '/'") }
                 guard !pattern.isEmpty else { throw .init(position: start, message: "empty regular expression") }
                 var ignoresCase = false
-                if i < chars.count, chars[i] == "i", i + 1 == chars.count || !isWordCharacter(chars[i + 1]) {
+                if i < chars.count, chars[i] == "i", i + 1 == chars.count || !chars[i + 1].isLetter {
                     ignoresCase = true
                     i += 1
-                } else if i < chars.count, isWordCharacter(chars[i]), chars[i] != "\"" {
+                } else if i < chars.count, chars[i].isLetter {
                     // "/busy/I", "/busy/s": a flag that would otherwise become a search word.
+                    // (Letters only: "/a/&&b", "/a//b/", "/a/!b" go on as operators and terms.)
                     var flags = ""
-                    while i < chars.count, isWordCharacter(chars[i]) { flags.append(chars[i]); i += 1 }
+                    while i < chars.count, chars[i].isLetter { flags.append(chars[i]); i += 1 }
                     throw .init(position: i - flags.count, message: "unknown flag '\(flags)' after /\(pattern)/: the only one is i (ignore case)")
                 }
                 tokens.append(Token(kind: .regex(pattern, ignoresCase: ignoresCase), position: start))

@@ -28,6 +28,8 @@ public struct Ladder: Sendable {
     public var callOrdinal: [Int32: Int]
     /// Messages left out past the limit.
     public var omitted: Int
+    /// Characters of the longest CSeq drawn (worked out once, not at every frame).
+    public var longestCSeq: Int
 
     /// `filter`: for a session's ladder, its calls and events the filter shows (the calls of a
     /// call's ladder are chosen already).
@@ -105,6 +107,7 @@ public struct Ladder: Sendable {
                             transaction: Int(r.transaction), isEvent: false, isRetransmission: r.isRetransmission))
         }
         self.rows = rows
+        longestCSeq = rows.lazy.map { $0.cseq.count }.max() ?? 0
         callOrdinal = ordinal
     }
 }

@@ -51,7 +51,7 @@ extension ViewerModel {
                         text: { rows[$0].label + " " + rows[$0].cseq },
                         newest: { rows.indices.max { rows[$0].message < rows[$1].message } })
         case .message(let m):
-            return textRows(messageLines(m, state).map(\.text))
+            return textRows(messageSearchTexts(m, state))
         case .diff(let a, let b):
             let d = diff(a, b, glyphs: state.options.glyphs)
             return textRows(d.rows.map { ($0.left ?? "") + "\u{1}" + ($0.right ?? "") })

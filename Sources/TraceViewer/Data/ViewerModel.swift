@@ -188,6 +188,13 @@ public final class ViewerModel {
         return Double(last.count - first.count) / span
     }
 
+    /// Messages and events received live (listeners, pipes), not read from capture files:
+    /// what is gone when the viewer ends, unless recorded.
+    public var receivedLive: Int {
+        let s = store
+        return s.messages.reduce(0) { $0 + (s.origin(of: $1).input == 0 ? 1 : 0) }
+    }
+
     /// Whether the group's latest message was received live: from a listener or a pipe, not
     /// read from a mapped capture file (input 0 is no file).
     private func fedLive(_ g: Int) -> Bool {
@@ -470,10 +477,34 @@ public final class ViewerModel {
 
     /// A message's lines as the message screen draws them: wrapped to the screen's width, or
     /// whole when the viewer cuts long lines (`W`). Cursor, search and scrolling count these.
-    public func messageLines(_ m: Int32, _ state: ViewerState) -> [StyledLine] {
-        let lines = messageText(m, glyphs: state.options.glyphs).lines
-        guard state.options.wrapLines else { return lines }
-        return lines.wrapped(width: Update.textRoom(state), mark: state.options.glyphs.continuation)
+    public func messageLines(_ m: Int32, _ state: ViewerState) -> [StyledLine] { wrappedMessage(m, state).lines }
+
+    /// What `/` searches on each of `messageLines`' rows: a line's whole text on its first row
+    /// and nothing on the rows it wraps onto, so that a match across the wrap is found, lands
+    /// on the line's first row, and the continuation mark is never matched.
+    func messageSearchTexts(_ m: Int32, _ state: ViewerState) -> [String] { wrappedMessage(m, state).searchTexts }
+
+    private struct WrapKey: Equatable {
+        var message: Int32, width: Int, wrap: Bool, glyphs: Glyphs, evictions: Int
+    }
+    /// The message on screen, wrapped: asked for at every key and frame, worked out once (a
+    /// long log event is tens of thousands of characters, each measured).
+    private var wrapCache: (key: WrapKey, lines: [StyledLine], searchTexts: [String])?
+
+    private func wrappedMessage(_ m: Int32, _ state: ViewerState) -> (lines: [StyledLine], searchTexts: [String]) {
+        let key = WrapKey(message: m, width: Update.textRoom(state), wrap: state.options.wrapLines,
+                          glyphs: state.options.glyphs, evictions: evictions)
+        if let c = wrapCache, c.key == key { return (c.lines, c.searchTexts) }
+        let logical = messageText(m, glyphs: state.options.glyphs).lines
+        var lines: [StyledLine] = [], texts: [String] = []
+        for line in logical {
+            let rows = key.wrap ? line.wrapped(width: key.width, mark: key.glyphs.continuation) : [line]
+            lines += rows
+            texts.append(line.text)
+            texts += Array(repeating: "", count: rows.count - 1)
+        }
+        wrapCache = (key, lines, texts)
+        return (lines, texts)
     }
 
     /// The capture (pcap record or receive) time of a message, kept by the model next to the

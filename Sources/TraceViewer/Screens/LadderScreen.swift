@@ -24,6 +24,18 @@ enum LadderScreen {
     }
 
     static func geometry(_ ladder: Ladder, _ state: ViewerState, column: Int) -> Geometry {
+        // The CSeq column: 11 cells ("1 INVITE"), up to 20 for long numbers and methods when
+        // that costs nothing else: no endpoint column, no width of theirs, not the message pane.
+        let narrow = geometry(ladder, state, column: column, infoWidth: 11)
+        let wanted = min(20, max(11, ladder.longestCSeq + 2))
+        guard wanted > 11 else { return narrow }
+        let wide = geometry(ladder, state, column: column, infoWidth: wanted)
+        let same = wide.visible == narrow.visible && wide.columnWidth == narrow.columnWidth
+            && (wide.previewX == nil) == (narrow.previewX == nil)
+        return same ? wide : narrow
+    }
+
+    static func geometry(_ ladder: Ladder, _ state: ViewerState, column: Int, infoWidth: Int) -> Geometry {
         let w = state.width
         let timeWidth = state.options.timeMode == .absolute ? (w >= 110 ? 15 : 12) : 9
         let x0 = 1 + timeWidth + 2
@@ -31,20 +43,9 @@ enum LadderScreen {
         let longest = ladder.columns.map { CellWidth.of($0) }.max() ?? 14
         // A lone column (ports merged on one host) leaves room for the labels of its loops.
         var natural = n == 1 ? 44 : min(max(18, longest + 3), 28)
-        // The CSeq column: 11 cells ("1 INVITE"), up to 20 for long numbers and methods when
-        // that costs no endpoint column.
-        let longestCSeq = ladder.rows.lazy.map { $0.cseq.count }.max() ?? 0
-        func visibleColumns(_ info: Int) -> Int {
-            let room = w - x0 - info
-            // Two endpoints side by side are worth narrower columns (16 holds an IPv4 address
-            // and port; long IPv6 names get shortened), so that an arrow has both its ends.
-            var width = natural
-            if n >= 2, room / width < 2 { width = max(16, room / 2) }
-            return max(1, min(n, room / width))
-        }
-        let wide = min(20, max(11, longestCSeq + 2))
-        let infoWidth = visibleColumns(wide) == visibleColumns(11) ? wide : 11
         let room = w - x0 - infoWidth
+        // Two endpoints side by side are worth narrower columns (names are cut to fit; long
+        // IPv6 ones lose their middle), so that an arrow has both its ends.
         if n >= 2, room / natural < 2 { natural = max(16, room / 2) }
         let visible = max(1, min(n, room / natural))
         // Columns grow to fill the width, unless the message can be shown beside them.
@@ -138,9 +139,11 @@ enum LadderScreen {
         if let px = geo.previewX {
             for y in area.y..<(area.y + max(0, area.height)) { grid.put(g.vertical, x: px - 1, y: y, role: .dim) }
             let text = model.messageText(rows[cursor].message, glyphs: g, captureTime: false)
-            // The pane cannot scroll sideways: the SIP text's long lines always wrap (the facts
-            // above it are cut; the message screen has them whole).
-            let lines = text.facts + [StyledLine()] + text.body.wrapped(width: state.width - px, mark: g.continuation)
+            // The pane scrolls neither way: the SIP text's long lines wrap when all of it then
+            // still fits, else they are cut as the facts above are (Enter shows it whole).
+            let wrapped = text.body.wrapped(width: state.width - px, mark: g.continuation)
+            let body = text.facts.count + 1 + wrapped.count <= area.height ? wrapped : text.body
+            let lines = text.facts + [StyledLine()] + body
             MessageScreen.drawLines(&grid, lines, x: px, y: area.y, width: state.width - px, height: area.height,
                                     top: 0, column: 0, glyphs: g, search: state.search)
         }

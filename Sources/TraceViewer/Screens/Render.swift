@@ -84,7 +84,7 @@ public enum Renderer {
         case .groups: ["Enter calls", "a all", "v ladder", "f filter", "/ search", "F follow", "? help", "q quit"]
         case .calls: ["Enter ladder", "Space select", "s sort", "f filter", "/ search", "F follow", "? help", "q back"]
         case .ladder: ["Enter message", "Space d diff", "m ports", "t time", "h/l scroll", "? help", "q back"]
-        case .message: ["j/k scroll", "h/l sideways", "/ search", "n next", "? help", "q back"]
+        case .message: ["j/k scroll", "W wrap/cut", "/ search", "n next", "h/l sideways", "? help", "q back"]
         case .diff: ["j/k scroll", "h/l sideways", "? help", "q back"]
         }
     }
@@ -170,8 +170,8 @@ public enum Renderer {
         var totals: [String] = []
         // Lost on the way in (a listener's backlog full, a wrong key...) and let go by the
         // memory budget are told apart: the first is data never seen, the second data aged out.
-        let listenerDrops = session.sources.reduce(0) { $0 + $1.counters.dropped }
-        totals.append("dropped \(Format.count(listenerDrops))")
+        let droppedOnTheWayIn = session.sources.reduce(0) { $0 + $1.counters.dropped }
+        totals.append("dropped \(Format.count(droppedOnTheWayIn))")
         if model.store.counters.evictedMessages > 0 {
             totals.append("evicted \(Format.count(model.store.counters.evictedMessages))")
         }

@@ -36,16 +36,19 @@ public enum Update {
                 // All dropped so far (several evictions may come between two looks), short
                 // enough for 80 columns, where it would otherwise end cut.
                 let sessions = Format.count(counters.evictedGroups), ended = Format.count(counters.evictedCalls)
+                state.quitAsked = false  // its question is no longer on screen
                 state.notice = counters.evictedCalls == 0
                     ? "memory budget: \(sessions) least recently active session(s) dropped so far"
                     : "memory budget: \(sessions) session(s) and \(ended) ended call(s) dropped so far"
             }
         case .key(let key):
             state.notice = nil
-            if state.quitAsked {
-                // Another q (or y) quits; any other key keeps the viewer and does nothing else.
-                state.quitAsked = false
-                state.shouldQuit = key == .character("q") || key == .character("y")
+            let asked = state.quitAsked
+            state.quitAsked = false
+            if asked, key == .character("q") || key == .character("y") {
+                // The answer to the question; any other key does what it always does (w saves,
+                // Q and Ctrl-C quit at once, a move moves).
+                state.shouldQuit = true
             } else if state.saveDialog != nil {
                 editSaveDialog(&state, key)
             } else if state.prompt != nil {
@@ -84,9 +87,9 @@ public enum Update {
         case .backOrQuit:
             if state.stack.count > 1 {
                 state.stack.removeLast()
-            } else if state.options.askBeforeQuitting, !model.store.messages.isEmpty {
+            } else if state.options.askBeforeQuitting, case let received = model.receivedLive, received > 0 {
                 state.quitAsked = true
-                state.notice = "quit? \(Format.count(model.store.messages.count)) messages received are not saved (w saves): q quits"
+                state.notice = "quit? \(Format.count(received)) messages received are not saved (w saves): q quits"
             } else {
                 state.shouldQuit = true
             }

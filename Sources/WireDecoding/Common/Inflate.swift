@@ -117,7 +117,9 @@ public final class InflateStream {
                 producedHere += produced
                 if producedHere > limit { throw .tooLarge(limit: limit) }
                 let inputRead = consumed + before - Int(stream.pointee.avail_in)
-                // What came out before damage is good: it is handed on, then the damage said.
+                // What came out before zlib noticed the damage is handed on, then the damage
+                // said (its last bytes may be garbled: the check sum comes at the end; the
+                // capture reader stops at the first record that makes no sense).
                 guard produced == 0 || chunk.withUnsafeBytes({ output($0.slice(0..<produced), inputRead) }) else { throw .stopped }
                 if failed { throw .corrupt(why) }
                 if rc == Z_STREAM_END { finished = true; break }
