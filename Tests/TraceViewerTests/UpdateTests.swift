@@ -581,6 +581,25 @@ import WireDecoding
         #expect(ascii.screen.contains("\n +" + rest.prefix(20)))
     }
 
+    /// `W` and a resize keep the line at the top of a message in view, though it now starts on
+    /// another row (the wrapped lines above it take more rows, or fewer).
+    @Test func wrappingKeepsTheLineAtTheTop() throws {
+        let p = Pilot(paths: [Fixtures.kamailio("sip-plain-udp.pcap").path], width: 80, height: 8)
+        p.press(.enter, .enter, .character("j"), .character("j"), .character("j"), .enter)
+        guard case .message(let m) = p.state.top.kind else { Issue.record("no message"); return }
+        func topLine() -> String? { p.state.top.cursor.map { p.model.messageLines(m, p.state)[$0].text } }
+        let rows = p.model.messageLines(m, p.state)
+        let from = try #require(rows.firstIndex { $0.text.hasPrefix("From:") })
+        for _ in 0..<from { p.press(.character("j")) }
+        #expect(topLine()?.hasPrefix("From:") == true, "\(topLine() ?? "")")
+        p.press(.character("W"))
+        #expect(topLine()?.hasPrefix("From:") == true && p.state.top.cursor! < from, "\(topLine() ?? "")")
+        p.press(.character("W"))
+        #expect(topLine()?.hasPrefix("From:") == true && p.state.top.cursor == from, "\(topLine() ?? "")")
+        Update.update(&p.state, .resize(width: 60, height: 8), model: p.model)
+        #expect(topLine()?.hasPrefix("From:") == true, "\(topLine() ?? "")")
+    }
+
     /// Spans that lie off the grid or run backwards (a mark scrolled out of view) paint and
     /// fill nothing, rather than stopping the program.
     @Test func gridSpansOffTheGridDoNothing() {

@@ -484,27 +484,36 @@ public final class ViewerModel {
     /// on the line's first row, and the continuation mark is never matched.
     func messageSearchTexts(_ m: Int32, _ state: ViewerState) -> [String] { wrappedMessage(m, state).searchTexts }
 
+    /// The row each of the message's lines starts on, as `messageLines` wraps them.
+    func messageLineStarts(_ m: Int32, _ state: ViewerState) -> [Int] { wrappedMessage(m, state).starts }
+
     private struct WrapKey: Equatable {
         var message: Int32, width: Int, wrap: Bool, glyphs: Glyphs, evictions: Int
     }
     /// The message on screen, wrapped: asked for at every key and frame, worked out once (a
     /// long log event is tens of thousands of characters, each measured).
-    private var wrapCache: (key: WrapKey, lines: [StyledLine], searchTexts: [String])?
+    private var wrapCache: (key: WrapKey, wrapped: WrappedMessage)?
 
-    private func wrappedMessage(_ m: Int32, _ state: ViewerState) -> (lines: [StyledLine], searchTexts: [String]) {
+    private struct WrappedMessage {
+        var lines: [StyledLine] = []
+        var searchTexts: [String] = []
+        var starts: [Int] = []
+    }
+
+    private func wrappedMessage(_ m: Int32, _ state: ViewerState) -> WrappedMessage {
         let key = WrapKey(message: m, width: Update.textRoom(state), wrap: state.options.wrapLines,
                           glyphs: state.options.glyphs, evictions: evictions)
-        if let c = wrapCache, c.key == key { return (c.lines, c.searchTexts) }
-        let logical = messageText(m, glyphs: state.options.glyphs).lines
-        var lines: [StyledLine] = [], texts: [String] = []
-        for line in logical {
+        if let c = wrapCache, c.key == key { return c.wrapped }
+        var w = WrappedMessage()
+        for line in messageText(m, glyphs: state.options.glyphs).lines {
             let rows = key.wrap ? line.wrapped(width: key.width, mark: key.glyphs.continuation) : [line]
-            lines += rows
-            texts.append(line.text)
-            texts += Array(repeating: "", count: rows.count - 1)
+            w.starts.append(w.lines.count)
+            w.lines += rows
+            w.searchTexts.append(line.text)
+            w.searchTexts += Array(repeating: "", count: rows.count - 1)
         }
-        wrapCache = (key, lines, texts)
-        return (lines, texts)
+        wrapCache = (key, w)
+        return w
     }
 
     /// The capture (pcap record or receive) time of a message, kept by the model next to the

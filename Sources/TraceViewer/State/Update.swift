@@ -6,8 +6,10 @@ public enum Update {
     public static func update(_ state: inout ViewerState, _ event: ViewerEvent, model: ViewerModel) {
         switch event {
         case .resize(let w, let h):
-            state.width = max(1, w)
-            state.height = max(1, h)
+            keepingMessageLine(&state, model) {
+                $0.width = max(1, w)
+                $0.height = max(1, h)
+            }
         case .tick:
             break
         case .dataChanged:
@@ -65,6 +67,17 @@ public enum Update {
         }
         resolve(&state, model)
         model.follow(state.stack.flatMap(\.anchors))
+    }
+
+    /// Makes `change` (to the wrapping or the width) keep a message screen on the line it
+    /// shows at its top, which wraps onto another number of rows afterwards.
+    static func keepingMessageLine(_ state: inout ViewerState, _ model: ViewerModel, _ change: (inout ViewerState) -> Void) {
+        guard case .message(let m) = state.top.kind, let top = state.top.cursor else { return change(&state) }
+        let starts = model.messageLineStarts(m, state)
+        let line = (starts.lastIndex { $0 <= top }) ?? 0
+        change(&state)
+        let now = model.messageLineStarts(m, state)
+        if line < now.count { state.top.cursor = now[line] }
     }
 
     // MARK: actions
@@ -137,7 +150,7 @@ public enum Update {
             state.notice = "sorted by \(state.top.sort.name)\(state.top.descending ? ", descending" : "")"
         case .wrapLines:
             guard case .message = state.top.kind else { return }
-            state.options.wrapLines.toggle()
+            keepingMessageLine(&state, model) { $0.options.wrapLines.toggle() }
             state.top.column = 0
             state.notice = state.options.wrapLines ? "long lines wrapped" : "long lines cut (h and l scroll them)"
         case .mergePorts:
