@@ -143,6 +143,12 @@ extension TraceStore {
     /// The legs a call was linked to, and why.
     public func links(of call: Int32) -> [CallLink] { callLinks[call] ?? [] }
 
+    /// In a filter's model: the call's links to calls the filter hides (Call-ID, header).
+    public func linksToHiddenCalls(of call: Int32) -> [(callID: String, header: String)] { linksToHidden[call] ?? [] }
+
+    /// In a filter's model: the Call-ID of the hidden call an event belongs to.
+    public func hiddenCallID(ofEvent event: Int32) -> String? { hiddenCallOfEvent[event] }
+
     /// A call's transactions, in the order they began (a message's `transaction` is a position here).
     public func transactions(of call: Int32) -> [Transaction] {
         transactionLists.list(from: calls[Int(call)].lastTransaction)

@@ -33,7 +33,11 @@ extension TraceStore {
                 return target
             }
         }
-        for (old, new) in (renumbering?.calls ?? [:]).sorted(by: { $0.key < $1.key }) {
+        let kept = renumbering?.calls ?? [:]
+        for (old, new) in kept.sorted(by: { $0.key < $1.key }) {
+            for link in links(of: old) where kept[link.other] == nil {
+                fresh.linksToHidden[new, default: []].append((strings.string(calls[Int(link.other)].callID), link.reason.name(strings)))
+            }
             let now = fresh.calls[Int(new)].group
             if let target = counterpart(of: Int(calls[Int(old)].group), now: now), target != now {
                 fresh.move(call: new, to: target)
@@ -42,6 +46,7 @@ extension TraceStore {
         // Events whose call is hidden (or that have none) stay in their group too; those
         // attached to a call shown went along with it.
         for (old, new) in (renumbering?.events ?? [:]).sorted(by: { $0.key < $1.key }) where fresh.call(ofEvent: new) == nil {
+            if let c = call(ofEvent: old) { fresh.hiddenCallOfEvent[new] = strings.string(calls[Int(c)].callID) }
             let now = UInt32(fresh.groupIndex(ofMessage: new))
             if let target = counterpart(of: groupIndex(ofMessage: old), now: now), target != now {
                 fresh.move(event: new, to: target)

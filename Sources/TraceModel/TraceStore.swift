@@ -76,6 +76,10 @@ public struct TraceStore: Sendable {
     var otherCSeqMethods: [Int32: UInt32] = [:]
     /// Legs each call was linked to, and why (only calls that have links).
     var callLinks: [Int32: [CallLink]] = [:]
+    /// A filter's model only (`shown`): what its calls and events are linked to among what the
+    /// filter hides, by Call-ID and header, so that it still says so.
+    var linksToHidden: [Int32: [(callID: String, header: String)]] = [:]
+    var hiddenCallOfEvent: [Int32: String] = [:]
     /// Link tokens each call has already handled.
     var linkTokensSeen: [Int32: [UInt64]] = [:]
     /// Times a call's start moved earlier once it had messages (one older than its first came
@@ -233,6 +237,17 @@ public struct TraceStore: Sendable {
             let samePoint = origins[Int(earlier.origin)].capturePoint == origins[Int(origin)].capturePoint
             let delay = m.timestamp.nanoseconds(since: earlier.time)
             if !samePoint, abs(delay) <= configuration.sightingWindow {
+                // That capture point's copy of a sighting it already sent: a duplicate of the
+                // capture there, as it would be of the first.
+                let point = origins[Int(origin)].capturePoint
+                if sightingsByMessage[seenMessage]?.contains(where: {
+                    origins[Int($0.origin)].capturePoint == point
+                        && abs(m.timestamp.nanoseconds(since: $0.time)) < TraceStore.captureDuplicateWindow
+                }) == true {
+                    counters.exactDuplicates += 1
+                    duplicatesByMessage[seenMessage, default: 0] += 1
+                    return
+                }
                 sightingsByMessage[seenMessage, default: []].append(
                     Sighting(origin: origin, time: m.timestamp, frame: UInt32(truncatingIfNeeded: m.frameNumber), delay: delay))
                 messages[Int(seenMessage)].flags.insert(.multipleSightings)

@@ -104,7 +104,7 @@ public enum JSONReport {
         common(index, store, &j)
         j.raw(","); j.key("type"); j.string(HEPPayloadType.name(r.payloadType))
         let call = store.call(ofEvent: index)
-        j.raw(","); j.key("call_id"); j.string(call.map { store.strings.string(store.calls[Int($0)].callID) })
+        j.raw(","); j.key("call_id"); j.string(call.map { store.strings.string(store.calls[Int($0)].callID) } ?? store.hiddenCallID(ofEvent: index))
         j.raw(","); j.key("payload_type"); j.number(r.payloadType)
         let text = store.withPayload(of: r) { String(showingInvalidUTF8: $0) }
         j.raw(","); j.key("text"); j.string(text)
@@ -214,10 +214,12 @@ public enum JSONReport {
         j.raw(","); j.key("transactions"); j.number(Int(c.transactionCount))
         j.raw(","); j.key("reinvites"); j.number(c.reinvites)
         j.raw(","); j.key("linked_by"); j.raw("[")
-        for (i, link) in store.links(of: index).enumerated() {
+        var links = store.links(of: index).map { (callID: store.strings.string(store.calls[Int($0.other)].callID), header: $0.reason.name(store.strings)) }
+        links += store.linksToHiddenCalls(of: index)  // a filter's model: links to the calls it hides
+        for (i, link) in links.enumerated() {
             if i > 0 { j.raw(",") }
-            j.raw("{"); j.key("call_id"); j.string(store.strings.string(store.calls[Int(link.other)].callID))
-            j.raw(","); j.key("header"); j.string(link.reason.name(store.strings)); j.raw("}")
+            j.raw("{"); j.key("call_id"); j.string(link.callID)
+            j.raw(","); j.key("header"); j.string(link.header); j.raw("}")
         }
         j.raw("]")
         j.raw(","); j.key("events"); j.number(store.events(of: index).count)

@@ -54,7 +54,10 @@ public enum TextReport {
 
     /// The line above a group's calls in the ladder and message listings.
     private static func heading(_ group: CorrelationGroup, _ store: TraceStore) -> String {
-        "== \(name(of: group, store)): \(counted(group.calls.count, "call")), \(counted(group.messageCount, "message"))\n"
+        // SIP messages and HEP events apart, as --summary and the viewer count them.
+        let events = group.events.count
+        return "== \(name(of: group, store)): \(counted(group.calls.count, "call")), \(counted(group.messageCount - events, "message"))"
+            + (events > 0 ? ", \(counted(events, "event"))\n" : "\n")
     }
 
     /// "1 call", "2 calls".

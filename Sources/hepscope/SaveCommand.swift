@@ -97,7 +97,8 @@ struct SaveCommand: ParsableCommand {
             if events > 0 {
                 selection.messages.removeAll { !store.messages[Int($0)].isSIP }
                 if selection.messages.isEmpty {
-                    Output.write("hepscope: nothing to save: the \(events) selected are HEP events, which --decapsulate leaves out\n", to: 2)
+                    let what = events == 1 ? "the one selected is a HEP event" : "the \(events) selected are HEP events"
+                    Output.write("hepscope: nothing to save: \(what), which --decapsulate leaves out\n", to: 2)
                     throw ExitCode(failures.isEmpty ? 1 : 2)
                 }
                 leftOut = " (\(events) HEP event\(events == 1 ? "" : "s") left out: plain SIP has no place for them)"

@@ -58,7 +58,8 @@ struct ViewCommand: ParsableCommand {
         // A terminal that cannot move its cursor would show a frozen status line and nothing else.
         let term = ProcessInfo.processInfo.environment["TERM"] ?? ""
         if term.isEmpty || term == "dumb" || term == "unknown" {
-            throw ValidationError("the viewer needs a terminal that can move its cursor, and TERM is '\(term)': "
+            throw ValidationError("the viewer needs a terminal that can move its cursor, and TERM is "
+                                  + (term.isEmpty ? "not set" : "'\(term)'") + ": "
                                   + "set TERM (e.g. TERM=xterm-256color), or use 'hepscope print'")
         }
         guard isatty(0) == 1, isatty(1) == 1 else {

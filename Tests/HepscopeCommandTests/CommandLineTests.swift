@@ -20,7 +20,8 @@ import WireDecoding
         for term in ["dumb", ""] {
             let run = try HepscopeRun.run(["view", Self.udpCapture.path], environment: ["TERM": term])
             #expect(run.status == 64)
-            #expect(run.stderr.contains("the viewer needs a terminal that can move its cursor, and TERM is '\(term)'"), "\(run.stderr)")
+            let said = term.isEmpty ? "not set" : "'\(term)'"
+            #expect(run.stderr.contains("the viewer needs a terminal that can move its cursor, and TERM is \(said)"), "\(run.stderr)")
         }
         let piped = try HepscopeRun.run(["view", Self.udpCapture.path], environment: ["TERM": "xterm-256color"])
         #expect(piped.status == 64 && piped.stderr.contains("the viewer needs a terminal; 'hepscope print'"), "\(piped.stderr)")
@@ -135,6 +136,15 @@ import WireDecoding
         #expect(run.stderr.contains("saved 7 messages to \(out.path) (5 HEP events left out: plain SIP has no place for them)"), "\(run.stderr)")
         let again = try HepscopeRun.run(["print", "--summary", out.path])
         #expect(again.stdout.contains("input: 7 packets, 7 SIP messages, 0 other events, 0 malformed"), "\(again.stdout)")
+    }
+
+    /// print's group headings count SIP messages and HEP events apart, as --summary does.
+    @Test func headingsCountEventsApart() throws {
+        let hlog = try Scenarios.write(Scenarios.hlogEvents())
+        for mode in [[], ["--ladder"]] {
+            let run = try HepscopeRun.run(["print"] + mode + [hlog.path])
+            #expect(run.stdout.contains("== log-run: 1 call, 7 messages, 5 events\n"), "\(mode): \(run.stdout.prefix(300))")
+        }
     }
 
     /// A raw dump cut inside a record: what it holds is sent, and the cut is said.

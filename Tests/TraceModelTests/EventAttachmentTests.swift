@@ -69,6 +69,7 @@ import WireDecoding
         let groups = shown.orderedGroups.filter { !shown.groups[$0].isEmpty }
         #expect(groups.map { shown.correlationID(of: shown.groups[$0]) } == ["session-7"])
         #expect(groups.map { shown.groups[$0].events.count } == [1] && shown.calls.isEmpty)
+        #expect(shown.hiddenCallID(ofEvent: shown.groups[groups[0]].events[0]) == "leg@x")
         #expect(try !TraceFilter.parse("method:INVITE").matches(message: event, in: store))
     }
 }

@@ -67,4 +67,33 @@ import WireDecoding
         #expect(store.messages.count == 3 && store.counters.exactDuplicates == 1 && store.counters.retransmissions == 2)
     }
 
+
+    /// A capture point's copy of a sighting it already sent (capture id 2 twice, 2 ms apart)
+    /// is that point's duplicate, counted once, not another sighting.
+    @Test func aSecondCopyAtTheSameOtherCapturePointIsADuplicate() throws {
+        let packet = try Fixtures.rawHEPPackets()[0]
+        let hep = try packet.withUnsafeBytes { try HEPDecoder.decode($0) }
+        let invite = Array(packet[hep.payload!])
+        var store = TraceStore()
+        func add(_ ns: Int64, captureID: UInt32) throws {
+            try invite.withUnsafeBytes { p in
+                guard case .message(let index) = SIPParser.parse(p) else { throw ParseFailure() }
+                let t = Timestamp(nanoseconds: ns)
+                store.add(DecodedMessage(
+                    timestamp: t, captureTime: t, source: Endpoint(address: .v4(0x0a00_0001), port: 5060),
+                    destination: Endpoint(address: .v4(0x0a00_0002), port: 5060), transport: .udp, payloadType: 1,
+                    payload: p, sip: index,
+                    hep: HEPFacts(version: 3, captureID: captureID, displayCaptureID: captureID, ipProtocol: 17, hepTimestamp: t,
+                                  correlationID: nil, nodeName: nil, authKey: nil, outerSource: nil, outerDestination: nil),
+                    frameNumber: Int(ns / 1_000_000), payloadInputOffset: nil))
+            }
+        }
+        try add(1_000_000_000, captureID: 1)
+        try add(1_003_000_000, captureID: 2)
+        try add(1_005_000_000, captureID: 2)
+        #expect(store.messages.count == 1)
+        #expect(store.sightings(of: 0).count == 1)
+        #expect(store.counters.sightings == 1 && store.counters.exactDuplicates == 1)
+    }
+
 }

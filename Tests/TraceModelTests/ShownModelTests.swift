@@ -55,6 +55,11 @@ import WireDecoding
         let kept = Array(all[shownFrom...])
         let shown = keepingCalls(s, Set(kept))
         #expect(groups(shown) == [all[0]: kept])
+        // The first leg shown still says what links it to the one hidden before it.
+        let first = try #require(shown.calls.indices.first { shown.strings.string(shown.calls[$0].callID) == kept[0] })
+        #expect(shown.linksToHiddenCalls(of: Int32(first)).map { "\($0.callID) \($0.header)" } == ["\(all[shownFrom - 1]) X-CID"])
+        #expect(shown.linksToHiddenCalls(of: Int32(first)).count + shown.links(of: Int32(first)).count
+                == s.links(of: Int32(shownFrom)).count)
     }
 
     @Test func callsOfTwoLinkGroupsStayApart() throws {

@@ -67,6 +67,10 @@ import WireDecoding
         #expect(try calls("/Busy Here//486/").count == 10)
         #expect(try calls("/busy here/i&&state:busy").count == 10)
         #expect(try calls("!/Busy Here/").count == 30)
+        // And after a word or a field's value, as after a regex.
+        #expect(try calls("method:INVITE&&status:486").count == 10)
+        #expect(try calls("status:486||status:200").count == 40)
+        #expect(try calls("state:busy&&/Busy Here/").count == 10)
     }
 
     @Test func payloadRegex() throws {

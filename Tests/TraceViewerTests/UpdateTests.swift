@@ -301,6 +301,26 @@ import WireDecoding
         #expect(p.state.top.column == 2)
     }
 
+    /// Ctrl-C quits at once from a prompt, the save dialog and the help, as from any screen.
+    @Test func controlCQuitsFromAnywhere() {
+        for opening in [Key.character("f"), .character("/"), .character("w"), .character("?")] {
+            let p = Pilot.kamailio()
+            p.press(opening, .control("c"))
+            #expect(p.state.shouldQuit, "\(opening)")
+        }
+    }
+
+    /// Scrolling the help stops at its last line: coming back up moves at the first press.
+    @Test func helpScrollingStopsAtTheEnd() {
+        let p = Pilot.kamailio(width: 40, height: 24)
+        p.press(.character("?"))
+        for _ in 0..<200 { p.press(.character("j")) }
+        let last = p.screen
+        p.press(.character("k"))
+        #expect(p.state.showHelp && p.screen != last)
+        #expect(p.state.helpTop == HelpOverlay.lastTop(p.state) - 1)
+    }
+
     /// At 60 columns the help's long lines wrap inside its box: scrolled through, every word of
     /// every line shows whole.
     @Test func narrowHelpWrapsInsteadOfCutting() {

@@ -292,7 +292,11 @@ struct FilterParser {
                 i = next
             default:
                 var word = ""
-                while i < chars.count, isWordCharacter(chars[i]) {
+                // "method:INVITE&&status:486": the operator ends the word, as a space would.
+                func operatorAhead() -> Bool {
+                    i + 1 < chars.count && (chars[i] == "&" && chars[i + 1] == "&" || chars[i] == "|" && chars[i + 1] == "|")
+                }
+                while i < chars.count, isWordCharacter(chars[i]), !operatorAhead() {
                     if chars[i] == "\"" {
                         // field:"quoted value"
                         let (text, next) = try quoted(chars, from: i)

@@ -114,13 +114,23 @@ enum HelpOverlay {
         return out
     }
 
-    static func draw(_ grid: inout CellGrid, _ state: ViewerState) {
-        let g = state.options.glyphs
+    /// The help's lines as drawn in a box as wide as `state` allows: on a narrow terminal,
+    /// lines longer than the box go on below, indented; none is cut.
+    static func wrappedLines(_ state: ViewerState) -> (lines: [String], width: Int) {
         let plain = lines()
         let w = min(state.width - 2, (plain.map { CellWidth.of($0) }.max() ?? 40) + 4)
-        // On a narrow terminal, lines longer than the box go on below, indented; none is cut.
-        let all = plain.flatMap { CellWidth.wrapped($0, width: max(8, w - 4)) }
-        let text = Array(all.dropFirst(min(state.helpTop, max(0, all.count - (state.height - 4)))))
+        return (plain.flatMap { CellWidth.wrapped($0, width: max(8, w - 4)) }, w)
+    }
+
+    /// The first line shown when the last is at the bottom of the box.
+    static func lastTop(_ state: ViewerState) -> Int {
+        max(0, wrappedLines(state).lines.count - (state.height - 4))
+    }
+
+    static func draw(_ grid: inout CellGrid, _ state: ViewerState) {
+        let g = state.options.glyphs
+        let (all, w) = wrappedLines(state)
+        let text = Array(all.dropFirst(min(state.helpTop, lastTop(state))))
         let h = min(state.height - 2, text.count + 2)
         let x = max(0, (state.width - w) / 2), y = max(0, (state.height - h) / 2)
         grid.drawBox(x: x, y: y, width: w, height: h, glyphs: g)

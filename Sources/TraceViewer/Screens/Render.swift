@@ -79,20 +79,21 @@ public enum Renderer {
     }
 
     /// The keys of a screen, most used first; "? help" and the way back always come last.
-    static func hints(for kind: ScreenKind) -> [String] {
+    static func hints(for kind: ScreenKind, wrapping: Bool = true) -> [String] {
         switch kind {
         case .groups: ["Enter calls", "a all", "v ladder", "f filter", "/ search", "F follow", "? help", "q quit"]
         case .calls: ["Enter ladder", "Space select", "s sort", "f filter", "/ search", "F follow", "? help", "q back"]
         case .ladder: ["Enter message", "Space d diff", "m ports", "t time", "h/l scroll", "? help", "q back"]
-        case .message: ["j/k scroll", "W wrap/cut", "/ search", "n next", "h/l sideways", "? help", "q back"]
+        case .message: wrapping ? ["j/k scroll", "W cut lines", "/ search", "n next", "? help", "q back"]
+            : ["j/k scroll", "h/l sideways", "W wrap lines", "/ search", "n next", "? help", "q back"]
         case .diff: ["j/k scroll", "h/l sideways", "? help", "q back"]
         }
     }
 
     /// The hints that fit in `width`: the least used go first, never help or the way back (the
     /// help screen lists every key), so no hint is ever shown cut.
-    static func hintLine(for kind: ScreenKind, width: Int) -> String {
-        var items = hints(for: kind)
+    static func hintLine(for kind: ScreenKind, width: Int, wrapping: Bool = true) -> String {
+        var items = hints(for: kind, wrapping: wrapping)
         func line() -> String { " " + items.joined(separator: "  ") }
         while CellWidth.of(line()) > width, items.count > 2 { items.remove(at: items.count - 3) }
         return line()
@@ -154,7 +155,7 @@ public enum Renderer {
                      role: .accent, attributes: .bold)
             return
         }
-        grid.put(CellWidth.truncate(hintLine(for: state.top.kind, width: state.width), to: state.width,
+        grid.put(CellWidth.truncate(hintLine(for: state.top.kind, width: state.width, wrapping: state.options.wrapLines), to: state.width,
                                     ellipsis: state.options.glyphs.ellipsis), x: 0, y: y, role: .hint)
     }
 

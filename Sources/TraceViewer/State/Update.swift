@@ -47,7 +47,10 @@ public enum Update {
             state.notice = nil
             let asked = state.quitAsked
             state.quitAsked = false
-            if asked, key == .character("q") || key == .character("y") {
+            if key == .control("c") {
+                // Quits at once from anywhere: a prompt, a dialog or the help too.
+                state.shouldQuit = true
+            } else if asked, key == .character("q") || key == .character("y") {
                 // The answer to the question; any other key does what it always does (w saves,
                 // Q and Ctrl-C quit at once, a move moves).
                 state.shouldQuit = true
@@ -57,7 +60,10 @@ public enum Update {
                 editPrompt(&state, key, model)
             } else if state.showHelp {
                 switch key {
-                case .down, .character("j"), .pageDown: state.helpTop += key == .pageDown ? 10 : 1
+                case .down, .character("j"), .pageDown:
+                    // No further than where the last line is in view (coming back up must not
+                    // take presses that move nothing).
+                    state.helpTop = min(state.helpTop + (key == .pageDown ? 10 : 1), HelpOverlay.lastTop(state))
                 case .up, .character("k"), .pageUp: state.helpTop = max(0, state.helpTop - (key == .pageUp ? 10 : 1))
                 default: state.showHelp = false
                 }
