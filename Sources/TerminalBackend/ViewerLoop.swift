@@ -75,7 +75,10 @@ public final class ViewerLoop {
                     Update.update(&state, .key(k), model: model)
                     if let request = state.pendingSave {
                         state.pendingSave = nil
-                        Update.finishSave(&state, SaveRunner.perform(request, model: model, filter: state.filter))
+                        let outcome = SaveRunner.perform(request, model: model, filter: state.filter)
+                        Update.finishSave(&state, outcome)
+                        // Everything received so far is in a file now: quitting need not ask for it.
+                        if case .saved = outcome, request.scope == .all { state.liveSavedUpTo = model.receivedLive }
                     }
                 case .resize:
                     let size = terminal.size

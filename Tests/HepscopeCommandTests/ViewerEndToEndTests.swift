@@ -245,6 +245,35 @@ struct ViewerEndToEndTests {
         try tmux.waitForExit()
     }
 
+    /// Everything received saved from the save dialog: q then quits at once, with nothing
+    /// left to lose.
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: replayTool.path), "../shared/tools/hep-replay.py is absent"))
+    func quittingAfterSavingEverythingDoesNotAsk() throws {
+        let port = LiveCommandTests.freePort()
+        let out = TestFolder.path("everything-\(UUID().uuidString).pcap")
+        let tmux = try TmuxSession(width: 120, height: 40, arguments: ["udp://127.0.0.1:\(port)"])
+        defer { tmux.kill() }
+        _ = try tmux.waitFor("udp://127.0.0.1:\(port): 0 rx")
+        let replay = Process()
+        replay.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        replay.arguments = ["python3", replayTool.path, Fixtures.kamailio("hep-raw-udp.bin").path, "udp://127.0.0.1:\(port)", "--rate", "2000"]
+        replay.standardOutput = FileHandle.nullDevice
+        try replay.run()
+        replay.waitUntilExit()
+        _ = try tmux.waitUntil("all 280 received") { $0.contains(": 280 rx") && $0.contains("Test sessions (2)") }
+        tmux.send("w")
+        _ = try tmux.waitFor("What:")
+        tmux.send("Right")  // from the session under the cursor to everything
+        _ = try tmux.waitFor("all messages (280 messages)")
+        tmux.send("C-u")
+        tmux.type(out)
+        tmux.send("Enter")
+        _ = try tmux.waitFor("saved 280 messages")
+        tmux.send("q")
+        try tmux.waitForExit()
+        #expect(FileManager.default.fileExists(atPath: out))
+    }
+
     /// One of two listeners cannot bind (another program holds its port): the viewer says so
     /// at once, on screen and on that listener's place in the status line, while the other
     /// listener goes on.

@@ -94,6 +94,16 @@ import WireDecoding
         recorded.1.options.askBeforeQuitting = false
         press(.character("q"), on: &recorded)
         #expect(recorded.1.shouldQuit)
+        // Everything saved (the backend notes how much): q quits at once; more since, it asks
+        // for what came after.
+        var saved = live()
+        saved.1.liveSavedUpTo = 280
+        press(.character("q"), on: &saved)
+        #expect(saved.1.shouldQuit)
+        var partly = live()
+        partly.1.liveSavedUpTo = 200
+        press(.character("q"), on: &partly)
+        #expect(!partly.1.shouldQuit && partly.1.notice?.hasPrefix("quit? 80 messages received") == true)
     }
 
     /// With a filter, a session's row and its whole ladder (`v`) show what the filter lets

@@ -106,9 +106,9 @@ public enum Update {
         case .backOrQuit:
             if state.stack.count > 1 {
                 state.stack.removeLast()
-            } else if state.options.askBeforeQuitting, case let received = model.receivedLive, received > 0 {
+            } else if state.options.askBeforeQuitting, case let unsaved = model.receivedLive - state.liveSavedUpTo, unsaved > 0 {
                 state.quitAsked = true
-                state.notice = "quit? \(Format.count(received)) messages received are not saved (w saves): q quits"
+                state.notice = "quit? \(Format.count(unsaved)) messages received are not saved (w saves): q quits"
             } else {
                 state.shouldQuit = true
             }

@@ -104,6 +104,8 @@ public struct ViewerState: Sendable {
     public var shouldQuit = false
     /// `q` was pressed on the first screen with unrecorded live data: the next key decides.
     public var quitAsked = false
+    /// Messages received live that a save of everything has written (quitting asks for the rest).
+    public var liveSavedUpTo = 0
     /// The file the last save wrote to, offered again by the next save dialog.
     public var lastSavePath: String?
     /// The model's eviction count this state's screens were built against.
