@@ -119,7 +119,10 @@ struct ViewCommand: ParsableCommand {
 
         var options = ViewerOptions(ascii: ascii)
         options.mergePorts = mergePorts
-        options.askBeforeQuitting = !demo && ingest.writePath == nil && specs.contains { $0.isListener }
+        // What listeners receive is gone at the end unless --write records it; what a FIFO
+        // delivers always is (--write does not record it).
+        let fromFIFO = specs.contains { if case .file(let path) = $0 { LiveRun.isStream(path) } else { false } }
+        options.askBeforeQuitting = !demo && (ingest.writePath == nil && specs.contains { $0.isListener } || fromFIFO)
         let noColor = !(ProcessInfo.processInfo.environment["NO_COLOR"] ?? "").isEmpty
         let loop = ViewerLoop(model: model, queue: queue, options: options, forceASCII: ascii,
                               monochrome: monochrome || noColor)

@@ -245,6 +245,25 @@ struct ViewerEndToEndTests {
         try tmux.waitForExit()
     }
 
+    /// What a FIFO delivered is gone when the viewer ends, as a listener's is: q asks first.
+    @Test func quittingWithDataFromAFIFOAsks() throws {
+        let fifo = TestFolder.path("live-\(UUID().uuidString).fifo")
+        #expect(mkfifo(fifo, 0o600) == 0)
+        defer { unlink(fifo) }
+        let tmux = try TmuxSession(width: 120, height: 40, arguments: [fifo])
+        defer { tmux.kill() }
+        let bytes = try Fixtures.bytes(Fixtures.kamailio("hep-kamailio-udp.pcap"))
+        let writer = open(fifo, O_WRONLY)  // waits for the viewer to open it
+        #expect(writer >= 0)
+        _ = bytes.withUnsafeBytes { write(writer, $0.baseAddress, $0.count) }
+        close(writer)
+        _ = try tmux.waitFor("Test sessions (2)")
+        tmux.send("q")
+        _ = try tmux.waitFor("quit? 280 messages received are not saved (w saves): q quits")
+        tmux.send("q")
+        try tmux.waitForExit()
+    }
+
     /// Everything received saved from the save dialog: q then quits at once, with nothing
     /// left to lose.
     @Test(.enabled(if: FileManager.default.fileExists(atPath: replayTool.path), "../shared/tools/hep-replay.py is absent"))
