@@ -655,6 +655,15 @@ import WireDecoding
         #expect(header.components(separatedBy: "127.0.0.1:").count - 1 == 2, "\(header)")
     }
 
+    /// Time since start has a shorter title in its narrow column, whole beside the mark of
+    /// columns scrolled out on the left.
+    @Test func theSinceStartTitleStaysWhole() {
+        let p = Pilot(paths: [Fixtures.kamailio("sip-plain-udp.pcap").path], width: 50, height: 12)
+        p.press(.character("a"), .enter, .character("t"), .character("t"), .character("l"))
+        let header = String(p.screen.split(separator: "\n")[1])
+        #expect(header.hasPrefix(" since 0") && header.contains("◀"), "\(header)")
+    }
+
     /// The CSeq column grows only when that costs nothing else: at 120 columns a three-endpoint
     /// ladder keeps the message beside it rather than a 15-cell CSeq; at 160 it has both.
     @Test func aWiderCSeqNeverCostsTheMessagePane() throws {

@@ -74,7 +74,9 @@ enum LadderScreen {
         // Column titles (and the ports of merged hosts).
         let headerRows = ladder.aliases.isEmpty ? 1 : 2
         grid.fill(y: area.y, height: headerRows, role: .header)
-        let timeTitle = state.options.timeMode.name
+        // "since start" is wider than its 9-cell column: said shorter there, clear of the mark
+        // that says columns are scrolled out on the left.
+        let timeTitle = state.options.timeMode == .sinceStart && geo.timeWidth < 11 ? "since 0" : state.options.timeMode.name
         grid.put(timeTitle, x: 1, y: area.y, role: .header, attributes: .bold)
         for c in geo.first..<max(geo.first, min(ladder.columns.count, geo.first + geo.visible)) {
             let name = Format.endpoint(ladder.columns[c], width: geo.columnWidth - 1, glyphs: g)
