@@ -139,24 +139,12 @@ public enum JSONReport {
             if let c = s.counters {
                 j.raw(","); j.key("counters"); countersObject(c, &j)
             }
-            j.raw(","); j.key("comments"); j.raw("[")
-            for (k, c) in s.comments.enumerated() {
-                if k > 0 { j.raw(",") }
-                j.string(c)
-            }
-            j.raw("]}")
+            j.raw(","); j.key("comments"); j.strings(s.comments)
+            j.raw("}")
         }
-        j.raw("],"); j.key("warnings"); j.raw("[")
-        for (i, w) in input.warnings.enumerated() {
-            if i > 0 { j.raw(",") }
-            j.string(w)
-        }
-        j.raw("],"); j.key("failures"); j.raw("[")
-        for (i, f) in input.failures.enumerated() {
-            if i > 0 { j.raw(",") }
-            j.string(f)
-        }
-        j.raw("],"); j.key("relay")
+        j.raw("],"); j.key("warnings"); j.strings(input.warnings)
+        j.raw(","); j.key("failures"); j.strings(input.failures)
+        j.raw(","); j.key("relay")
         if let r = input.relay {
             j.raw("{"); j.key("target"); j.string(r.target)
             j.raw(","); j.key("forwarded"); j.number(r.forwarded)

@@ -29,6 +29,16 @@ public struct JSONText {
         text += "\""
     }
 
+    /// `["a","b"]`.
+    public mutating func strings(_ list: [String]) {
+        text += "["
+        for (i, s) in list.enumerated() {
+            if i > 0 { text += "," }
+            string(s)
+        }
+        text += "]"
+    }
+
     public mutating func number<T: BinaryInteger>(_ n: T?) {
         guard let n else { text += "null"; return }
         text += String(n)
