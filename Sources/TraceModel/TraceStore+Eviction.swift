@@ -270,14 +270,17 @@ extension TraceStore {
         }
         var readSinceRelease = 0
         for i in messages.indices where keep(Int32(i)) {
-            let before = fresh.messages.count
-            replay(Int32(i), into: &fresh)
-            let old = messages[i].call
-            if renumbering != nil, fresh.messages.count > before {
-                if old >= 0 {
-                    if renumbering!.calls[old] == nil { renumbering!.calls[old] = fresh.messages[before].call }
-                } else {
-                    renumbering!.events[Int32(i)] = Int32(before)
+            if let placed = replay(Int32(i), into: &fresh) {
+                // The exact duplicates it had, counted once here too.
+                if let duplicates = duplicatesByMessage[Int32(i)] {
+                    fresh.duplicatesByMessage[placed] = duplicates
+                    fresh.counters.exactDuplicates += Int(duplicates)
+                }
+                let old = messages[i].call
+                if old < 0 {
+                    renumbering?.events[Int32(i)] = placed
+                } else if renumbering?.calls[old] == nil {
+                    renumbering?.calls[old] = fresh.messages[Int(placed)].call
                 }
             }
             // Every kept payload is read once: the file pages that brings in go back every
@@ -292,8 +295,10 @@ extension TraceStore {
         return fresh
     }
 
-    /// Adds message `index` (and its other sightings) to `fresh` as if it had just been decoded.
-    private func replay(_ index: Int32, into fresh: inout TraceStore) {
+    /// Adds message `index` (and its other sightings) to `fresh` as if it had just been decoded;
+    /// returns its number there (nil if `fresh` did not keep it as a message of its own).
+    private func replay(_ index: Int32, into fresh: inout TraceStore) -> Int32? {
+        var placed: Int32?
         let r = messages[Int(index)]
         let origin = origins[Int(r.origin)]
         let correlation: UInt32 = r.call >= 0 ? calls[Int(r.call)].hepCorrelation : (eventCorrelation[index] ?? 0)
@@ -319,10 +324,7 @@ extension TraceStore {
                         let before = fresh.messages.count
                         fresh.add(decoded(origin, time: r.time, frame: r.frame, captured: captureTime(of: index)),
                                   input: origin.input, payloadInput: r.payload.source, interface: Int(origin.interface))
-                        if let duplicates = duplicatesByMessage[index], fresh.messages.count > before {
-                            fresh.duplicatesByMessage[Int32(before)] = duplicates
-                            fresh.counters.exactDuplicates += Int(duplicates)
-                        }
+                        if fresh.messages.count > before { placed = Int32(before) }
                         for s in sightings(of: index) {
                             let o = origins[Int(s.origin)]
                             withOptionalBytes(o.node) { sightingNode in
@@ -335,6 +337,7 @@ extension TraceStore {
                 }
             }
         }
+        return placed
     }
 
     private func withOptionalBytes(_ id: UInt32, _ body: (UnsafeRawBufferPointer?) -> Void) {

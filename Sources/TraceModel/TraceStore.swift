@@ -31,7 +31,8 @@ public struct TraceStore: Sendable {
 
     /// What the model itself counted (the decoders count the rest).
     public struct Counters: Sendable, Equatable {
-        /// Identical records from the same capture point at the same time, counted once.
+        /// The capture's copies of a message (same bytes, sender and capture point within
+        /// `captureDuplicateWindow`), counted once.
         public var exactDuplicates = 0
         /// Second sightings of a message at another capture point.
         public var sightings = 0
@@ -244,8 +245,7 @@ public struct TraceStore: Sendable {
                     origins[Int($0.origin)].capturePoint == point
                         && abs(m.timestamp.nanoseconds(since: $0.time)) < TraceStore.captureDuplicateWindow
                 }) == true {
-                    counters.exactDuplicates += 1
-                    duplicatesByMessage[seenMessage, default: 0] += 1
+                    countDuplicate(of: seenMessage)
                     return
                 }
                 sightingsByMessage[seenMessage, default: []].append(
@@ -259,8 +259,7 @@ public struct TraceStore: Sendable {
             // not the sender repeating it, which SIP timers do no sooner than T1 (500 ms).
             if samePoint, abs(delay) < TraceStore.captureDuplicateWindow, earlier.source == source,
                earlier.destination == destination {
-                counters.exactDuplicates += 1
-                duplicatesByMessage[seenMessage, default: 0] += 1
+                countDuplicate(of: seenMessage)
                 return
             }
             // Between other addresses: the message forwarded on another hop (a NAT rewrites
@@ -386,6 +385,12 @@ public struct TraceStore: Sendable {
 
     mutating func update(call i: Int32, _ body: (inout Call) -> Void) {
         body(&calls[Int(i)])
+    }
+
+    /// A copy of message `m` the capture made, counted once (and by message, for a rebuild).
+    private mutating func countDuplicate(of m: Int32) {
+        counters.exactDuplicates += 1
+        duplicatesByMessage[m, default: 0] += 1
     }
 
     func hepGroupIfAny(_ correlation: UInt32) -> UInt32? { groupByHEPCorrelation[correlation] }
