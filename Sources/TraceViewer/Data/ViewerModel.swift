@@ -191,17 +191,18 @@ public final class ViewerModel {
     /// Messages and events received live (listeners, pipes), not read from capture files:
     /// what is gone when the viewer ends, unless recorded.
     public var receivedLive: Int {
-        let s = store
-        return s.messages.reduce(0) { $0 + (s.origin(of: $1).input == 0 ? 1 : 0) }
+        store.messages.reduce(0) { $0 + (isReceivedLive($1) ? 1 : 0) }
     }
 
-    /// Whether the group's latest message was received live: from a listener or a pipe, not
-    /// read from a mapped capture file (input 0 is no file).
+    /// Whether the group's latest message was received live.
     private func fedLive(_ g: Int) -> Bool {
         let last = store.groups[g].lastArrival - 1
         guard last >= 0, last < store.messages.count else { return false }
-        return store.origin(of: store.messages[last]).input == 0
+        return isReceivedLive(store.messages[last])
     }
+
+    /// From a listener or a pipe, not read from a mapped capture file (input 0 is no file).
+    private func isReceivedLive(_ r: MessageRecord) -> Bool { store.origin(of: r).input == 0 }
 
     // MARK: groups
 
