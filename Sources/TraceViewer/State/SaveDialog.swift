@@ -70,11 +70,7 @@ extension SaveDialog {
             switch scope {
             case .calls(let calls):
                 choices.append(Choice(label: calls.count == 1 ? "this call" : "these \(calls.count) calls", scope: .calls(calls)))
-                // The session the call (or all of them) belongs to, as the call list offers it.
-                let groups = Set(calls.compactMap { c in Int(c) < store.calls.count ? Int(store.calls[Int(c)].group) : nil })
-                if groups.count == 1, let g = groups.first {
-                    choices.append(Choice(label: Self.session(g, model), scope: .group(g)))
-                }
+                choices += Self.session(of: calls, model).map { [$0] } ?? []
             case .group(let g):
                 choices.append(Choice(label: Self.session(g, model), scope: .group(g)))
             }
@@ -104,10 +100,16 @@ extension SaveDialog {
         }
         guard !calls.isEmpty else { return [] }
         let own = messages.count == 1 ? "its call" : (calls.count == 1 ? "their call" : "their \(calls.count) calls")
-        var choices = [Choice(label: own, scope: .calls(calls))]
-        let groups = Set(calls.map { Int(store.calls[Int($0)].group) })
-        if groups.count == 1, let g = groups.first { choices.append(Choice(label: session(g, model), scope: .group(g))) }
-        return choices
+        return [Choice(label: own, scope: .calls(calls))] + (session(of: calls, model).map { [$0] } ?? [])
+    }
+
+    /// The session the calls all belong to, as the call list offers it; nil when they are of
+    /// several.
+    static func session(of calls: [Int32], _ model: ViewerModel) -> Choice? {
+        let store = model.store
+        let groups = Set(calls.compactMap { c in Int(c) < store.calls.count ? Int(store.calls[Int(c)].group) : nil })
+        guard groups.count == 1, let g = groups.first else { return nil }
+        return Choice(label: session(g, model), scope: .group(g))
     }
 }
 
